@@ -1,1 +1,139 @@
-fn main() {}
+//! The `hotline12345` command: `serve` runs the hotline; `check-dialplan` validates a dialplan.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use hotline12345::call::CallLimits;
+use hotline12345::server::{serve, ServeConfig};
+
+/// A contact-center backend for a provincial 12345 government service hotline.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs the hotline: SIP (UDP and TCP), RTP media and the HTTP API.
+    Serve {
+        /// The dialplan folder (platforms, routing tables, hours).
+        #[arg(long, default_value = "dialplan")]
+        dialplan: PathBuf,
+        /// The prompts folder (8 kHz mono 16-bit WAV files).
+        #[arg(long, default_value = "prompts")]
+        prompts: PathBuf,
+        /// Where the SQLite database and audio files are kept.
+        #[arg(long, default_value = "data")]
+        data: PathBuf,
+        /// A postgres:// URL to use PostgreSQL instead of the SQLite file in --data.
+        #[arg(long, env = "HOTLINE_DATABASE_URL")]
+        database_url: Option<String>,
+        /// SIP listen address, for UDP and TCP both (port 0 picks a free port).
+        #[arg(long, default_value = "0.0.0.0:5060")]
+        sip_listen: SocketAddr,
+        /// HTTP API listen address.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        http_listen: SocketAddr,
+        /// RTP port range, LO-HI.
+        #[arg(long, default_value = "20000-29999", value_parser = parse_port_range)]
+        rtp_ports: (u16, u16),
+        /// IP to put in SDP and Contact (default: the address the caller reached us on).
+        #[arg(long)]
+        advertise_ip: Option<IpAddr>,
+        /// Calls handled at once before new ones get 503 with Retry-After.
+        #[arg(long, default_value_t = 2000)]
+        max_calls: usize,
+        /// Seconds without RTP from the caller before the call is ended.
+        #[arg(long, default_value_t = 60)]
+        media_timeout: u64,
+        /// Longest call in seconds before the server hangs up.
+        #[arg(long, default_value_t = 7200)]
+        max_call_duration: u64,
+    },
+    /// Validates a dialplan folder; prints each problem with its file and line.
+    CheckDialplan {
+        /// The dialplan folder.
+        dir: PathBuf,
+    },
+}
+
+fn parse_port_range(s: &str) -> Result<(u16, u16), String> {
+    let (lo, hi) = s
+        .split_once('-')
+        .ok_or_else(|| format!("{s:?} is not a range like 20000-29999"))?;
+    let lo: u16 = lo.trim().parse().map_err(|_| format!("{lo:?} is not a port"))?;
+    let hi: u16 = hi.trim().parse().map_err(|_| format!("{hi:?} is not a port"))?;
+    if lo == 0 || lo > hi || hi - lo < 1 {
+        return Err(format!("{s:?}: need 0 < LO < HI"));
+    }
+    Ok((lo, hi))
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::CheckDialplan { dir } => match hotline12345::dialplan::load(&dir) {
+            Ok(dialplan) => {
+                println!(
+                    "{}: OK ({} platforms)",
+                    dir.display(),
+                    dialplan.router.platforms().len()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Serve {
+            dialplan,
+            prompts,
+            data,
+            database_url,
+            sip_listen,
+            http_listen,
+            rtp_ports,
+            advertise_ip,
+            max_calls,
+            media_timeout,
+            max_call_duration,
+        } => {
+            let config = ServeConfig {
+                dialplan,
+                prompts,
+                data,
+                database_url,
+                sip_listen,
+                http_listen,
+                rtp_ports,
+                advertise_ip,
+                limits: CallLimits {
+                    max_calls,
+                    media_timeout: Duration::from_secs(media_timeout),
+                    max_call_duration: Duration::from_secs(max_call_duration),
+                },
+            };
+            let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
+            match runtime.block_on(serve(config)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("hotline12345: {e:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}

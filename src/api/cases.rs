@@ -1,0 +1,49 @@
+//! `GET /api/cases?caller=NUMBER` and `GET /api/cases/{case_number}`.
+
+use axum::extract::{Path, Query, State};
+use axum::Json;
+use serde::Deserialize;
+
+use super::error::ApiError;
+use super::ApiState;
+use crate::routing::normalize_number;
+use crate::store::CaseView;
+
+/// Query of the case list.
+#[derive(Debug, Deserialize)]
+pub struct CaseQuery {
+    /// The caller's number in any written form (`+86…`, `0086…`, `0…`).
+    pub caller: Option<String>,
+}
+
+/// Lists the cases of one caller, newest first.
+pub async fn list_cases(
+    State(state): State<ApiState>,
+    Query(query): Query<CaseQuery>,
+) -> Result<Json<Vec<CaseView>>, ApiError> {
+    let raw = query
+        .caller
+        .ok_or_else(|| ApiError::invalid("caller", "the caller's number is required"))?;
+    let caller = normalize_number(&raw)
+        .ok_or_else(|| ApiError::invalid("caller", format!("{raw:?} is not a phone number")))?;
+    let cases = state
+        .store
+        .cases_by_caller(&caller)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(Json(cases))
+}
+
+/// One case with its calls.
+pub async fn get_case(
+    State(state): State<ApiState>,
+    Path(case_number): Path<String>,
+) -> Result<Json<CaseView>, ApiError> {
+    state
+        .store
+        .case_by_number(&case_number)
+        .await
+        .map_err(ApiError::internal)?
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found(format!("no case {case_number}")))
+}

@@ -1,0 +1,352 @@
+//! The flow of one call to 12345, from INVITE to the end of the call:
+//!
+//! 1. `100 Trying` at once, then route the call by area (404 for a number we do not serve).
+//! 2. Negotiate media from the SDP offer (488 when no PCMU/PCMA is offered).
+//! 3. Write the case and the call durably, then `180 Ringing` and `200 OK` with the SDP answer:
+//!    no caller is ever answered without a case (a store failure gives 503 + Retry-After).
+//! 4. After the ACK, play the platform's welcome prompt, then hold music; DTMF is logged.
+//! 5. The call ends on the caller's BYE, a CANCEL, a missing ACK, lost media or the maximum
+//!    duration; the end time and cause are stored.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use chrono::Utc;
+use tokio::sync::mpsc;
+use tracing::{error, info, warn};
+
+use super::identity::call_identity;
+use super::manager::reply_retry_later;
+use super::services::CallServices;
+use crate::media::sdp::{self, Negotiated};
+use crate::media::session::{MediaEvent, MediaSession};
+use crate::routing::normalize_number;
+use crate::sip::dialog::Dialog;
+use crate::sip::message::{self, response_for};
+use crate::sip::transaction::{Peer, TransactionKey};
+use crate::store::NewCall;
+
+/// What the call manager passes on to a running call.
+#[derive(Debug)]
+pub enum CallSignal {
+    /// The caller acknowledged our 200 OK.
+    Ack,
+    /// The caller hung up; the call answers the BYE.
+    Bye {
+        key: TransactionKey,
+        request: rsip::Request,
+    },
+    /// The caller gave up before we answered (the layer already said 200 to the CANCEL).
+    Cancel,
+    /// Our 200 OK was never acknowledged.
+    Timeout,
+}
+
+/// Why a call ended, as stored with the call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndCause {
+    CallerHangup,
+    Cancelled,
+    AckTimeout,
+    MediaTimeout,
+    MaxDuration,
+    Rejected,
+}
+
+impl EndCause {
+    /// The stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndCause::CallerHangup => "caller-hangup",
+            EndCause::Cancelled => "cancelled",
+            EndCause::AckTimeout => "ack-timeout",
+            EndCause::MediaTimeout => "media-timeout",
+            EndCause::MaxDuration => "max-duration",
+            EndCause::Rejected => "rejected",
+        }
+    }
+}
+
+/// Runs one inbound call to its end, then tells the manager through `ended`.
+pub async fn run_inbound_call(
+    services: Arc<CallServices>,
+    key: TransactionKey,
+    request: rsip::Request,
+    peer: Peer,
+    mut signals: mpsc::UnboundedReceiver<CallSignal>,
+    ended: mpsc::UnboundedSender<String>,
+) {
+    let call_id = message::call_id_of(&request).unwrap_or_default();
+    let call = InboundCall {
+        services: &services,
+        key: &key,
+        request: &request,
+        peer,
+        call_id: &call_id,
+        to_tag: message::new_tag(),
+    };
+    call.run(&mut signals).await;
+    let _ = ended.send(call_id);
+}
+
+struct InboundCall<'a> {
+    services: &'a CallServices,
+    key: &'a TransactionKey,
+    request: &'a rsip::Request,
+    peer: Peer,
+    call_id: &'a str,
+    to_tag: String,
+}
+
+impl InboundCall<'_> {
+    async fn run(&self, signals: &mut mpsc::UnboundedReceiver<CallSignal>) {
+        let ep = &self.services.endpoint;
+        ep.respond(
+            self.key,
+            response_for(self.request, rsip::StatusCode::Trying, None),
+        );
+
+        let identity = call_identity(self.request);
+        let route = match self.services.dialplan.router.route(&identity.called, &identity.caller) {
+            Ok(route) => route,
+            Err(not_served) => {
+                info!(call_id = self.call_id, called = %identity.called, caller = %identity.caller,
+                      reason = %not_served, "number not served: 404");
+                self.reject(rsip::StatusCode::NotFound);
+                return;
+            }
+        };
+        info!(call_id = self.call_id, called = %identity.called, caller = %identity.caller,
+              platform = %route.platform, reason = %route.reason, "call routed");
+
+        let local_ip = self.local_ip();
+        let media = match MediaSession::open(&self.services.rtp_ports, local_ip).await {
+            Ok(media) => media,
+            Err(e) => {
+                warn!(call_id = self.call_id, error = %e, "no media port: 503");
+                reply_retry_later(self.services, self.key, self.request);
+                return;
+            }
+        };
+        let offer = String::from_utf8_lossy(&self.request.body).to_string();
+        let negotiated = match sdp::negotiate(&offer, local_ip, media.local_port(), rand::random::<u32>() as u64) {
+            Ok(n) => n,
+            Err(e) => {
+                info!(call_id = self.call_id, error = %e, "SDP offer not acceptable: 488");
+                self.reject(rsip::StatusCode::NotAcceptableHere);
+                return;
+            }
+        };
+
+        // The case and the call are durable before the caller is answered.
+        let caller = normalize_number(&identity.caller).unwrap_or(identity.caller.clone());
+        let new_call = NewCall {
+            sip_call_id: self.call_id.to_string(),
+            caller,
+            called: identity.called.clone(),
+            platform: route.platform.clone(),
+            route_reason: route.reason.as_str(),
+            started_at: Utc::now(),
+        };
+        ep.respond(
+            self.key,
+            response_for(self.request, rsip::StatusCode::Ringing, Some(&self.to_tag)),
+        );
+        let opened = match self.services.store.open_call(new_call).await {
+            Ok(opened) => opened,
+            Err(e) => {
+                error!(call_id = self.call_id, error = %e, "cannot record the call: 503");
+                reply_retry_later(self.services, self.key, self.request);
+                return;
+            }
+        };
+        info!(call_id = self.call_id, case = %opened.case_number, "case recorded");
+
+        if cancelled_meanwhile(signals) {
+            self.reject(rsip::StatusCode::RequestTerminated);
+            self.end(EndCause::Cancelled).await;
+            return;
+        }
+
+        let ok = self.ok_response(&negotiated, local_ip);
+        let mut dialog = Dialog::new_uas(self.request, &ok);
+        ep.respond(self.key, ok);
+        if let Err(e) = self.services.store.mark_answered(self.call_id, Utc::now()).await {
+            warn!(call_id = self.call_id, error = %e, "answer time not stored");
+        }
+
+        let cause = self
+            .converse(signals, &media, &negotiated, &route.platform)
+            .await;
+        if matches!(
+            cause,
+            EndCause::AckTimeout | EndCause::MediaTimeout | EndCause::MaxDuration
+        ) {
+            self.send_bye(&mut dialog, local_ip).await;
+        }
+        media.close();
+        self.end(cause).await;
+    }
+
+    /// From the 200 OK to the end of the call.
+    async fn converse(
+        &self,
+        signals: &mut mpsc::UnboundedReceiver<CallSignal>,
+        media: &MediaSession,
+        negotiated: &Negotiated,
+        platform: &str,
+    ) -> EndCause {
+        // Wait for the ACK (the layer retransmits the 200 OK meanwhile).
+        loop {
+            match signals.recv().await {
+                Some(CallSignal::Ack) => break,
+                Some(CallSignal::Bye { key, request }) => {
+                    self.answer_bye(&key, &request);
+                    return EndCause::CallerHangup;
+                }
+                Some(CallSignal::Timeout) | None => return EndCause::AckTimeout,
+                Some(CallSignal::Cancel) => {} // too late: the call is answered
+            }
+        }
+
+        media.start(
+            negotiated.remote_rtp,
+            negotiated.codec,
+            negotiated.telephone_event_pt,
+        );
+        let mut media_events = media.events();
+        let prompts = &self.services.prompts;
+        let welcome = self
+            .services
+            .dialplan
+            .router
+            .platform(platform)
+            .and_then(|p| prompts.get(&p.welcome_prompt));
+        let hold = prompts.get("hold-music.wav");
+        let playback = async {
+            if let Some(welcome) = welcome {
+                media.play(welcome).await;
+            }
+            match hold {
+                Some(hold) => loop {
+                    media.play(hold.clone()).await;
+                },
+                None => std::future::pending::<()>().await,
+            }
+        };
+        tokio::pin!(playback);
+        let limit = tokio::time::sleep(self.services.limits.max_call_duration);
+        tokio::pin!(limit);
+
+        loop {
+            tokio::select! {
+                signal = signals.recv() => match signal {
+                    Some(CallSignal::Bye { key, request }) => {
+                        self.answer_bye(&key, &request);
+                        return EndCause::CallerHangup;
+                    }
+                    Some(_) => {}
+                    None => return EndCause::CallerHangup,
+                },
+                event = media_events.recv() => match event {
+                    Some(MediaEvent::Dtmf { digit, .. }) => {
+                        info!(call_id = self.call_id, %digit, "DTMF received");
+                    }
+                    Some(MediaEvent::Timeout) => {
+                        warn!(call_id = self.call_id, "no RTP from the caller: ending the call");
+                        return EndCause::MediaTimeout;
+                    }
+                    Some(_) => {}
+                    None => std::future::pending::<()>().await,
+                },
+                _ = &mut playback => {}
+                _ = &mut limit => return EndCause::MaxDuration,
+            }
+        }
+    }
+
+    fn ok_response(&self, negotiated: &Negotiated, local_ip: IpAddr) -> rsip::Response {
+        let mut ok = response_for(self.request, rsip::StatusCode::OK, Some(&self.to_tag));
+        let port = self.services.endpoint.local_addr().port();
+        let transport = match self.peer.transport {
+            crate::sip::transaction::Transport::Udp => "",
+            crate::sip::transaction::Transport::Tcp => ";transport=tcp",
+        };
+        let user = message::request_uri_user(self.request).unwrap_or_else(|| "12345".into());
+        let host = SocketAddr::new(local_ip, port);
+        ok.headers.push(rsip::Header::Other(
+            "Contact".into(),
+            format!("<sip:{user}@{host}{transport}>"),
+        ));
+        ok.headers.push(rsip::Header::Other(
+            "Allow".into(),
+            super::manager::ALLOWED_METHODS.into(),
+        ));
+        message::set_body(&mut ok, "application/sdp", negotiated.answer.clone().into_bytes());
+        ok
+    }
+
+    fn answer_bye(&self, key: &TransactionKey, request: &rsip::Request) {
+        self.services
+            .endpoint
+            .respond(key, response_for(request, rsip::StatusCode::OK, None));
+    }
+
+    async fn send_bye(&self, dialog: &mut Dialog, local_ip: IpAddr) {
+        let via_host = SocketAddr::new(local_ip, self.services.endpoint.local_addr().port());
+        let bye = dialog.new_request(rsip::Method::Bye, &via_host.to_string(), self.peer.transport);
+        if let Err(e) = self.services.endpoint.send_request(bye, self.peer).await {
+            warn!(call_id = self.call_id, error = %e, "BYE not sent");
+        }
+    }
+
+    fn reject(&self, status: rsip::StatusCode) {
+        self.services.endpoint.respond(
+            self.key,
+            response_for(self.request, status, Some(&self.to_tag)),
+        );
+    }
+
+    async fn end(&self, cause: EndCause) {
+        info!(call_id = self.call_id, cause = cause.as_str(), "call ended");
+        if let Err(e) = self
+            .services
+            .store
+            .end_call(self.call_id, Utc::now(), cause.as_str())
+            .await
+        {
+            error!(call_id = self.call_id, error = %e, "call end not stored");
+        }
+    }
+
+    /// The IP we tell the caller to send media to: the configured one, else the local address
+    /// of the route towards the caller.
+    fn local_ip(&self) -> IpAddr {
+        if let Some(ip) = self.services.advertise_ip {
+            return ip;
+        }
+        let bind: SocketAddr = if self.peer.addr.is_ipv4() {
+            "0.0.0.0:0".parse().unwrap()
+        } else {
+            "[::]:0".parse().unwrap()
+        };
+        std::net::UdpSocket::bind(bind)
+            .and_then(|s| {
+                s.connect(self.peer.addr)?;
+                s.local_addr()
+            })
+            .map(|a| a.ip())
+            .unwrap_or(self.services.endpoint.local_addr().ip())
+    }
+}
+
+/// True when a CANCEL arrived while we were recording the case.
+fn cancelled_meanwhile(signals: &mut mpsc::UnboundedReceiver<CallSignal>) -> bool {
+    let mut cancelled = false;
+    while let Ok(signal) = signals.try_recv() {
+        if matches!(signal, CallSignal::Cancel) {
+            cancelled = true;
+        }
+    }
+    cancelled
+}

@@ -1,0 +1,165 @@
+//! The call manager: one task that receives every SIP transaction-user event and either answers
+//! it directly (OPTIONS, stray requests, overload) or hands it to the call it belongs to.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+use tracing::{debug, info, warn};
+
+use super::inbound::{run_inbound_call, CallSignal};
+use super::services::CallServices;
+use crate::sip::endpoint::OVERLOAD_RETRY_AFTER_SECS;
+use crate::sip::message::{self, response_for};
+use crate::sip::transaction::{TransactionKey, TuEvent};
+
+/// Methods this server understands, for Allow headers and 405 answers.
+pub const ALLOWED_METHODS: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO";
+
+/// Routes SIP events to call tasks until the endpoint closes.
+pub async fn run_call_manager(services: Arc<CallServices>, mut events: mpsc::Receiver<TuEvent>) {
+    let mut calls: HashMap<String, mpsc::UnboundedSender<CallSignal>> = HashMap::new();
+    let (ended_tx, mut ended_rx) = mpsc::unbounded_channel::<String>();
+    loop {
+        tokio::select! {
+            event = events.recv() => match event {
+                Some(event) => on_event(&services, &mut calls, &ended_tx, event),
+                None => return,
+            },
+            Some(call_id) = ended_rx.recv() => {
+                calls.remove(&call_id);
+            }
+        }
+    }
+}
+
+fn on_event(
+    services: &Arc<CallServices>,
+    calls: &mut HashMap<String, mpsc::UnboundedSender<CallSignal>>,
+    ended: &mpsc::UnboundedSender<String>,
+    event: TuEvent,
+) {
+    match event {
+        TuEvent::Request { key, request, peer } => {
+            let call_id = message::call_id_of(&request).unwrap_or_default();
+            let in_dialog = message::to_tag(&request).is_some();
+            match (&request.method, in_dialog) {
+                (rsip::Method::Invite, false) => {
+                    if calls.contains_key(&call_id) {
+                        // A second INVITE with a new branch for a call we already handle: a loop
+                        // or a fork that came back (RFC 3261 §8.2.2.2).
+                        reply(services, &key, &request, rsip::StatusCode::LoopDetected);
+                    } else if calls.len() >= services.limits.max_calls {
+                        warn!(active = calls.len(), "at max calls: refusing INVITE with 503");
+                        reply_retry_later(services, &key, &request);
+                    } else {
+                        let (tx, rx) = mpsc::unbounded_channel();
+                        calls.insert(call_id.clone(), tx);
+                        tokio::spawn(run_inbound_call(
+                            services.clone(),
+                            key,
+                            request,
+                            peer,
+                            rx,
+                            ended.clone(),
+                        ));
+                    }
+                }
+                (rsip::Method::Invite, true) => {
+                    // Re-INVITE: the session stays as negotiated (RFC 3261 §14.2 lets a UAS refuse
+                    // with 488 and the call goes on unchanged).
+                    let status = if calls.contains_key(&call_id) {
+                        rsip::StatusCode::NotAcceptableHere
+                    } else {
+                        rsip::StatusCode::CallTransactionDoesNotExist
+                    };
+                    reply(services, &key, &request, status);
+                }
+                (rsip::Method::Bye, _) => match calls.get(&call_id) {
+                    Some(call) => {
+                        let _ = call.send(CallSignal::Bye { key, request });
+                    }
+                    None => reply(
+                        services,
+                        &key,
+                        &request,
+                        rsip::StatusCode::CallTransactionDoesNotExist,
+                    ),
+                },
+                (rsip::Method::Options, _) => {
+                    let mut response = response_for(&request, rsip::StatusCode::OK, None);
+                    response
+                        .headers
+                        .push(rsip::Header::Other("Allow".into(), ALLOWED_METHODS.into()));
+                    response
+                        .headers
+                        .push(rsip::Header::Other("Accept".into(), "application/sdp".into()));
+                    services.endpoint.respond(&key, response);
+                }
+                (rsip::Method::Info, _) => {
+                    let status = if calls.contains_key(&call_id) {
+                        info!(%call_id, body = %String::from_utf8_lossy(&request.body), "SIP INFO in call");
+                        rsip::StatusCode::OK
+                    } else {
+                        rsip::StatusCode::CallTransactionDoesNotExist
+                    };
+                    reply(services, &key, &request, status);
+                }
+                _ => {
+                    let mut response =
+                        response_for(&request, rsip::StatusCode::MethodNotAllowed, None);
+                    response
+                        .headers
+                        .push(rsip::Header::Other("Allow".into(), ALLOWED_METHODS.into()));
+                    services.endpoint.respond(&key, response);
+                }
+            }
+        }
+        TuEvent::Ack { request, .. } => {
+            let call_id = message::call_id_of(&request).unwrap_or_default();
+            forward(calls, &call_id, CallSignal::Ack);
+        }
+        TuEvent::Cancelled { request, .. } => {
+            let call_id = message::call_id_of(&request).unwrap_or_default();
+            forward(calls, &call_id, CallSignal::Cancel);
+        }
+        TuEvent::Timeout { call_id, .. } => forward(calls, &call_id, CallSignal::Timeout),
+        TuEvent::Response { response, .. } => {
+            debug!(status = %response.status_code, "response to our request");
+        }
+    }
+}
+
+fn forward(
+    calls: &HashMap<String, mpsc::UnboundedSender<CallSignal>>,
+    call_id: &str,
+    signal: CallSignal,
+) {
+    match calls.get(call_id) {
+        Some(call) => {
+            let _ = call.send(signal);
+        }
+        None => debug!(%call_id, ?signal, "event for a call that has ended"),
+    }
+}
+
+fn reply(
+    services: &CallServices,
+    key: &TransactionKey,
+    request: &rsip::Request,
+    status: rsip::StatusCode,
+) {
+    services
+        .endpoint
+        .respond(key, response_for(request, status, None));
+}
+
+/// 503 with Retry-After: the caller's phone or carrier tries again instead of giving up.
+pub fn reply_retry_later(services: &CallServices, key: &TransactionKey, request: &rsip::Request) {
+    let mut response = response_for(request, rsip::StatusCode::ServiceUnavailable, None);
+    response.headers.push(rsip::Header::Other(
+        "Retry-After".into(),
+        OVERLOAD_RETRY_AFTER_SECS.to_string(),
+    ));
+    services.endpoint.respond(key, response);
+}

@@ -1,0 +1,13 @@
+//! Runs each call's flow across the edges (SIP, media, store) and the pure core (routing).
+//!
+//! [`manager`] receives every transaction-user event from the SIP endpoint and hands each call's
+//! events to that call's own task; [`inbound`] is the flow of one call to 12345: route, record
+//! the case, answer, play the platform's greeting, and end the call with its cause.
+
+pub mod identity;
+pub mod inbound;
+pub mod manager;
+pub mod services;
+
+pub use manager::run_call_manager;
+pub use services::{CallLimits, CallServices};

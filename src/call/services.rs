@@ -1,0 +1,50 @@
+//! What a call needs from the rest of the server, bundled once and shared by every call task.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::dialplan::Dialplan;
+use crate::media::prompt::PromptLibrary;
+use crate::media::rtp::RtpPortPool;
+use crate::sip::endpoint::EndpointHandle;
+use crate::store::Store;
+
+/// Bounds that keep one call, or the whole server, from running away.
+#[derive(Debug, Clone)]
+pub struct CallLimits {
+    /// Calls handled at once; the next INVITE gets 503 with Retry-After.
+    pub max_calls: usize,
+    /// A call longer than this is ended by the server with a BYE.
+    pub max_call_duration: Duration,
+    /// No RTP from the caller for this long ends the call (the caller's phone is gone).
+    pub media_timeout: Duration,
+}
+
+impl Default for CallLimits {
+    fn default() -> Self {
+        Self {
+            max_calls: 2000,
+            max_call_duration: Duration::from_secs(2 * 60 * 60),
+            media_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+/// The shared services of every call.
+pub struct CallServices {
+    /// Sends SIP.
+    pub endpoint: EndpointHandle,
+    /// Cases and calls, durable.
+    pub store: Store,
+    /// Routing and platform settings.
+    pub dialplan: Arc<Dialplan>,
+    /// The prompts, checked at start-up.
+    pub prompts: Arc<PromptLibrary>,
+    /// RTP ports for media sessions.
+    pub rtp_ports: Arc<RtpPortPool>,
+    /// The IP written into SDP and Contact; None means the address the caller reached us on.
+    pub advertise_ip: Option<IpAddr>,
+    /// Per-call and server-wide limits.
+    pub limits: CallLimits,
+}

@@ -1,0 +1,46 @@
+//! Audio checks: what the caller should hear, as it arrives through G.711.
+
+use hotline12345::media::g711::Codec;
+
+use super::phone::RtpSeen;
+use super::server::project_dir;
+
+/// A prompt's samples as read from `prompts/` with hound.
+pub fn prompt_samples(name: &str) -> Vec<i16> {
+    let mut reader = hound::WavReader::open(project_dir("prompts").join(name)).expect("prompt");
+    reader.samples::<i16>().map(Result::unwrap).collect()
+}
+
+/// The samples a caller hears of `samples` after G.711 coding (what exact comparison needs).
+pub fn through_codec(codec: Codec, samples: &[i16]) -> Vec<i16> {
+    codec.decode(&codec.encode(samples))
+}
+
+/// Checks an RTP stream: one SSRC, consecutive sequence numbers, timestamps +160 per packet.
+pub fn assert_rtp_stream_is_well_formed(packets: &[RtpSeen]) {
+    assert!(!packets.is_empty(), "no RTP arrived");
+    let ssrc = packets[0].ssrc;
+    for pair in packets.windows(2) {
+        assert_eq!(pair[1].ssrc, ssrc, "SSRC changed within a stream");
+        assert_eq!(
+            pair[1].seq,
+            pair[0].seq.wrapping_add(1),
+            "sequence numbers not consecutive"
+        );
+        assert_eq!(
+            pair[1].timestamp,
+            pair[0].timestamp.wrapping_add(160),
+            "timestamps not +160 per 20 ms packet"
+        );
+        assert_eq!(pair[1].payload.len(), 160, "payload is not 20 ms of G.711");
+    }
+}
+
+/// Decodes the audio payloads of a stream in order.
+pub fn decode_stream(codec: Codec, packets: &[RtpSeen]) -> Vec<i16> {
+    packets
+        .iter()
+        .filter(|p| p.payload_type == codec.payload_type())
+        .flat_map(|p| codec.decode(&p.payload))
+        .collect()
+}

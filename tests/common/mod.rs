@@ -1,0 +1,8 @@
+//! Shared helpers of the integration tests.
+#![allow(dead_code)]
+
+pub mod audio;
+pub mod harness;
+pub mod phone;
+pub mod server;
+pub mod sipp;

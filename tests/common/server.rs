@@ -1,0 +1,254 @@
+//! Starts the real `hotline12345` binary on loopback ports picked by the OS, against SQLite or
+//! a fresh PostgreSQL database, and stops it when dropped.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use hotline12345::store::testdb::TestDb;
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The environment variable that holds the PostgreSQL server URL for tests.
+pub const POSTGRES_ENV: &str = "HOTLINE_TEST_POSTGRES_URL";
+
+/// The PostgreSQL server for tests: `HOTLINE_TEST_POSTGRES_URL`, else the local default.
+pub fn postgres_base_url() -> String {
+    std::env::var(POSTGRES_ENV)
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
+}
+
+/// A running server and what a test needs to reach it.
+pub struct TestServer {
+    child: std::sync::Mutex<Option<Child>>,
+    /// SIP address (UDP and TCP).
+    pub sip: SocketAddr,
+    /// HTTP API base, e.g. `http://127.0.0.1:40123`.
+    pub http: String,
+    /// The data folder (SQLite file, audio).
+    pub data: PathBuf,
+    /// The database URL the server uses.
+    pub database_url: String,
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    _data_dir: Option<tempfile::TempDir>,
+}
+
+/// The project's own folders.
+pub fn project_dir(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(name)
+}
+
+/// Options for starting a test server.
+pub struct ServerOptions {
+    pub dialplan: PathBuf,
+    pub extra_args: Vec<String>,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        Self {
+            dialplan: project_dir("dialplan"),
+            extra_args: Vec::new(),
+        }
+    }
+}
+
+/// A database for one test: a temp SQLite file or a fresh PostgreSQL database.
+pub struct TestDatabase {
+    pub url: String,
+    db: Option<TestDb>,
+}
+
+impl TestDatabase {
+    /// None when the backend cannot run here (PostgreSQL without its URL outside CI).
+    pub async fn create(backend: Backend, data: &std::path::Path) -> Option<TestDatabase> {
+        match backend {
+            Backend::Sqlite => Some(TestDatabase {
+                url: format!("sqlite://{}", data.join("hotline.db").display()),
+                db: None,
+            }),
+            Backend::Postgres => {
+                let base = postgres_base_url();
+                let db = match TestDb::postgres(&base).await {
+                    Ok(db) => db,
+                    // In CI PostgreSQL is required; elsewhere a missing server is a noted skip.
+                    Err(e) if std::env::var("CI").is_err() => {
+                        eprintln!("note: no PostgreSQL at {base} ({e}): skipping this variant");
+                        return None;
+                    }
+                    Err(e) => panic!("PostgreSQL at {base} is required in CI: {e}"),
+                };
+                Some(TestDatabase {
+                    url: db.url().to_string(),
+                    db: Some(db),
+                })
+            }
+        }
+    }
+
+    /// Drops the PostgreSQL database.
+    pub async fn drop_db(self) {
+        if let Some(db) = self.db {
+            db.cleanup().await;
+        }
+    }
+}
+
+impl TestServer {
+    /// Starts a server with a fresh data folder on `database_url`.
+    pub fn start(database_url: &str, data_dir: tempfile::TempDir, options: &ServerOptions) -> Self {
+        let data = data_dir.path().to_path_buf();
+        let mut server = Self::start_in(database_url, &data, options);
+        server._data_dir = Some(data_dir);
+        server
+    }
+
+    /// Starts a server on an existing data folder (for restart tests).
+    pub fn start_in(database_url: &str, data: &std::path::Path, options: &ServerOptions) -> Self {
+        // A random RTP range per server so parallel tests do not collide.
+        let base = 30000 + 2 * (rand::random::<u16>() % 14000);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_hotline12345"))
+            .arg("serve")
+            .arg("--dialplan")
+            .arg(&options.dialplan)
+            .arg("--prompts")
+            .arg(project_dir("prompts"))
+            .arg("--data")
+            .arg(data)
+            .arg("--database-url")
+            .arg(database_url)
+            .args(["--sip-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0"])
+            .arg("--rtp-ports")
+            .arg(format!("{}-{}", base, base + 400))
+            .args(&options.extra_args)
+            .env("RUST_LOG", "info,sqlx=warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start hotline12345");
+
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let stderr = child.stderr.take().unwrap();
+        let log2 = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                log2.lock().unwrap().push(line);
+            }
+        });
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(rest) = line.strip_prefix("hotline12345 ready: ") {
+                    let _ = tx.send(rest.to_string());
+                }
+            }
+        });
+        let ready = match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(r) => r,
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "server did not start; its log:\n{}",
+                    log.lock().unwrap().join("\n")
+                );
+            }
+        };
+        let mut sip = None;
+        let mut http = None;
+        for part in ready.split_whitespace() {
+            if let Some(v) = part.strip_prefix("sip=") {
+                sip = Some(v.parse().unwrap());
+            }
+            if let Some(v) = part.strip_prefix("http=") {
+                http = Some(format!("http://{v}"));
+            }
+        }
+        TestServer {
+            child: std::sync::Mutex::new(Some(child)),
+            sip: sip.expect("sip address"),
+            http: http.expect("http address"),
+            data: data.to_path_buf(),
+            database_url: database_url.to_string(),
+            log,
+            _data_dir: None,
+        }
+    }
+
+    /// The server's log so far.
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().join("\n")
+    }
+
+    /// Stops the server with SIGTERM (a clean shutdown) and waits for it.
+    pub fn stop(&self) {
+        if let Some(mut child) = self.child.lock().unwrap().take() {
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(child.id().to_string())
+                .status();
+            for _ in 0..100 {
+                if let Ok(Some(_)) = child.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Kills the server without warning (SIGKILL), as a crash would.
+    pub fn crash(&self) {
+        if let Some(mut child) = self.child.lock().unwrap().take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// GET a JSON document from the API.
+    pub async fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
+        let resp = reqwest::get(format!("{}{}", self.http, path))
+            .await
+            .expect("HTTP request");
+        let status = resp.status().as_u16();
+        let body = resp.json().await.unwrap_or(serde_json::Value::Null);
+        (status, body)
+    }
+
+    /// The cases of a caller, through the API.
+    pub async fn cases_of(&self, caller: &str) -> Vec<serde_json::Value> {
+        let (status, body) = self
+            .get_json(&format!("/api/cases?caller={}", urlencode(caller)))
+            .await;
+        assert_eq!(status, 200, "GET cases of {caller}: {body}");
+        body.as_array().cloned().unwrap_or_default()
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Percent-encodes a query value (enough for phone numbers: `+` and spaces).
+pub fn urlencode(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '0'..='9' | 'a'..='z' | 'A'..='Z' | '-' | '_' | '.' => c.to_string(),
+            _ => format!("%{:02X}", c as u32),
+        })
+        .collect()
+}
