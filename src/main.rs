@@ -66,8 +66,14 @@ fn parse_port_range(s: &str) -> Result<(u16, u16), String> {
     let (lo, hi) = s
         .split_once('-')
         .ok_or_else(|| format!("{s:?} is not a range like 20000-29999"))?;
-    let lo: u16 = lo.trim().parse().map_err(|_| format!("{lo:?} is not a port"))?;
-    let hi: u16 = hi.trim().parse().map_err(|_| format!("{hi:?} is not a port"))?;
+    let lo: u16 = lo
+        .trim()
+        .parse()
+        .map_err(|_| format!("{lo:?} is not a port"))?;
+    let hi: u16 = hi
+        .trim()
+        .parse()
+        .map_err(|_| format!("{hi:?} is not a port"))?;
     if lo == 0 || lo > hi || hi - lo < 1 {
         return Err(format!("{s:?}: need 0 < LO < HI"));
     }
@@ -77,8 +83,7 @@ fn parse_port_range(s: &str) -> Result<(u16, u16), String> {
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
         .init();

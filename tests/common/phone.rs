@@ -141,7 +141,8 @@ impl TestPhone {
     /// Sends an INVITE from `caller` to `called`; returns the call (not yet answered).
     pub async fn invite(&mut self, caller: &str, called: &str, extra_headers: &str) -> Call {
         let sdp = self.offer();
-        self.invite_with_body(caller, called, extra_headers, &sdp).await
+        self.invite_with_body(caller, called, extra_headers, &sdp)
+            .await
     }
 
     /// Sends an INVITE with the given SDP body.
@@ -228,14 +229,24 @@ impl TestPhone {
 
     /// ACK for a 2xx (a new transaction: new branch).
     pub async fn ack(&mut self, call: &Call) {
-        let msg = self.in_dialog(call, "ACK", call.cseq, &format!("z9hG4bK{}", random_token()));
+        let msg = self.in_dialog(
+            call,
+            "ACK",
+            call.cseq,
+            &format!("z9hG4bK{}", random_token()),
+        );
         self.send_raw(msg.as_bytes()).await;
     }
 
     /// Hangs up with BYE and waits for its 200.
     pub async fn bye(&mut self, call: &mut Call) -> rsip::Response {
         call.cseq += 1;
-        let msg = self.in_dialog(call, "BYE", call.cseq, &format!("z9hG4bK{}", random_token()));
+        let msg = self.in_dialog(
+            call,
+            "BYE",
+            call.cseq,
+            &format!("z9hG4bK{}", random_token()),
+        );
         self.send_raw(msg.as_bytes()).await;
         loop {
             let resp = self
@@ -308,7 +319,8 @@ impl TestPhone {
         let mut buf = vec![0u8; 2048];
         let deadline = tokio::time::Instant::now() + wait;
         while seen.len() < max_packets {
-            let Ok(Ok((n, _))) = tokio::time::timeout_at(deadline, self.rtp.recv_from(&mut buf)).await
+            let Ok(Ok((n, _))) =
+                tokio::time::timeout_at(deadline, self.rtp.recv_from(&mut buf)).await
             else {
                 break;
             };
@@ -355,8 +367,11 @@ pub struct RtpSeen {
 
 /// The To tag of a response.
 pub fn to_tag(resp: &rsip::Response) -> Option<String> {
-    header_value(&resp.to_string(), "To")
-        .and_then(|v| v.split(";tag=").nth(1).map(|t| t.split(';').next().unwrap().trim().to_string()))
+    header_value(&resp.to_string(), "To").and_then(|v| {
+        v.split(";tag=")
+            .nth(1)
+            .map(|t| t.split(';').next().unwrap().trim().to_string())
+    })
 }
 
 /// The method in a response's CSeq.
@@ -370,6 +385,8 @@ pub fn cseq_method(resp: &rsip::Response) -> String {
 pub fn header_value(text: &str, name: &str) -> Option<String> {
     text.lines().find_map(|l| {
         let (n, v) = l.split_once(':')?;
-        n.trim().eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+        n.trim()
+            .eq_ignore_ascii_case(name)
+            .then(|| v.trim().to_string())
     })
 }

@@ -127,7 +127,12 @@ impl TestServer {
             .arg(data)
             .arg("--database-url")
             .arg(database_url)
-            .args(["--sip-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0"])
+            .args([
+                "--sip-listen",
+                "127.0.0.1:0",
+                "--http-listen",
+                "127.0.0.1:0",
+            ])
             .arg("--rtp-ports")
             .arg(format!("{}-{}", base, base + 400))
             .args(&options.extra_args)

@@ -1,0 +1,120 @@
+//! `platforms.toml`: the platforms behind 12345.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::error::{line_of, parse_toml, Problem};
+use crate::routing::{Platform, PlatformLevel};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlatformsFile {
+    platform: Vec<Spanned<PlatformEntry>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlatformEntry {
+    code: String,
+    name_zh: String,
+    name_en: String,
+    area_code: Option<String>,
+    level: Level,
+    welcome_prompt: Option<String>,
+}
+
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+enum Level {
+    Province,
+    Prefecture,
+}
+
+pub(super) fn load(path: &Path, problems: &mut Vec<Problem>) -> Option<Vec<Platform>> {
+    let (text, file) = parse_toml::<PlatformsFile>(path, problems)?;
+    let before = problems.len();
+    let mut codes: HashMap<String, usize> = HashMap::new();
+    let mut areas: HashMap<String, usize> = HashMap::new();
+    let mut provincial = Vec::new();
+    let mut platforms = Vec::new();
+    for spanned in file.platform {
+        let line = line_of(&text, spanned.span().start);
+        let entry = spanned.into_inner();
+        let mut problem = |message: String| problems.push(Problem::at(path, line, message));
+        if entry.code.len() != 6 || !entry.code.bytes().all(|b| b.is_ascii_digit()) {
+            problem(format!(
+                "code {:?} must be a 6-digit division code such as \"530100\"",
+                entry.code
+            ));
+        }
+        if let Some(first) = codes.insert(entry.code.clone(), line) {
+            problem(format!(
+                "code {} is already used at line {first}",
+                entry.code
+            ));
+        }
+        if entry.name_zh.trim().is_empty() || entry.name_en.trim().is_empty() {
+            problem("name_zh and name_en must not be empty".into());
+        }
+        match (entry.level, &entry.area_code) {
+            (Level::Province, Some(_)) => problem(
+                "the provincial platform has no area_code: it takes what no area rule routes"
+                    .into(),
+            ),
+            (Level::Prefecture, None) => problem("a prefecture platform needs an area_code".into()),
+            (_, Some(area)) => {
+                let valid = (3..=4).contains(&area.len())
+                    && area.starts_with('0')
+                    && area.bytes().all(|b| b.is_ascii_digit());
+                if !valid {
+                    problem(format!(
+                        "area_code {area:?} must be 3 or 4 digits starting with 0, such as \"0871\""
+                    ));
+                }
+                if let Some(first) = areas.insert(area.clone(), line) {
+                    problem(format!("area_code {area} is already used at line {first}"));
+                }
+            }
+            (Level::Province, None) => provincial.push(line),
+        }
+        if let Some(prompt) = &entry.welcome_prompt {
+            if !prompt.ends_with(".wav") || prompt.contains('/') || prompt.contains('\\') {
+                problem(format!(
+                    "welcome_prompt {prompt:?} must be a .wav file name in the prompts folder"
+                ));
+            }
+        }
+        platforms.push(Platform {
+            welcome_prompt: entry
+                .welcome_prompt
+                .unwrap_or_else(|| format!("welcome-{}.wav", entry.code)),
+            code: entry.code,
+            name_zh: entry.name_zh,
+            name_en: entry.name_en,
+            area_code: entry.area_code,
+            level: match entry.level {
+                Level::Province => PlatformLevel::Province,
+                Level::Prefecture => PlatformLevel::Prefecture,
+            },
+        });
+    }
+    match provincial.len() {
+        1 => {}
+        0 => problems.push(Problem::file(
+            path,
+            "no platform has level = \"province\": exactly one provincial platform is needed",
+        )),
+        _ => problems.push(Problem::at(
+            path,
+            provincial[1],
+            format!(
+                "a second provincial platform (the first is at line {}): exactly one is allowed",
+                provincial[0]
+            ),
+        )),
+    }
+    (problems.len() == before).then_some(platforms)
+}

@@ -1,0 +1,172 @@
+//! Loading the bundled dialplan, and every kind of mistake reported with file and line.
+
+use std::path::{Path, PathBuf};
+
+use super::*;
+
+fn bundled() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("dialplan")
+}
+
+/// A copy of the bundled dialplan in a fresh folder, with `file` replaced by `content`.
+fn with_file(file: &str, content: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for name in [
+        "hotline.toml",
+        "platforms.toml",
+        "mobile-prefixes.csv",
+        "holidays.csv",
+    ] {
+        std::fs::copy(bundled().join(name), dir.path().join(name)).unwrap();
+    }
+    std::fs::write(dir.path().join(file), content).unwrap();
+    dir
+}
+
+fn problems(dir: &Path) -> Vec<String> {
+    load(dir)
+        .unwrap_err()
+        .problems
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+}
+
+#[test]
+fn the_bundled_dialplan_loads() {
+    let plan = load(&bundled()).unwrap();
+    assert_eq!(plan.router.platforms().len(), 17);
+    assert_eq!(plan.router.provincial().code, "530000");
+    assert_eq!(
+        plan.router.platform("532800").unwrap().area_code.as_deref(),
+        Some("0691")
+    );
+    assert!(plan.router.mobile_prefix_count() > 3000);
+    assert_eq!(plan.time_zone, chrono_tz::Asia::Shanghai);
+    assert!(plan.calendar.covers("2026-10-01".parse().unwrap()));
+    let d = plan.router.route("12345", "13013361234").unwrap();
+    assert_eq!(d.platform, "532900");
+}
+
+#[test]
+fn toml_syntax_error_names_the_line() {
+    let dir = with_file(
+        "hotline.toml",
+        "service_numbers = [\"12345\"]\ntime_zone = \n",
+    );
+    let p = problems(dir.path());
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert!(p[0].contains("hotline.toml:2:"), "{p:?}");
+}
+
+#[test]
+fn unknown_time_zone() {
+    let dir = with_file(
+        "hotline.toml",
+        "service_numbers = [\"12345\"]\ntime_zone = \"Asia/Kunming\"\n",
+    );
+    let p = problems(dir.path());
+    assert!(
+        p[0].contains("hotline.toml:2: unknown time zone \"Asia/Kunming\""),
+        "{p:?}"
+    );
+}
+
+#[test]
+fn duplicate_area_code_names_both_lines() {
+    let text = std::fs::read_to_string(bundled().join("platforms.toml")).unwrap();
+    let broken = text.replacen("area_code = \"0874\"", "area_code = \"0871\"", 1);
+    let dir = with_file("platforms.toml", &broken);
+    let p = problems(dir.path());
+    assert!(
+        p.iter().any(|m| m.contains("platforms.toml:")
+            && m.contains("area_code 0871 is already used at line")),
+        "{p:?}"
+    );
+}
+
+#[test]
+fn unknown_field_and_missing_provincial_platform() {
+    let dir = with_file(
+        "platforms.toml",
+        "[[platform]]\ncode = \"530100\"\nname_zh = \"昆明市\"\nname_en = \"Kunming\"\narea_code = \"0871\"\nlevel = \"prefecture\"\ncolour = \"red\"\n",
+    );
+    let p = problems(dir.path());
+    assert!(
+        p[0].contains("platforms.toml:7:") && p[0].contains("colour"),
+        "{p:?}"
+    );
+
+    let dir = with_file(
+        "platforms.toml",
+        "[[platform]]\ncode = \"530100\"\nname_zh = \"昆明市\"\nname_en = \"Kunming\"\narea_code = \"0871\"\nlevel = \"prefecture\"\n",
+    );
+    let p = problems(dir.path());
+    assert!(
+        p.iter()
+            .any(|m| m.contains("exactly one provincial platform")),
+        "{p:?}"
+    );
+}
+
+#[test]
+fn bad_mobile_prefix_rows_name_their_lines() {
+    let dir = with_file(
+        "mobile-prefixes.csv",
+        "# a comment\nprefix,division_code,area_code\n1301336,532900,0872\n130,532900,0872\n1301337,539999,0872\n1301336,532900,0872\n1301338,532900,0871\n1301339,532900\n",
+    );
+    let p = problems(dir.path());
+    let expect = [
+        "mobile-prefixes.csv:4: prefix \"130\"",
+        "mobile-prefixes.csv:5: division_code 539999 is not a platform",
+        "mobile-prefixes.csv:6: prefix 1301336 is already listed at line 3",
+        "mobile-prefixes.csv:7: area_code 0871 does not match platform 532900",
+        "mobile-prefixes.csv:8:",
+    ];
+    for e in expect {
+        assert!(p.iter().any(|m| m.contains(e)), "missing {e:?} in {p:?}");
+    }
+}
+
+#[test]
+fn bad_holiday_rows_name_their_lines() {
+    let dir = with_file(
+        "holidays.csv",
+        "date,kind,name\n2026-10-01,holiday,National Day\n2026-13-01,holiday,Nonsense\n2026-10-02,rest,National Day\n2026-10-08,workday,National Day\n",
+    );
+    let p = problems(dir.path());
+    assert!(
+        p.iter()
+            .any(|m| m.contains("holidays.csv:3: date \"2026-13-01\"")),
+        "{p:?}"
+    );
+    assert!(
+        p.iter()
+            .any(|m| m.contains("holidays.csv:4: kind \"rest\"")),
+        "{p:?}"
+    );
+
+    let dir = with_file(
+        "holidays.csv",
+        "date,kind,name\n2026-10-01,holiday,National Day\n2026-10-08,workday,National Day\n",
+    );
+    let p = problems(dir.path());
+    assert!(
+        p.iter()
+            .any(|m| m.contains("holidays.csv:3:") && m.contains("only weekends")),
+        "{p:?}"
+    );
+}
+
+#[test]
+fn a_missing_file_or_folder_is_named() {
+    let dir = with_file("hotline.toml", "");
+    std::fs::remove_file(dir.path().join("holidays.csv")).unwrap();
+    let p = problems(dir.path());
+    assert!(
+        p.iter().any(|m| m.contains("holidays.csv: cannot read")),
+        "{p:?}"
+    );
+    let p = problems(Path::new("/nonexistent/dialplan"));
+    assert!(p[0].contains("is not a folder"), "{p:?}");
+}
