@@ -1,0 +1,64 @@
+#!/bin/sh
+# Regenerates the bundled prompts: Mandarin speech from espeak-ng and tones from sox, all as
+# 8000 Hz mono 16-bit PCM WAV (what the server requires).
+#   Debian: apt-get install espeak-ng sox
+# Usage: prompts/generate.sh   (from anywhere; writes next to this script)
+set -eu
+cd "$(dirname "$0")"
+command -v espeak-ng >/dev/null || { echo "needs espeak-ng (apt-get install espeak-ng)" >&2; exit 1; }
+command -v sox >/dev/null || { echo "needs sox (apt-get install sox)" >&2; exit 1; }
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# speak NAME TEXT: Mandarin speech, 8 kHz mono 16-bit, a little silence at the end.
+speak() {
+    espeak-ng -v cmn -s 190 -w "$tmp/raw.wav" "$2"
+    sox "$tmp/raw.wav" -r 8000 -c 1 -b 16 -e signed-integer "$1" pad 0 0.3 norm -3
+}
+
+# Welcome prompts: one per platform, naming it (division code, then name as spoken).
+while IFS=, read -r code name; do
+    speak "welcome-$code.wav" "您好，欢迎致电${name}12345热线，正在为您接通话务员。"
+done <<LIST
+530000,云南省
+530100,昆明市
+530300,曲靖市
+530400,玉溪市
+530500,保山市
+530600,昭通市
+530700,丽江市
+530800,普洱市
+530900,临沧市
+532300,楚雄州
+532500,红河州
+532600,文山州
+532800,西双版纳州
+532900,大理州
+533100,德宏州
+533300,怒江州
+533400,迪庆州
+LIST
+
+# After hours: when operators are back, and how to leave a message.
+speak after-hours.wav "您好，现在是非工作时间。话务员每天早上八点到晚上八点为您服务。请在提示音后留言，说明您的姓名、电话和诉求，按井号键结束。"
+
+# The beep before recording: 1 kHz for 0.4 s.
+sox -n -r 8000 -c 1 -b 16 -e signed-integer beep.wav synth 0.4 sine 1000 vol 0.5
+
+# Hold music: a slow arpeggio of soft sine tones (C major, then A minor), 8 s, loopable.
+for note in C4 E4 G4 C5 A3 C4 E4 A4; do
+    sox -n -r 8000 -c 1 -b 16 -e signed-integer "$tmp/$note.wav" synth 1 sine "$note" fade q 0.05 1 0.3 vol 0.3
+done
+sox "$tmp/C4.wav" "$tmp/E4.wav" "$tmp/G4.wav" "$tmp/C5.wav" \
+    "$tmp/A3.wav" "$tmp/C4.wav" "$tmp/E4.wav" "$tmp/A4.wav" hold-music.wav
+
+# Queue announcements: spoken digits and phrases for position and wait.
+speak queue-position.wav "您前面还有"
+speak queue-callers.wav "位来电，请耐心等候。"
+for d in 0 1 2 3 4 5 6 7 8 9; do
+    set -- 零 一 二 三 四 五 六 七 八 九
+    shift "$d"
+    speak "digit-$d.wav" "$1"
+done
+echo "prompts regenerated in $(pwd)"
