@@ -1,0 +1,255 @@
+//! Staffed hours of a platform (the hotline's "7×12": operators answer every day, 08:00–20:00
+//! by default; some platforms 7×24), with dated exceptions (a closed day, special hours).
+//!
+//! Opening is inclusive and closing exclusive: with 08:00–20:00, 08:00:00 is staffed and
+//! 20:00:00 is not. Hours are local wall-clock times in the hotline's time zone; a period may
+//! not cross midnight (write two periods instead), so every answer is about one local day.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone};
+
+/// One staffed period of a day, `from` inclusive, `until` exclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Period {
+    /// Opening time.
+    pub from: NaiveTime,
+    /// Closing time; `None` means midnight at the end of the day.
+    pub until: Option<NaiveTime>,
+}
+
+impl Period {
+    /// A period from `from` to `until` (None: to the end of the day); refuses an empty one.
+    pub fn new(from: NaiveTime, until: Option<NaiveTime>) -> Result<Period, StaffingError> {
+        if let Some(until) = until {
+            if until <= from {
+                return Err(StaffingError::EmptyPeriod { from, until });
+            }
+        }
+        Ok(Period { from, until })
+    }
+
+    /// The whole day.
+    pub fn all_day() -> Period {
+        Period {
+            from: NaiveTime::MIN,
+            until: None,
+        }
+    }
+
+    fn contains(&self, t: NaiveTime) -> bool {
+        t >= self.from && self.until.is_none_or(|u| t < u)
+    }
+}
+
+/// Hours that cannot be.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StaffingError {
+    #[error("period {from}–{until} is empty or crosses midnight (write two periods instead)")]
+    EmptyPeriod { from: NaiveTime, until: NaiveTime },
+    #[error("periods {0} and {1} overlap")]
+    Overlap(String, String),
+}
+
+/// The hours of one day: closed, or one or more periods.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DayHours {
+    periods: Vec<Period>,
+}
+
+impl DayHours {
+    /// Closed all day.
+    pub fn closed() -> DayHours {
+        DayHours::default()
+    }
+
+    /// Open in these periods (sorted; overlapping periods are refused).
+    pub fn open(mut periods: Vec<Period>) -> Result<DayHours, StaffingError> {
+        periods.sort_by_key(|p| p.from);
+        for pair in periods.windows(2) {
+            if pair[0].until.is_none_or(|u| u > pair[1].from) {
+                return Err(StaffingError::Overlap(
+                    describe(&pair[0]),
+                    describe(&pair[1]),
+                ));
+            }
+        }
+        Ok(DayHours { periods })
+    }
+
+    /// True when nobody answers on this day.
+    pub fn is_closed(&self) -> bool {
+        self.periods.is_empty()
+    }
+
+    /// The periods, in order.
+    pub fn periods(&self) -> &[Period] {
+        &self.periods
+    }
+}
+
+fn describe(p: &Period) -> String {
+    match p.until {
+        Some(u) => format!("{}–{}", p.from.format("%H:%M"), u.format("%H:%M")),
+        None => format!("{}–24:00", p.from.format("%H:%M")),
+    }
+}
+
+/// A platform's staffed hours: a weekly pattern and dated exceptions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffingHours {
+    /// Monday first.
+    weekly: [DayHours; 7],
+    exceptions: HashMap<NaiveDate, DayHours>,
+}
+
+impl StaffingHours {
+    /// Hours from a weekly pattern (Monday first) and dated exceptions.
+    pub fn new(weekly: [DayHours; 7], exceptions: HashMap<NaiveDate, DayHours>) -> StaffingHours {
+        StaffingHours { weekly, exceptions }
+    }
+
+    /// The hotline's default: every day 08:00–20:00.
+    pub fn seven_by_twelve() -> StaffingHours {
+        let day = DayHours::open(vec![Period::new(
+            NaiveTime::from_hms_opt(8, 0, 0).expect("08:00"),
+            NaiveTime::from_hms_opt(20, 0, 0),
+        )
+        .expect("08:00-20:00")])
+        .expect("one period");
+        StaffingHours::new(std::array::from_fn(|_| day.clone()), HashMap::new())
+    }
+
+    /// Always staffed.
+    pub fn seven_by_twenty_four() -> StaffingHours {
+        let day = DayHours::open(vec![Period::all_day()]).expect("one period");
+        StaffingHours::new(std::array::from_fn(|_| day.clone()), HashMap::new())
+    }
+
+    /// The hours in force on a local date.
+    pub fn hours_on(&self, date: NaiveDate) -> &DayHours {
+        self.exceptions
+            .get(&date)
+            .unwrap_or(&self.weekly[date.weekday().num_days_from_monday() as usize])
+    }
+
+    /// True when operators answer at `at` (any time zone; judged in `at`'s zone).
+    pub fn is_staffed<Tz: TimeZone>(&self, at: &DateTime<Tz>) -> bool {
+        let local = at.naive_local();
+        self.hours_on(local.date())
+            .periods()
+            .iter()
+            .any(|p| p.contains(local.time()))
+    }
+
+    /// The next moment, at or after `at`, when operators answer; None if no period opens in
+    /// the next 366 days.
+    pub fn next_opening<Tz: TimeZone>(&self, at: &DateTime<Tz>) -> Option<DateTime<Tz>> {
+        if self.is_staffed(at) {
+            return Some(at.clone());
+        }
+        let zone = at.timezone();
+        let local = at.naive_local();
+        for offset in 0..=366 {
+            let date = local.date() + Duration::days(offset);
+            for p in self.hours_on(date).periods() {
+                let start = date.and_time(p.from);
+                if start >= local {
+                    if let Some(t) = zone.from_local_datetime(&start).earliest() {
+                        return Some(t);
+                    }
+                }
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono_tz::Asia::Shanghai;
+
+    fn at(s: &str) -> DateTime<chrono_tz::Tz> {
+        let naive = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap();
+        Shanghai.from_local_datetime(&naive).unwrap()
+    }
+
+    fn t(h: u32, m: u32) -> NaiveTime {
+        NaiveTime::from_hms_opt(h, m, 0).unwrap()
+    }
+
+    #[test]
+    fn opening_and_closing_are_exact_to_the_minute() {
+        let hours = StaffingHours::seven_by_twelve();
+        assert!(!hours.is_staffed(&at("2026-11-25 07:59:00")));
+        assert!(!hours.is_staffed(&at("2026-11-25 07:59:59")));
+        assert!(hours.is_staffed(&at("2026-11-25 08:00:00")));
+        assert!(hours.is_staffed(&at("2026-11-25 08:01:00")));
+        assert!(hours.is_staffed(&at("2026-11-25 19:59:00")));
+        assert!(hours.is_staffed(&at("2026-11-25 19:59:59")));
+        assert!(!hours.is_staffed(&at("2026-11-25 20:00:00")));
+        assert!(!hours.is_staffed(&at("2026-11-25 20:01:00")));
+    }
+
+    #[test]
+    fn judged_in_local_time_whatever_the_zone_of_the_clock() {
+        let hours = StaffingHours::seven_by_twelve();
+        // 00:30 UTC is 08:30 in Shanghai.
+        let utc: DateTime<chrono::Utc> = "2026-11-25T00:30:00Z".parse().unwrap();
+        assert!(hours.is_staffed(&utc.with_timezone(&Shanghai)));
+        assert!(
+            !hours.is_staffed(&utc),
+            "the same instant judged as UTC is 00:30"
+        );
+    }
+
+    #[test]
+    fn a_closed_day_and_special_hours() {
+        let mut exceptions = HashMap::new();
+        exceptions.insert("2026-02-16".parse().unwrap(), DayHours::closed());
+        exceptions.insert(
+            "2026-02-17".parse().unwrap(),
+            DayHours::open(vec![Period::new(t(9, 0), Some(t(12, 0))).unwrap()]).unwrap(),
+        );
+        let base = StaffingHours::seven_by_twelve();
+        let hours = StaffingHours::new(base.weekly.clone(), exceptions);
+        assert!(!hours.is_staffed(&at("2026-02-16 10:00:00")));
+        assert!(!hours.is_staffed(&at("2026-02-17 08:30:00")));
+        assert!(hours.is_staffed(&at("2026-02-17 09:00:00")));
+        assert!(!hours.is_staffed(&at("2026-02-17 12:00:00")));
+        assert!(hours.is_staffed(&at("2026-02-18 08:00:00")));
+        assert_eq!(
+            hours.next_opening(&at("2026-02-15 21:00:00")),
+            Some(at("2026-02-17 09:00:00"))
+        );
+        assert_eq!(
+            hours.next_opening(&at("2026-02-17 12:00:00")),
+            Some(at("2026-02-18 08:00:00"))
+        );
+    }
+
+    #[test]
+    fn always_staffed_and_never_staffed() {
+        let hours = StaffingHours::seven_by_twenty_four();
+        assert!(hours.is_staffed(&at("2026-11-25 00:00:00")));
+        assert!(hours.is_staffed(&at("2026-11-25 23:59:59")));
+        let never = StaffingHours::new(std::array::from_fn(|_| DayHours::closed()), HashMap::new());
+        assert_eq!(never.next_opening(&at("2026-11-25 12:00:00")), None);
+    }
+
+    #[test]
+    fn impossible_hours_are_refused() {
+        assert!(Period::new(t(20, 0), Some(t(8, 0))).is_err());
+        assert!(Period::new(t(8, 0), Some(t(8, 0))).is_err());
+        let err = DayHours::open(vec![
+            Period::new(t(8, 0), Some(t(12, 0))).unwrap(),
+            Period::new(t(11, 0), Some(t(14, 0))).unwrap(),
+        ])
+        .unwrap_err();
+        assert_eq!(
+            err,
+            StaffingError::Overlap("08:00–12:00".into(), "11:00–14:00".into())
+        );
+    }
+}
