@@ -6,5 +6,6 @@
 //! loads the configuration; [`call`] runs each call's flow across them; [`server`] assembles it.
 
 pub mod calendar;
+pub mod cases;
 pub mod dialplan;
 pub mod routing;
