@@ -37,6 +37,18 @@ impl Period {
         }
     }
 
+    /// Parses `HH:MM-HH:MM` (`24:00` allowed as the end), e.g. `08:00-20:00`.
+    pub fn parse(text: &str) -> Result<Period, StaffingError> {
+        let bad = || StaffingError::Syntax(text.to_string());
+        let (from, until) = text.trim().split_once('-').ok_or_else(bad)?;
+        let time = |s: &str| NaiveTime::parse_from_str(s.trim(), "%H:%M").map_err(|_| bad());
+        let until = match until.trim() {
+            "24:00" => None,
+            other => Some(time(other)?),
+        };
+        Period::new(time(from)?, until)
+    }
+
     fn contains(&self, t: NaiveTime) -> bool {
         t >= self.from && self.until.is_none_or(|u| t < u)
     }
@@ -45,6 +57,8 @@ impl Period {
 /// Hours that cannot be.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StaffingError {
+    #[error("{0:?} is not a period: write HH:MM-HH:MM, such as 08:00-20:00 (24:00 may end one)")]
+    Syntax(String),
     #[error("period {from}–{until} is empty or crosses midnight (write two periods instead)")]
     EmptyPeriod { from: NaiveTime, until: NaiveTime },
     #[error("periods {0} and {1} overlap")]
@@ -75,6 +89,15 @@ impl DayHours {
             }
         }
         Ok(DayHours { periods })
+    }
+
+    /// Parses periods such as `["08:00-12:00", "14:00-20:00"]`; an empty list is closed.
+    pub fn parse<S: AsRef<str>>(periods: &[S]) -> Result<DayHours, StaffingError> {
+        let periods = periods
+            .iter()
+            .map(|p| Period::parse(p.as_ref()))
+            .collect::<Result<Vec<_>, _>>()?;
+        DayHours::open(periods)
     }
 
     /// True when nobody answers on this day.
@@ -124,6 +147,11 @@ impl StaffingHours {
     pub fn seven_by_twenty_four() -> StaffingHours {
         let day = DayHours::open(vec![Period::all_day()]).expect("one period");
         StaffingHours::new(std::array::from_fn(|_| day.clone()), HashMap::new())
+    }
+
+    /// Replaces the hours of one date (a closed day, special hours).
+    pub fn set_exception(&mut self, date: NaiveDate, hours: DayHours) {
+        self.exceptions.insert(date, hours);
     }
 
     /// The hours in force on a local date.
@@ -236,6 +264,20 @@ mod tests {
         assert!(hours.is_staffed(&at("2026-11-25 23:59:59")));
         let never = StaffingHours::new(std::array::from_fn(|_| DayHours::closed()), HashMap::new());
         assert_eq!(never.next_opening(&at("2026-11-25 12:00:00")), None);
+    }
+
+    #[test]
+    fn periods_are_parsed() {
+        let day = DayHours::parse(&["14:00-20:00", "08:00-12:00"]).unwrap();
+        assert_eq!(
+            day.periods()[0],
+            Period::new(t(8, 0), Some(t(12, 0))).unwrap()
+        );
+        assert_eq!(Period::parse("00:00-24:00").unwrap(), Period::all_day());
+        assert!(DayHours::parse::<&str>(&[]).unwrap().is_closed());
+        for bad in ["8-20", "08:00", "08:00-25:00", "20:00-08:00", "eight-ten"] {
+            assert!(Period::parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

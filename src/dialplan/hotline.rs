@@ -7,18 +7,21 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::error::{line_of, parse_toml, Problem};
+use crate::calendar::DayHours;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct HotlineFile {
     service_numbers: Spanned<Vec<String>>,
     time_zone: Spanned<String>,
+    default_hours: Spanned<Vec<String>>,
 }
 
 /// The settings in `hotline.toml`.
 pub(super) struct HotlineSettings {
     pub service_numbers: Vec<String>,
     pub time_zone: Tz,
+    pub default_hours: DayHours,
 }
 
 pub(super) fn load(path: &Path, problems: &mut Vec<Problem>) -> Option<HotlineSettings> {
@@ -53,11 +56,20 @@ pub(super) fn load(path: &Path, problems: &mut Vec<Problem>) -> Option<HotlineSe
             None
         }
     };
+    let hours_line = line_of(&text, file.default_hours.span().start);
+    let default_hours = match DayHours::parse(file.default_hours.get_ref()) {
+        Ok(h) => Some(h),
+        Err(e) => {
+            problems.push(Problem::at(path, hours_line, format!("default_hours: {e}")));
+            None
+        }
+    };
     if problems.len() > before {
         return None;
     }
     Some(HotlineSettings {
         service_numbers,
         time_zone: time_zone?,
+        default_hours: default_hours?,
     })
 }

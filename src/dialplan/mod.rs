@@ -3,10 +3,11 @@
 //!
 //! | file | what |
 //! |---|---|
-//! | `hotline.toml` | service numbers, time zone |
+//! | `hotline.toml` | service numbers, time zone, default staffed hours |
 //! | `platforms.toml` | the provincial platform and the prefecture platforms |
 //! | `mobile-prefixes.csv` | mobile number prefixes and their platform |
 //! | `holidays.csv` | public holidays and adjusted working weekends, by year |
+//! | `staffing-exceptions.csv` | dated exceptions to staffed hours (closed days, special hours) |
 //!
 //! Every problem is reported with its file and line; a dialplan with any problem is refused
 //! whole, so a running server never takes half of a bad file.
@@ -16,13 +17,14 @@ mod hotline;
 mod platforms;
 mod tables;
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use chrono_tz::Tz;
 
 pub use error::{DialplanError, Problem};
 
-use crate::calendar::WorkingCalendar;
+use crate::calendar::{StaffingHours, WorkingCalendar};
 use crate::routing::Router;
 
 /// A loaded, validated dialplan.
@@ -34,6 +36,24 @@ pub struct Dialplan {
     pub calendar: WorkingCalendar,
     /// The time zone of hours and deadlines.
     pub time_zone: Tz,
+    /// Staffed hours by platform (division code).
+    pub staffing: HashMap<String, StaffingHours>,
+}
+
+impl Dialplan {
+    /// The staffed hours of a platform; a platform the dialplan does not know is never staffed.
+    pub fn staffing(&self, platform: &str) -> StaffingHours {
+        self.staffing.get(platform).cloned().unwrap_or_else(|| {
+            StaffingHours::new(std::array::from_fn(|_| Default::default()), HashMap::new())
+        })
+    }
+
+    /// True when operators of `platform` answer at `now`.
+    pub fn is_staffed(&self, platform: &str, now: chrono::DateTime<chrono::Utc>) -> bool {
+        self.staffing
+            .get(platform)
+            .is_some_and(|h| h.is_staffed(&now.with_timezone(&self.time_zone)))
+    }
 }
 
 /// Loads and validates the dialplan in `dir`.
@@ -47,16 +67,26 @@ pub fn load(dir: &Path) -> Result<Dialplan, DialplanError> {
         )]));
     }
     let settings = hotline::load(&dir.join("hotline.toml"), &mut problems);
-    let platforms = platforms::load(&dir.join("platforms.toml"), &mut problems);
+    let loaded = platforms::load(
+        &dir.join("platforms.toml"),
+        settings.as_ref().map(|s| &s.default_hours),
+        &mut problems,
+    );
     let prefixes = tables::load_mobile_prefixes(
         &dir.join("mobile-prefixes.csv"),
-        platforms.as_deref().unwrap_or(&[]),
+        loaded.as_ref().map_or(&[][..], |l| &l.platforms[..]),
         &mut problems,
     );
     let calendar = tables::load_calendar(&dir.join("holidays.csv"), &mut problems);
+    let mut staffing = loaded.as_ref().map(|l| l.hours.clone()).unwrap_or_default();
+    tables::load_staffing_exceptions(
+        &dir.join("staffing-exceptions.csv"),
+        &mut staffing,
+        &mut problems,
+    );
 
-    let (Some(settings), Some(platforms), Some(prefixes), Some(calendar)) =
-        (settings, platforms, prefixes, calendar)
+    let (Some(settings), Some(loaded), Some(prefixes), Some(calendar)) =
+        (settings, loaded, prefixes, calendar)
     else {
         return Err(DialplanError::new(problems));
     };
@@ -64,16 +94,18 @@ pub fn load(dir: &Path) -> Result<Dialplan, DialplanError> {
         return Err(DialplanError::new(problems));
     }
     // The files were checked line by line; what is left is a contradiction across them.
-    let router = Router::new(platforms, prefixes, settings.service_numbers).map_err(|e| {
-        DialplanError::new(vec![Problem::file(
-            &dir.join("platforms.toml"),
-            e.to_string(),
-        )])
-    })?;
+    let router =
+        Router::new(loaded.platforms, prefixes, settings.service_numbers).map_err(|e| {
+            DialplanError::new(vec![Problem::file(
+                &dir.join("platforms.toml"),
+                e.to_string(),
+            )])
+        })?;
     Ok(Dialplan {
         router,
         calendar,
         time_zone: settings.time_zone,
+        staffing,
     })
 }
 

@@ -7,7 +7,14 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::error::{line_of, parse_toml, Problem};
+use crate::calendar::{DayHours, StaffingHours};
 use crate::routing::{Platform, PlatformLevel};
+
+/// The platforms with their staffed hours (dated exceptions are added later).
+pub(super) struct LoadedPlatforms {
+    pub platforms: Vec<Platform>,
+    pub hours: HashMap<String, StaffingHours>,
+}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -24,6 +31,22 @@ struct PlatformEntry {
     area_code: Option<String>,
     level: Level,
     welcome_prompt: Option<String>,
+    /// Staffed periods of every day, e.g. `["08:00-20:00"]`; default from `hotline.toml`.
+    hours: Option<Vec<String>>,
+    /// Per-weekday periods overriding `hours`, e.g. `sat = ["09:00-17:00"]`.
+    weekly: Option<HashMap<Weekday, Vec<String>>>,
+}
+
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq, Hash)]
+#[serde(rename_all = "lowercase")]
+enum Weekday {
+    Mon,
+    Tue,
+    Wed,
+    Thu,
+    Fri,
+    Sat,
+    Sun,
 }
 
 #[derive(Deserialize, Clone, Copy)]
@@ -33,13 +56,18 @@ enum Level {
     Prefecture,
 }
 
-pub(super) fn load(path: &Path, problems: &mut Vec<Problem>) -> Option<Vec<Platform>> {
+pub(super) fn load(
+    path: &Path,
+    default_hours: Option<&DayHours>,
+    problems: &mut Vec<Problem>,
+) -> Option<LoadedPlatforms> {
     let (text, file) = parse_toml::<PlatformsFile>(path, problems)?;
     let before = problems.len();
     let mut codes: HashMap<String, usize> = HashMap::new();
     let mut areas: HashMap<String, usize> = HashMap::new();
     let mut provincial = Vec::new();
     let mut platforms = Vec::new();
+    let mut hours = HashMap::new();
     for spanned in file.platform {
         let line = line_of(&text, spanned.span().start);
         let entry = spanned.into_inner();
@@ -87,6 +115,26 @@ pub(super) fn load(path: &Path, problems: &mut Vec<Problem>) -> Option<Vec<Platf
                 ));
             }
         }
+        let mut parse_day = |periods: &[String], what: &str| match DayHours::parse(periods) {
+            Ok(day) => Some(day),
+            Err(e) => {
+                problem(format!("{what}: {e}"));
+                None
+            }
+        };
+        let every_day = match &entry.hours {
+            Some(periods) => parse_day(periods, "hours"),
+            None => default_hours.cloned(),
+        };
+        if let Some(every_day) = every_day {
+            let mut week: [DayHours; 7] = std::array::from_fn(|_| every_day.clone());
+            for (day, periods) in entry.weekly.iter().flatten() {
+                if let Some(h) = parse_day(periods, "weekly") {
+                    week[*day as usize] = h;
+                }
+            }
+            hours.insert(entry.code.clone(), StaffingHours::new(week, HashMap::new()));
+        }
         platforms.push(Platform {
             welcome_prompt: entry
                 .welcome_prompt
@@ -116,5 +164,5 @@ pub(super) fn load(path: &Path, problems: &mut Vec<Problem>) -> Option<Vec<Platf
             ),
         )),
     }
-    (problems.len() == before).then_some(platforms)
+    (problems.len() == before).then_some(LoadedPlatforms { platforms, hours })
 }

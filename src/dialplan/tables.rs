@@ -194,3 +194,83 @@ pub(super) fn load_calendar(path: &Path, problems: &mut Vec<Problem>) -> Option<
         }
     }
 }
+
+#[derive(Deserialize)]
+struct ExceptionRow {
+    date: String,
+    platform: String,
+    hours: String,
+}
+
+/// Adds the dated exceptions of `staffing-exceptions.csv` to each platform's hours.
+pub(super) fn load_staffing_exceptions(
+    path: &Path,
+    hours: &mut HashMap<String, crate::calendar::StaffingHours>,
+    problems: &mut Vec<Problem>,
+) {
+    let Some(rows) = rows::<ExceptionRow>(path, problems) else {
+        return;
+    };
+    let mut seen: HashMap<(NaiveDate, String), usize> = HashMap::new();
+    for (line, row) in rows {
+        let Ok(date) = NaiveDate::parse_from_str(&row.date, "%Y-%m-%d") else {
+            problems.push(Problem::at(
+                path,
+                line,
+                format!("date {:?} must be YYYY-MM-DD", row.date),
+            ));
+            continue;
+        };
+        let day = if row.hours == "closed" {
+            Ok(crate::calendar::DayHours::closed())
+        } else {
+            let periods: Vec<&str> = row.hours.split_whitespace().collect();
+            if periods.is_empty() {
+                problems.push(Problem::at(
+                    path,
+                    line,
+                    "hours is empty: write \"closed\" or periods",
+                ));
+                continue;
+            }
+            crate::calendar::DayHours::parse(&periods)
+        };
+        let day = match day {
+            Ok(d) => d,
+            Err(e) => {
+                problems.push(Problem::at(path, line, e.to_string()));
+                continue;
+            }
+        };
+        let targets: Vec<String> = if row.platform == "*" {
+            hours.keys().cloned().collect()
+        } else if hours.contains_key(&row.platform) {
+            vec![row.platform.clone()]
+        } else {
+            problems.push(Problem::at(
+                path,
+                line,
+                format!(
+                    "platform {} is not in platforms.toml (use * for all)",
+                    row.platform
+                ),
+            ));
+            continue;
+        };
+        if let Some(first) = seen.insert((date, row.platform.clone()), line) {
+            problems.push(Problem::at(
+                path,
+                line,
+                format!(
+                    "{} for {} is already given at line {first}",
+                    row.date, row.platform
+                ),
+            ));
+        }
+        for code in targets {
+            if let Some(h) = hours.get_mut(&code) {
+                h.set_exception(date, day.clone());
+            }
+        }
+    }
+}

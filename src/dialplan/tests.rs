@@ -16,6 +16,7 @@ fn with_file(file: &str, content: &str) -> tempfile::TempDir {
         "platforms.toml",
         "mobile-prefixes.csv",
         "holidays.csv",
+        "staffing-exceptions.csv",
     ] {
         std::fs::copy(bundled().join(name), dir.path().join(name)).unwrap();
     }
@@ -63,7 +64,7 @@ fn toml_syntax_error_names_the_line() {
 fn unknown_time_zone() {
     let dir = with_file(
         "hotline.toml",
-        "service_numbers = [\"12345\"]\ntime_zone = \"Asia/Kunming\"\n",
+        "service_numbers = [\"12345\"]\ntime_zone = \"Asia/Kunming\"\ndefault_hours = []\n",
     );
     let p = problems(dir.path());
     assert!(
@@ -169,4 +170,90 @@ fn a_missing_file_or_folder_is_named() {
     );
     let p = problems(Path::new("/nonexistent/dialplan"));
     assert!(p[0].contains("is not a folder"), "{p:?}");
+}
+
+#[test]
+fn staffed_hours_per_platform_with_exceptions() {
+    let plan = load(&bundled()).unwrap();
+    let at = |s: &str| -> chrono::DateTime<chrono::Utc> {
+        use chrono::TimeZone;
+        let naive = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap();
+        chrono_tz::Asia::Shanghai
+            .from_local_datetime(&naive)
+            .unwrap()
+            .with_timezone(&chrono::Utc)
+    };
+    assert!(!plan.is_staffed("530100", at("2026-11-25 07:59")));
+    assert!(plan.is_staffed("530100", at("2026-11-25 08:00")));
+    assert!(!plan.is_staffed("530100", at("2026-11-25 20:00")));
+    assert!(
+        plan.is_staffed("530000", at("2026-11-25 03:00")),
+        "the province is 7x24"
+    );
+
+    let text = std::fs::read_to_string(bundled().join("platforms.toml")).unwrap();
+    let weekly = text.replacen(
+        "level = \"prefecture\"",
+        "level = \"prefecture\"\nweekly = { sat = [\"09:00-12:00\"] }",
+        1,
+    );
+    let dir = with_file(
+        "staffing-exceptions.csv",
+        "date,platform,hours\n2026-11-26,*,closed\n2026-11-27,530100,10:00-12:00 14:00-16:00\n",
+    );
+    std::fs::write(dir.path().join("platforms.toml"), weekly).unwrap();
+    let plan = load(dir.path()).unwrap();
+    assert!(
+        !plan.is_staffed("530100", at("2026-11-26 10:00")),
+        "closed day"
+    );
+    assert!(
+        !plan.is_staffed("530000", at("2026-11-26 10:00")),
+        "* closes all"
+    );
+    assert!(
+        plan.is_staffed("530300", at("2026-11-27 09:00")),
+        "others unchanged"
+    );
+    assert!(!plan.is_staffed("530100", at("2026-11-27 09:00")));
+    assert!(plan.is_staffed("530100", at("2026-11-27 15:59")));
+    assert!(
+        plan.is_staffed("530100", at("2026-11-28 11:59")),
+        "Saturday pattern"
+    );
+    assert!(!plan.is_staffed("530100", at("2026-11-28 12:00")));
+}
+
+#[test]
+fn bad_hours_name_their_lines() {
+    let dir = with_file(
+        "staffing-exceptions.csv",
+        "date,platform,hours\n2026-11-26,539999,closed\n2026-11-27,530100,10-12\n2026-11-28,530100,\n",
+    );
+    let p = problems(dir.path());
+    assert!(
+        p.iter()
+            .any(|m| m.contains("staffing-exceptions.csv:2: platform 539999")),
+        "{p:?}"
+    );
+    assert!(
+        p.iter()
+            .any(|m| m.contains("staffing-exceptions.csv:3:") && m.contains("HH:MM-HH:MM")),
+        "{p:?}"
+    );
+    assert!(
+        p.iter()
+            .any(|m| m.contains("staffing-exceptions.csv:4: hours is empty")),
+        "{p:?}"
+    );
+
+    let text = std::fs::read_to_string(bundled().join("platforms.toml")).unwrap();
+    let broken = text.replacen("hours = [\"00:00-24:00\"]", "hours = [\"20:00-08:00\"]", 1);
+    let dir = with_file("platforms.toml", &broken);
+    let p = problems(dir.path());
+    assert!(
+        p.iter()
+            .any(|m| m.contains("platforms.toml:") && m.contains("crosses midnight")),
+        "{p:?}"
+    );
 }
