@@ -5,6 +5,7 @@
 //! [`routing`], [`calendar`]. The edges: [`sip`], [`media`], [`store`], [`api`]; [`dialplan`]
 //! loads the configuration; [`call`] runs each call's flow across them; [`server`] assembles it.
 
+pub mod acd;
 pub mod calendar;
 pub mod cases;
 pub mod dialplan;

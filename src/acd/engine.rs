@@ -1,0 +1,677 @@
+//! The ACD state machine. Events and clock ticks in; commands for the call layer and queue-log
+//! entries (like Asterisk's queue_log) out. One offer rings an agent for the queue's ring
+//! timeout; then the call moves on, and an agent who misses `max_missed` offers in a row is set
+//! not-ready. Waiting callers hear their position every `announce_every`, and overflow after
+//! `max_wait`.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+use super::agent::{Agent, AgentState};
+use super::queue::{Overflow, QueueConfig};
+use super::strategy::{self, Strategy};
+
+/// Something that happened, for the ACD to act on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AcdEvent {
+    /// An agent logs in (not ready until they say so).
+    Login { agent: String },
+    /// An agent logs out; only when not on a call.
+    Logout { agent: String },
+    /// An agent is ready for calls.
+    Ready { agent: String },
+    /// An agent is not ready, with a reason.
+    NotReady { agent: String, reason: String },
+    /// A caller joins a queue.
+    CallArrived { call: String, queue: String },
+    /// A waiting caller hung up.
+    CallAbandoned { call: String },
+    /// The agent rung for `call` answered.
+    Answered { call: String, agent: String },
+    /// The agent rung for `call` declined or could not be reached (busy, error).
+    Declined { call: String, agent: String },
+    /// A connected call ended; `by_agent` when the agent hung up.
+    CallEnded { call: String, by_agent: bool },
+    /// A connected call was transferred away (to another platform).
+    Transferred { call: String, to: String },
+}
+
+/// What the call layer must do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AcdCommand {
+    /// Offer the call to the agent (INVITE their phone).
+    Ring { call: String, agent: String },
+    /// Withdraw an offer (CANCEL).
+    StopRinging { call: String, agent: String },
+    /// Bridge the caller with the agent who answered.
+    Connect { call: String, agent: String },
+    /// The caller waited too long: move them on.
+    Overflow { call: String, to: Overflow },
+    /// Tell the caller their position (1 = next) and an estimated wait.
+    Announce {
+        call: String,
+        position: usize,
+        estimated_wait: std::time::Duration,
+    },
+}
+
+/// A queue-log entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct QueueLogEntry {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// The queue.
+    pub queue: String,
+    /// The call.
+    pub call: String,
+    /// The agent, when one is involved.
+    pub agent: Option<String>,
+    /// What happened.
+    #[serde(flatten)]
+    pub kind: QueueLogKind,
+}
+
+/// The kinds of queue-log entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "event", rename_all = "kebab-case")]
+pub enum QueueLogKind {
+    EnterQueue,
+    RingNoAnswer { rang_ms: i64 },
+    Connect { wait_ms: i64 },
+    Complete { by_agent: bool, talk_ms: i64 },
+    Abandon { position: usize, wait_ms: i64 },
+    Transfer { to: String },
+    Overflow { to: String },
+}
+
+/// An event the ACD cannot apply; nothing changed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AcdError {
+    #[error("no agent {0}")]
+    UnknownAgent(String),
+    #[error("no queue {0}")]
+    UnknownQueue(String),
+    #[error("no call {0} in the ACD")]
+    UnknownCall(String),
+    #[error("call {0} is already queued")]
+    DuplicateCall(String),
+    #[error("agent {agent} is {state}: cannot {action}")]
+    AgentState {
+        agent: String,
+        state: &'static str,
+        action: &'static str,
+    },
+    #[error("agent {agent} was not offered call {call}")]
+    NotOffered { agent: String, call: String },
+}
+
+#[derive(Debug, Clone)]
+struct Offer {
+    agent: String,
+    rang_at: DateTime<Utc>,
+    until: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+struct Waiting {
+    call: String,
+    queue: String,
+    /// When the caller first entered any queue (their place in line).
+    entered: DateTime<Utc>,
+    /// When the caller entered this queue (for its maximum wait).
+    queue_entered: DateTime<Utc>,
+    next_announce: DateTime<Utc>,
+    offers: Vec<Offer>,
+}
+
+#[derive(Debug, Clone)]
+struct Connected {
+    queue: String,
+    agent: String,
+    since: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+struct QueueState {
+    config: QueueConfig,
+    last_offered: Option<String>,
+}
+
+/// A caller waiting, as supervisors see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WaitingView {
+    pub call: String,
+    pub queue: String,
+    pub position: usize,
+    pub waiting_ms: i64,
+    pub ringing: Vec<String>,
+}
+
+/// Default talk time for wait estimates before any call completed.
+const DEFAULT_TALK_SECS: i64 = 180;
+
+/// The ACD of the whole hotline.
+#[derive(Debug, Default)]
+pub struct Acd {
+    queues: HashMap<String, QueueState>,
+    agents: BTreeMap<String, Agent>,
+    waiting: Vec<Waiting>,
+    connected: HashMap<String, Connected>,
+    commands: VecDeque<AcdCommand>,
+    log: VecDeque<QueueLogEntry>,
+    /// Mean talk time of completed calls, ms (for wait estimates).
+    mean_talk_ms: Option<i64>,
+}
+
+impl Acd {
+    /// An empty ACD.
+    pub fn new() -> Acd {
+        Acd::default()
+    }
+
+    /// Adds or replaces a queue.
+    pub fn add_queue(&mut self, config: QueueConfig) {
+        self.queues.insert(
+            config.name.clone(),
+            QueueState {
+                config,
+                last_offered: None,
+            },
+        );
+    }
+
+    /// Adds a (logged-out) agent seat.
+    pub fn add_agent(&mut self, agent: Agent) {
+        self.agents.insert(agent.id.clone(), agent);
+    }
+
+    /// An agent, by id.
+    pub fn agent(&self, id: &str) -> Option<&Agent> {
+        self.agents.get(id)
+    }
+
+    /// Every agent, by id.
+    pub fn agents(&self) -> impl Iterator<Item = &Agent> {
+        self.agents.values()
+    }
+
+    /// Callers waiting, in order, per queue.
+    pub fn waiting(&self, now: DateTime<Utc>) -> Vec<WaitingView> {
+        self.waiting
+            .iter()
+            .map(|w| WaitingView {
+                call: w.call.clone(),
+                queue: w.queue.clone(),
+                position: self.position(&w.call).unwrap_or(0),
+                waiting_ms: (now - w.entered).num_milliseconds(),
+                ringing: w.offers.iter().map(|o| o.agent.clone()).collect(),
+            })
+            .collect()
+    }
+
+    /// The next command for the call layer.
+    pub fn poll_command(&mut self) -> Option<AcdCommand> {
+        self.commands.pop_front()
+    }
+
+    /// The next queue-log entry to store.
+    pub fn poll_log(&mut self) -> Option<QueueLogEntry> {
+        self.log.pop_front()
+    }
+
+    /// Applies an event at `now`.
+    pub fn handle(&mut self, event: AcdEvent, now: DateTime<Utc>) -> Result<(), AcdError> {
+        match event {
+            AcdEvent::Login { agent } => {
+                let a = self.agent_mut(&agent)?;
+                if a.state == AgentState::LoggedOut {
+                    a.set(AgentState::NotReady("logged in".into()), now);
+                    a.calls_taken = 0;
+                    a.missed_in_row = 0;
+                }
+            }
+            AcdEvent::Logout { agent } => {
+                let a = self.agent_mut(&agent)?;
+                if matches!(a.state, AgentState::Ringing | AgentState::OnCall) {
+                    return Err(state_error(a, "log out"));
+                }
+                a.set(AgentState::LoggedOut, now);
+            }
+            AcdEvent::Ready { agent } => {
+                let a = self.agent_mut(&agent)?;
+                match a.state {
+                    AgentState::NotReady(_) | AgentState::WrapUp | AgentState::Available => {
+                        a.missed_in_row = 0;
+                        a.wrap_up_until = None;
+                        if a.state != AgentState::Available {
+                            a.set(AgentState::Available, now);
+                        }
+                    }
+                    _ => return Err(state_error(a, "become ready")),
+                }
+            }
+            AcdEvent::NotReady { agent, reason } => {
+                let a = self.agent_mut(&agent)?;
+                match a.state {
+                    AgentState::Available | AgentState::WrapUp | AgentState::NotReady(_) => {
+                        a.set(AgentState::NotReady(reason), now)
+                    }
+                    _ => return Err(state_error(a, "become not ready")),
+                }
+            }
+            AcdEvent::CallArrived { call, queue } => {
+                let config = &self
+                    .queues
+                    .get(&queue)
+                    .ok_or_else(|| AcdError::UnknownQueue(queue.clone()))?
+                    .config;
+                if self.waiting.iter().any(|w| w.call == call) || self.connected.contains_key(&call)
+                {
+                    return Err(AcdError::DuplicateCall(call));
+                }
+                let next_announce = now + dur(config.announce_every);
+                self.waiting.push(Waiting {
+                    call: call.clone(),
+                    queue: queue.clone(),
+                    entered: now,
+                    queue_entered: now,
+                    next_announce,
+                    offers: Vec::new(),
+                });
+                self.record(now, &queue, &call, None, QueueLogKind::EnterQueue);
+            }
+            AcdEvent::CallAbandoned { call } => {
+                let position = self
+                    .position(&call)
+                    .ok_or_else(|| AcdError::UnknownCall(call.clone()))?;
+                let w = self.take_waiting(&call).expect("position found it");
+                self.withdraw_offers(&w, now);
+                let wait_ms = (now - w.entered).num_milliseconds();
+                self.record(
+                    now,
+                    &w.queue,
+                    &call,
+                    None,
+                    QueueLogKind::Abandon { position, wait_ms },
+                );
+            }
+            AcdEvent::Answered { call, agent } => {
+                let idx = self
+                    .waiting
+                    .iter()
+                    .position(|w| w.call == call)
+                    .ok_or_else(|| AcdError::UnknownCall(call.clone()))?;
+                if !self.waiting[idx].offers.iter().any(|o| o.agent == agent) {
+                    return Err(AcdError::NotOffered { agent, call });
+                }
+                let mut w = self.waiting.remove(idx);
+                w.offers.retain(|o| o.agent != agent);
+                self.withdraw_offers(&w, now);
+                let a = self.agents.get_mut(&agent).expect("offered agents exist");
+                a.set(AgentState::OnCall, now);
+                a.calls_taken += 1;
+                a.missed_in_row = 0;
+                let wait_ms = (now - w.entered).num_milliseconds();
+                self.connected.insert(
+                    call.clone(),
+                    Connected {
+                        queue: w.queue.clone(),
+                        agent: agent.clone(),
+                        since: now,
+                    },
+                );
+                self.commands.push_back(AcdCommand::Connect {
+                    call: call.clone(),
+                    agent: agent.clone(),
+                });
+                self.record(
+                    now,
+                    &w.queue,
+                    &call,
+                    Some(&agent),
+                    QueueLogKind::Connect { wait_ms },
+                );
+            }
+            AcdEvent::Declined { call, agent } => {
+                let w = self
+                    .waiting
+                    .iter_mut()
+                    .find(|w| w.call == call)
+                    .ok_or_else(|| AcdError::UnknownCall(call.clone()))?;
+                let Some(i) = w.offers.iter().position(|o| o.agent == agent) else {
+                    return Err(AcdError::NotOffered { agent, call });
+                };
+                let offer = w.offers.remove(i);
+                let queue = w.queue.clone();
+                self.missed(&queue, &call, offer, now);
+            }
+            AcdEvent::CallEnded { call, by_agent } => {
+                let c = self
+                    .connected
+                    .remove(&call)
+                    .ok_or_else(|| AcdError::UnknownCall(call.clone()))?;
+                let talk_ms = (now - c.since).num_milliseconds();
+                self.mean_talk_ms = Some(match self.mean_talk_ms {
+                    Some(m) => (m * 7 + talk_ms) / 8,
+                    None => talk_ms,
+                });
+                self.after_call(&c, now);
+                self.record(
+                    now,
+                    &c.queue,
+                    &call,
+                    Some(&c.agent),
+                    QueueLogKind::Complete { by_agent, talk_ms },
+                );
+            }
+            AcdEvent::Transferred { call, to } => {
+                let c = self
+                    .connected
+                    .remove(&call)
+                    .ok_or_else(|| AcdError::UnknownCall(call.clone()))?;
+                self.after_call(&c, now);
+                self.record(
+                    now,
+                    &c.queue,
+                    &call,
+                    Some(&c.agent),
+                    QueueLogKind::Transfer { to },
+                );
+            }
+        }
+        self.assign(now);
+        Ok(())
+    }
+
+    /// Applies the clock: ring timeouts, wrap-up ends, overflows and announcements due at `now`.
+    pub fn tick(&mut self, now: DateTime<Utc>) {
+        // Wrap-up ends.
+        for a in self.agents.values_mut() {
+            if a.state == AgentState::WrapUp && a.wrap_up_until.is_some_and(|t| t <= now) {
+                a.wrap_up_until = None;
+                a.set(AgentState::Available, now);
+            }
+        }
+        // Ring timeouts.
+        let mut expired = Vec::new();
+        for w in &mut self.waiting {
+            let (gone, kept): (Vec<Offer>, Vec<Offer>) =
+                w.offers.drain(..).partition(|o| o.until <= now);
+            w.offers = kept;
+            expired.extend(
+                gone.into_iter()
+                    .map(|o| (w.queue.clone(), w.call.clone(), o)),
+            );
+        }
+        for (queue, call, offer) in expired {
+            self.commands.push_back(AcdCommand::StopRinging {
+                call: call.clone(),
+                agent: offer.agent.clone(),
+            });
+            self.missed(&queue, &call, offer, now);
+        }
+        // Overflows.
+        let mut overflowing = Vec::new();
+        for w in &self.waiting {
+            let config = &self.queues[&w.queue].config;
+            if config
+                .max_wait
+                .is_some_and(|m| now >= w.queue_entered + dur(m))
+            {
+                overflowing.push((w.call.clone(), config.overflow.clone()));
+            }
+        }
+        for (call, to) in overflowing {
+            let mut w = self.take_waiting(&call).expect("listed above");
+            self.withdraw_offers(&w, now);
+            let label = match &to {
+                Overflow::Queue(q) => q.clone(),
+                Overflow::Voicemail => "voicemail".to_string(),
+            };
+            self.record(
+                now,
+                &w.queue,
+                &call,
+                None,
+                QueueLogKind::Overflow { to: label },
+            );
+            match &to {
+                Overflow::Queue(q) if self.queues.contains_key(q) => {
+                    // Into the other queue, keeping the caller's place in time.
+                    w.queue = q.clone();
+                    w.queue_entered = now;
+                    w.offers.clear();
+                    let pos = self
+                        .waiting
+                        .iter()
+                        .position(|o| o.entered > w.entered)
+                        .unwrap_or(self.waiting.len());
+                    self.record(now, q, &call, None, QueueLogKind::EnterQueue);
+                    self.waiting.insert(pos, w);
+                }
+                _ => self.commands.push_back(AcdCommand::Overflow { call, to }),
+            }
+        }
+        // Announcements (not to a caller whose call is ringing at a seat: they are about to
+        // be answered).
+        self.assign(now);
+        let mut announce = Vec::new();
+        for w in &mut self.waiting {
+            if w.next_announce <= now && w.offers.is_empty() {
+                let every = self.queues[&w.queue].config.announce_every;
+                w.next_announce = now + dur(every);
+                announce.push(w.call.clone());
+            }
+        }
+        for call in announce {
+            let position = self.position(&call).unwrap_or(1);
+            let estimated_wait = self.estimate_wait(&call, position);
+            self.commands.push_back(AcdCommand::Announce {
+                call,
+                position,
+                estimated_wait,
+            });
+        }
+        self.assign(now);
+    }
+
+    /// The earliest moment `tick` has something to do.
+    pub fn next_deadline(&self) -> Option<DateTime<Utc>> {
+        let offers = self
+            .waiting
+            .iter()
+            .flat_map(|w| w.offers.iter().map(|o| o.until));
+        let overflow = self.waiting.iter().filter_map(|w| {
+            self.queues[&w.queue]
+                .config
+                .max_wait
+                .map(|m| w.queue_entered + dur(m))
+        });
+        let announce = self
+            .waiting
+            .iter()
+            .filter(|w| w.offers.is_empty())
+            .map(|w| w.next_announce);
+        let wrap = self.agents.values().filter_map(|a| a.wrap_up_until);
+        offers.chain(overflow).chain(announce).chain(wrap).min()
+    }
+
+    /// 1-based position of a waiting call among the callers of its queue.
+    fn position(&self, call: &str) -> Option<usize> {
+        let w = self.waiting.iter().find(|w| w.call == call)?;
+        Some(
+            self.waiting
+                .iter()
+                .filter(|o| o.queue == w.queue)
+                .position(|o| o.call == call)?
+                + 1,
+        )
+    }
+
+    fn estimate_wait(&self, call: &str, position: usize) -> std::time::Duration {
+        let Some(w) = self.waiting.iter().find(|w| w.call == call) else {
+            return std::time::Duration::ZERO;
+        };
+        let platform = &self.queues[&w.queue].config.platform;
+        let staffed = self
+            .agents
+            .values()
+            .filter(|a| &a.platform == platform)
+            .filter(|a| !matches!(a.state, AgentState::LoggedOut | AgentState::NotReady(_)))
+            .count()
+            .max(1) as i64;
+        let talk = self.mean_talk_ms.unwrap_or(DEFAULT_TALK_SECS * 1000);
+        std::time::Duration::from_millis((talk * position as i64 / staffed).max(0) as u64)
+    }
+
+    /// Offers waiting calls to available agents, oldest caller first.
+    fn assign(&mut self, now: DateTime<Utc>) {
+        for i in 0..self.waiting.len() {
+            if !self.waiting[i].offers.is_empty() {
+                continue;
+            }
+            let queue = &self.queues[&self.waiting[i].queue];
+            let config = &queue.config;
+            let candidates: Vec<&Agent> = self
+                .agents
+                .values()
+                .filter(|a| a.state == AgentState::Available)
+                .filter(|a| a.platform == config.platform && a.qualifies(&config.skills))
+                .collect();
+            let chosen: Vec<String> = strategy::pick(
+                config.strategy,
+                &candidates,
+                &config.skills,
+                queue.last_offered.as_deref(),
+            )
+            .into_iter()
+            .map(|a| a.id.clone())
+            .collect();
+            if chosen.is_empty() {
+                continue;
+            }
+            let ring_timeout = dur(config.ring_timeout);
+            let queue_name = self.waiting[i].queue.clone();
+            if config.strategy == Strategy::RoundRobin {
+                self.queues
+                    .get_mut(&queue_name)
+                    .expect("queue")
+                    .last_offered = chosen.first().cloned();
+            }
+            for agent in chosen {
+                self.agents
+                    .get_mut(&agent)
+                    .expect("candidate")
+                    .set(AgentState::Ringing, now);
+                self.waiting[i].offers.push(Offer {
+                    agent: agent.clone(),
+                    rang_at: now,
+                    until: now + ring_timeout,
+                });
+                self.commands.push_back(AcdCommand::Ring {
+                    call: self.waiting[i].call.clone(),
+                    agent,
+                });
+            }
+        }
+    }
+
+    /// An offer that was not answered: log it, and rest or retire the agent.
+    fn missed(&mut self, queue: &str, call: &str, offer: Offer, now: DateTime<Utc>) {
+        let max_missed = self.queues[queue].config.max_missed;
+        if let Some(a) = self.agents.get_mut(&offer.agent) {
+            a.missed_in_row += 1;
+            if a.missed_in_row >= max_missed {
+                let reason = format!("missed {} calls in a row", a.missed_in_row);
+                a.set(AgentState::NotReady(reason), now);
+            } else {
+                a.set(AgentState::Available, now);
+            }
+        }
+        let rang_ms = (now - offer.rang_at).num_milliseconds();
+        self.record(
+            now,
+            queue,
+            call,
+            Some(&offer.agent),
+            QueueLogKind::RingNoAnswer { rang_ms },
+        );
+    }
+
+    /// Withdraws every open offer of a call; the agents are available again.
+    fn withdraw_offers(&mut self, w: &Waiting, now: DateTime<Utc>) {
+        for o in &w.offers {
+            self.commands.push_back(AcdCommand::StopRinging {
+                call: w.call.clone(),
+                agent: o.agent.clone(),
+            });
+            if let Some(a) = self.agents.get_mut(&o.agent) {
+                if a.state == AgentState::Ringing {
+                    a.set(AgentState::Available, now);
+                }
+            }
+        }
+    }
+
+    fn after_call(&mut self, c: &Connected, now: DateTime<Utc>) {
+        let wrap = self
+            .queues
+            .get(&c.queue)
+            .map(|q| q.config.wrap_up)
+            .unwrap_or_default();
+        if let Some(a) = self.agents.get_mut(&c.agent) {
+            if wrap.is_zero() {
+                a.set(AgentState::Available, now);
+            } else {
+                a.wrap_up_until = Some(now + dur(wrap));
+                a.set(AgentState::WrapUp, now);
+            }
+        }
+    }
+
+    fn take_waiting(&mut self, call: &str) -> Option<Waiting> {
+        let i = self.waiting.iter().position(|w| w.call == call)?;
+        Some(self.waiting.remove(i))
+    }
+
+    fn agent_mut(&mut self, id: &str) -> Result<&mut Agent, AcdError> {
+        self.agents
+            .get_mut(id)
+            .ok_or_else(|| AcdError::UnknownAgent(id.to_string()))
+    }
+
+    fn record(
+        &mut self,
+        at: DateTime<Utc>,
+        queue: &str,
+        call: &str,
+        agent: Option<&str>,
+        kind: QueueLogKind,
+    ) {
+        self.log.push_back(QueueLogEntry {
+            at,
+            queue: queue.to_string(),
+            call: call.to_string(),
+            agent: agent.map(str::to_string),
+            kind,
+        });
+    }
+}
+
+fn state_error(a: &Agent, action: &'static str) -> AcdError {
+    AcdError::AgentState {
+        agent: a.id.clone(),
+        state: a.state.as_str(),
+        action,
+    }
+}
+
+fn dur(d: std::time::Duration) -> Duration {
+    Duration::from_std(d).unwrap_or(Duration::MAX)
+}
+
+#[cfg(test)]
+#[path = "engine/tests.rs"]
+mod tests;

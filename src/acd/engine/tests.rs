@@ -1,0 +1,478 @@
+//! The ACD driven by events and an injected clock, one rule per test.
+
+use std::collections::HashMap;
+use std::time::Duration as StdDuration;
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::*;
+
+fn t0() -> DateTime<Utc> {
+    "2026-11-25T02:00:00Z".parse().unwrap()
+}
+
+fn secs(s: i64) -> DateTime<Utc> {
+    t0() + Duration::seconds(s)
+}
+
+fn queue(strategy: Strategy) -> QueueConfig {
+    let mut q = QueueConfig::new("530100", "530100");
+    q.strategy = strategy;
+    q.ring_timeout = StdDuration::from_secs(15);
+    q.wrap_up = StdDuration::from_secs(10);
+    q.max_wait = Some(StdDuration::from_secs(120));
+    q.announce_every = StdDuration::from_secs(30);
+    q
+}
+
+/// An ACD with one queue and ready agents who became available in the order given, a second
+/// apart (so the first is the longest idle).
+fn acd_with(strategy: Strategy, agents: &[&str]) -> Acd {
+    let mut acd = Acd::new();
+    acd.add_queue(queue(strategy));
+    for (i, id) in agents.iter().enumerate() {
+        acd.add_agent(Agent::new(id, "530100", HashMap::new(), t0()));
+        acd.handle(
+            AcdEvent::Login {
+                agent: id.to_string(),
+            },
+            t0(),
+        )
+        .unwrap();
+        acd.handle(
+            AcdEvent::Ready {
+                agent: id.to_string(),
+            },
+            t0() - Duration::seconds(100 - i as i64),
+        )
+        .unwrap();
+    }
+    drain(&mut acd);
+    acd
+}
+
+fn drain(acd: &mut Acd) -> (Vec<AcdCommand>, Vec<QueueLogKind>) {
+    let mut commands = Vec::new();
+    while let Some(c) = acd.poll_command() {
+        commands.push(c);
+    }
+    let mut log = Vec::new();
+    while let Some(e) = acd.poll_log() {
+        log.push(e.kind);
+    }
+    (commands, log)
+}
+
+fn arrive(acd: &mut Acd, call: &str, at: DateTime<Utc>) {
+    acd.handle(
+        AcdEvent::CallArrived {
+            call: call.into(),
+            queue: "530100".into(),
+        },
+        at,
+    )
+    .unwrap();
+}
+
+fn ring(call: &str, agent: &str) -> AcdCommand {
+    AcdCommand::Ring {
+        call: call.into(),
+        agent: agent.into(),
+    }
+}
+
+#[test]
+fn longest_idle_agent_gets_the_call() {
+    let mut acd = acd_with(Strategy::LongestIdle, &["a1", "a2", "a3"]);
+    arrive(&mut acd, "c1", secs(0));
+    let (cmds, log) = drain(&mut acd);
+    assert_eq!(cmds, vec![ring("c1", "a1")]);
+    assert_eq!(log, vec![QueueLogKind::EnterQueue]);
+    assert_eq!(acd.agent("a1").unwrap().state, AgentState::Ringing);
+    acd.handle(
+        AcdEvent::Answered {
+            call: "c1".into(),
+            agent: "a1".into(),
+        },
+        secs(4),
+    )
+    .unwrap();
+    let (cmds, log) = drain(&mut acd);
+    assert_eq!(
+        cmds,
+        vec![AcdCommand::Connect {
+            call: "c1".into(),
+            agent: "a1".into()
+        }]
+    );
+    assert_eq!(log, vec![QueueLogKind::Connect { wait_ms: 4000 }]);
+    // The next caller goes to a2, now the longest idle.
+    arrive(&mut acd, "c2", secs(5));
+    assert_eq!(drain(&mut acd).0, vec![ring("c2", "a2")]);
+}
+
+#[test]
+fn ring_no_answer_moves_on_and_three_misses_make_not_ready() {
+    let mut acd = acd_with(Strategy::LongestIdle, &["a1", "a2"]);
+    arrive(&mut acd, "c1", secs(0));
+    drain(&mut acd);
+    assert_eq!(acd.next_deadline(), Some(secs(15)));
+    acd.tick(secs(14));
+    assert!(drain(&mut acd).0.is_empty(), "still ringing at 14 s");
+    acd.tick(secs(15));
+    let (cmds, log) = drain(&mut acd);
+    assert_eq!(
+        cmds,
+        vec![
+            AcdCommand::StopRinging {
+                call: "c1".into(),
+                agent: "a1".into()
+            },
+            ring("c1", "a2"),
+        ]
+    );
+    assert_eq!(log, vec![QueueLogKind::RingNoAnswer { rang_ms: 15000 }]);
+
+    // An agent alone who misses three offers in a row goes not-ready.
+    let mut acd = acd_with(Strategy::LongestIdle, &["solo"]);
+    arrive(&mut acd, "c1", secs(0));
+    for n in 1..=3 {
+        acd.tick(secs(15 * n));
+    }
+    assert_eq!(
+        acd.agent("solo").unwrap().state,
+        AgentState::NotReady("missed 3 calls in a row".into())
+    );
+    let (cmds, _) = drain(&mut acd);
+    assert_eq!(
+        cmds.iter()
+            .filter(|c| matches!(c, AcdCommand::Ring { .. }))
+            .count(),
+        3
+    );
+}
+
+#[test]
+fn wrap_up_is_respected() {
+    let mut acd = acd_with(Strategy::LongestIdle, &["a1"]);
+    arrive(&mut acd, "c1", secs(0));
+    acd.handle(
+        AcdEvent::Answered {
+            call: "c1".into(),
+            agent: "a1".into(),
+        },
+        secs(2),
+    )
+    .unwrap();
+    acd.handle(
+        AcdEvent::CallEnded {
+            call: "c1".into(),
+            by_agent: false,
+        },
+        secs(62),
+    )
+    .unwrap();
+    let (_, log) = drain(&mut acd);
+    assert_eq!(
+        log.last(),
+        Some(&QueueLogKind::Complete {
+            by_agent: false,
+            talk_ms: 60000
+        })
+    );
+    assert_eq!(acd.agent("a1").unwrap().state, AgentState::WrapUp);
+    arrive(&mut acd, "c2", secs(63));
+    acd.tick(secs(71));
+    assert!(
+        !drain(&mut acd)
+            .0
+            .iter()
+            .any(|c| matches!(c, AcdCommand::Ring { .. })),
+        "in wrap-up until 72 s"
+    );
+    assert_eq!(acd.next_deadline(), Some(secs(72)));
+    acd.tick(secs(72));
+    assert_eq!(drain(&mut acd).0, vec![ring("c2", "a1")]);
+}
+
+#[test]
+fn abandon_is_logged_with_position_and_wait() {
+    let mut acd = acd_with(Strategy::LongestIdle, &[]);
+    arrive(&mut acd, "c1", secs(0));
+    arrive(&mut acd, "c2", secs(1));
+    drain(&mut acd);
+    acd.handle(AcdEvent::CallAbandoned { call: "c2".into() }, secs(41))
+        .unwrap();
+    let (_, log) = drain(&mut acd);
+    assert_eq!(
+        log,
+        vec![QueueLogKind::Abandon {
+            position: 2,
+            wait_ms: 40000
+        }]
+    );
+    assert_eq!(acd.waiting(secs(41)).len(), 1);
+}
+
+#[test]
+fn overflow_at_max_wait_to_voicemail_or_another_queue() {
+    let mut acd = acd_with(Strategy::LongestIdle, &[]);
+    arrive(&mut acd, "c1", secs(0));
+    drain(&mut acd);
+    acd.tick(secs(119));
+    assert!(!drain(&mut acd)
+        .0
+        .iter()
+        .any(|c| matches!(c, AcdCommand::Overflow { .. })));
+    acd.tick(secs(120));
+    let (cmds, log) = drain(&mut acd);
+    assert!(cmds.contains(&AcdCommand::Overflow {
+        call: "c1".into(),
+        to: Overflow::Voicemail
+    }));
+    assert_eq!(
+        log,
+        vec![QueueLogKind::Overflow {
+            to: "voicemail".into()
+        }]
+    );
+
+    // Into the provincial queue, where an agent is free.
+    let mut acd = acd_with(Strategy::LongestIdle, &[]);
+    let mut q = queue(Strategy::LongestIdle);
+    q.overflow = Overflow::Queue("530000".into());
+    acd.add_queue(q);
+    acd.add_queue(QueueConfig::new("530000", "530000"));
+    acd.add_agent(Agent::new("p1", "530000", HashMap::new(), t0()));
+    acd.handle(AcdEvent::Login { agent: "p1".into() }, t0())
+        .unwrap();
+    acd.handle(AcdEvent::Ready { agent: "p1".into() }, t0())
+        .unwrap();
+    arrive(&mut acd, "c1", secs(0));
+    drain(&mut acd);
+    acd.tick(secs(120));
+    let (cmds, log) = drain(&mut acd);
+    assert_eq!(cmds, vec![ring("c1", "p1")]);
+    assert_eq!(
+        log,
+        vec![
+            QueueLogKind::Overflow {
+                to: "530000".into()
+            },
+            QueueLogKind::EnterQueue
+        ]
+    );
+}
+
+#[test]
+fn position_and_wait_are_announced_every_period() {
+    let mut acd = acd_with(Strategy::LongestIdle, &[]);
+    arrive(&mut acd, "c1", secs(0));
+    arrive(&mut acd, "c2", secs(10));
+    drain(&mut acd);
+    acd.tick(secs(30));
+    let (cmds, _) = drain(&mut acd);
+    assert_eq!(
+        cmds,
+        vec![AcdCommand::Announce {
+            call: "c1".into(),
+            position: 1,
+            estimated_wait: StdDuration::from_secs(180)
+        }]
+    );
+    acd.tick(secs(40));
+    let (cmds, _) = drain(&mut acd);
+    assert_eq!(
+        cmds,
+        vec![AcdCommand::Announce {
+            call: "c2".into(),
+            position: 2,
+            estimated_wait: StdDuration::from_secs(360)
+        }]
+    );
+}
+
+#[test]
+fn ring_all_rings_everyone_and_the_first_answer_wins() {
+    let mut acd = acd_with(Strategy::RingAll, &["a1", "a2", "a3"]);
+    arrive(&mut acd, "c1", secs(0));
+    assert_eq!(
+        drain(&mut acd).0,
+        vec![ring("c1", "a1"), ring("c1", "a2"), ring("c1", "a3")]
+    );
+    acd.handle(
+        AcdEvent::Answered {
+            call: "c1".into(),
+            agent: "a2".into(),
+        },
+        secs(3),
+    )
+    .unwrap();
+    let (cmds, _) = drain(&mut acd);
+    assert_eq!(
+        cmds,
+        vec![
+            AcdCommand::StopRinging {
+                call: "c1".into(),
+                agent: "a1".into()
+            },
+            AcdCommand::StopRinging {
+                call: "c1".into(),
+                agent: "a3".into()
+            },
+            AcdCommand::Connect {
+                call: "c1".into(),
+                agent: "a2".into()
+            },
+        ]
+    );
+    assert_eq!(acd.agent("a1").unwrap().state, AgentState::Available);
+    assert_eq!(acd.agent("a2").unwrap().state, AgentState::OnCall);
+}
+
+#[test]
+fn round_robin_goes_around_the_seats() {
+    let mut acd = acd_with(Strategy::RoundRobin, &["a1", "a2", "a3"]);
+    let mut rung = Vec::new();
+    for n in 0..4 {
+        let call = format!("c{n}");
+        arrive(&mut acd, &call, secs(n));
+        let (cmds, _) = drain(&mut acd);
+        let AcdCommand::Ring { agent, .. } = &cmds[0] else {
+            panic!("{cmds:?}")
+        };
+        rung.push(agent.clone());
+        acd.handle(
+            AcdEvent::Answered {
+                call: call.clone(),
+                agent: agent.clone(),
+            },
+            secs(n),
+        )
+        .unwrap();
+        acd.handle(
+            AcdEvent::CallEnded {
+                call,
+                by_agent: true,
+            },
+            secs(n),
+        )
+        .unwrap();
+        acd.handle(
+            AcdEvent::Ready {
+                agent: agent.clone(),
+            },
+            secs(n),
+        )
+        .unwrap();
+        drain(&mut acd);
+    }
+    assert_eq!(rung, ["a1", "a2", "a3", "a1"]);
+}
+
+#[test]
+fn fewest_calls_and_skill_based() {
+    let mut acd = acd_with(Strategy::FewestCalls, &["a1", "a2"]);
+    // a1 takes a call; the next goes to a2 although a1 became available before a2 again.
+    arrive(&mut acd, "c1", secs(0));
+    acd.handle(
+        AcdEvent::Answered {
+            call: "c1".into(),
+            agent: "a1".into(),
+        },
+        secs(1),
+    )
+    .unwrap();
+    acd.handle(
+        AcdEvent::CallEnded {
+            call: "c1".into(),
+            by_agent: true,
+        },
+        secs(2),
+    )
+    .unwrap();
+    acd.handle(AcdEvent::Ready { agent: "a1".into() }, secs(2))
+        .unwrap();
+    acd.handle(
+        AcdEvent::NotReady {
+            agent: "a2".into(),
+            reason: "break".into(),
+        },
+        secs(2),
+    )
+    .unwrap();
+    acd.handle(AcdEvent::Ready { agent: "a2".into() }, secs(3))
+        .unwrap();
+    drain(&mut acd);
+    arrive(&mut acd, "c2", secs(4));
+    assert_eq!(drain(&mut acd).0, vec![ring("c2", "a2")]);
+
+    // Skill-based: only qualified agents, the most skilled first.
+    let mut acd = Acd::new();
+    let mut q = queue(Strategy::SkillBased);
+    q.skills = HashMap::from([("yi-language".to_string(), 3)]);
+    acd.add_queue(q);
+    for (id, level) in [("basic", 2u8), ("good", 5), ("expert", 9)] {
+        acd.add_agent(Agent::new(
+            id,
+            "530100",
+            HashMap::from([("yi-language".to_string(), level)]),
+            t0(),
+        ));
+        acd.handle(AcdEvent::Login { agent: id.into() }, t0())
+            .unwrap();
+        acd.handle(AcdEvent::Ready { agent: id.into() }, t0())
+            .unwrap();
+    }
+    drain(&mut acd);
+    arrive(&mut acd, "c1", secs(0));
+    assert_eq!(drain(&mut acd).0, vec![ring("c1", "expert")]);
+    arrive(&mut acd, "c2", secs(0));
+    assert_eq!(drain(&mut acd).0, vec![ring("c2", "good")]);
+    arrive(&mut acd, "c3", secs(0));
+    assert!(drain(&mut acd).0.is_empty(), "basic lacks the level");
+}
+
+#[test]
+fn wrong_events_change_nothing() {
+    let mut acd = acd_with(Strategy::LongestIdle, &["a1"]);
+    assert_eq!(
+        acd.handle(
+            AcdEvent::Ready {
+                agent: "nobody".into()
+            },
+            secs(0)
+        ),
+        Err(AcdError::UnknownAgent("nobody".into()))
+    );
+    arrive(&mut acd, "c1", secs(0));
+    assert_eq!(
+        acd.handle(
+            AcdEvent::CallArrived {
+                call: "c1".into(),
+                queue: "530100".into()
+            },
+            secs(0)
+        ),
+        Err(AcdError::DuplicateCall("c1".into()))
+    );
+    assert_eq!(
+        acd.handle(AcdEvent::Logout { agent: "a1".into() }, secs(1)),
+        Err(AcdError::AgentState {
+            agent: "a1".into(),
+            state: "ringing",
+            action: "log out"
+        })
+    );
+    assert!(matches!(
+        acd.handle(
+            AcdEvent::Answered {
+                call: "c1".into(),
+                agent: "a2".into()
+            },
+            secs(1)
+        ),
+        Err(AcdError::NotOffered { .. })
+    ));
+    assert_eq!(acd.agent("a1").unwrap().state, AgentState::Ringing);
+}
