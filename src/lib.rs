@@ -9,4 +9,5 @@ pub mod acd;
 pub mod calendar;
 pub mod cases;
 pub mod dialplan;
+pub mod registrar;
 pub mod routing;

@@ -1,0 +1,13 @@
+//! Agent registration, pure: digest authentication of REGISTER (RFC 3261 §22, RFC 7616, with
+//! MD5 and SHA-256 as RFC 8760 allows), a limiter that slows down sources that keep failing,
+//! and the location service (bindings of each agent's address-of-record to its contacts, with
+//! expiry). The SIP edge parses headers and calls into these; nothing here does I/O or reads a
+//! clock.
+
+pub mod bindings;
+pub mod digest;
+pub mod limiter;
+
+pub use bindings::{Binding, BindingError, Bindings, ContactUpdate};
+pub use digest::{Algorithm, Challenge, Credentials, DigestError, NonceKeeper};
+pub use limiter::FailureLimiter;
