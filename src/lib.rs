@@ -11,3 +11,4 @@ pub mod cases;
 pub mod dialplan;
 pub mod registrar;
 pub mod routing;
+pub mod sip;

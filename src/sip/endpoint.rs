@@ -78,7 +78,7 @@ impl EndpointHandle {
             peer,
             reply,
         });
-        rx.await.unwrap_or_else(|_| Err(TransactionError::Closed))
+        rx.await.unwrap_or(Err(TransactionError::Closed))
     }
 
     /// Sends a message outside any transaction (an ACK for a 2xx, for example).
@@ -105,7 +105,8 @@ pub async fn start(
     let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
     let (tu_tx, tu_rx) = mpsc::channel(TU_QUEUE);
     let (in_tx, in_rx) = mpsc::channel::<Inbound>(8192);
-    let (conn_tx, conn_rx) = mpsc::unbounded_channel::<(SocketAddr, mpsc::UnboundedSender<Vec<u8>>)>();
+    let (conn_tx, conn_rx) =
+        mpsc::unbounded_channel::<(SocketAddr, mpsc::UnboundedSender<Vec<u8>>)>();
 
     let udp = std::sync::Arc::new(udp);
     tokio::spawn(udp_reader(udp.clone(), in_tx.clone()));
@@ -131,7 +132,10 @@ pub async fn start(
 
 async fn bind_both(listen: SocketAddr) -> std::io::Result<(UdpSocket, TcpListener)> {
     if listen.port() != 0 {
-        return Ok((UdpSocket::bind(listen).await?, TcpListener::bind(listen).await?));
+        return Ok((
+            UdpSocket::bind(listen).await?,
+            TcpListener::bind(listen).await?,
+        ));
     }
     // Port 0: let the OS pick for UDP, then take the same number for TCP; retry on a clash.
     let mut last_err = None;
@@ -293,7 +297,9 @@ impl Driver {
         }
         match rsip::SipMessage::try_from(text) {
             Ok(msg) => self.layer.handle_message(msg, inbound.peer, Instant::now()),
-            Err(e) => warn!(peer = %inbound.peer.addr, error = %e, "dropping unparsable SIP message"),
+            Err(e) => {
+                warn!(peer = %inbound.peer.addr, error = %e, "dropping unparsable SIP message")
+            }
         }
     }
 

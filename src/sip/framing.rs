@@ -31,7 +31,10 @@ pub enum Frame {
 
 /// Looks at the start of `buf` and says whether a whole SIP message is there.
 pub fn next_frame(buf: &[u8]) -> Result<Frame, FramingError> {
-    let crlfs = buf.iter().take_while(|b| **b == b'\r' || **b == b'\n').count();
+    let crlfs = buf
+        .iter()
+        .take_while(|b| **b == b'\r' || **b == b'\n')
+        .count();
     if crlfs > 0 {
         return Ok(Frame::KeepAlive(crlfs));
     }

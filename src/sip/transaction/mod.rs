@@ -1,0 +1,468 @@
+//! The SIP transaction layer (RFC 3261 §17, with the INVITE server fix of RFC 6026), sans-I/O:
+//! messages and timer ticks go in with the time ([`TransactionLayer::handle_message`],
+//! [`TransactionLayer::handle_timeout`]), messages to send and events for the transaction user
+//! come out ([`TransactionLayer::poll_output`]). No sockets, no clock, no tasks: the
+//! [`endpoint`](super::endpoint) drives it, and tests drive it with `Instant`s.
+//!
+//! Server transactions answer retransmitted requests with the last response, retransmit final
+//! responses over UDP (Timer G; 2xx until the ACK, RFC 6026), and time out (Timer H, J, and the
+//! 64·T1 wait for the ACK of a 2xx). The layer itself answers CANCEL (200 or 481) and refuses
+//! malformed requests (400 naming the problem; 483 when Max-Forwards is 0). Client
+//! transactions retransmit requests over UDP (Timer A, E), time out (Timer B, F), and ACK
+//! non-2xx final responses themselves.
+
+mod client;
+mod server;
+#[cfg(test)]
+mod tests;
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use tracing::{debug, warn};
+
+use super::message::{self, response_for};
+
+pub use client::ClientState;
+pub use server::ServerState;
+
+/// How a message travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Transport {
+    Udp,
+    Tcp,
+}
+
+impl Transport {
+    /// The name in a Via (`UDP`, `TCP`).
+    pub fn via_name(self) -> &'static str {
+        match self {
+            Transport::Udp => "UDP",
+            Transport::Tcp => "TCP",
+        }
+    }
+
+    /// True when the transport is unreliable (retransmissions needed).
+    pub fn unreliable(self) -> bool {
+        self == Transport::Udp
+    }
+}
+
+/// The other end of a message: address and transport.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Peer {
+    pub addr: SocketAddr,
+    pub transport: Transport,
+}
+
+/// Timer base values (RFC 3261 §17.1.1.1 and table 4).
+#[derive(Debug, Clone, Copy)]
+pub struct Timers {
+    /// RTT estimate: 500 ms.
+    pub t1: Duration,
+    /// Longest retransmit interval for non-INVITE requests and INVITE responses: 4 s.
+    pub t2: Duration,
+    /// Longest time a message stays in the network: 5 s.
+    pub t4: Duration,
+}
+
+impl Default for Timers {
+    fn default() -> Self {
+        Timers {
+            t1: Duration::from_millis(500),
+            t2: Duration::from_secs(4),
+            t4: Duration::from_secs(5),
+        }
+    }
+}
+
+impl Timers {
+    /// 64·T1: Timer B, F, H, J (UDP) and the wait for the ACK of a 2xx.
+    pub fn t1x64(&self) -> Duration {
+        self.t1 * 64
+    }
+}
+
+/// Identifies a transaction (RFC 3261 §17.1.3 and §17.2.3): the branch, the sent-by of the top
+/// Via (server side) and the method, with ACK matched to its INVITE.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TransactionKey {
+    /// The top Via's branch.
+    pub branch: String,
+    /// The top Via's sent-by (server transactions); empty for client transactions.
+    pub sent_by: String,
+    /// The method (`INVITE` for an ACK).
+    pub method: String,
+    /// True for server transactions.
+    pub server: bool,
+}
+
+/// What went wrong asking the layer to do something.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransactionError {
+    #[error("no such transaction (it ended or never was)")]
+    UnknownTransaction,
+    #[error("the transaction has already sent its final response")]
+    AlreadyFinal,
+    #[error("the SIP endpoint has shut down")]
+    Closed,
+    #[error("invalid message: {0}")]
+    Invalid(String),
+}
+
+/// Events for the transaction user (the call layer).
+#[derive(Debug)]
+pub enum TuEvent {
+    /// A new request (a new server transaction).
+    Request {
+        key: TransactionKey,
+        request: rsip::Request,
+        peer: Peer,
+    },
+    /// The ACK of a 2xx (end to end, outside transactions).
+    Ack { request: rsip::Request, peer: Peer },
+    /// A CANCEL matched a pending INVITE; the layer answered the CANCEL with 200, and the TU
+    /// should answer the INVITE with 487. `request` is the INVITE.
+    Cancelled {
+        invite: TransactionKey,
+        request: rsip::Request,
+    },
+    /// A response to one of our requests (retransmissions of non-2xx finals are absorbed).
+    Response {
+        key: TransactionKey,
+        response: rsip::Response,
+    },
+    /// A transaction timed out: our request got no final response (Timer B/F), the ACK of our
+    /// 2xx never came, or the ACK of our error response never came (Timer H).
+    Timeout {
+        key: TransactionKey,
+        call_id: String,
+    },
+}
+
+/// What the layer wants done.
+#[derive(Debug)]
+pub enum Output {
+    /// Send this message to this peer.
+    Transmit { msg: rsip::SipMessage, peer: Peer },
+    /// Hand this event to the transaction user.
+    Event(TuEvent),
+}
+
+/// The transaction layer.
+pub struct TransactionLayer {
+    timers: Timers,
+    servers: HashMap<TransactionKey, server::ServerTransaction>,
+    clients: HashMap<TransactionKey, client::ClientTransaction>,
+    /// Accepted INVITEs by (Call-ID, CSeq number), to match the ACK of a 2xx.
+    accepted: HashMap<(String, u32), TransactionKey>,
+    outputs: VecDeque<Output>,
+}
+
+impl TransactionLayer {
+    /// An empty layer.
+    pub fn new(timers: Timers) -> Self {
+        TransactionLayer {
+            timers,
+            servers: HashMap::new(),
+            clients: HashMap::new(),
+            accepted: HashMap::new(),
+            outputs: VecDeque::new(),
+        }
+    }
+
+    /// Live transactions.
+    pub fn len(&self) -> usize {
+        self.servers.len() + self.clients.len()
+    }
+
+    /// True when no transaction is live.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The next output.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.outputs.pop_front()
+    }
+
+    /// Sends a message outside any transaction (the ACK of a 2xx).
+    pub fn send_stateless(&mut self, msg: rsip::SipMessage, peer: Peer) {
+        self.outputs.push_back(Output::Transmit { msg, peer });
+    }
+
+    /// Takes in a message that arrived from `peer` at `now`.
+    pub fn handle_message(&mut self, msg: rsip::SipMessage, peer: Peer, now: Instant) {
+        match msg {
+            rsip::SipMessage::Request(req) => self.on_request(req, peer, now),
+            rsip::SipMessage::Response(resp) => self.on_response(resp, now),
+        }
+    }
+
+    /// The earliest time a timer fires.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let s = self.servers.values().filter_map(|t| t.next_timer());
+        let c = self.clients.values().filter_map(|t| t.next_timer());
+        s.chain(c).min()
+    }
+
+    /// Fires every timer due at `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let timers = self.timers;
+        let mut ended = Vec::new();
+        for (key, tx) in self.servers.iter_mut() {
+            if tx.next_timer().is_some_and(|t| t <= now)
+                && tx.on_timer(now, &timers, &mut self.outputs, key)
+            {
+                ended.push(key.clone());
+            }
+        }
+        for key in ended {
+            if let Some(tx) = self.servers.remove(&key) {
+                if let Some(id) = tx.accepted_id() {
+                    self.accepted.remove(&id);
+                }
+            }
+        }
+        let mut ended = Vec::new();
+        for (key, tx) in self.clients.iter_mut() {
+            if tx.next_timer().is_some_and(|t| t <= now)
+                && tx.on_timer(now, &timers, &mut self.outputs, key)
+            {
+                ended.push(key.clone());
+            }
+        }
+        for key in ended {
+            self.clients.remove(&key);
+        }
+    }
+
+    /// Sends `response` on the server transaction `key`.
+    pub fn respond(
+        &mut self,
+        key: &TransactionKey,
+        response: rsip::Response,
+        now: Instant,
+    ) -> Result<(), TransactionError> {
+        let timers = self.timers;
+        let tx = self
+            .servers
+            .get_mut(key)
+            .ok_or(TransactionError::UnknownTransaction)?;
+        let ended = tx.respond(response, now, &timers, &mut self.outputs)?;
+        if let Some(id) = tx.accepted_id() {
+            self.accepted.insert(id, key.clone());
+        }
+        if ended {
+            self.servers.remove(key);
+        }
+        Ok(())
+    }
+
+    /// Starts a client transaction for `request` (which must carry a Via with a branch).
+    pub fn send_request(
+        &mut self,
+        request: rsip::Request,
+        peer: Peer,
+        now: Instant,
+    ) -> Result<TransactionKey, TransactionError> {
+        if request.method == rsip::Method::Ack {
+            return Err(TransactionError::Invalid(
+                "an ACK is sent with send_stateless".into(),
+            ));
+        }
+        let via =
+            message::top_via(&request).ok_or_else(|| TransactionError::Invalid("no Via".into()))?;
+        let branch = message::via_branch(&via)
+            .ok_or_else(|| TransactionError::Invalid("Via without branch".into()))?;
+        let key = TransactionKey {
+            branch,
+            sent_by: String::new(),
+            method: request.method.to_string(),
+            server: false,
+        };
+        if self.clients.contains_key(&key) {
+            return Err(TransactionError::Invalid("branch already in use".into()));
+        }
+        let tx =
+            client::ClientTransaction::start(request, peer, now, &self.timers, &mut self.outputs);
+        self.clients.insert(key.clone(), tx);
+        Ok(key)
+    }
+
+    fn on_request(&mut self, req: rsip::Request, peer: Peer, now: Instant) {
+        let via = match validate(&req) {
+            Ok(via) => via,
+            Err(Invalid::Unanswerable(why)) => {
+                warn!(peer = %peer.addr, %why, "dropping a request that cannot be answered");
+                return;
+            }
+            Err(Invalid::Answer(status, why)) => {
+                debug!(peer = %peer.addr, %why, "refusing a malformed request");
+                let mut resp = response_for(&req, status, None);
+                resp.headers.push(rsip::Header::Other(
+                    "Warning".into(),
+                    format!("399 hotline12345 \"{why}\""),
+                ));
+                self.outputs.push_back(Output::Transmit {
+                    msg: resp.into(),
+                    peer,
+                });
+                return;
+            }
+        };
+        let branch = message::via_branch(&via).unwrap_or_default();
+        let sent_by = message::via_sent_by(&via).unwrap_or_default();
+        let method = req.method.to_string();
+        let key_for = |method: &str| TransactionKey {
+            branch: branch.clone(),
+            sent_by: sent_by.clone(),
+            method: method.to_string(),
+            server: true,
+        };
+        match req.method {
+            rsip::Method::Ack => {
+                let key = key_for("INVITE");
+                let timers = self.timers;
+                if let Some(tx) = self.servers.get_mut(&key) {
+                    if tx.on_ack(now, &timers) {
+                        // The ACK of a non-2xx: absorbed by the transaction.
+                        return;
+                    }
+                }
+                // The ACK of a 2xx: end the 2xx retransmissions, pass it to the TU.
+                let id = (
+                    message::call_id(&req).unwrap_or_default(),
+                    message::cseq(&req).map_or(0, |(n, _)| n),
+                );
+                if let Some(inv_key) = self.accepted.remove(&id) {
+                    if let Some(tx) = self.servers.get_mut(&inv_key) {
+                        if !tx.on_2xx_ack() {
+                            return; // a retransmitted ACK
+                        }
+                    }
+                    self.servers.remove(&inv_key);
+                }
+                self.outputs
+                    .push_back(Output::Event(TuEvent::Ack { request: req, peer }));
+            }
+            rsip::Method::Cancel => {
+                let cancel_key = key_for("CANCEL");
+                if let Some(tx) = self.servers.get_mut(&cancel_key) {
+                    tx.retransmission(&mut self.outputs);
+                    return;
+                }
+                let invite_key = key_for("INVITE");
+                let status = match self.servers.get(&invite_key) {
+                    Some(tx) => {
+                        if tx.state() == ServerState::Proceeding {
+                            self.outputs.push_back(Output::Event(TuEvent::Cancelled {
+                                invite: invite_key.clone(),
+                                request: tx.request().clone(),
+                            }));
+                        }
+                        rsip::StatusCode::OK
+                    }
+                    None => rsip::StatusCode::CallTransactionDoesNotExist,
+                };
+                let response = response_for(&req, status, Some(&message::new_tag()));
+                let mut tx = server::ServerTransaction::new(req, peer);
+                let timers = self.timers;
+                let ended = tx
+                    .respond(response, now, &timers, &mut self.outputs)
+                    .unwrap_or(true);
+                if !ended {
+                    self.servers.insert(cancel_key, tx);
+                }
+            }
+            _ => {
+                let key = key_for(&method);
+                if let Some(tx) = self.servers.get_mut(&key) {
+                    tx.retransmission(&mut self.outputs);
+                    return;
+                }
+                self.servers.insert(
+                    key.clone(),
+                    server::ServerTransaction::new(req.clone(), peer),
+                );
+                self.outputs.push_back(Output::Event(TuEvent::Request {
+                    key,
+                    request: req,
+                    peer,
+                }));
+            }
+        }
+    }
+
+    fn on_response(&mut self, resp: rsip::Response, now: Instant) {
+        let Some(branch) = message::top_via(&resp).and_then(|v| message::via_branch(&v)) else {
+            debug!("dropping a response without a Via branch");
+            return;
+        };
+        let Some((_, method)) = message::cseq(&resp) else {
+            debug!("dropping a response without CSeq");
+            return;
+        };
+        let key = TransactionKey {
+            branch,
+            sent_by: String::new(),
+            method,
+            server: false,
+        };
+        let timers = self.timers;
+        match self.clients.get_mut(&key) {
+            Some(tx) => {
+                if tx.on_response(resp, now, &timers, &mut self.outputs, &key) {
+                    self.clients.remove(&key);
+                }
+            }
+            None => debug!(status = %resp.status_code, "response matches no transaction"),
+        }
+    }
+}
+
+/// Why a request is refused before any transaction.
+enum Invalid {
+    /// Cannot even be answered (no Via to answer to).
+    Unanswerable(String),
+    /// Answer with this status and reason.
+    Answer(rsip::StatusCode, String),
+}
+
+/// Checks the headers every request needs (RFC 3261 §8.1.1); returns the top Via.
+fn validate(req: &rsip::Request) -> Result<String, Invalid> {
+    let via = message::top_via(req).ok_or_else(|| Invalid::Unanswerable("no Via".into()))?;
+    let bad = |why: &str| Invalid::Answer(rsip::StatusCode::BadRequest, why.to_string());
+    if message::via_sent_by(&via).is_none() {
+        return Err(Invalid::Unanswerable("Via without sent-by".into()));
+    }
+    if message::via_branch(&via).is_none() {
+        return Err(bad("Via without branch"));
+    }
+    for name in ["from", "to", "call-id", "cseq"] {
+        if message::header_value(req, name).is_none_or(|v| v.is_empty()) {
+            return Err(bad(&format!("missing {name} header")));
+        }
+    }
+    match message::cseq(req) {
+        None => return Err(bad("malformed CSeq")),
+        Some((_, m)) if m != req.method.to_string() => {
+            return Err(bad("CSeq method does not match the request method"))
+        }
+        _ => {}
+    }
+    if let Some(mf) = message::header_value(req, "max-forwards") {
+        match mf.trim().parse::<u32>() {
+            Ok(0) if req.method != rsip::Method::Ack => {
+                return Err(Invalid::Answer(
+                    rsip::StatusCode::TooManyHops,
+                    "Max-Forwards reached 0".into(),
+                ))
+            }
+            Ok(_) => {}
+            Err(_) => return Err(bad("malformed Max-Forwards")),
+        }
+    }
+    Ok(via)
+}
