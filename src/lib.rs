@@ -12,3 +12,4 @@ pub mod dialplan;
 pub mod registrar;
 pub mod routing;
 pub mod sip;
+pub mod store;

@@ -1,0 +1,360 @@
+//! Durable cases and calls with sqlx: a SQLite file by default, PostgreSQL by URL, the same SQL
+//! on both through sqlx's `Any` driver, migrations under `migrations/` applied at open.
+//!
+//! Durable means committed: SQLite runs in WAL mode with `synchronous=FULL` (every commit is
+//! fsynced), PostgreSQL commits as it does. Writes go through one writer task that groups the
+//! writes of concurrent calls into one commit ([`writer`]); reads use the pool directly.
+
+pub mod case_number;
+pub mod error;
+pub mod model;
+pub mod testdb;
+mod writer;
+
+use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Once};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyConnection, AnyPool, Row};
+use tokio::sync::mpsc;
+
+pub use error::StoreError;
+use model::{from_db_time, from_db_time_opt, to_db_time};
+pub use model::{CallView, CaseView, NewCall, OpenedCall};
+pub use writer::BoxFuture;
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Which database a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// The backend a URL names.
+    pub fn of_url(url: &str) -> Result<Backend, StoreError> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(StoreError::BadUrl(url.to_string()))
+        }
+    }
+}
+
+struct Inner {
+    pool: AnyPool,
+    backend: Backend,
+    jobs: mpsc::Sender<writer::Job>,
+    commits: Arc<AtomicU64>,
+}
+
+/// The store: cheap to clone, shared by every call and request.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+static DRIVERS: Once = Once::new();
+
+impl Store {
+    /// Opens (creating a SQLite file if needed) and migrates the database at `url`.
+    pub async fn open(url: &str) -> Result<Store, StoreError> {
+        DRIVERS.call_once(sqlx::any::install_default_drivers);
+        let backend = Backend::of_url(url)?;
+        let url = match backend {
+            Backend::Sqlite if !url.contains('?') => format!("{url}?mode=rwc"),
+            _ => url.to_string(),
+        };
+        let options = AnyConnectOptions::from_str(&url)
+            .map_err(|e| StoreError::BadUrl(format!("{url}: {e}")))?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(match backend {
+                Backend::Sqlite => 8,
+                Backend::Postgres => 16,
+            })
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        for pragma in [
+                            "PRAGMA journal_mode = WAL",
+                            "PRAGMA synchronous = FULL",
+                            "PRAGMA foreign_keys = ON",
+                            "PRAGMA busy_timeout = 10000",
+                        ] {
+                            sqlx::query(pragma).execute(&mut *conn).await?;
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        match backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS.run(&pool).await?,
+            Backend::Postgres => POSTGRES_MIGRATIONS.run(&pool).await?,
+        }
+        let (jobs, rx) = mpsc::channel(4 * writer::MAX_BATCH);
+        let commits = Arc::new(AtomicU64::new(0));
+        tokio::spawn(writer::run(pool.clone(), rx, commits.clone()));
+        Ok(Store {
+            inner: Arc::new(Inner {
+                pool,
+                backend,
+                jobs,
+                commits,
+            }),
+        })
+    }
+
+    /// `sqlite` or `postgres`.
+    pub fn backend_name(&self) -> &'static str {
+        match self.inner.backend {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+
+    /// Commits made so far (a measure of group commit).
+    pub fn commits(&self) -> u64 {
+        self.inner.commits.load(Ordering::Relaxed)
+    }
+
+    /// The pool, for reads.
+    pub fn pool(&self) -> &AnyPool {
+        &self.inner.pool
+    }
+
+    /// Runs `write` in the next group commit; returns its result once committed.
+    pub async fn write<T, F>(&self, write: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T, StoreError>>
+            + Send
+            + 'static,
+    {
+        let (job, rx) = writer::job(write);
+        self.inner
+            .jobs
+            .send(job)
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Creates a new case and its first call; durable when this returns.
+    pub async fn open_call(&self, call: NewCall) -> Result<OpenedCall, StoreError> {
+        self.write(move |conn| Box::pin(async move { insert_case_and_call(conn, &call).await }))
+            .await
+    }
+
+    /// Records when the call was answered.
+    pub async fn mark_answered(
+        &self,
+        sip_call_id: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let id = sip_call_id.to_string();
+        self.write(move |conn| {
+            Box::pin(async move {
+                sqlx::query("UPDATE calls SET answered_at = $1 WHERE sip_call_id = $2 AND answered_at IS NULL")
+                    .bind(to_db_time(at))
+                    .bind(&id)
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    /// Ends a call: end time, duration and cause; a call already ended keeps its first end.
+    pub async fn end_call(
+        &self,
+        sip_call_id: &str,
+        at: DateTime<Utc>,
+        cause: &str,
+    ) -> Result<(), StoreError> {
+        let id = sip_call_id.to_string();
+        let cause = cause.to_string();
+        self.write(move |conn| {
+            Box::pin(async move {
+                let row = sqlx::query(
+                    "SELECT started_at FROM calls WHERE sip_call_id = $1 AND ended_at IS NULL",
+                )
+                .bind(&id)
+                .fetch_optional(&mut *conn)
+                .await?;
+                let Some(row) = row else {
+                    return Ok(());
+                };
+                let started = from_db_time(&row.try_get::<String, _>(0)?)?;
+                let duration = (at - started).num_milliseconds().max(0);
+                sqlx::query(
+                    "UPDATE calls SET ended_at = $1, duration_ms = $2, end_cause = $3 \
+                     WHERE sip_call_id = $4 AND ended_at IS NULL",
+                )
+                .bind(to_db_time(at))
+                .bind(duration)
+                .bind(&cause)
+                .bind(&id)
+                .execute(&mut *conn)
+                .await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    /// Ends every call left open (after a crash); returns how many.
+    pub async fn end_open_calls(&self, at: DateTime<Utc>, cause: &str) -> Result<u64, StoreError> {
+        let cause = cause.to_string();
+        self.write(move |conn| {
+            Box::pin(async move {
+                let open = sqlx::query("SELECT sip_call_id, started_at FROM calls WHERE ended_at IS NULL")
+                    .fetch_all(&mut *conn)
+                    .await?;
+                for row in &open {
+                    let id: String = row.try_get(0)?;
+                    let started = from_db_time(&row.try_get::<String, _>(1)?)?;
+                    sqlx::query(
+                        "UPDATE calls SET ended_at = $1, duration_ms = $2, end_cause = $3 WHERE sip_call_id = $4",
+                    )
+                    .bind(to_db_time(at))
+                    .bind((at - started).num_milliseconds().max(0))
+                    .bind(&cause)
+                    .bind(&id)
+                    .execute(&mut *conn)
+                    .await?;
+                }
+                Ok(open.len() as u64)
+            })
+        })
+        .await
+    }
+
+    /// The cases of a caller (normalised number), newest first, each with its calls.
+    pub async fn cases_by_caller(&self, caller: &str) -> Result<Vec<CaseView>, StoreError> {
+        self.cases_where("c.caller = $1", caller).await
+    }
+
+    /// One case by its number.
+    pub async fn case_by_number(&self, case_number: &str) -> Result<Option<CaseView>, StoreError> {
+        Ok(self
+            .cases_where("c.case_number = $1", case_number)
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    async fn cases_where(&self, condition: &str, value: &str) -> Result<Vec<CaseView>, StoreError> {
+        let sql = format!(
+            "SELECT c.case_number, c.platform, c.caller, c.state, c.created_at, \
+                    k.sip_call_id, k.caller, k.called, k.platform, k.route_reason, \
+                    k.started_at, k.answered_at, k.ended_at, k.duration_ms, k.end_cause \
+             FROM cases c LEFT JOIN calls k ON k.case_id = c.id \
+             WHERE {condition} ORDER BY c.id DESC, k.id ASC"
+        );
+        let rows = sqlx::query(&sql).bind(value).fetch_all(self.pool()).await?;
+        let mut cases: Vec<CaseView> = Vec::new();
+        for row in rows {
+            let number: String = row.try_get(0)?;
+            if cases.last().is_none_or(|c| c.case_number != number) {
+                cases.push(CaseView {
+                    case_number: number,
+                    platform: row.try_get(1)?,
+                    caller: row.try_get(2)?,
+                    state: row.try_get(3)?,
+                    created_at: from_db_time(&row.try_get::<String, _>(4)?)?,
+                    calls: Vec::new(),
+                });
+            }
+            let Some(sip_call_id) = row.try_get::<Option<String>, _>(5)? else {
+                continue;
+            };
+            let case = cases.last_mut().expect("pushed above");
+            case.calls.push(CallView {
+                sip_call_id,
+                caller: row.try_get(6)?,
+                called: row.try_get(7)?,
+                platform: row.try_get(8)?,
+                route_reason: row.try_get(9)?,
+                started_at: from_db_time(&row.try_get::<String, _>(10)?)?,
+                answered_at: from_db_time_opt(row.try_get(11)?)?,
+                ended_at: from_db_time_opt(row.try_get(12)?)?,
+                duration_ms: row.try_get(13)?,
+                end_cause: row.try_get(14)?,
+            });
+        }
+        Ok(cases)
+    }
+
+    /// Stops taking writes once those queued are committed, and closes the pool.
+    pub async fn close(&self) {
+        // The writer ends when every Store clone is gone; waiting for an empty write is enough
+        // to know that everything queued before it has been committed.
+        let _ = self.write(|_| Box::pin(async { Ok(()) })).await;
+        self.inner.pool.close().await;
+    }
+}
+
+/// Writes a new case (with the next case number of its platform and day) and its first call.
+async fn insert_case_and_call(
+    conn: &mut AnyConnection,
+    call: &NewCall,
+) -> Result<OpenedCall, StoreError> {
+    let day = case_number::day_of(call.started_at);
+    let seq: i64 = sqlx::query(
+        "INSERT INTO case_counters (platform, day, last) VALUES ($1, $2, 1) \
+         ON CONFLICT (platform, day) DO UPDATE SET last = case_counters.last + 1 RETURNING last",
+    )
+    .bind(&call.platform)
+    .bind(&day)
+    .fetch_one(&mut *conn)
+    .await?
+    .try_get(0)?;
+    let number = case_number::format(&call.platform, &day, seq);
+    let started = to_db_time(call.started_at);
+    let case_id: i64 = sqlx::query(
+        "INSERT INTO cases (case_number, platform, caller, state, created_at) \
+         VALUES ($1, $2, $3, 'accepted', $4) RETURNING id",
+    )
+    .bind(&number)
+    .bind(&call.platform)
+    .bind(&call.caller)
+    .bind(&started)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(|e| StoreError::from_write(e, format!("case {number}")))?
+    .try_get(0)?;
+    let call_id: i64 = sqlx::query(
+        "INSERT INTO calls (case_id, sip_call_id, caller, called, platform, route_reason, started_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(case_id)
+    .bind(&call.sip_call_id)
+    .bind(&call.caller)
+    .bind(&call.called)
+    .bind(&call.platform)
+    .bind(&call.route_reason)
+    .bind(&started)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(|e| StoreError::from_write(e, format!("call {}", call.sip_call_id)))?
+    .try_get(0)?;
+    Ok(OpenedCall {
+        case_number: number,
+        call_id,
+    })
+}
+
+#[cfg(test)]
+mod tests;

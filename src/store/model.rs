@@ -1,0 +1,77 @@
+//! What the store takes and gives: new calls, and cases with their calls as the API shows them.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+
+use super::error::StoreError;
+
+/// A call about to be answered.
+#[derive(Debug, Clone)]
+pub struct NewCall {
+    /// The SIP Call-ID of the caller's leg.
+    pub sip_call_id: String,
+    /// The caller, normalised (`087163601234`, `13013361234`), empty when anonymous.
+    pub caller: String,
+    /// The number dialled (`12345`, `087212345`).
+    pub called: String,
+    /// The division code of the platform that took the call.
+    pub platform: String,
+    /// Why it went there (`caller-area-code:0871`, …).
+    pub route_reason: String,
+    /// When the INVITE arrived.
+    pub started_at: DateTime<Utc>,
+}
+
+/// The case and call rows written for a new call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenedCall {
+    /// The new case's number, e.g. `530100-20261125-000042`.
+    pub case_number: String,
+    /// The call's row id.
+    pub call_id: i64,
+}
+
+/// A case with its calls.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct CaseView {
+    pub case_number: String,
+    /// Division code.
+    pub platform: String,
+    pub caller: String,
+    pub state: String,
+    pub created_at: DateTime<Utc>,
+    /// Oldest first.
+    pub calls: Vec<CallView>,
+}
+
+/// One call of a case.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct CallView {
+    pub sip_call_id: String,
+    pub caller: String,
+    pub called: String,
+    pub platform: String,
+    pub route_reason: String,
+    pub started_at: DateTime<Utc>,
+    pub answered_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub duration_ms: Option<i64>,
+    pub end_cause: Option<String>,
+}
+
+/// The stored form of a time: UTC, ISO 8601 with milliseconds, so that text order is time order.
+pub fn to_db_time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// Reads a stored time.
+pub fn from_db_time(s: &str) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| StoreError::Corrupt(format!("time {s:?}: {e}")))
+}
+
+/// Reads an optional stored time.
+pub fn from_db_time_opt(s: Option<String>) -> Result<Option<DateTime<Utc>>, StoreError> {
+    s.as_deref().map(from_db_time).transpose()
+}
