@@ -1,15 +1,20 @@
 //! hotline12345: a telephony-integrated contact-center backend for a Chinese provincial 12345
 //! government service hotline.
 //!
-//! The pure core (no I/O; events and an injected clock in, decisions out):
-//! [`routing`], [`calendar`]. The edges: [`sip`], [`media`], [`store`], [`api`]; [`dialplan`]
-//! loads the configuration; [`call`] runs each call's flow across them; [`server`] assembles it.
+//! The pure core (no I/O; events and an injected clock in, decisions out): [`routing`],
+//! [`calendar`], [`cases`], [`acd`], [`registrar`]. The edges: [`sip`], [`media`], [`store`],
+//! [`api`]; [`dialplan`] loads and validates the configuration; [`call`] runs each call's flow
+//! across them; [`server`] assembles the whole.
 
 pub mod acd;
+pub mod api;
 pub mod calendar;
+pub mod call;
 pub mod cases;
 pub mod dialplan;
+pub mod media;
 pub mod registrar;
 pub mod routing;
+pub mod server;
 pub mod sip;
 pub mod store;

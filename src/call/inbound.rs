@@ -120,7 +120,12 @@ impl InboundCall<'_> {
               platform = %route.platform, reason = %route.reason, "call routed");
 
         let local_ip = self.local_ip();
-        let media = match MediaSession::open(&self.services.rtp_ports, local_ip).await {
+        let media = match MediaSession::open(
+            &self.services.rtp_ports,
+            local_ip,
+            self.services.limits.media_timeout,
+        )
+        .await {
             Ok(media) => media,
             Err(e) => {
                 warn!(call_id = self.call_id, error = %e, "no media port: 503");

@@ -1,0 +1,23 @@
+//! Media: SDP offer/answer, G.711, RTP sending and receiving with RFC 4733 DTMF, and prompts.
+//!
+//! [`sdp`] agrees on a codec with the caller; [`session`] is one call's RTP socket: it plays
+//! [`prompt`]s as paced 20 ms packets ([`rtp`]), and reports the caller's audio, DTMF digits
+//! ([`dtmf`]) and silence of the network as events.
+
+pub mod dtmf;
+pub mod g711;
+pub mod prompt;
+pub mod rtp;
+pub mod sdp;
+pub mod session;
+
+/// Media problems.
+#[derive(Debug, thiserror::Error)]
+pub enum MediaError {
+    #[error("RTP port range {lo}-{hi} is not usable: {why}")]
+    BadRange { lo: u16, hi: u16, why: &'static str },
+    #[error("every RTP port in {lo}-{hi} is in use")]
+    PortsExhausted { lo: u16, hi: u16 },
+    #[error("RTP socket error: {0}")]
+    Io(#[from] std::io::Error),
+}
