@@ -47,9 +47,10 @@ pub struct ServeConfig {
 
 /// The database URL in force: the one given, else a SQLite file in the data folder.
 pub fn database_url(config: &ServeConfig) -> String {
-    config.database_url.clone().unwrap_or_else(|| {
-        format!("sqlite://{}", config.data.join("hotline.db").display())
-    })
+    config
+        .database_url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}", config.data.join("hotline.db").display()))
 }
 
 /// Runs the server until a shutdown signal.
@@ -70,7 +71,10 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let store = Store::open(&database_url(&config)).await?;
     let left_open = store.end_open_calls(Utc::now(), "server-restart").await?;
     if left_open > 0 {
-        info!(calls = left_open, "closed calls left open by the previous run");
+        info!(
+            calls = left_open,
+            "closed calls left open by the previous run"
+        );
     }
 
     let (lo, hi) = config.rtp_ports;

@@ -107,7 +107,12 @@ impl InboundCall<'_> {
         );
 
         let identity = call_identity(self.request);
-        let route = match self.services.dialplan.router.route(&identity.called, &identity.caller) {
+        let route = match self
+            .services
+            .dialplan
+            .router
+            .route(&identity.called, &identity.caller)
+        {
             Ok(route) => route,
             Err(not_served) => {
                 info!(call_id = self.call_id, called = %identity.called, caller = %identity.caller,
@@ -125,7 +130,8 @@ impl InboundCall<'_> {
             local_ip,
             self.services.limits.media_timeout,
         )
-        .await {
+        .await
+        {
             Ok(media) => media,
             Err(e) => {
                 warn!(call_id = self.call_id, error = %e, "no media port: 503");
@@ -134,7 +140,12 @@ impl InboundCall<'_> {
             }
         };
         let offer = String::from_utf8_lossy(&self.request.body).to_string();
-        let negotiated = match sdp::negotiate(&offer, local_ip, media.local_port(), rand::random::<u32>() as u64) {
+        let negotiated = match sdp::negotiate(
+            &offer,
+            local_ip,
+            media.local_port(),
+            rand::random::<u32>() as u64,
+        ) {
             Ok(n) => n,
             Err(e) => {
                 info!(call_id = self.call_id, error = %e, "SDP offer not acceptable: 488");
@@ -176,7 +187,12 @@ impl InboundCall<'_> {
         let ok = self.ok_response(&negotiated, local_ip);
         let mut dialog = Dialog::new_uas(self.request, &ok);
         ep.respond(self.key, ok);
-        if let Err(e) = self.services.store.mark_answered(self.call_id, Utc::now()).await {
+        if let Err(e) = self
+            .services
+            .store
+            .mark_answered(self.call_id, Utc::now())
+            .await
+        {
             warn!(call_id = self.call_id, error = %e, "answer time not stored");
         }
 
@@ -287,7 +303,11 @@ impl InboundCall<'_> {
             "Allow".into(),
             super::manager::ALLOWED_METHODS.into(),
         ));
-        message::set_body(&mut ok, "application/sdp", negotiated.answer.clone().into_bytes());
+        message::set_body(
+            &mut ok,
+            "application/sdp",
+            negotiated.answer.clone().into_bytes(),
+        );
         ok
     }
 
@@ -299,7 +319,11 @@ impl InboundCall<'_> {
 
     async fn send_bye(&self, dialog: &mut Dialog, local_ip: IpAddr) {
         let via_host = SocketAddr::new(local_ip, self.services.endpoint.local_addr().port());
-        let bye = dialog.new_request(rsip::Method::Bye, &via_host.to_string(), self.peer.transport);
+        let bye = dialog.new_request(
+            rsip::Method::Bye,
+            &via_host.to_string(),
+            self.peer.transport,
+        );
         if let Err(e) = self.services.endpoint.send_request(bye, self.peer).await {
             warn!(call_id = self.call_id, error = %e, "BYE not sent");
         }

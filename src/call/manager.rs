@@ -50,7 +50,10 @@ fn on_event(
                         // or a fork that came back (RFC 3261 §8.2.2.2).
                         reply(services, &key, &request, rsip::StatusCode::LoopDetected);
                     } else if calls.len() >= services.limits.max_calls {
-                        warn!(active = calls.len(), "at max calls: refusing INVITE with 503");
+                        warn!(
+                            active = calls.len(),
+                            "at max calls: refusing INVITE with 503"
+                        );
                         reply_retry_later(services, &key, &request);
                     } else {
                         let (tx, rx) = mpsc::unbounded_channel();
@@ -91,9 +94,10 @@ fn on_event(
                     response
                         .headers
                         .push(rsip::Header::Other("Allow".into(), ALLOWED_METHODS.into()));
-                    response
-                        .headers
-                        .push(rsip::Header::Other("Accept".into(), "application/sdp".into()));
+                    response.headers.push(rsip::Header::Other(
+                        "Accept".into(),
+                        "application/sdp".into(),
+                    ));
                     services.endpoint.respond(&key, response);
                 }
                 (rsip::Method::Info, _) => {

@@ -33,7 +33,12 @@ pub fn event_of(digit: char) -> Option<u8> {
 /// A telephone-event payload: event, end bit, volume, duration (in timestamp units).
 pub fn payload(event: u8, end: bool, volume: u8, duration: u16) -> [u8; 4] {
     let d = duration.to_be_bytes();
-    [event, (if end { 0x80 } else { 0 }) | (volume & 0x3f), d[0], d[1]]
+    [
+        event,
+        (if end { 0x80 } else { 0 }) | (volume & 0x3f),
+        d[0],
+        d[1],
+    ]
 }
 
 impl DtmfDetector {
@@ -64,7 +69,14 @@ mod tests {
         let mut d = DtmfDetector::new();
         // '5' pressed: three updates, three end packets, all with timestamp 1000.
         let mut seen = Vec::new();
-        for (end, dur) in [(false, 160), (false, 320), (false, 480), (true, 640), (true, 640), (true, 640)] {
+        for (end, dur) in [
+            (false, 160),
+            (false, 320),
+            (false, 480),
+            (true, 640),
+            (true, 640),
+            (true, 640),
+        ] {
             seen.extend(d.on_packet(1000, &payload(5, end, 10, dur)));
         }
         // '#' then '5' again.

@@ -63,10 +63,13 @@ pub struct PromptLibrary {
 impl PromptLibrary {
     /// Reads every `*.wav` in `dir`.
     pub fn load_dir(dir: &Path) -> Result<PromptLibrary, PromptError> {
-        let entries = std::fs::read_dir(dir).map_err(|e| PromptError::Folder(dir.to_path_buf(), e))?;
+        let entries =
+            std::fs::read_dir(dir).map_err(|e| PromptError::Folder(dir.to_path_buf(), e))?;
         let mut prompts = BTreeMap::new();
         for entry in entries {
-            let path = entry.map_err(|e| PromptError::Folder(dir.to_path_buf(), e))?.path();
+            let path = entry
+                .map_err(|e| PromptError::Folder(dir.to_path_buf(), e))?
+                .path();
             if path.extension().and_then(|e| e.to_str()) != Some("wav") {
                 continue;
             }
@@ -102,7 +105,8 @@ impl PromptLibrary {
 }
 
 fn read(path: &Path) -> Result<Prompt, PromptError> {
-    let reader = hound::WavReader::open(path).map_err(|e| PromptError::Unreadable(path.to_path_buf(), e))?;
+    let reader =
+        hound::WavReader::open(path).map_err(|e| PromptError::Unreadable(path.to_path_buf(), e))?;
     let spec = reader.spec();
     if spec.sample_rate != SAMPLE_RATE
         || spec.channels != 1

@@ -98,7 +98,13 @@ impl RtpSender {
     }
 
     /// Like [`RtpSender::packet`] with another payload type (telephone-event).
-    pub fn packet_with_type(&mut self, pt: u8, payload: &[u8], marker: bool, samples: u32) -> Vec<u8> {
+    pub fn packet_with_type(
+        &mut self,
+        pt: u8,
+        payload: &[u8],
+        marker: bool,
+        samples: u32,
+    ) -> Vec<u8> {
         let bytes = RtpPacketBuilder::new()
             .payload_type(pt)
             .ssrc(self.ssrc)
@@ -171,8 +177,14 @@ mod tests {
         let a = pool.bind(ip).await.unwrap();
         let b = pool.bind(ip).await.unwrap();
         assert_eq!(a.local_addr().unwrap().port() % 2, 0);
-        assert_ne!(a.local_addr().unwrap().port(), b.local_addr().unwrap().port());
-        assert!(matches!(pool.bind(ip).await, Err(MediaError::PortsExhausted { .. })));
+        assert_ne!(
+            a.local_addr().unwrap().port(),
+            b.local_addr().unwrap().port()
+        );
+        assert!(matches!(
+            pool.bind(ip).await,
+            Err(MediaError::PortsExhausted { .. })
+        ));
         drop(a);
         assert!(pool.bind(ip).await.is_ok());
         assert!(RtpPortPool::new(5000, 4000).is_err());

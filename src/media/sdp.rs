@@ -120,7 +120,10 @@ fn parse(sdp: &str) -> Result<Audio, SdpError> {
                 let Some(a) = audio.as_mut() else { continue };
                 if let Some(map) = value.strip_prefix("rtpmap:") {
                     let (pt, enc) = map.split_once(' ').ok_or_else(|| bad("bad rtpmap"))?;
-                    let pt: u8 = pt.trim().parse().map_err(|_| bad("bad rtpmap payload type"))?;
+                    let pt: u8 = pt
+                        .trim()
+                        .parse()
+                        .map_err(|_| bad("bad rtpmap payload type"))?;
                     let mut enc = enc.trim().split('/');
                     let name = enc.next().unwrap_or("").to_string();
                     let rate = enc.next().and_then(|r| r.parse().ok()).unwrap_or(8000);
@@ -158,7 +161,9 @@ impl Audio {
         self.rtpmap
             .iter()
             .find(|(pt, name, rate)| {
-                name.eq_ignore_ascii_case("telephone-event") && *rate == 8000 && self.payloads.contains(pt)
+                name.eq_ignore_ascii_case("telephone-event")
+                    && *rate == 8000
+                    && self.payloads.contains(pt)
             })
             .map(|(pt, _, _)| *pt)
     }
@@ -202,7 +207,14 @@ pub fn negotiate(
     let audio = parse(offer)?;
     let (remote_rtp, codec) = audio.check()?;
     let te = audio.telephone_event();
-    let answer = description(local_ip, local_port, session_id, &[codec], te, audio.direction);
+    let answer = description(
+        local_ip,
+        local_port,
+        session_id,
+        &[codec],
+        te,
+        audio.direction,
+    );
     Ok(Negotiated {
         remote_rtp,
         codec,
@@ -244,7 +256,10 @@ fn description(
     direction: &str,
 ) -> String {
     let family = if ip.is_ipv4() { "IP4" } else { "IP6" };
-    let mut pts: Vec<String> = codecs.iter().map(|c| c.payload_type().to_string()).collect();
+    let mut pts: Vec<String> = codecs
+        .iter()
+        .map(|c| c.payload_type().to_string())
+        .collect();
     if let Some(te) = te {
         pts.push(te.to_string());
     }
@@ -254,10 +269,16 @@ fn description(
         pts.join(" ")
     );
     for c in codecs {
-        s.push_str(&format!("a=rtpmap:{} {}/8000\r\n", c.payload_type(), c.name()));
+        s.push_str(&format!(
+            "a=rtpmap:{} {}/8000\r\n",
+            c.payload_type(),
+            c.name()
+        ));
     }
     if let Some(te) = te {
-        s.push_str(&format!("a=rtpmap:{te} telephone-event/8000\r\na=fmtp:{te} 0-16\r\n"));
+        s.push_str(&format!(
+            "a=rtpmap:{te} telephone-event/8000\r\na=fmtp:{te} 0-16\r\n"
+        ));
     }
     s.push_str(&format!("a=ptime:20\r\na={direction}\r\n"));
     s
@@ -280,7 +301,11 @@ mod tests {
         assert_eq!(n.codec, Codec::Pcmu);
         assert_eq!(n.remote_rtp, "127.0.0.1:6000".parse().unwrap());
         assert_eq!(n.telephone_event_pt, None);
-        assert!(n.answer.contains("m=audio 20000 RTP/AVP 0\r\n"), "{}", n.answer);
+        assert!(
+            n.answer.contains("m=audio 20000 RTP/AVP 0\r\n"),
+            "{}",
+            n.answer
+        );
         assert!(n.answer.contains("a=sendrecv"));
     }
 
@@ -292,7 +317,11 @@ mod tests {
         let n = answer(offer).unwrap();
         assert_eq!(n.codec, Codec::Pcma, "first G.711 in the caller's order");
         assert_eq!(n.telephone_event_pt, Some(101));
-        assert_eq!(n.remote_rtp, "192.0.2.10:7078".parse().unwrap(), "video c= ignored");
+        assert_eq!(
+            n.remote_rtp,
+            "192.0.2.10:7078".parse().unwrap(),
+            "video c= ignored"
+        );
         assert!(n.answer.contains("m=audio 20000 RTP/AVP 8 101\r\n"));
         assert!(n.answer.contains("a=fmtp:101 0-16\r\n"));
     }
@@ -309,12 +338,18 @@ mod tests {
     #[test]
     fn refusals_say_why() {
         assert_eq!(answer(""), Err(SdpError::Empty));
-        assert_eq!(answer("v=0\r\nm=video 1 RTP/AVP 96\r\n"), Err(SdpError::NoAudio));
+        assert_eq!(
+            answer("v=0\r\nm=video 1 RTP/AVP 96\r\n"),
+            Err(SdpError::NoAudio)
+        );
         assert_eq!(
             answer("v=0\r\nc=IN IP4 127.0.0.1\r\nm=audio 0 RTP/AVP 0\r\n"),
             Err(SdpError::Rejected)
         );
-        assert_eq!(answer("v=0\r\nm=audio 4000 RTP/AVP 0\r\n"), Err(SdpError::NoConnection));
+        assert_eq!(
+            answer("v=0\r\nm=audio 4000 RTP/AVP 0\r\n"),
+            Err(SdpError::NoConnection)
+        );
         assert_eq!(
             answer("v=0\r\nc=IN IP4 127.0.0.1\r\nm=audio 4000 RTP/SAVP 0\r\n"),
             Err(SdpError::Profile("RTP/SAVP".into()))
@@ -323,7 +358,10 @@ mod tests {
             answer("v=0\r\nc=IN IP4 127.0.0.1\r\nm=audio 4000 RTP/AVP 18 96\r\na=rtpmap:96 opus/48000/2\r\n"),
             Err(SdpError::NoCommonCodec(vec!["18".into(), "opus/48000".into()]))
         );
-        assert!(matches!(answer("v=0\r\ngarbage\r\n"), Err(SdpError::Malformed { line: 2, .. })));
+        assert!(matches!(
+            answer("v=0\r\ngarbage\r\n"),
+            Err(SdpError::Malformed { line: 2, .. })
+        ));
     }
 
     #[test]

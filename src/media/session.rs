@@ -195,7 +195,8 @@ async fn receive(
     let mut buf = vec![0u8; 2048];
     let mut dtmf = DtmfDetector::new();
     loop {
-        let (n, from) = match tokio::time::timeout(media_timeout, socket.recv_from(&mut buf)).await {
+        let (n, from) = match tokio::time::timeout(media_timeout, socket.recv_from(&mut buf)).await
+        {
             Err(_) => {
                 let _ = events.send(MediaEvent::Timeout);
                 return;
@@ -251,7 +252,9 @@ mod tests {
     async fn plays_a_prompt_as_a_paced_well_formed_stream() {
         let (media, phone) = session(Duration::from_secs(5)).await;
         media.start(phone.local_addr().unwrap(), Codec::Pcmu, None);
-        let samples: Vec<i16> = (0..4000).map(|i| ((i * 37) % 20000 - 10000) as i16).collect();
+        let samples: Vec<i16> = (0..4000)
+            .map(|i| ((i * 37) % 20000 - 10000) as i16)
+            .collect();
         let prompt = Prompt::from_samples("t.wav", samples.clone());
         let started = std::time::Instant::now();
         let play = media.play(prompt.clone());
@@ -266,14 +269,20 @@ mod tests {
         tokio::join!(play, recv);
         let elapsed = started.elapsed();
         assert_eq!(got.len(), 25, "4000 samples are 25 packets");
-        assert!(elapsed >= Duration::from_millis(480), "paced in real time: {elapsed:?}");
+        assert!(
+            elapsed >= Duration::from_millis(480),
+            "paced in real time: {elapsed:?}"
+        );
         assert!(got[0].marker && got[1..].iter().all(|p| !p.marker));
         for w in got.windows(2) {
             assert_eq!(w[1].ssrc, w[0].ssrc);
             assert_eq!(w[1].seq, w[0].seq.wrapping_add(1));
             assert_eq!(w[1].timestamp, w[0].timestamp.wrapping_add(160));
         }
-        let heard: Vec<i16> = got.iter().flat_map(|p| Codec::Pcmu.decode(&p.payload)).collect();
+        let heard: Vec<i16> = got
+            .iter()
+            .flat_map(|p| Codec::Pcmu.decode(&p.payload))
+            .collect();
         assert_eq!(heard, Codec::Pcmu.decode(&Codec::Pcmu.encode(&samples)));
     }
 
@@ -285,13 +294,22 @@ mod tests {
         let mut events = media.events();
         let mut sender = RtpSender::new(8);
         let audio: Vec<i16> = (0..160).map(|i| (i * 100) as i16).collect();
-        phone.send_to(&sender.packet(&Codec::Pcma.encode(&audio), true, 160), local).await.unwrap();
+        phone
+            .send_to(
+                &sender.packet(&Codec::Pcma.encode(&audio), true, 160),
+                local,
+            )
+            .await
+            .unwrap();
         for (digit, ts) in [('1', 1000u32), ('#', 2000)] {
             for end in [false, true, true, true] {
                 let payload = dtmf::payload(dtmf::event_of(digit).unwrap(), end, 10, 400);
                 let mut s = sender.clone();
                 s.skip(ts);
-                phone.send_to(&s.packet_with_type(101, &payload, false, 0), local).await.unwrap();
+                phone
+                    .send_to(&s.packet_with_type(101, &payload, false, 0), local)
+                    .await
+                    .unwrap();
             }
         }
         let mut seen = Vec::new();
@@ -313,6 +331,9 @@ mod tests {
                 MediaEvent::Timeout,
             ]
         );
-        assert!(media.events().recv().await.is_none(), "events are taken once");
+        assert!(
+            media.events().recv().await.is_none(),
+            "events are taken once"
+        );
     }
 }

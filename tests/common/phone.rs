@@ -197,7 +197,8 @@ impl TestPhone {
                 .await
                 .expect("a response to the INVITE");
             let code = resp.status_code.code();
-            if code >= 200 {
+            // Responses to other requests (the 200 to a CANCEL) are not the INVITE's.
+            if code >= 200 && cseq_method(&resp) == "INVITE" {
                 call.to_tag = to_tag(&resp);
                 if !resp.body.is_empty() {
                     call.answer = Some(String::from_utf8_lossy(&resp.body).to_string());
