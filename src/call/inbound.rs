@@ -34,7 +34,7 @@ pub enum CallSignal {
     /// The caller hung up; the call answers the BYE.
     Bye {
         key: TransactionKey,
-        request: rsip::Request,
+        request: Box<rsip::Request>,
     },
     /// The caller gave up before we answered (the layer already said 200 to the CANCEL).
     Cancel,

@@ -80,7 +80,10 @@ fn on_event(
                 }
                 (rsip::Method::Bye, _) => match calls.get(&call_id) {
                     Some(call) => {
-                        let _ = call.send(CallSignal::Bye { key, request });
+                        let _ = call.send(CallSignal::Bye {
+                            key,
+                            request: Box::new(request),
+                        });
                     }
                     None => reply(
                         services,
