@@ -120,6 +120,7 @@ impl<'a> DeadlineRules<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::calendar::testing::shanghai as sh;
     use crate::calendar::workdays::{CalendarEntry, DayKind};
 
     /// The bundled calendar file, as the dialplan holds it (2025 and 2026).
@@ -142,15 +143,6 @@ mod tests {
             })
             .collect();
         WorkingCalendar::new(entries).unwrap()
-    }
-
-    /// A Shanghai local time as UTC.
-    fn sh(s: &str) -> DateTime<Utc> {
-        let naive = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap();
-        chrono_tz::Asia::Shanghai
-            .from_local_datetime(&naive)
-            .unwrap()
-            .with_timezone(&Utc)
     }
 
     #[test]

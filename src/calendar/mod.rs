@@ -5,6 +5,8 @@
 
 pub mod deadline;
 pub mod staffing;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod workdays;
 
 pub use deadline::{Deadline, DeadlineRules};

@@ -1,8 +1,7 @@
 //! The workflow's rules, each with an injected clock (Shanghai wall-clock times).
 
-use chrono::{DateTime, TimeZone, Utc};
-
 use super::*;
+use crate::calendar::testing::shanghai as sh;
 use crate::calendar::{CalendarEntry, DayKind, WorkingCalendar};
 use crate::cases::supervision::{marks, DeadlineKind, MarkLevel};
 
@@ -25,14 +24,6 @@ fn entry(date: &str, kind: DayKind) -> CalendarEntry {
         kind,
         name: "holiday".into(),
     }
-}
-
-fn sh(s: &str) -> DateTime<Utc> {
-    let naive = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap();
-    chrono_tz::Asia::Shanghai
-        .from_local_datetime(&naive)
-        .unwrap()
-        .with_timezone(&Utc)
 }
 
 fn operator() -> Actor {

@@ -157,10 +157,7 @@ impl ClientTransaction {
         if let Some((at, kind)) = self.deadline {
             if at <= now {
                 if kind == Deadline::GiveUp {
-                    outputs.push_back(Output::Event(TuEvent::Timeout {
-                        key: key.clone(),
-                        call_id: message::call_id(&self.request).unwrap_or_default(),
-                    }));
+                    outputs.push_back(super::timed_out(key, &self.request));
                 }
                 return true;
             }

@@ -141,6 +141,14 @@ pub enum TuEvent {
     },
 }
 
+/// The Timeout event of the transaction `key` whose request was `request`.
+fn timed_out(key: &TransactionKey, request: &rsip::Request) -> Output {
+    Output::Event(TuEvent::Timeout {
+        key: key.clone(),
+        call_id: message::call_id(request).unwrap_or_default(),
+    })
+}
+
 /// What the layer wants done.
 #[derive(Debug)]
 pub enum Output {

@@ -7,7 +7,7 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use super::{message, Output, Peer, Timers, TransactionError, TransactionKey, TuEvent};
+use super::{message, Output, Peer, Timers, TransactionError, TransactionKey};
 
 /// States of a server transaction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -187,10 +187,7 @@ impl ServerTransaction {
         if let Some((at, kind)) = self.deadline {
             if at <= now {
                 if matches!(kind, Deadline::H | Deadline::AckWait) {
-                    outputs.push_back(Output::Event(TuEvent::Timeout {
-                        key: key.clone(),
-                        call_id: message::call_id(&self.request).unwrap_or_default(),
-                    }));
+                    outputs.push_back(super::timed_out(key, &self.request));
                 }
                 return true;
             }
