@@ -170,6 +170,13 @@ impl StaffingHours {
             .any(|p| p.contains(local.time()))
     }
 
+    /// The first date after `date` with staffed hours (within a year).
+    pub fn next_staffed_day(&self, date: NaiveDate) -> Option<NaiveDate> {
+        (1..=366)
+            .map(|d| date + Duration::days(d))
+            .find(|d| !self.hours_on(*d).is_closed())
+    }
+
     /// The next moment, at or after `at`, when operators answer; None if no period opens in
     /// the next 366 days.
     pub fn next_opening<Tz: TimeZone>(&self, at: &DateTime<Tz>) -> Option<DateTime<Tz>> {
@@ -255,6 +262,14 @@ mod tests {
             hours.next_opening(&at("2026-02-17 12:00:00")),
             Some(at("2026-02-18 08:00:00"))
         );
+    }
+
+    #[test]
+    fn next_staffed_day_skips_closed_days() {
+        let mut hours = StaffingHours::seven_by_twelve();
+        hours.set_exception("2026-11-26".parse().unwrap(), DayHours::closed());
+        let d: NaiveDate = "2026-11-25".parse().unwrap();
+        assert_eq!(hours.next_staffed_day(d), Some("2026-11-27".parse().unwrap()));
     }
 
     #[test]

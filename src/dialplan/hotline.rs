@@ -15,6 +15,37 @@ struct HotlineFile {
     service_numbers: Spanned<Vec<String>>,
     time_zone: Spanned<String>,
     default_hours: Spanned<Vec<String>>,
+    #[serde(default)]
+    voicemail: Option<Spanned<VoicemailFile>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct VoicemailFile {
+    max_secs: Option<u64>,
+    silence_secs: Option<u64>,
+    callback_by: Option<String>,
+}
+
+/// How voice messages are taken after hours.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VoicemailSettings {
+    /// Longest message.
+    pub max: std::time::Duration,
+    /// Silence that ends a message.
+    pub silence: std::time::Duration,
+    /// Callbacks are due before this local time of the next staffed day.
+    pub callback_by: chrono::NaiveTime,
+}
+
+impl Default for VoicemailSettings {
+    fn default() -> Self {
+        VoicemailSettings {
+            max: std::time::Duration::from_secs(120),
+            silence: std::time::Duration::from_secs(5),
+            callback_by: chrono::NaiveTime::from_hms_opt(10, 0, 0).expect("10:00"),
+        }
+    }
 }
 
 /// The settings in `hotline.toml`.
@@ -22,6 +53,7 @@ pub(super) struct HotlineSettings {
     pub service_numbers: Vec<String>,
     pub time_zone: Tz,
     pub default_hours: DayHours,
+    pub voicemail: VoicemailSettings,
 }
 
 pub(super) fn load(path: &Path, problems: &mut Vec<Problem>) -> Option<HotlineSettings> {
@@ -64,10 +96,38 @@ pub(super) fn load(path: &Path, problems: &mut Vec<Problem>) -> Option<HotlineSe
             None
         }
     };
+    let mut voicemail = VoicemailSettings::default();
+    if let Some(vm) = &file.voicemail {
+        let line = line_of(&text, vm.span().start);
+        let vm = vm.get_ref();
+        if let Some(max) = vm.max_secs {
+            if !(5..=600).contains(&max) {
+                problems.push(Problem::at(path, line, "voicemail.max_secs must be 5 to 600"));
+            }
+            voicemail.max = std::time::Duration::from_secs(max);
+        }
+        if let Some(silence) = vm.silence_secs {
+            if !(1..=60).contains(&silence) {
+                problems.push(Problem::at(path, line, "voicemail.silence_secs must be 1 to 60"));
+            }
+            voicemail.silence = std::time::Duration::from_secs(silence);
+        }
+        if let Some(by) = &vm.callback_by {
+            match chrono::NaiveTime::parse_from_str(by, "%H:%M") {
+                Ok(t) => voicemail.callback_by = t,
+                Err(_) => problems.push(Problem::at(
+                    path,
+                    line,
+                    format!("voicemail.callback_by {by:?} must be HH:MM"),
+                )),
+            }
+        }
+    }
     if problems.len() > before {
         return None;
     }
     Some(HotlineSettings {
+        voicemail,
         service_numbers,
         time_zone: time_zone?,
         default_hours: default_hours?,

@@ -13,7 +13,7 @@
 //! whole, so a running server never takes half of a bad file.
 
 pub mod error;
-mod hotline;
+pub mod hotline;
 mod platforms;
 mod tables;
 
@@ -23,6 +23,7 @@ use std::path::Path;
 use chrono_tz::Tz;
 
 pub use error::{DialplanError, Problem};
+pub use hotline::VoicemailSettings;
 
 use crate::calendar::{StaffingHours, WorkingCalendar};
 use crate::routing::Router;
@@ -38,6 +39,8 @@ pub struct Dialplan {
     pub time_zone: Tz,
     /// Staffed hours by platform (division code).
     pub staffing: HashMap<String, StaffingHours>,
+    /// How voice messages are taken after hours.
+    pub voicemail: VoicemailSettings,
 }
 
 impl Dialplan {
@@ -46,6 +49,22 @@ impl Dialplan {
         self.staffing.get(platform).cloned().unwrap_or_else(|| {
             StaffingHours::new(std::array::from_fn(|_| Default::default()), HashMap::new())
         })
+    }
+
+    /// When a voice message left at `at` must be called back: before `callback_by` (10:00 by
+    /// default) of the platform's next staffed day.
+    pub fn callback_due(&self, platform: &str, at: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
+        use chrono::TimeZone;
+        let local = at.with_timezone(&self.time_zone);
+        let day = self
+            .staffing(platform)
+            .next_staffed_day(local.date_naive())
+            .unwrap_or(local.date_naive() + chrono::Duration::days(1));
+        self.time_zone
+            .from_local_datetime(&day.and_time(self.voicemail.callback_by))
+            .earliest()
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .unwrap_or(at + chrono::Duration::days(1))
     }
 
     /// True when operators of `platform` answer at `now`.
@@ -106,6 +125,7 @@ pub fn load(dir: &Path) -> Result<Dialplan, DialplanError> {
         calendar,
         time_zone: settings.time_zone,
         staffing,
+        voicemail: settings.voicemail,
     })
 }
 

@@ -31,6 +31,7 @@ struct PlatformEntry {
     area_code: Option<String>,
     level: Level,
     welcome_prompt: Option<String>,
+    after_hours_prompt: Option<String>,
     /// Staffed periods of every day, e.g. `["08:00-20:00"]`; default from `hotline.toml`.
     hours: Option<Vec<String>>,
     /// Per-weekday periods overriding `hours`, e.g. `sat = ["09:00-17:00"]`.
@@ -108,11 +109,16 @@ pub(super) fn load(
             }
             (Level::Province, None) => provincial.push(line),
         }
-        if let Some(prompt) = &entry.welcome_prompt {
-            if !prompt.ends_with(".wav") || prompt.contains('/') || prompt.contains('\\') {
-                problem(format!(
-                    "welcome_prompt {prompt:?} must be a .wav file name in the prompts folder"
-                ));
+        for (field, prompt) in [
+            ("welcome_prompt", &entry.welcome_prompt),
+            ("after_hours_prompt", &entry.after_hours_prompt),
+        ] {
+            if let Some(prompt) = prompt {
+                if !prompt.ends_with(".wav") || prompt.contains('/') || prompt.contains('\\') {
+                    problem(format!(
+                        "{field} {prompt:?} must be a .wav file name in the prompts folder"
+                    ));
+                }
             }
         }
         let mut parse_day = |periods: &[String], what: &str| match DayHours::parse(periods) {
@@ -136,6 +142,9 @@ pub(super) fn load(
             hours.insert(entry.code.clone(), StaffingHours::new(week, HashMap::new()));
         }
         platforms.push(Platform {
+            after_hours_prompt: entry
+                .after_hours_prompt
+                .unwrap_or_else(|| "after-hours.wav".to_string()),
             welcome_prompt: entry
                 .welcome_prompt
                 .unwrap_or_else(|| format!("welcome-{}.wav", entry.code)),

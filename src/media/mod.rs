@@ -7,6 +7,7 @@
 pub mod dtmf;
 pub mod g711;
 pub mod prompt;
+pub mod recorder;
 pub mod rtp;
 pub mod sdp;
 pub mod session;

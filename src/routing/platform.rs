@@ -24,6 +24,8 @@ pub struct Platform {
     pub level: PlatformLevel,
     /// The prompt file a caller hears on answer, e.g. `welcome-530100.wav`.
     pub welcome_prompt: String,
+    /// The prompt a caller hears outside staffed hours, e.g. `after-hours.wav`.
+    pub after_hours_prompt: String,
 }
 
 impl std::fmt::Display for Platform {

@@ -296,6 +296,7 @@ mod tests {
             area_code: area.map(Into::into),
             level,
             welcome_prompt: format!("welcome-{code}.wav"),
+            after_hours_prompt: "after-hours.wav".into(),
         }
     }
 

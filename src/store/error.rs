@@ -13,6 +13,8 @@ pub enum StoreError {
     Closed,
     #[error("{0} already exists")]
     Duplicate(String),
+    #[error("conflict: {0}")]
+    Conflict(String),
     #[error("not found: {0}")]
     NotFound(String),
     #[error("stored data is corrupt: {0}")]

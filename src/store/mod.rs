@@ -9,6 +9,7 @@ pub mod case_number;
 pub mod error;
 pub mod model;
 pub mod testdb;
+pub mod voicemail;
 mod writer;
 
 use std::str::FromStr;
@@ -24,6 +25,7 @@ use tokio::sync::mpsc;
 pub use error::StoreError;
 use model::{from_db_time, from_db_time_opt, to_db_time};
 pub use model::{CallView, CaseView, NewCall, OpenedCall};
+pub use voicemail::{FinishedVoicemail, VoicemailView};
 pub use writer::BoxFuture;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -275,6 +277,7 @@ impl Store {
                     state: row.try_get(3)?,
                     created_at: from_db_time(&row.try_get::<String, _>(4)?)?,
                     calls: Vec::new(),
+                    voicemails: Vec::new(),
                 });
             }
             let Some(sip_call_id) = row.try_get::<Option<String>, _>(5)? else {
@@ -293,6 +296,9 @@ impl Store {
                 duration_ms: row.try_get(13)?,
                 end_cause: row.try_get(14)?,
             });
+        }
+        for case in &mut cases {
+            case.voicemails = self.voicemails_of_case(&case.case_number).await?;
         }
         Ok(cases)
     }

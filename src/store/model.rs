@@ -42,6 +42,8 @@ pub struct CaseView {
     pub created_at: DateTime<Utc>,
     /// Oldest first.
     pub calls: Vec<CallView>,
+    /// Voice messages left on this case, oldest first.
+    pub voicemails: Vec<super::VoicemailView>,
 }
 
 /// One call of a case.
