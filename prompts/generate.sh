@@ -41,7 +41,10 @@ done <<LIST
 LIST
 
 # After hours: when operators are back, and how to leave a message.
-speak after-hours.wav "您好，现在是非工作时间。话务员每天早上八点到晚上八点为您服务。请在提示音后留言，说明您的姓名、电话和诉求，按井号键结束。"
+speak after-hours.wav "您好，现在是非工作时间。话务员每天早上八点到晚上八点为您服务。请在提示音后留言，说明您的姓名、电话和诉求，按井号键结束，按星号键重新录音。"
+
+# After a voice message is saved.
+speak vm-saved.wav "您的留言已保存，我们会在下一个工作时段尽快给您回电。再见。"
 
 # The beep before recording: 1 kHz for 0.4 s.
 sox -n -r 8000 -c 1 -b 16 -e signed-integer beep.wav synth 0.4 sine 1000 vol 0.5

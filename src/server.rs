@@ -12,7 +12,7 @@ use anyhow::Context;
 use chrono::Utc;
 use tracing::info;
 
-use crate::call::{run_call_manager, CallLimits, CallServices};
+use crate::call::{run_call_manager, voicemail, CallLimits, CallServices};
 use crate::media::prompt::PromptLibrary;
 use crate::media::rtp::RtpPortPool;
 use crate::sip::transaction::Timers;
@@ -55,16 +55,9 @@ pub fn database_url(config: &ServeConfig) -> String {
 
 /// Runs the server until a shutdown signal.
 pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
-    let dialplan = dialplan::load(&config.dialplan)?;
-    let prompts = PromptLibrary::load_dir(&config.prompts)?;
-    let mut needed: Vec<String> = dialplan
-        .router
-        .platforms()
-        .iter()
-        .map(|p| p.welcome_prompt.clone())
-        .collect();
-    needed.push(HOLD_PROMPT.to_string());
-    prompts.require(&needed)?;
+    let live = Arc::new(dialplan::LiveDialplan::load(&config.dialplan)?);
+    let prompts = Arc::new(PromptLibrary::load_dir(&config.prompts)?);
+    prompts.require(&needed_prompts(&live.current()))?;
 
     std::fs::create_dir_all(&config.data)
         .with_context(|| format!("cannot create data folder {}", config.data.display()))?;
@@ -89,11 +82,12 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let services = Arc::new(CallServices {
         endpoint: endpoint.clone(),
         store: store.clone(),
-        dialplan: Arc::new(dialplan),
-        prompts: Arc::new(prompts),
+        dialplan: live.clone(),
+        prompts: prompts.clone(),
         rtp_ports,
         advertise_ip: config.advertise_ip,
         limits: config.limits.clone(),
+        data_dir: config.data.clone(),
     });
     tokio::spawn(run_call_manager(services, events));
 
@@ -103,8 +97,16 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         endpoint.local_addr(),
         http.local_addr()?
     );
+    let reload: api::Reloader = {
+        let (live, prompts) = (live.clone(), prompts.clone());
+        Arc::new(move || reload_dialplan(&live, &prompts))
+    };
+    #[cfg(unix)]
+    tokio::spawn(reload_on_sighup(reload.clone()));
     let app = api::router(api::ApiState {
         store: store.clone(),
+        data_dir: config.data.clone(),
+        reload,
     });
     axum::serve(http, app)
         .with_graceful_shutdown(shutdown_signal())
@@ -112,6 +114,51 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     info!("shutting down: flushing the store");
     store.close().await;
     Ok(())
+}
+
+/// The prompts a dialplan needs.
+fn needed_prompts(plan: &dialplan::Dialplan) -> Vec<String> {
+    let mut needed: Vec<String> = plan
+        .router
+        .platforms()
+        .iter()
+        .flat_map(|p| [p.welcome_prompt.clone(), p.after_hours_prompt.clone()])
+        .collect();
+    needed.extend([HOLD_PROMPT, voicemail::BEEP_PROMPT, voicemail::SAVED_PROMPT].map(String::from));
+    needed.sort();
+    needed.dedup();
+    needed
+}
+
+/// Reloads the dialplan after checking it whole, prompts included; the running one stays on
+/// any problem. Returns how many platforms the new dialplan has.
+fn reload_dialplan(
+    live: &dialplan::LiveDialplan,
+    prompts: &PromptLibrary,
+) -> Result<usize, String> {
+    let result = live.reload(|plan| {
+        prompts
+            .require(&needed_prompts(plan))
+            .map_err(|e| e.to_string())
+    });
+    match &result {
+        Ok(plan) => info!(
+            platforms = plan.router.platforms().len(),
+            "dialplan reloaded"
+        ),
+        Err(e) => tracing::warn!(error = %e, "dialplan not reloaded; the running one stays"),
+    }
+    result.map(|plan| plan.router.platforms().len())
+}
+
+#[cfg(unix)]
+async fn reload_on_sighup(reload: api::Reloader) {
+    let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
+        return;
+    };
+    while hup.recv().await.is_some() {
+        let _ = reload();
+    }
 }
 
 async fn shutdown_signal() {

@@ -34,6 +34,15 @@ impl ApiError {
         }
     }
 
+    /// 409: the step does not fit the item's state.
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::CONFLICT,
+            message: message.into(),
+            field: None,
+        }
+    }
+
     /// 500: the server failed; the details are logged, not shown.
     pub fn internal(err: impl std::fmt::Display) -> Self {
         tracing::error!(error = %err, "API request failed");

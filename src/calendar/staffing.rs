@@ -269,7 +269,10 @@ mod tests {
         let mut hours = StaffingHours::seven_by_twelve();
         hours.set_exception("2026-11-26".parse().unwrap(), DayHours::closed());
         let d: NaiveDate = "2026-11-25".parse().unwrap();
-        assert_eq!(hours.next_staffed_day(d), Some("2026-11-27".parse().unwrap()));
+        assert_eq!(
+            hours.next_staffed_day(d),
+            Some("2026-11-27".parse().unwrap())
+        );
     }
 
     #[test]

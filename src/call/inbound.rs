@@ -51,6 +51,8 @@ pub enum EndCause {
     MediaTimeout,
     MaxDuration,
     Rejected,
+    /// The caller left a voice message and the server hung up.
+    VoicemailDone,
 }
 
 impl EndCause {
@@ -63,6 +65,7 @@ impl EndCause {
             EndCause::MediaTimeout => "media-timeout",
             EndCause::MaxDuration => "max-duration",
             EndCause::Rejected => "rejected",
+            EndCause::VoicemailDone => "voicemail-done",
         }
     }
 }
@@ -78,6 +81,7 @@ pub async fn run_inbound_call(
 ) {
     let call_id = message::call_id_of(&request).unwrap_or_default();
     let call = InboundCall {
+        dialplan: services.dialplan(),
         services: &services,
         key: &key,
         request: &request,
@@ -89,13 +93,16 @@ pub async fn run_inbound_call(
     let _ = ended.send(call_id);
 }
 
-struct InboundCall<'a> {
-    services: &'a CallServices,
-    key: &'a TransactionKey,
-    request: &'a rsip::Request,
-    peer: Peer,
-    call_id: &'a str,
-    to_tag: String,
+/// One inbound call's fixed facts.
+pub(super) struct InboundCall<'a> {
+    pub(super) services: &'a CallServices,
+    /// The dialplan in force when the call arrived (a reload does not change a running call).
+    pub(super) dialplan: std::sync::Arc<crate::dialplan::Dialplan>,
+    pub(super) key: &'a TransactionKey,
+    pub(super) request: &'a rsip::Request,
+    pub(super) peer: Peer,
+    pub(super) call_id: &'a str,
+    pub(super) to_tag: String,
 }
 
 impl InboundCall<'_> {
@@ -108,7 +115,6 @@ impl InboundCall<'_> {
 
         let identity = call_identity(self.request);
         let route = match self
-            .services
             .dialplan
             .router
             .route(&identity.called, &identity.caller)
@@ -197,11 +203,20 @@ impl InboundCall<'_> {
         }
 
         let cause = self
-            .converse(signals, &media, &negotiated, &route.platform)
+            .converse(
+                signals,
+                &media,
+                &negotiated,
+                &route.platform,
+                &opened.case_number,
+            )
             .await;
         if matches!(
             cause,
-            EndCause::AckTimeout | EndCause::MediaTimeout | EndCause::MaxDuration
+            EndCause::AckTimeout
+                | EndCause::MediaTimeout
+                | EndCause::MaxDuration
+                | EndCause::VoicemailDone
         ) {
             self.send_bye(&mut dialog, local_ip).await;
         }
@@ -216,6 +231,7 @@ impl InboundCall<'_> {
         media: &MediaSession,
         negotiated: &Negotiated,
         platform: &str,
+        case_number: &str,
     ) -> EndCause {
         // Wait for the ACK (the layer retransmits the 200 OK meanwhile).
         loop {
@@ -236,14 +252,62 @@ impl InboundCall<'_> {
             negotiated.telephone_event_pt,
         );
         let mut media_events = media.events();
+        let dialplan = self.dialplan.clone();
+        if !dialplan.is_staffed(platform, Utc::now()) {
+            info!(
+                call_id = self.call_id,
+                platform, "outside staffed hours: voice message"
+            );
+            return self
+                .take_message(
+                    signals,
+                    media,
+                    &mut media_events,
+                    &dialplan,
+                    platform,
+                    case_number,
+                )
+                .await;
+        }
+        match self
+            .wait_for_operator(signals, media, &mut media_events, platform)
+            .await
+        {
+            Waited::Ended(cause) => cause,
+            Waited::Closed => {
+                info!(
+                    call_id = self.call_id,
+                    platform, "the platform closed while the caller waited: voice message"
+                );
+                let now_in_force = self.services.dialplan();
+                self.take_message(
+                    signals,
+                    media,
+                    &mut media_events,
+                    &now_in_force,
+                    platform,
+                    case_number,
+                )
+                .await
+            }
+        }
+    }
+
+    /// The greeting, then hold music until the call ends or the platform closes.
+    async fn wait_for_operator(
+        &self,
+        signals: &mut mpsc::UnboundedReceiver<CallSignal>,
+        media: &MediaSession,
+        media_events: &mut mpsc::UnboundedReceiver<MediaEvent>,
+        platform: &str,
+    ) -> Waited {
         let prompts = &self.services.prompts;
         let welcome = self
-            .services
             .dialplan
             .router
             .platform(platform)
             .and_then(|p| prompts.get(&p.welcome_prompt));
-        let hold = prompts.get("hold-music.wav");
+        let hold = prompts.get(crate::server::HOLD_PROMPT);
         let playback = async {
             if let Some(welcome) = welcome {
                 media.play(welcome).await;
@@ -258,30 +322,39 @@ impl InboundCall<'_> {
         tokio::pin!(playback);
         let limit = tokio::time::sleep(self.services.limits.max_call_duration);
         tokio::pin!(limit);
+        let mut staffing = tokio::time::interval(std::time::Duration::from_secs(1));
 
         loop {
             tokio::select! {
                 signal = signals.recv() => match signal {
                     Some(CallSignal::Bye { key, request }) => {
                         self.answer_bye(&key, &request);
-                        return EndCause::CallerHangup;
+                        return Waited::Ended(EndCause::CallerHangup);
                     }
                     Some(_) => {}
-                    None => return EndCause::CallerHangup,
+                    None => return Waited::Ended(EndCause::CallerHangup),
                 },
                 event = media_events.recv() => match event {
-                    Some(MediaEvent::Dtmf { digit, .. }) => {
+                    Some(MediaEvent::Dtmf { digit }) => {
                         info!(call_id = self.call_id, %digit, "DTMF received");
                     }
                     Some(MediaEvent::Timeout) => {
                         warn!(call_id = self.call_id, "no RTP from the caller: ending the call");
-                        return EndCause::MediaTimeout;
+                        return Waited::Ended(EndCause::MediaTimeout);
                     }
                     Some(_) => {}
                     None => std::future::pending::<()>().await,
                 },
+                _ = staffing.tick() => {
+                    // No operator takes calls yet in this build, so a caller waiting at
+                    // closing time is offered voicemail rather than dropped.
+                    // Hours follow the dialplan in force now, reloads included.
+                    if !self.services.dialplan().is_staffed(platform, Utc::now()) {
+                        return Waited::Closed;
+                    }
+                }
                 _ = &mut playback => {}
-                _ = &mut limit => return EndCause::MaxDuration,
+                _ = &mut limit => return Waited::Ended(EndCause::MaxDuration),
             }
         }
     }
@@ -311,7 +384,7 @@ impl InboundCall<'_> {
         ok
     }
 
-    fn answer_bye(&self, key: &TransactionKey, request: &rsip::Request) {
+    pub(super) fn answer_bye(&self, key: &TransactionKey, request: &rsip::Request) {
         self.services
             .endpoint
             .respond(key, response_for(request, rsip::StatusCode::OK, None));
@@ -367,6 +440,13 @@ impl InboundCall<'_> {
             .map(|a| a.ip())
             .unwrap_or(self.services.endpoint.local_addr().ip())
     }
+}
+
+/// How waiting for an operator ended.
+enum Waited {
+    Ended(EndCause),
+    /// The platform closed while the caller waited.
+    Closed,
 }
 
 /// True when a CANCEL arrived while we were recording the case.

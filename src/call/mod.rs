@@ -8,6 +8,7 @@ pub mod identity;
 pub mod inbound;
 pub mod manager;
 pub mod services;
+pub mod voicemail;
 
 pub use manager::run_call_manager;
 pub use services::{CallLimits, CallServices};

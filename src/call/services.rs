@@ -4,7 +4,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::dialplan::Dialplan;
+use crate::dialplan::{Dialplan, LiveDialplan};
 use crate::media::prompt::PromptLibrary;
 use crate::media::rtp::RtpPortPool;
 use crate::sip::endpoint::EndpointHandle;
@@ -37,8 +37,8 @@ pub struct CallServices {
     pub endpoint: EndpointHandle,
     /// Cases and calls, durable.
     pub store: Store,
-    /// Routing and platform settings.
-    pub dialplan: Arc<Dialplan>,
+    /// Routing, platforms, hours: the dialplan in force (reloadable).
+    pub dialplan: Arc<LiveDialplan>,
     /// The prompts, checked at start-up.
     pub prompts: Arc<PromptLibrary>,
     /// RTP ports for media sessions.
@@ -47,4 +47,13 @@ pub struct CallServices {
     pub advertise_ip: Option<IpAddr>,
     /// Per-call and server-wide limits.
     pub limits: CallLimits,
+    /// The data folder (voice messages live under `voicemail/`).
+    pub data_dir: std::path::PathBuf,
+}
+
+impl CallServices {
+    /// The dialplan in force now.
+    pub fn dialplan(&self) -> Arc<Dialplan> {
+        self.dialplan.current()
+    }
 }

@@ -102,13 +102,21 @@ pub(super) fn load(path: &Path, problems: &mut Vec<Problem>) -> Option<HotlineSe
         let vm = vm.get_ref();
         if let Some(max) = vm.max_secs {
             if !(5..=600).contains(&max) {
-                problems.push(Problem::at(path, line, "voicemail.max_secs must be 5 to 600"));
+                problems.push(Problem::at(
+                    path,
+                    line,
+                    "voicemail.max_secs must be 5 to 600",
+                ));
             }
             voicemail.max = std::time::Duration::from_secs(max);
         }
         if let Some(silence) = vm.silence_secs {
             if !(1..=60).contains(&silence) {
-                problems.push(Problem::at(path, line, "voicemail.silence_secs must be 1 to 60"));
+                problems.push(Problem::at(
+                    path,
+                    line,
+                    "voicemail.silence_secs must be 1 to 60",
+                ));
             }
             voicemail.silence = std::time::Duration::from_secs(silence);
         }

@@ -53,7 +53,11 @@ impl Dialplan {
 
     /// When a voice message left at `at` must be called back: before `callback_by` (10:00 by
     /// default) of the platform's next staffed day.
-    pub fn callback_due(&self, platform: &str, at: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
+    pub fn callback_due(
+        &self,
+        platform: &str,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> chrono::DateTime<chrono::Utc> {
         use chrono::TimeZone;
         let local = at.with_timezone(&self.time_zone);
         let day = self
@@ -131,3 +135,39 @@ pub fn load(dir: &Path) -> Result<Dialplan, DialplanError> {
 
 #[cfg(test)]
 mod tests;
+
+/// The dialplan in force, replaceable while the server runs (reload by SIGHUP or the API).
+/// A reload validates the new files completely first; a bad dialplan leaves the running one
+/// untouched and says why.
+pub struct LiveDialplan {
+    dir: std::path::PathBuf,
+    current: std::sync::RwLock<std::sync::Arc<Dialplan>>,
+}
+
+impl LiveDialplan {
+    /// Loads the dialplan in `dir`.
+    pub fn load(dir: &Path) -> Result<LiveDialplan, DialplanError> {
+        Ok(LiveDialplan {
+            dir: dir.to_path_buf(),
+            current: std::sync::RwLock::new(std::sync::Arc::new(load(dir)?)),
+        })
+    }
+
+    /// The dialplan in force now; calls keep the one they started with.
+    pub fn current(&self) -> std::sync::Arc<Dialplan> {
+        self.current.read().expect("dialplan lock").clone()
+    }
+
+    /// Loads the files again; `check` adds checks of its own (e.g. that prompts exist).
+    /// On any problem the running dialplan stays.
+    pub fn reload(
+        &self,
+        check: impl Fn(&Dialplan) -> Result<(), String>,
+    ) -> Result<std::sync::Arc<Dialplan>, String> {
+        let next = load(&self.dir).map_err(|e| e.to_string())?;
+        check(&next)?;
+        let next = std::sync::Arc::new(next);
+        *self.current.write().expect("dialplan lock") = next.clone();
+        Ok(next)
+    }
+}

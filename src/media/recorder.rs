@@ -136,7 +136,11 @@ pub fn describe(path: &Path) -> std::io::Result<Recording> {
         samples,
         duration_ms: (samples * 1000 / SAMPLE_RATE as u64) as i64,
         size,
-        sha256: hasher.finalize().iter().map(|b| format!("{b:02x}")).collect(),
+        sha256: hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect(),
     })
 }
 
@@ -182,7 +186,9 @@ mod tests {
 
     fn tone(n: usize) -> Vec<i16> {
         (0..n)
-            .map(|i| ((i as f64 * 2.0 * std::f64::consts::PI * 440.0 / 8000.0).sin() * 8000.0) as i16)
+            .map(|i| {
+                ((i as f64 * 2.0 * std::f64::consts::PI * 440.0 / 8000.0).sin() * 8000.0) as i16
+            })
             .collect()
     }
 
@@ -222,7 +228,11 @@ mod tests {
         std::mem::forget(r);
         let rec = recover(&target).unwrap().unwrap();
         // Flushes happen each 8000 samples: at least 16 000 of the 20 000 are kept.
-        assert!(rec.samples >= 16_000 && rec.samples <= 20_000, "{}", rec.samples);
+        assert!(
+            rec.samples >= 16_000 && rec.samples <= 20_000,
+            "{}",
+            rec.samples
+        );
         let back: Vec<i16> = hound::WavReader::open(&target)
             .unwrap()
             .into_samples()

@@ -3,8 +3,8 @@
 use chrono::{DateTime, Utc};
 
 use super::testdb::TestDb;
-use super::*;
 use super::voicemail::FinishedVoicemail;
+use super::*;
 
 /// The PostgreSQL server for tests.
 fn postgres_base() -> String {
@@ -241,54 +241,98 @@ async fn bad_urls_are_refused() {
     }
 }
 
-on_both!(a_voicemail_awaits_its_callback_until_reached, async |url: String| {
-    let store = Store::open(&url).await.unwrap();
-    let opened = store.open_call(call("vm1", "530100", "2026-11-25T13:00:00Z")).await.unwrap();
-    let id = store
-        .start_voicemail("vm1", "voicemail/vm1.wav", t("2026-11-25T13:00:05Z"))
-        .await
-        .unwrap();
-    assert_eq!(store.recording_voicemails().await.unwrap().len(), 1, "recoverable after a crash");
-    store
-        .finish_voicemail(
-            id,
-            FinishedVoicemail {
-                duration_ms: 4200,
-                size_bytes: 67244,
-                sha256: "ab".repeat(32),
-                callback_due: t("2026-11-26T02:00:00Z"),
-            },
-        )
-        .await
-        .unwrap();
-    let waiting = store.voicemails(Some("530100"), Some("awaiting-callback")).await.unwrap();
-    assert_eq!(waiting.len(), 1);
-    assert_eq!(waiting[0].case_number, opened.case_number);
-    assert_eq!(waiting[0].duration_ms, Some(4200));
-    assert!(store.voicemails(Some("532900"), None).await.unwrap().is_empty());
-    let case = store.case_by_number(&opened.case_number).await.unwrap().unwrap();
-    assert_eq!(case.state, "voicemail-awaiting-callback");
-    assert_eq!(case.voicemails.len(), 1);
+on_both!(
+    a_voicemail_awaits_its_callback_until_reached,
+    async |url: String| {
+        let store = Store::open(&url).await.unwrap();
+        let opened = store
+            .open_call(call("vm1", "530100", "2026-11-25T13:00:00Z"))
+            .await
+            .unwrap();
+        let id = store
+            .start_voicemail("vm1", "voicemail/vm1.wav", t("2026-11-25T13:00:05Z"))
+            .await
+            .unwrap();
+        assert_eq!(
+            store.recording_voicemails().await.unwrap().len(),
+            1,
+            "recoverable after a crash"
+        );
+        store
+            .finish_voicemail(
+                id,
+                FinishedVoicemail {
+                    duration_ms: 4200,
+                    size_bytes: 67244,
+                    sha256: "ab".repeat(32),
+                    callback_due: t("2026-11-26T02:00:00Z"),
+                },
+            )
+            .await
+            .unwrap();
+        let waiting = store
+            .voicemails(Some("530100"), Some("awaiting-callback"))
+            .await
+            .unwrap();
+        assert_eq!(waiting.len(), 1);
+        assert_eq!(waiting[0].case_number, opened.case_number);
+        assert_eq!(waiting[0].duration_ms, Some(4200));
+        assert!(store
+            .voicemails(Some("532900"), None)
+            .await
+            .unwrap()
+            .is_empty());
+        let case = store
+            .case_by_number(&opened.case_number)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(case.state, "voicemail-awaiting-callback");
+        assert_eq!(case.voicemails.len(), 1);
 
-    let v = store.record_callback(id, false, "op1", "no answer", t("2026-11-26T01:00:00Z")).await.unwrap();
-    assert_eq!((v.attempts, v.status.as_str(), v.last_outcome.as_deref()), (1, "awaiting-callback", Some("not-reached")));
-    let v = store.record_callback(id, true, "op1", "explained", t("2026-11-26T01:30:00Z")).await.unwrap();
-    assert_eq!((v.attempts, v.status.as_str()), (2, "called-back"));
-    assert!(matches!(
-        store.record_callback(id, true, "op1", "again", t("2026-11-26T01:40:00Z")).await,
-        Err(StoreError::Conflict(_))
-    ));
-    assert!(matches!(
-        store.record_callback(999, true, "op1", "x", t("2026-11-26T01:40:00Z")).await,
-        Err(StoreError::NotFound(_))
-    ));
-    let case = store.case_by_number(&opened.case_number).await.unwrap().unwrap();
-    assert_eq!(case.state, "called-back");
+        let v = store
+            .record_callback(id, false, "op1", "no answer", t("2026-11-26T01:00:00Z"))
+            .await
+            .unwrap();
+        assert_eq!(
+            (v.attempts, v.status.as_str(), v.last_outcome.as_deref()),
+            (1, "awaiting-callback", Some("not-reached"))
+        );
+        let v = store
+            .record_callback(id, true, "op1", "explained", t("2026-11-26T01:30:00Z"))
+            .await
+            .unwrap();
+        assert_eq!((v.attempts, v.status.as_str()), (2, "called-back"));
+        assert!(matches!(
+            store
+                .record_callback(id, true, "op1", "again", t("2026-11-26T01:40:00Z"))
+                .await,
+            Err(StoreError::Conflict(_))
+        ));
+        assert!(matches!(
+            store
+                .record_callback(999, true, "op1", "x", t("2026-11-26T01:40:00Z"))
+                .await,
+            Err(StoreError::NotFound(_))
+        ));
+        let case = store
+            .case_by_number(&opened.case_number)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(case.state, "called-back");
 
-    // An empty message leaves no record.
-    store.open_call(call("vm2", "530100", "2026-11-25T13:10:00Z")).await.unwrap();
-    let id2 = store.start_voicemail("vm2", "voicemail/vm2.wav", t("2026-11-25T13:10:05Z")).await.unwrap();
-    store.discard_voicemail(id2).await.unwrap();
-    assert_eq!(store.voicemails(None, None).await.unwrap().len(), 1);
-    store.close().await;
-});
+        // An empty message leaves no record.
+        store
+            .open_call(call("vm2", "530100", "2026-11-25T13:10:00Z"))
+            .await
+            .unwrap();
+        let id2 = store
+            .start_voicemail("vm2", "voicemail/vm2.wav", t("2026-11-25T13:10:05Z"))
+            .await
+            .unwrap();
+        store.discard_voicemail(id2).await.unwrap();
+        assert_eq!(store.voicemails(None, None).await.unwrap().len(), 1);
+        store.close().await;
+    }
+);

@@ -108,7 +108,11 @@ impl Store {
     }
 
     /// A message is complete and durable on disk: it awaits its callback, and so does its case.
-    pub async fn finish_voicemail(&self, id: i64, done: FinishedVoicemail) -> Result<(), StoreError> {
+    pub async fn finish_voicemail(
+        &self,
+        id: i64,
+        done: FinishedVoicemail,
+    ) -> Result<(), StoreError> {
         self.write(move |conn| {
             Box::pin(async move {
                 sqlx::query(
@@ -151,9 +155,11 @@ impl Store {
 
     /// Messages whose recording a crash interrupted: (id, file, platform, started_at).
     pub async fn recording_voicemails(&self) -> Result<Vec<VoicemailView>, StoreError> {
-        let rows = sqlx::query(&format!("{SELECT} WHERE v.status = 'recording' ORDER BY v.id"))
-            .fetch_all(self.pool())
-            .await?;
+        let rows = sqlx::query(&format!(
+            "{SELECT} WHERE v.status = 'recording' ORDER BY v.id"
+        ))
+        .fetch_all(self.pool())
+        .await?;
         rows.iter().map(view).collect()
     }
 
@@ -185,7 +191,10 @@ impl Store {
     }
 
     /// The messages of a case, oldest first.
-    pub async fn voicemails_of_case(&self, case_number: &str) -> Result<Vec<VoicemailView>, StoreError> {
+    pub async fn voicemails_of_case(
+        &self,
+        case_number: &str,
+    ) -> Result<Vec<VoicemailView>, StoreError> {
         let rows = sqlx::query(&format!("{SELECT} WHERE c.case_number = $1 ORDER BY v.id"))
             .bind(case_number)
             .fetch_all(self.pool())

@@ -338,6 +338,76 @@ impl TestPhone {
         seen
     }
 
+    /// Sends `samples` as PCMU RTP to `to`, paced at 20 ms per packet like a real phone.
+    pub async fn send_audio(&self, to: SocketAddr, stream: &mut PhoneStream, samples: &[i16]) {
+        let mut tick = tokio::time::interval(Duration::from_millis(20));
+        for chunk in samples.chunks(160) {
+            tick.tick().await;
+            let mut frame = chunk.to_vec();
+            frame.resize(160, 0);
+            let payload: Vec<u8> = frame.iter().map(|&s| audio_codec_ulaw(s)).collect();
+            let pkt = stream.packet(0, &payload, 160);
+            self.rtp.send_to(&pkt, to).await.unwrap();
+        }
+    }
+
+    /// Presses a key: RFC 4733 telephone-event packets (three updates, three end packets).
+    pub async fn send_dtmf(&self, to: SocketAddr, stream: &mut PhoneStream, digit: char) {
+        let event = match digit {
+            '0'..='9' => digit as u8 - b'0',
+            '*' => 10,
+            '#' => 11,
+            other => panic!("no DTMF event for {other}"),
+        };
+        let ts = stream.timestamp;
+        for (i, end) in [false, false, false, true, true, true]
+            .into_iter()
+            .enumerate()
+        {
+            let duration = (160 * (i as u16 + 1)).min(640).to_be_bytes();
+            let payload = [
+                event,
+                if end { 0x8a } else { 0x0a },
+                duration[0],
+                duration[1],
+            ];
+            let pkt = stream.packet_at(101, &payload, ts, i == 0);
+            self.rtp.send_to(&pkt, to).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        stream.timestamp = stream.timestamp.wrapping_add(960);
+    }
+
+    /// Waits for the server's BYE and answers it 200; false when none came within `wait`.
+    pub async fn expect_bye(&mut self, wait: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match self.recv(left).await {
+                Some(rsip::SipMessage::Request(req)) if req.method == rsip::Method::Bye => {
+                    let text = req.to_string();
+                    let copy = |name: &str| {
+                        header_value(&text, name)
+                            .map(|v| format!("{name}: {v}\r\n"))
+                            .unwrap_or_default()
+                    };
+                    let ok = format!(
+                        "SIP/2.0 200 OK\r\n{}{}{}{}{}Content-Length: 0\r\n\r\n",
+                        copy("Via"),
+                        copy("From"),
+                        copy("To"),
+                        copy("Call-ID"),
+                        copy("CSeq")
+                    );
+                    self.send_raw(ok.as_bytes()).await;
+                    return true;
+                }
+                Some(_) => continue,
+                None => return false,
+            }
+        }
+    }
+
     /// Where the server wants our RTP, from its SDP answer.
     pub fn server_rtp(call: &Call) -> SocketAddr {
         let sdp = call.answer.as_ref().expect("SDP answer");
@@ -353,6 +423,54 @@ impl TestPhone {
             .expect("m= line");
         format!("{ip}:{port}").parse().unwrap()
     }
+}
+
+/// The phone's outgoing RTP stream.
+pub struct PhoneStream {
+    ssrc: u32,
+    seq: u16,
+    /// The next packet's timestamp.
+    pub timestamp: u32,
+    first: bool,
+}
+
+impl Default for PhoneStream {
+    fn default() -> Self {
+        PhoneStream {
+            ssrc: rand::random(),
+            seq: rand::random(),
+            timestamp: rand::random(),
+            first: true,
+        }
+    }
+}
+
+impl PhoneStream {
+    fn packet(&mut self, pt: u8, payload: &[u8], samples: u32) -> Vec<u8> {
+        let marker = std::mem::replace(&mut self.first, false);
+        let pkt = self.packet_at(pt, payload, self.timestamp, marker);
+        self.timestamp = self.timestamp.wrapping_add(samples);
+        pkt
+    }
+
+    fn packet_at(&mut self, pt: u8, payload: &[u8], ts: u32, marker: bool) -> Vec<u8> {
+        let pkt = rtp_rs::RtpPacketBuilder::new()
+            .payload_type(pt)
+            .ssrc(self.ssrc)
+            .sequence(rtp_rs::Seq::from(self.seq))
+            .timestamp(ts)
+            .marked(marker)
+            .payload(payload)
+            .build()
+            .unwrap();
+        self.seq = self.seq.wrapping_add(1);
+        pkt
+    }
+}
+
+/// G.711 μ-law of one sample (the phone's own encoder, from the crate the server uses).
+fn audio_codec_ulaw(s: i16) -> u8 {
+    audio_codec_algorithms::encode_ulaw(s)
 }
 
 /// One RTP packet the phone received.

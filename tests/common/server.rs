@@ -52,13 +52,47 @@ pub fn project_dir(name: &str) -> PathBuf {
 pub struct ServerOptions {
     pub dialplan: PathBuf,
     pub extra_args: Vec<String>,
+    /// Keeps a generated dialplan folder alive as long as the options.
+    pub _dialplan_dir: Option<std::sync::Arc<tempfile::TempDir>>,
 }
 
 impl Default for ServerOptions {
+    /// The bundled dialplan with every platform staffed around the clock, so that tests of the
+    /// staffed call path do not depend on the time of day they run at.
     fn default() -> Self {
+        Self::with_hours("[\"00:00-24:00\"]")
+    }
+}
+
+impl ServerOptions {
+    /// The bundled dialplan with every platform's hours set to `hours` (a TOML list such as
+    /// `["08:00-20:00"]`; `[]` is never staffed): the test's clock is the dialplan's.
+    pub fn with_hours(hours: &str) -> Self {
+        Self::with_dialplan_edit(|name, text| match name {
+            "hotline.toml" => text.replace(
+                "default_hours = [\"08:00-20:00\"]",
+                &format!("default_hours = {hours}"),
+            ),
+            "platforms.toml" => {
+                text.replace("hours = [\"00:00-24:00\"]", &format!("hours = {hours}"))
+            }
+            _ => text,
+        })
+    }
+
+    /// A copy of the bundled dialplan with each file passed through `edit(name, text)`.
+    pub fn with_dialplan_edit(edit: impl Fn(&str, String) -> String) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        for entry in std::fs::read_dir(project_dir("dialplan")).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_str().unwrap().to_string();
+            let text = std::fs::read_to_string(&path).unwrap();
+            std::fs::write(dir.path().join(&name), edit(&name, text)).unwrap();
+        }
         Self {
-            dialplan: project_dir("dialplan"),
+            dialplan: dir.path().to_path_buf(),
             extra_args: Vec::new(),
+            _dialplan_dir: Some(std::sync::Arc::new(dir)),
         }
     }
 }
