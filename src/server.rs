@@ -69,6 +69,13 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             "closed calls left open by the previous run"
         );
     }
+    let recovered = voicemail::recover_interrupted(&store, &live.current(), &config.data).await;
+    if recovered > 0 {
+        info!(
+            messages = recovered,
+            "recovered voice messages interrupted by the previous run"
+        );
+    }
 
     let (lo, hi) = config.rtp_ports;
     let rtp_ports = Arc::new(RtpPortPool::new(lo, hi)?);

@@ -353,3 +353,37 @@ async fn reload_checks_first_and_a_closing_platform_offers_voicemail() {
     })
     .await;
 }
+
+/// A crash mid-message keeps what was received up to the crash (flushed each second).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_mid_message_keeps_what_was_received() {
+    run_on(
+        Backend::Sqlite,
+        never_staffed(5),
+        |server: Arc<TestServer>| async move {
+            let (phone, to, mut stream) = call_after_hours(&server, "087163600003").await;
+            let said = tone_and_speech();
+            phone.send_audio(to, &mut stream, &said[..24_000]).await;
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            server.crash();
+            let restarted =
+                TestServer::start_in(&server.database_url, &server.data, &never_staffed(5));
+            let list = voicemails(&restarted, "?platform=530100").await;
+            if list.is_empty() {
+                eprintln!("--- restarted server ---\n{}", restarted.log());
+            }
+            assert_eq!(
+                list.len(),
+                1,
+                "the interrupted message was recovered: {list:?}"
+            );
+            let ms = list[0]["duration_ms"].as_i64().unwrap();
+            assert!(ms >= 2000, "at least the flushed seconds, got {ms} ms");
+            let recorded = recorded_samples(&restarted, list[0]["id"].as_i64().unwrap()).await;
+            let expected = through_codec(Codec::Pcmu, &said[..16_000]);
+            assert!(best_correlation(&recorded, &expected) > 0.99);
+            drop(restarted);
+        },
+    )
+    .await;
+}

@@ -112,6 +112,10 @@ impl InboundCall<'_> {
                     return EndCause::CallerHangup;
                 }
             };
+            info!(
+                call_id = self.call_id,
+                id, file, "recording a voice message"
+            );
             let (stop, voiced) = match self
                 .record(signals, events, &mut rec, settings.silence, settings.max)
                 .await
@@ -296,6 +300,12 @@ pub async fn recover_interrupted(store: &Store, dialplan: &Dialplan, data_dir: &
         }
     };
     let mut kept = 0;
+    if !pending.is_empty() {
+        info!(
+            messages = pending.len(),
+            "voice messages interrupted by the previous run"
+        );
+    }
     for vm in pending {
         let target = data_dir.join(&vm.file);
         match recorder::recover(&target) {
@@ -311,6 +321,11 @@ pub async fn recover_interrupted(store: &Store, dialplan: &Dialplan, data_dir: &
                 }
             }
             Ok(_) => {
+                info!(
+                    id = vm.id,
+                    file = vm.file,
+                    "interrupted voice message held no audio"
+                );
                 let _ = std::fs::remove_file(&target);
                 let _ = store.discard_voicemail(vm.id).await;
             }
