@@ -55,7 +55,7 @@ for rate in $RATES; do
   missing=0
   for i in $(seq 1 "$calls"); do
     num=$(printf '0871%d%07d' "$run" "$i")
-    n=$(curl -s "http://$http/api/cases?caller=$num" | grep -o '"case_number"' | wc -l)
+    n=$(curl -s -H "Authorization: Bearer ${TOKEN:-dev-sup-province}" "http://$http/api/cases?caller=$num" | grep -o '"case_number"' | wc -l)
     [ "$n" -ge 1 ] || missing=$((missing + 1))
   done
   printf '%-6s %-7s %-10s %-7s %-10s %-9s %s\n' "$rate" "$calls" "$ok" "$failed" "$elapsed" "$cps" "$missing"

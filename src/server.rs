@@ -113,6 +113,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let app = api::router(api::ApiState {
         store: store.clone(),
         data_dir: config.data.clone(),
+        dialplan: live.clone(),
         reload,
     });
     axum::serve(http, app)

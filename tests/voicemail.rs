@@ -56,6 +56,7 @@ async fn post_json(
 ) -> (u16, serde_json::Value) {
     let resp = reqwest::Client::new()
         .post(format!("{}{}", server.http, path))
+        .bearer_auth(common::server::SUPERVISOR_TOKEN)
         .json(&body)
         .send()
         .await
@@ -96,7 +97,10 @@ async fn voicemails(server: &TestServer, query: &str) -> Vec<serde_json::Value> 
 }
 
 async fn recorded_samples(server: &TestServer, id: i64) -> Vec<i16> {
-    let bytes = reqwest::get(format!("{}/api/voicemails/{id}/audio", server.http))
+    let bytes = reqwest::Client::new()
+        .get(format!("{}/api/voicemails/{id}/audio", server.http))
+        .bearer_auth(common::server::SUPERVISOR_TOKEN)
+        .send()
         .await
         .unwrap()
         .bytes()
@@ -180,7 +184,8 @@ after_hours_test!(
 
         // The case carries the message and awaits its callback.
         let cases = server.cases_of("087163607777").await;
-        assert_eq!(cases[0]["state"], "voicemail-awaiting-callback");
+        assert_eq!(cases[0]["state"], "accepted");
+        assert_eq!(cases[0]["callback_status"], "awaiting");
         assert_eq!(cases[0]["voicemails"][0]["id"], vm["id"]);
         assert_eq!(cases[0]["calls"][0]["end_cause"], "voicemail-done");
 

@@ -4,6 +4,7 @@ use axum::extract::{Path, Query, State};
 use axum::Json;
 use serde::Deserialize;
 
+use super::auth::Caller;
 use super::error::ApiError;
 use super::ApiState;
 use crate::routing::normalize_number;
@@ -19,6 +20,7 @@ pub struct CaseQuery {
 /// Lists the cases of one caller, newest first.
 pub async fn list_cases(
     State(state): State<ApiState>,
+    caller_user: Caller,
     Query(query): Query<CaseQuery>,
 ) -> Result<Json<Vec<CaseView>>, ApiError> {
     let raw = query
@@ -31,14 +33,30 @@ pub async fn list_cases(
         .cases_by_caller(&caller)
         .await
         .map_err(ApiError::internal)?;
-    Ok(Json(cases))
+    // A caller's cases, as far as this user may see them.
+    let mut visible = Vec::new();
+    for case in cases {
+        let unit = state
+            .store
+            .load_case(&case.case_number)
+            .await
+            .map_err(ApiError::internal)?
+            .and_then(|s| s.case.unit);
+        if caller_user.may_see(&case.platform, unit.as_deref()) {
+            visible.push(case);
+        }
+    }
+    Ok(Json(visible))
 }
 
 /// One case with its calls.
 pub async fn get_case(
     State(state): State<ApiState>,
+    caller_user: Caller,
     Path(case_number): Path<String>,
 ) -> Result<Json<CaseView>, ApiError> {
+    // 404 for a case outside the user's reach, as for one that does not exist.
+    super::workflow::visible_case(&state, &caller_user, &case_number).await?;
     state
         .store
         .case_by_number(&case_number)

@@ -12,16 +12,16 @@ pub struct ApiError {
     /// What is wrong, for a person.
     pub message: String,
     /// The request field at fault, when there is one.
-    pub field: Option<&'static str>,
+    pub field: Option<String>,
 }
 
 impl ApiError {
     /// 422: the request's data is wrong in `field`.
-    pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self {
             status: StatusCode::UNPROCESSABLE_ENTITY,
             message: message.into(),
-            field: Some(field),
+            field: Some(field.into()),
         }
     }
 
@@ -32,6 +32,20 @@ impl ApiError {
             message: message.into(),
             field: None,
         }
+    }
+
+    /// Any status with a message.
+    pub fn status(status: StatusCode, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+            field: None,
+        }
+    }
+
+    /// 403: the user's role may not do this.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::status(StatusCode::FORBIDDEN, message)
     }
 
     /// 409: the step does not fit the item's state.

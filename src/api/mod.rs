@@ -1,13 +1,20 @@
-//! The HTTP API (axum): health, cases with their calls and voice messages, the callback list,
-//! and dialplan reload.
+//! The HTTP API (axum): cases with their calls and voice messages, the callback list, the case
+//! workflow with roles, supervision, exchange between platforms, statistics, dialplan reload,
+//! and its OpenAPI description at `/api/openapi.json`.
 //!
-//! Errors are JSON `{"error": "...", "field": "..."}` with a fitting status: 422 for a request
-//! whose data is wrong (naming the field), 404 for an unknown item, 409 for a step that does not
-//! fit the item's state, 500 when the store fails.
+//! Every endpoint but `/healthz` and `/api/openapi.json` needs `Authorization: Bearer <token>`
+//! ([`auth`]). Errors are JSON `{"error": "...", "field": "..."}` with a fitting status: 401
+//! without a known token, 403 for a role that may not, 422 for wrong data (naming the field),
+//! 404 for an unknown item or one outside the user's reach, 409 for a step that does not fit
+//! the item's state, 500 when the store fails.
 
+pub mod auth;
 pub mod cases;
 pub mod error;
+pub mod exchange;
+pub mod statistics;
 pub mod voicemail;
+pub mod workflow;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -15,6 +22,7 @@ use std::sync::Arc;
 use axum::routing::{get, post};
 use axum::Router;
 
+use crate::dialplan::LiveDialplan;
 use crate::store::Store;
 
 /// Reloads the dialplan; Ok(platforms) or the problems found (the running dialplan stays).
@@ -27,20 +35,35 @@ pub struct ApiState {
     pub store: Store,
     /// The data folder (voice message files).
     pub data_dir: PathBuf,
+    /// The dialplan in force (users, units, calendar).
+    pub dialplan: Arc<LiveDialplan>,
     /// Reloads the dialplan.
     pub reload: Reloader,
 }
+
+/// The OpenAPI description.
+pub const OPENAPI: &str = include_str!("openapi.json");
 
 /// Builds the API's routes.
 pub fn router(state: ApiState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/api/openapi.json", get(openapi))
         .route("/api/cases", get(cases::list_cases))
         .route("/api/cases/{case_number}", get(cases::get_case))
+        .route("/api/cases/{case_number}/history", get(workflow::history))
+        .route("/api/cases/{case_number}/events", post(workflow::apply))
+        .route("/api/workflow/cases", get(workflow::list))
+        .route("/api/supervision", get(workflow::supervision))
+        .route("/api/units", get(workflow::units))
         .route("/api/voicemails", get(voicemail::list))
         .route("/api/voicemails/{id}", get(voicemail::get_one))
         .route("/api/voicemails/{id}/audio", get(voicemail::audio))
         .route("/api/voicemails/{id}/callbacks", post(voicemail::callback))
+        .route("/api/exchange/cases", post(exchange::import))
+        .route("/api/exchange/cases/{case_number}", get(exchange::export))
+        .route("/api/statistics", get(statistics::json))
+        .route("/api/statistics.csv", get(statistics::csv))
         .route("/api/dialplan/reload", post(reload))
         .with_state(state)
 }
@@ -49,10 +72,24 @@ async fn healthz() -> axum::Json<serde_json::Value> {
     axum::Json(serde_json::json!({ "status": "ok" }))
 }
 
-/// `POST /api/dialplan/reload`: 200 with the platform count, or 422 with the problems.
+async fn openapi() -> impl axum::response::IntoResponse {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        OPENAPI,
+    )
+}
+
+/// `POST /api/dialplan/reload` (supervisors): 200 with the platform count, or 422 with the
+/// problems.
 async fn reload(
     axum::extract::State(state): axum::extract::State<ApiState>,
+    user: auth::Caller,
 ) -> Result<axum::Json<serde_json::Value>, error::ApiError> {
+    if user.user.role != crate::cases::Role::Supervisor {
+        return Err(error::ApiError::forbidden(
+            "only supervisors reload the dialplan",
+        ));
+    }
     let reload = state.reload.clone();
     match tokio::task::spawn_blocking(move || reload()).await {
         Ok(Ok(platforms)) => Ok(axum::Json(

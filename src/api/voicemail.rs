@@ -10,8 +10,10 @@ use axum::Json;
 use chrono::Utc;
 use serde::Deserialize;
 
+use super::auth::Caller;
 use super::error::ApiError;
 use super::ApiState;
+use crate::cases::Role;
 use crate::store::{StoreError, VoicemailView};
 
 /// Filters of the list.
@@ -28,6 +30,7 @@ const STATUSES: [&str; 3] = ["recording", "awaiting-callback", "called-back"];
 /// The list, oldest first.
 pub async fn list(
     State(state): State<ApiState>,
+    user: Caller,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Vec<VoicemailView>>, ApiError> {
     let status = q.status.unwrap_or_else(|| "awaiting-callback".into());
@@ -49,37 +52,59 @@ pub async fn list(
             ));
         }
     }
+    let platform = scoped_platform(&user, q.platform)?;
     state
         .store
-        .voicemails(q.platform.as_deref(), status)
+        .voicemails(platform.as_deref(), status)
         .await
         .map(Json)
         .map_err(ApiError::internal)
 }
 
-async fn find(state: &ApiState, id: i64) -> Result<VoicemailView, ApiError> {
+/// Voice messages are the platform's: units have no part in them, and operators and
+/// supervisors see their platform's (the provincial supervisor all).
+fn scoped_platform(user: &Caller, asked: Option<String>) -> Result<Option<String>, ApiError> {
+    if user.user.role == Role::Unit {
+        return Err(ApiError::forbidden(
+            "voice messages are handled by the platform",
+        ));
+    }
+    match user.platform_scope() {
+        Some(scope) if asked.as_ref().is_some_and(|p| *p != scope) => Err(ApiError::forbidden(
+            format!("you see platform {scope} only"),
+        )),
+        Some(scope) => Ok(Some(scope)),
+        None => Ok(asked),
+    }
+}
+
+async fn find(state: &ApiState, user: &Caller, id: i64) -> Result<VoicemailView, ApiError> {
+    let scope = scoped_platform(user, None)?;
     state
         .store
         .voicemail(id)
         .await
         .map_err(ApiError::internal)?
+        .filter(|v| scope.as_ref().is_none_or(|p| *p == v.platform))
         .ok_or_else(|| ApiError::not_found(format!("no voice message {id}")))
 }
 
 /// One message.
 pub async fn get_one(
     State(state): State<ApiState>,
+    user: Caller,
     Path(id): Path<i64>,
 ) -> Result<Json<VoicemailView>, ApiError> {
-    find(&state, id).await.map(Json)
+    find(&state, &user, id).await.map(Json)
 }
 
 /// The message's audio, as WAV.
 pub async fn audio(
     State(state): State<ApiState>,
+    user: Caller,
     Path(id): Path<i64>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let vm = find(&state, id).await?;
+    let vm = find(&state, &user, id).await?;
     if vm.status == "recording" {
         return Err(ApiError::conflict(format!(
             "voice message {id} is still being recorded"
@@ -107,10 +132,12 @@ pub struct CallbackBody {
 /// Records a callback attempt.
 pub async fn callback(
     State(state): State<ApiState>,
+    user: Caller,
     Path(id): Path<i64>,
     body: Result<Json<CallbackBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<VoicemailView>, ApiError> {
     let Json(body) = body.map_err(|e| ApiError::invalid("body", e.body_text()))?;
+    find(&state, &user, id).await?;
     if body.operator.trim().is_empty() {
         return Err(ApiError::invalid("operator", "who called back is required"));
     }

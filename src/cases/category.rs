@@ -41,6 +41,11 @@ impl Category {
         }
     }
 
+    /// The category of a stored name.
+    pub fn parse(s: &str) -> Option<Category> {
+        Category::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
     /// Every category.
     pub const ALL: [Category; 5] = [
         Category::Consultation,
@@ -95,6 +100,25 @@ impl OutOfScope {
             }
             OutOfScope::SecretOrPrivacy => "the competent secrecy or data-protection authority",
         }
+    }
+
+    /// The reason of a stored name.
+    pub fn parse(s: &str) -> Option<OutOfScope> {
+        use OutOfScope::*;
+        [
+            PoliceEmergency,
+            FireEmergency,
+            MedicalEmergency,
+            CivilDispute,
+            InLitigation,
+            InArbitration,
+            InAdministrativeReview,
+            InPetition,
+            OtherInstitution,
+            SecretOrPrivacy,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
     }
 
     /// The stored form.

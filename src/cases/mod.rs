@@ -10,6 +10,7 @@
 //! Time comes in as an argument (the injected clock); nothing here reads a clock or a file.
 
 pub mod category;
+pub mod statistics;
 pub mod supervision;
 pub mod workflow;
 

@@ -61,12 +61,51 @@ impl CaseState {
         }
     }
 
+    /// Every state.
+    pub const ALL: [CaseState; 12] = [
+        CaseState::Accepted,
+        CaseState::AnsweredDirectly,
+        CaseState::NotAccepted,
+        CaseState::Dispatched,
+        CaseState::Signed,
+        CaseState::Returned,
+        CaseState::Handling,
+        CaseState::Extended,
+        CaseState::Replied,
+        CaseState::CallbackDone,
+        CaseState::Closed,
+        CaseState::Published,
+    ];
+
+    /// The state of a stored name.
+    pub fn parse(s: &str) -> Option<CaseState> {
+        CaseState::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
     /// True while a unit holds the case and its handling deadline runs.
     pub fn is_with_unit(self) -> bool {
         matches!(
             self,
             CaseState::Signed | CaseState::Handling | CaseState::Extended
         )
+    }
+}
+
+impl Role {
+    /// The stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Operator => "operator",
+            Role::Unit => "unit",
+            Role::Supervisor => "supervisor",
+        }
+    }
+
+    /// The role of a stored name.
+    pub fn parse(s: &str) -> Option<Role> {
+        [Role::Operator, Role::Unit, Role::Supervisor]
+            .into_iter()
+            .find(|r| r.as_str() == s)
     }
 }
 
@@ -98,8 +137,13 @@ pub struct Actor {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "kebab-case")]
 pub enum CaseEvent {
-    /// Set or correct the category while the case is at the platform.
-    Classify { category: Category },
+    /// Set or correct the category (and the topic, a few keywords) while the case is at the
+    /// platform.
+    Classify {
+        category: Category,
+        #[serde(default)]
+        topic: Option<String>,
+    },
     /// A consultation answered by the operator from the knowledge base.
     AnswerDirectly { answer: String },
     /// Not for the hotline: the caller was sent to the right channel.
@@ -128,6 +172,27 @@ pub enum CaseEvent {
     Close,
     /// The result is published.
     Publish,
+}
+
+/// The names of every event, as stored in the history.
+pub const EVENT_NAMES: [&str; 12] = [
+    "classify",
+    "answer-directly",
+    "not-accepted",
+    "dispatch",
+    "sign",
+    "return",
+    "start-handling",
+    "extend",
+    "reply",
+    "callback",
+    "close",
+    "publish",
+];
+
+/// The static name of a stored event name.
+pub fn event_name(s: &str) -> Option<&'static str> {
+    EVENT_NAMES.into_iter().find(|n| *n == s)
 }
 
 impl CaseEvent {
@@ -254,6 +319,8 @@ pub struct Case {
     pub out_of_scope: Option<OutOfScope>,
     /// The unit the case is dispatched to.
     pub unit: Option<String>,
+    /// What the request is about, in a few keywords (for statistics and linking).
+    pub topic: String,
     /// A handling limit set by law, in working days, overriding the category's.
     pub legal_days: Option<u32>,
     /// Extensions granted so far.
@@ -280,6 +347,7 @@ impl Case {
             category,
             out_of_scope: None,
             unit: None,
+            topic: String::new(),
             legal_days: None,
             extensions: 0,
             deadlines: Deadlines {
@@ -329,12 +397,17 @@ impl Case {
             state: state.as_str(),
         };
         match event {
-            CaseEvent::Classify { category } => {
+            CaseEvent::Classify { category, topic } => {
                 if !matches!(self.state, S::Accepted | S::Returned) {
                     return Err(wrong(self.state));
                 }
                 self.category = Some(category);
-                Ok(category.as_str().to_string())
+                if let Some(topic) = topic {
+                    self.topic = topic.trim().to_string();
+                }
+                Ok(format!("{} {}", category.as_str(), self.topic)
+                    .trim()
+                    .to_string())
             }
             CaseEvent::AnswerDirectly { answer } => {
                 self.require(&[S::Accepted], name)?;
@@ -434,7 +507,11 @@ impl Case {
                 self.check_unit(actor)?;
                 non_empty(&reply, "the reply")?;
                 self.state = S::Replied;
-                self.deadlines = Deadlines::default();
+                // The handling deadline stays on record: it says whether the reply was on time.
+                self.deadlines = Deadlines {
+                    handle: self.deadlines.handle,
+                    ..Deadlines::default()
+                };
                 Ok(reply)
             }
             CaseEvent::Callback {

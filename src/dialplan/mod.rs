@@ -8,12 +8,15 @@
 //! | `mobile-prefixes.csv` | mobile number prefixes and their platform |
 //! | `holidays.csv` | public holidays and adjusted working weekends, by year |
 //! | `staffing-exceptions.csv` | dated exceptions to staffed hours (closed days, special hours) |
+//! | `units.csv` | responsible units per platform |
+//! | `users.toml` | API users: role, platform, unit, token hash |
 //!
 //! Every problem is reported with its file and line; a dialplan with any problem is refused
 //! whole, so a running server never takes half of a bad file.
 
 pub mod error;
 pub mod hotline;
+pub mod people;
 mod platforms;
 mod tables;
 
@@ -24,6 +27,7 @@ use chrono_tz::Tz;
 
 pub use error::{DialplanError, Problem};
 pub use hotline::VoicemailSettings;
+pub use people::{Unit, User};
 
 use crate::calendar::{StaffingHours, WorkingCalendar};
 use crate::routing::Router;
@@ -41,6 +45,10 @@ pub struct Dialplan {
     pub staffing: HashMap<String, StaffingHours>,
     /// How voice messages are taken after hours.
     pub voicemail: VoicemailSettings,
+    /// Responsible units, per platform.
+    pub units: Vec<Unit>,
+    /// API users.
+    pub users: Vec<User>,
 }
 
 impl Dialplan {
@@ -69,6 +77,16 @@ impl Dialplan {
             .earliest()
             .map(|t| t.with_timezone(&chrono::Utc))
             .unwrap_or(at + chrono::Duration::days(1))
+    }
+
+    /// The user whose bearer token this is.
+    pub fn user_by_token(&self, token: &str) -> Option<&User> {
+        use sha2::Digest;
+        let hash: String = sha2::Sha256::digest(token.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        self.users.iter().find(|u| u.token_sha256 == hash)
     }
 
     /// True when operators of `platform` answer at `now`.
@@ -108,6 +126,12 @@ pub fn load(dir: &Path) -> Result<Dialplan, DialplanError> {
         &mut problems,
     );
 
+    let codes: Vec<String> = loaded
+        .as_ref()
+        .map(|l| l.platforms.iter().map(|p| p.code.clone()).collect())
+        .unwrap_or_default();
+    let units = people::load_units(&dir.join("units.csv"), &codes, &mut problems);
+    let users = people::load_users(&dir.join("users.toml"), &codes, &units, &mut problems);
     let (Some(settings), Some(loaded), Some(prefixes), Some(calendar)) =
         (settings, loaded, prefixes, calendar)
     else {
@@ -130,6 +154,8 @@ pub fn load(dir: &Path) -> Result<Dialplan, DialplanError> {
         time_zone: settings.time_zone,
         staffing,
         voicemail: settings.voicemail,
+        units,
+        users,
     })
 }
 

@@ -15,7 +15,10 @@ use crate::routing::{MobilePrefix, Platform};
 
 /// Reads the rows of a CSV file with their line numbers; notes malformed rows and goes on,
 /// so that one run reports every bad row. None when the file cannot be read at all.
-fn rows<T: DeserializeOwned>(path: &Path, problems: &mut Vec<Problem>) -> Option<Vec<(usize, T)>> {
+pub(super) fn rows<T: DeserializeOwned>(
+    path: &Path,
+    problems: &mut Vec<Problem>,
+) -> Option<Vec<(usize, T)>> {
     let mut reader = match csv::ReaderBuilder::new()
         .comment(Some(b'#'))
         .trim(csv::Trim::All)

@@ -17,6 +17,8 @@ fn with_file(file: &str, content: &str) -> tempfile::TempDir {
         "mobile-prefixes.csv",
         "holidays.csv",
         "staffing-exceptions.csv",
+        "units.csv",
+        "users.toml",
     ] {
         std::fs::copy(bundled().join(name), dir.path().join(name)).unwrap();
     }

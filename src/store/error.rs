@@ -13,6 +13,8 @@ pub enum StoreError {
     Closed,
     #[error("{0} already exists")]
     Duplicate(String),
+    #[error("{field}: {why}")]
+    Invalid { field: String, why: String },
     #[error("conflict: {0}")]
     Conflict(String),
     #[error("not found: {0}")]

@@ -7,9 +7,11 @@
 
 pub mod case_number;
 pub mod error;
+pub mod exchange;
 pub mod model;
 pub mod testdb;
 pub mod voicemail;
+pub mod workflow;
 mod writer;
 
 use std::str::FromStr;
@@ -259,7 +261,7 @@ impl Store {
 
     async fn cases_where(&self, condition: &str, value: &str) -> Result<Vec<CaseView>, StoreError> {
         let sql = format!(
-            "SELECT c.case_number, c.platform, c.caller, c.state, c.created_at, \
+            "SELECT c.case_number, c.platform, c.caller, c.state, c.created_at, c.callback_status, \
                     k.sip_call_id, k.caller, k.called, k.platform, k.route_reason, \
                     k.started_at, k.answered_at, k.ended_at, k.duration_ms, k.end_cause \
              FROM cases c LEFT JOIN calls k ON k.case_id = c.id \
@@ -276,25 +278,26 @@ impl Store {
                     caller: row.try_get(2)?,
                     state: row.try_get(3)?,
                     created_at: from_db_time(&row.try_get::<String, _>(4)?)?,
+                    callback_status: row.try_get(5)?,
                     calls: Vec::new(),
                     voicemails: Vec::new(),
                 });
             }
-            let Some(sip_call_id) = row.try_get::<Option<String>, _>(5)? else {
+            let Some(sip_call_id) = row.try_get::<Option<String>, _>(6)? else {
                 continue;
             };
             let case = cases.last_mut().expect("pushed above");
             case.calls.push(CallView {
                 sip_call_id,
-                caller: row.try_get(6)?,
-                called: row.try_get(7)?,
-                platform: row.try_get(8)?,
-                route_reason: row.try_get(9)?,
-                started_at: from_db_time(&row.try_get::<String, _>(10)?)?,
-                answered_at: from_db_time_opt(row.try_get(11)?)?,
-                ended_at: from_db_time_opt(row.try_get(12)?)?,
-                duration_ms: row.try_get(13)?,
-                end_cause: row.try_get(14)?,
+                caller: row.try_get(7)?,
+                called: row.try_get(8)?,
+                platform: row.try_get(9)?,
+                route_reason: row.try_get(10)?,
+                started_at: from_db_time(&row.try_get::<String, _>(11)?)?,
+                answered_at: from_db_time_opt(row.try_get(12)?)?,
+                ended_at: from_db_time_opt(row.try_get(13)?)?,
+                duration_ms: row.try_get(14)?,
+                end_cause: row.try_get(15)?,
             });
         }
         for case in &mut cases {

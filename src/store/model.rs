@@ -39,6 +39,8 @@ pub struct CaseView {
     pub platform: String,
     pub caller: String,
     pub state: String,
+    /// `awaiting` while a voice message awaits its callback, `done` once the caller was reached.
+    pub callback_status: Option<String>,
     pub created_at: DateTime<Utc>,
     /// Oldest first.
     pub calls: Vec<CallView>,

@@ -287,7 +287,8 @@ on_both!(
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(case.state, "voicemail-awaiting-callback");
+        assert_eq!(case.state, "accepted");
+        assert_eq!(case.callback_status.as_deref(), Some("awaiting"));
         assert_eq!(case.voicemails.len(), 1);
 
         let v = store
@@ -320,7 +321,7 @@ on_both!(
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(case.state, "called-back");
+        assert_eq!(case.callback_status.as_deref(), Some("done"));
 
         // An empty message leaves no record.
         store

@@ -2,8 +2,9 @@
 //!
 //! A message's row is written (status `recording`) before recording starts, so a crash
 //! mid-message leaves a row that [`Store::recording_voicemails`] finds at the next start, and
-//! the `.part` file is recovered. A finished message makes its case "voicemail, awaiting
-//! callback" with a callback deadline; each callback attempt is recorded.
+//! the `.part` file is recovered. A finished message marks its case's callback `awaiting`
+//! (with a callback deadline on the message) until a callback reaches the caller (`done`);
+//! each attempt is recorded.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -127,7 +128,7 @@ impl Store {
                 .execute(&mut *conn)
                 .await?;
                 sqlx::query(
-                    "UPDATE cases SET state = 'voicemail-awaiting-callback' \
+                    "UPDATE cases SET callback_status = 'awaiting' \
                      WHERE id = (SELECT case_id FROM voicemails WHERE id = $1)",
                 )
                 .bind(id)
@@ -252,7 +253,7 @@ impl Store {
                 .await?;
                 if reached {
                     sqlx::query(
-                        "UPDATE cases SET state = 'called-back' WHERE id = (SELECT case_id FROM voicemails WHERE id = $1)",
+                        "UPDATE cases SET callback_status = 'done' WHERE id = (SELECT case_id FROM voicemails WHERE id = $1)",
                     )
                     .bind(id)
                     .execute(&mut *conn)

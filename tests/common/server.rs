@@ -10,6 +10,9 @@ use std::time::Duration;
 
 use hotline12345::store::testdb::TestDb;
 
+/// The bundled development token of the provincial supervisor (sees every case).
+pub const SUPERVISOR_TOKEN: &str = "dev-sup-province";
+
 /// Which database a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -258,7 +261,10 @@ impl TestServer {
 
     /// GET a JSON document from the API.
     pub async fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
-        let resp = reqwest::get(format!("{}{}", self.http, path))
+        let resp = reqwest::Client::new()
+            .get(format!("{}{}", self.http, path))
+            .bearer_auth(SUPERVISOR_TOKEN)
+            .send()
             .await
             .expect("HTTP request");
         let status = resp.status().as_u16();

@@ -407,11 +407,13 @@ fn wrong_steps_and_roles_are_refused() {
         &operator(),
         CaseEvent::Classify {
             category: Category::Complaint,
+            topic: Some("noise".into()),
         },
         now,
         &rules,
     )
     .unwrap();
+    assert_eq!(case.topic, "noise");
     assert!(matches!(
         case.apply(&unit("u"), dispatch("u"), now, &rules),
         Err(WorkflowError::NotAllowed { .. })

@@ -1,0 +1,88 @@
+//! Bearer tokens and what each role may see. Every endpoint but `/healthz` needs
+//! `Authorization: Bearer <token>`; the token names a user of `dialplan/users.toml`.
+//!
+//! Who sees which cases: a unit only the cases dispatched to it; an operator or a supervisor
+//! the cases of their platform; the provincial platform's supervisor every case.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+
+use super::error::ApiError;
+use super::ApiState;
+use crate::cases::{Actor, Role};
+use crate::dialplan::User;
+
+/// The provincial platform's division code in the reference deployment is found from the
+/// dialplan; its supervisors see every platform.
+fn is_provincial(state: &ApiState, platform: &str) -> bool {
+    state.dialplan.current().router.provincial().code == platform
+}
+
+/// The authenticated user of a request.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user: User,
+    /// A supervisor of the provincial platform: sees everything.
+    pub province_wide: bool,
+}
+
+impl Caller {
+    /// The workflow actor this user acts as.
+    pub fn actor(&self) -> Actor {
+        Actor {
+            role: self.user.role,
+            id: self.user.id.clone(),
+            unit: self.user.unit.clone(),
+        }
+    }
+
+    /// May this user see a case of `platform` held by `unit`?
+    pub fn may_see(&self, platform: &str, unit: Option<&str>) -> bool {
+        match self.user.role {
+            Role::Unit => unit.is_some() && unit == self.user.unit.as_deref(),
+            _ => self.province_wide || self.user.platform == platform,
+        }
+    }
+
+    /// The platform filter this user's lists are limited to (None: any).
+    pub fn platform_scope(&self) -> Option<String> {
+        match self.user.role {
+            Role::Unit => None,
+            _ if self.province_wide => None,
+            _ => Some(self.user.platform.clone()),
+        }
+    }
+}
+
+impl FromRequestParts<ApiState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &ApiState,
+    ) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let token = header
+            .strip_prefix("Bearer ")
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| {
+                ApiError::status(StatusCode::UNAUTHORIZED, "a bearer token is required")
+            })?;
+        let plan = state.dialplan.current();
+        let user = plan
+            .user_by_token(token)
+            .cloned()
+            .ok_or_else(|| ApiError::status(StatusCode::UNAUTHORIZED, "unknown token"))?;
+        let province_wide = user.role == Role::Supervisor && is_provincial(state, &user.platform);
+        Ok(Caller {
+            user,
+            province_wide,
+        })
+    }
+}

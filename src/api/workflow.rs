@@ -1,0 +1,387 @@
+//! The case workflow over HTTP: lists with filters and pages, transitions by role, history,
+//! supervision marks, and the unit registry.
+//!
+//! - `GET /api/workflow/cases?platform=&unit=&state=&category=&overdue=true&from=&to=&page=&per_page=`
+//! - `GET /api/cases/{n}/history`
+//! - `POST /api/cases/{n}/events` with a [`CaseEvent`] (`{"action": "dispatch", "unit": "kmhb"}`)
+//! - `GET /api/supervision?platform=&unit=`
+//! - `GET /api/units?platform=`
+
+use axum::extract::{Path, Query, State};
+use axum::Json;
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::auth::Caller;
+use super::error::ApiError;
+use super::ApiState;
+use crate::calendar::DeadlineRules;
+use crate::cases::supervision::{marks, Mark};
+use crate::cases::workflow::{dispatch_deadline, CaseEvent, HistoryEntry, WorkflowError};
+use crate::cases::{CaseState, Category, Role};
+use crate::dialplan::Unit;
+use crate::store::workflow::{CaseFilter, CaseSummary, StoredCase};
+use crate::store::StoreError;
+
+/// A case this user may see, or 404 (a case outside the user's reach is not revealed).
+pub async fn visible_case(
+    state: &ApiState,
+    user: &Caller,
+    number: &str,
+) -> Result<StoredCase, ApiError> {
+    let stored = state
+        .store
+        .load_case(number)
+        .await
+        .map_err(ApiError::internal)?
+        .filter(|s| user.may_see(&s.case.platform, s.case.unit.as_deref()))
+        .ok_or_else(|| ApiError::not_found(format!("no case {number}")))?;
+    Ok(with_dispatch_deadline(state, stored))
+}
+
+/// Cases written by the call path carry no dispatch deadline yet: it follows from their
+/// creation time.
+fn with_dispatch_deadline(state: &ApiState, mut stored: StoredCase) -> StoredCase {
+    if matches!(stored.case.state, CaseState::Accepted) && stored.case.deadlines.dispatch.is_none()
+    {
+        let plan = state.dialplan.current();
+        let rules = DeadlineRules::new(&plan.calendar, plan.time_zone);
+        stored.case.deadlines.dispatch = Some(dispatch_deadline(stored.created_at, &rules));
+    }
+    stored
+}
+
+/// Query of the workflow list.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    pub platform: Option<String>,
+    pub unit: Option<String>,
+    pub state: Option<String>,
+    pub category: Option<String>,
+    pub overdue: Option<bool>,
+    /// Created on or after this local date (YYYY-MM-DD).
+    pub from: Option<String>,
+    /// Created on or before this local date.
+    pub to: Option<String>,
+    pub page: Option<u32>,
+    pub per_page: Option<u32>,
+}
+
+/// A page of cases.
+#[derive(Debug, Serialize)]
+pub struct Page {
+    pub items: Vec<CaseSummary>,
+    pub total: i64,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+/// The start of a local date, as UTC.
+pub fn local_day_start(
+    state: &ApiState,
+    field: &'static str,
+    day: &str,
+) -> Result<DateTime<Utc>, ApiError> {
+    let date = NaiveDate::parse_from_str(day, "%Y-%m-%d")
+        .map_err(|_| ApiError::invalid(field, format!("{day:?} is not a date YYYY-MM-DD")))?;
+    let zone = state.dialplan.current().time_zone;
+    Ok(zone
+        .from_local_datetime(&date.and_hms_opt(0, 0, 0).expect("midnight"))
+        .earliest()
+        .expect("midnight exists")
+        .with_timezone(&Utc))
+}
+
+/// `GET /api/workflow/cases`.
+pub async fn list(
+    State(state): State<ApiState>,
+    user: Caller,
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Page>, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::invalid("query", e.body_text()))?;
+    if let Some(s) = &q.state {
+        CaseState::parse(s)
+            .ok_or_else(|| ApiError::invalid("state", format!("unknown state {s:?}")))?;
+    }
+    if let Some(c) = &q.category {
+        Category::parse(c)
+            .ok_or_else(|| ApiError::invalid("category", format!("unknown category {c:?}")))?;
+    }
+    let per_page = q.per_page.unwrap_or(50);
+    if !(1..=200).contains(&per_page) {
+        return Err(ApiError::invalid("per_page", "1 to 200"));
+    }
+    let page = q.page.unwrap_or(1).max(1);
+    // The user's reach narrows the filters.
+    let mut platform = q.platform.clone();
+    if let Some(scope) = user.platform_scope() {
+        if platform.as_ref().is_some_and(|p| *p != scope) {
+            return Err(ApiError::forbidden(format!(
+                "you see platform {scope} only"
+            )));
+        }
+        platform = Some(scope);
+    }
+    let mut unit = q.unit.clone();
+    if user.user.role == Role::Unit {
+        if unit
+            .as_ref()
+            .is_some_and(|u| Some(u) != user.user.unit.as_ref())
+        {
+            return Err(ApiError::forbidden("a unit sees its own cases only"));
+        }
+        unit = user.user.unit.clone();
+    }
+    let from = q
+        .from
+        .as_deref()
+        .map(|d| local_day_start(&state, "from", d))
+        .transpose()?;
+    let to =
+        q.to.as_deref()
+            .map(|d| local_day_start(&state, "to", d).map(|t| t + chrono::Duration::days(1)))
+            .transpose()?;
+    let filter = CaseFilter {
+        platform,
+        unit,
+        state: q.state,
+        category: q.category,
+        from,
+        to,
+        overdue_at: q.overdue.filter(|o| *o).map(|_| Utc::now()),
+        page,
+        per_page,
+    };
+    let (items, total) = state
+        .store
+        .list_cases(&filter)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(Json(Page {
+        items,
+        total,
+        page,
+        per_page,
+    }))
+}
+
+/// One history entry as shown.
+#[derive(Debug, Serialize)]
+pub struct HistoryView {
+    pub at: DateTime<Utc>,
+    pub actor_role: &'static str,
+    pub actor_id: String,
+    pub actor_unit: Option<String>,
+    pub event: &'static str,
+    pub from: &'static str,
+    pub to: &'static str,
+    pub note: String,
+}
+
+impl From<&HistoryEntry> for HistoryView {
+    fn from(h: &HistoryEntry) -> Self {
+        HistoryView {
+            at: h.at,
+            actor_role: h.actor.role.as_str(),
+            actor_id: h.actor.id.clone(),
+            actor_unit: h.actor.unit.clone(),
+            event: h.event,
+            from: h.from.as_str(),
+            to: h.to.as_str(),
+            note: h.note.clone(),
+        }
+    }
+}
+
+/// A case's workflow as shown after a transition and by the history endpoint.
+#[derive(Debug, Serialize)]
+pub struct WorkflowView {
+    pub case_number: String,
+    pub platform: String,
+    pub state: &'static str,
+    pub category: Option<&'static str>,
+    pub topic: String,
+    pub unit: Option<String>,
+    pub out_of_scope: Option<&'static str>,
+    /// The channel an out-of-scope caller was sent to.
+    pub channel: Option<&'static str>,
+    pub extensions: u32,
+    pub dispatch_due: Option<DateTime<Utc>>,
+    pub sign_due: Option<DateTime<Utc>>,
+    pub return_until: Option<DateTime<Utc>>,
+    pub handle_due: Option<DateTime<Utc>>,
+    pub provisional: bool,
+    pub mark: Option<Mark>,
+    pub history: Vec<HistoryView>,
+}
+
+fn view(stored: &StoredCase) -> WorkflowView {
+    let c = &stored.case;
+    WorkflowView {
+        case_number: c.case_number.clone(),
+        platform: c.platform.clone(),
+        state: c.state.as_str(),
+        category: c.category.map(|x| x.as_str()),
+        topic: c.topic.clone(),
+        unit: c.unit.clone(),
+        out_of_scope: c.out_of_scope.map(|x| x.as_str()),
+        channel: c.out_of_scope.map(|x| x.channel()),
+        extensions: c.extensions,
+        dispatch_due: c.deadlines.dispatch.map(|d| d.at),
+        sign_due: c.deadlines.sign.map(|d| d.at),
+        return_until: c.deadlines.return_until.map(|d| d.at),
+        handle_due: c.deadlines.handle.map(|d| d.at),
+        provisional: c.deadlines.provisional(),
+        mark: marks(c, Utc::now()),
+        history: c.history.iter().map(HistoryView::from).collect(),
+    }
+}
+
+/// `GET /api/cases/{n}/history`.
+pub async fn history(
+    State(state): State<ApiState>,
+    user: Caller,
+    Path(number): Path<String>,
+) -> Result<Json<WorkflowView>, ApiError> {
+    let stored = visible_case(&state, &user, &number).await?;
+    Ok(Json(view(&stored)))
+}
+
+/// `POST /api/cases/{n}/events`.
+pub async fn apply(
+    State(state): State<ApiState>,
+    user: Caller,
+    Path(number): Path<String>,
+    body: Result<Json<CaseEvent>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<WorkflowView>, ApiError> {
+    let Json(event) = body.map_err(|e| ApiError::invalid("action", e.body_text()))?;
+    let stored = visible_case(&state, &user, &number).await?;
+    let plan = state.dialplan.current();
+    if let CaseEvent::Dispatch { unit, .. } = &event {
+        let known = plan.units.iter().find(|u: &&Unit| &u.id == unit);
+        match known {
+            None => return Err(ApiError::invalid("unit", format!("no unit {unit:?} in the registry"))),
+            Some(u) if u.platform != stored.case.platform && !user.province_wide => {
+                return Err(ApiError::invalid(
+                    "unit",
+                    format!("unit {unit} serves platform {}; cross-platform cases go through the province", u.platform),
+                ))
+            }
+            _ => {}
+        }
+    }
+    let rules = DeadlineRules::new(&plan.calendar, plan.time_zone);
+    let mut next = stored.case.clone();
+    match next.apply(&user.actor(), event, Utc::now(), &rules) {
+        Ok(_) => {}
+        Err(e @ WorkflowError::NotAllowed { .. }) | Err(e @ WorkflowError::NotYourCase { .. }) => {
+            return Err(ApiError::forbidden(e.to_string()))
+        }
+        Err(e @ WorkflowError::Empty(_)) => return Err(ApiError::invalid("note", e.to_string())),
+        Err(e) => return Err(ApiError::conflict(e.to_string())),
+    }
+    match state.store.save_transition(&stored, &next).await {
+        Ok(()) => {}
+        Err(StoreError::Conflict(m)) => return Err(ApiError::conflict(m)),
+        Err(e) => return Err(ApiError::internal(e)),
+    }
+    // A unit that returned a case no longer sees it: show what it did.
+    let saved = match visible_case(&state, &user, &number).await {
+        Ok(saved) => saved,
+        Err(_) => StoredCase {
+            case: next,
+            ..stored
+        },
+    };
+    Ok(Json(view(&saved)))
+}
+
+/// Query of the supervision list.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SupervisionQuery {
+    pub platform: Option<String>,
+    pub unit: Option<String>,
+}
+
+/// One marked case.
+#[derive(Debug, Serialize)]
+pub struct Marked {
+    pub case_number: String,
+    pub platform: String,
+    pub unit: Option<String>,
+    pub state: &'static str,
+    #[serde(flatten)]
+    pub mark: Mark,
+}
+
+/// `GET /api/supervision`: cases due soon or overdue now, computed from stored deadlines.
+pub async fn supervision(
+    State(state): State<ApiState>,
+    user: Caller,
+    Query(q): Query<SupervisionQuery>,
+) -> Result<Json<Vec<Marked>>, ApiError> {
+    let platform = match user.platform_scope() {
+        Some(scope) if q.platform.as_ref().is_some_and(|p| *p != scope) => {
+            return Err(ApiError::forbidden(format!(
+                "you see platform {scope} only"
+            )))
+        }
+        Some(scope) => Some(scope),
+        None => q.platform,
+    };
+    let unit = if user.user.role == Role::Unit {
+        user.user.unit.clone()
+    } else {
+        q.unit
+    };
+    let now = Utc::now();
+    let cases = state
+        .store
+        .open_cases(platform.as_deref(), unit.as_deref())
+        .await
+        .map_err(ApiError::internal)?;
+    let mut out: Vec<Marked> = cases
+        .into_iter()
+        .map(|s| with_dispatch_deadline(&state, s))
+        .filter_map(|s| {
+            marks(&s.case, now).map(|mark| Marked {
+                case_number: s.case.case_number.clone(),
+                platform: s.case.platform.clone(),
+                unit: s.case.unit.clone(),
+                state: s.case.state.as_str(),
+                mark,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.mark
+            .level
+            .cmp(&a.mark.level)
+            .then(a.mark.due.cmp(&b.mark.due))
+    });
+    Ok(Json(out))
+}
+
+/// Query of the unit registry.
+#[derive(Debug, Deserialize)]
+pub struct UnitsQuery {
+    pub platform: Option<String>,
+}
+
+/// `GET /api/units`.
+pub async fn units(
+    State(state): State<ApiState>,
+    _user: Caller,
+    Query(q): Query<UnitsQuery>,
+) -> Json<Vec<Unit>> {
+    let plan = state.dialplan.current();
+    Json(
+        plan.units
+            .iter()
+            .filter(|u| q.platform.as_ref().is_none_or(|p| *p == u.platform))
+            .cloned()
+            .collect(),
+    )
+}

@@ -1,0 +1,346 @@
+//! The case workflow's storage: a case as [`crate::cases::Case`] with its history, saved with
+//! optimistic concurrency (a transition made on a stale copy is refused), listed with filters
+//! and pages, and the facts statistics need.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::Row;
+
+use super::model::{from_db_time, from_db_time_opt, to_db_time};
+use super::{Store, StoreError};
+use crate::calendar::Deadline;
+use crate::cases::statistics::CaseFacts;
+use crate::cases::workflow::{event_name, Actor, Case, CaseState, Deadlines, HistoryEntry, Role};
+use crate::cases::{Category, OutOfScope};
+
+/// A stored case with what the workflow does not hold.
+#[derive(Debug, Clone)]
+pub struct StoredCase {
+    pub id: i64,
+    pub case: Case,
+    pub caller: String,
+    pub created_at: DateTime<Utc>,
+    pub callback_status: Option<String>,
+    /// Bumped by every transition (optimistic concurrency).
+    pub version: i64,
+}
+
+/// One row of a case list.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct CaseSummary {
+    pub case_number: String,
+    pub platform: String,
+    pub caller: String,
+    pub state: String,
+    pub category: Option<String>,
+    pub topic: String,
+    pub unit: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub dispatch_due: Option<DateTime<Utc>>,
+    pub sign_due: Option<DateTime<Utc>>,
+    pub handle_due: Option<DateTime<Utc>>,
+    pub extensions: i64,
+    /// A deadline depends on a year the holiday calendar lacks.
+    pub provisional: bool,
+    pub callback_status: Option<String>,
+}
+
+/// Filters and page of a case list; empty strings mean "any".
+#[derive(Debug, Clone, Default)]
+pub struct CaseFilter {
+    pub platform: Option<String>,
+    pub unit: Option<String>,
+    pub state: Option<String>,
+    pub category: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    /// Only cases past the deadline of their open step at `now`.
+    pub overdue_at: Option<DateTime<Utc>>,
+    /// 1-based.
+    pub page: u32,
+    pub per_page: u32,
+}
+
+const CASE_COLUMNS: &str = "id, case_number, platform, state, category, out_of_scope, unit, legal_days, \
+    extensions, dispatch_due, sign_due, return_until, handle_due, provisional, caller, topic, created_at, \
+    version, callback_status";
+
+fn due(s: Option<String>, provisional: bool) -> Result<Option<Deadline>, StoreError> {
+    Ok(from_db_time_opt(s)?.map(|at| Deadline { at, provisional }))
+}
+
+fn corrupt(what: &str, value: &str) -> StoreError {
+    StoreError::Corrupt(format!("{what} {value:?}"))
+}
+
+fn stored_case(row: &sqlx::any::AnyRow) -> Result<StoredCase, StoreError> {
+    let provisional = row.try_get::<i64, _>(13)? != 0;
+    let state: String = row.try_get(3)?;
+    let category: Option<String> = row.try_get(4)?;
+    let out_of_scope: Option<String> = row.try_get(5)?;
+    Ok(StoredCase {
+        id: row.try_get(0)?,
+        case: Case {
+            case_number: row.try_get(1)?,
+            platform: row.try_get(2)?,
+            state: CaseState::parse(&state).ok_or_else(|| corrupt("state", &state))?,
+            category: category
+                .map(|c| Category::parse(&c).ok_or_else(|| corrupt("category", &c)))
+                .transpose()?,
+            out_of_scope: out_of_scope
+                .map(|c| OutOfScope::parse(&c).ok_or_else(|| corrupt("reason", &c)))
+                .transpose()?,
+            unit: row.try_get(6)?,
+            topic: row.try_get(15)?,
+            legal_days: row.try_get::<Option<i64>, _>(7)?.map(|d| d as u32),
+            extensions: row.try_get::<i64, _>(8)? as u32,
+            deadlines: Deadlines {
+                dispatch: due(row.try_get(9)?, provisional)?,
+                sign: due(row.try_get(10)?, provisional)?,
+                return_until: due(row.try_get(11)?, provisional)?,
+                handle: due(row.try_get(12)?, provisional)?,
+            },
+            history: Vec::new(),
+        },
+        caller: row.try_get(14)?,
+        created_at: from_db_time(&row.try_get::<String, _>(16)?)?,
+        version: row.try_get(17)?,
+        callback_status: row.try_get(18)?,
+    })
+}
+
+fn history_entry(row: &sqlx::any::AnyRow) -> Result<HistoryEntry, StoreError> {
+    let role: String = row.try_get(1)?;
+    let event: String = row.try_get(4)?;
+    let from: String = row.try_get(5)?;
+    let to: String = row.try_get(6)?;
+    Ok(HistoryEntry {
+        at: from_db_time(&row.try_get::<String, _>(0)?)?,
+        actor: Actor {
+            role: Role::parse(&role).ok_or_else(|| corrupt("role", &role))?,
+            id: row.try_get(2)?,
+            unit: row.try_get(3)?,
+        },
+        event: event_name(&event).ok_or_else(|| corrupt("event", &event))?,
+        from: CaseState::parse(&from).ok_or_else(|| corrupt("state", &from))?,
+        to: CaseState::parse(&to).ok_or_else(|| corrupt("state", &to))?,
+        note: row.try_get(7)?,
+    })
+}
+
+fn at(d: Option<Deadline>) -> Option<String> {
+    d.map(|d| to_db_time(d.at))
+}
+
+impl Store {
+    /// A case with its whole history.
+    pub async fn load_case(&self, case_number: &str) -> Result<Option<StoredCase>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {CASE_COLUMNS} FROM cases WHERE case_number = $1"
+        ))
+        .bind(case_number)
+        .fetch_optional(self.pool())
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let mut stored = stored_case(&row)?;
+        let rows = sqlx::query(
+            "SELECT at, actor_role, actor_id, actor_unit, event, from_state, to_state, note \
+             FROM case_history WHERE case_id = $1 ORDER BY id",
+        )
+        .bind(stored.id)
+        .fetch_all(self.pool())
+        .await?;
+        stored.case.history = rows.iter().map(history_entry).collect::<Result<_, _>>()?;
+        Ok(Some(stored))
+    }
+
+    /// Saves `after` (the case once a transition was applied to `before`) and appends its last
+    /// history entry; refused with a conflict when the case changed since `before` was read.
+    pub async fn save_transition(
+        &self,
+        before: &StoredCase,
+        after: &Case,
+    ) -> Result<(), StoreError> {
+        let entry =
+            after.history.last().cloned().ok_or_else(|| {
+                StoreError::Corrupt("a transition without a history entry".into())
+            })?;
+        let (id, version) = (before.id, before.version);
+        let c = after.clone();
+        self.write(move |conn| {
+            Box::pin(async move {
+                let d = c.deadlines;
+                let done = sqlx::query(
+                    "UPDATE cases SET state = $1, category = $2, out_of_scope = $3, unit = $4, legal_days = $5, \
+                     extensions = $6, dispatch_due = $7, sign_due = $8, return_until = $9, handle_due = $10, \
+                     provisional = $11, topic = $12, version = version + 1, updated_at = $13 \
+                     WHERE id = $14 AND version = $15",
+                )
+                .bind(c.state.as_str())
+                .bind(c.category.map(|x| x.as_str()))
+                .bind(c.out_of_scope.map(|x| x.as_str()))
+                .bind(c.unit.clone())
+                .bind(c.legal_days.map(i64::from))
+                .bind(c.extensions as i64)
+                .bind(at(d.dispatch))
+                .bind(at(d.sign))
+                .bind(at(d.return_until))
+                .bind(at(d.handle))
+                .bind(d.provisional() as i64)
+                .bind(&c.topic)
+                .bind(to_db_time(entry.at))
+                .bind(id)
+                .bind(version)
+                .execute(&mut *conn)
+                .await?;
+                if done.rows_affected() != 1 {
+                    return Err(StoreError::Conflict(format!(
+                        "case {} changed meanwhile; read it again",
+                        c.case_number
+                    )));
+                }
+                insert_history(conn, id, &entry).await
+            })
+        })
+        .await
+    }
+
+    /// A page of cases, newest first, with the total matching.
+    pub async fn list_cases(&self, f: &CaseFilter) -> Result<(Vec<CaseSummary>, i64), StoreError> {
+        let condition = "($1 = '' OR platform = $1) AND ($2 = '' OR unit = $2) AND ($3 = '' OR state = $3) \
+            AND ($4 = '' OR category = $4) AND ($5 = '' OR created_at >= $5) AND ($6 = '' OR created_at < $6) \
+            AND ($7 = '' OR (state IN ('accepted', 'returned') AND dispatch_due < $7) \
+                 OR (state = 'dispatched' AND sign_due < $7) \
+                 OR (state IN ('signed', 'handling', 'extended') AND handle_due < $7))";
+        let binds = [
+            f.platform.clone().unwrap_or_default(),
+            f.unit.clone().unwrap_or_default(),
+            f.state.clone().unwrap_or_default(),
+            f.category.clone().unwrap_or_default(),
+            f.from.map(to_db_time).unwrap_or_default(),
+            f.to.map(to_db_time).unwrap_or_default(),
+            f.overdue_at.map(to_db_time).unwrap_or_default(),
+        ];
+        let count_sql = format!("SELECT COUNT(*) FROM cases WHERE {condition}");
+        let mut count = sqlx::query(&count_sql);
+        for b in &binds {
+            count = count.bind(b.clone());
+        }
+        let total: i64 = count.fetch_one(self.pool()).await?.try_get(0)?;
+        let per_page = f.per_page.clamp(1, 200) as i64;
+        let offset = (f.page.max(1) as i64 - 1) * per_page;
+        let list_sql = format!(
+            "SELECT {CASE_COLUMNS} FROM cases WHERE {condition} ORDER BY created_at DESC, id DESC LIMIT $8 OFFSET $9"
+        );
+        let mut list = sqlx::query(&list_sql);
+        for b in &binds {
+            list = list.bind(b.clone());
+        }
+        let rows = list
+            .bind(per_page)
+            .bind(offset)
+            .fetch_all(self.pool())
+            .await?;
+        let items = rows
+            .iter()
+            .map(|row| {
+                let s = stored_case(row)?;
+                Ok(CaseSummary {
+                    case_number: s.case.case_number,
+                    platform: s.case.platform,
+                    caller: s.caller,
+                    state: s.case.state.as_str().to_string(),
+                    category: s.case.category.map(|c| c.as_str().to_string()),
+                    topic: s.case.topic,
+                    unit: s.case.unit,
+                    created_at: s.created_at,
+                    dispatch_due: s.case.deadlines.dispatch.map(|d| d.at),
+                    sign_due: s.case.deadlines.sign.map(|d| d.at),
+                    handle_due: s.case.deadlines.handle.map(|d| d.at),
+                    extensions: s.case.extensions as i64,
+                    provisional: s.case.deadlines.provisional(),
+                    callback_status: s.callback_status,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok((items, total))
+    }
+
+    /// Cases whose open step has a deadline (for supervision), optionally of one platform/unit.
+    pub async fn open_cases(
+        &self,
+        platform: Option<&str>,
+        unit: Option<&str>,
+    ) -> Result<Vec<StoredCase>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {CASE_COLUMNS} FROM cases WHERE state IN \
+             ('accepted', 'returned', 'dispatched', 'signed', 'handling', 'extended') \
+             AND ($1 = '' OR platform = $1) AND ($2 = '' OR unit = $2) ORDER BY id"
+        ))
+        .bind(platform.unwrap_or(""))
+        .bind(unit.unwrap_or(""))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(stored_case).collect()
+    }
+
+    /// The facts statistics count, for cases created in `[from, to)`.
+    pub async fn case_facts(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        platform: Option<&str>,
+        zone: chrono_tz::Tz,
+    ) -> Result<Vec<CaseFacts>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT c.platform, c.category, c.unit, c.state, c.created_at, c.topic, c.handle_due, \
+                    (SELECT MAX(h.at) FROM case_history h WHERE h.case_id = c.id AND h.event = 'reply') \
+             FROM cases c WHERE c.created_at >= $1 AND c.created_at < $2 AND ($3 = '' OR c.platform = $3)",
+        )
+        .bind(to_db_time(from))
+        .bind(to_db_time(to))
+        .bind(platform.unwrap_or(""))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(CaseFacts {
+                    platform: r.try_get(0)?,
+                    category: r.try_get(1)?,
+                    unit: r.try_get(2)?,
+                    state: r.try_get(3)?,
+                    day: from_db_time(&r.try_get::<String, _>(4)?)?
+                        .with_timezone(&zone)
+                        .date_naive(),
+                    topic: r.try_get(5)?,
+                    handle_due: from_db_time_opt(r.try_get(6)?)?,
+                    replied_at: from_db_time_opt(r.try_get(7)?)?,
+                })
+            })
+            .collect()
+    }
+}
+
+/// Appends one history entry.
+pub(crate) async fn insert_history(
+    conn: &mut sqlx::AnyConnection,
+    case_id: i64,
+    entry: &HistoryEntry,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO case_history (case_id, at, actor_role, actor_id, actor_unit, event, from_state, to_state, note) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(case_id)
+    .bind(to_db_time(entry.at))
+    .bind(entry.actor.role.as_str())
+    .bind(&entry.actor.id)
+    .bind(entry.actor.unit.clone())
+    .bind(entry.event)
+    .bind(entry.from.as_str())
+    .bind(entry.to.as_str())
+    .bind(&entry.note)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
