@@ -1,0 +1,547 @@
+//! The case workflow through the API with each role's tokens, on SQLite and PostgreSQL: allowed
+//! and refused transitions, visibility, supervision, statistics, and the exchange of a case
+//! between two servers.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::harness::run_on;
+use common::phone::TestPhone;
+use common::server::{Backend, ServerOptions, TestDatabase, TestServer};
+use serde_json::{json, Value};
+
+const SUP_PROVINCE: &str = "dev-sup-province";
+const SUP_KUNMING: &str = "dev-sup-kunming";
+const OP_KUNMING: &str = "dev-op-kunming-1";
+const OP_DALI: &str = "dev-op-dali-1";
+const UNIT_KMHB: &str = "dev-unit-kmhb";
+const UNIT_KMZJ: &str = "dev-unit-kmzj";
+
+async fn api(
+    server: &TestServer,
+    token: Option<&str>,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let client = reqwest::Client::new();
+    let url = format!("{}{}", server.http, path);
+    let mut req = match method {
+        "GET" => client.get(url),
+        "POST" => client.post(url),
+        other => panic!("{other}"),
+    };
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let text = resp.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+async fn event(server: &TestServer, token: &str, case: &str, body: Value) -> (u16, Value) {
+    api(
+        server,
+        Some(token),
+        "POST",
+        &format!("/api/cases/{case}/events"),
+        Some(body),
+    )
+    .await
+}
+
+/// A Kunming caller's call, ended; returns the case number.
+async fn a_call(server: &TestServer, caller: &str) -> String {
+    let mut phone = TestPhone::udp(server.sip).await;
+    let (mut call, resp) = phone.call(caller, "12345").await;
+    assert_eq!(resp.status_code.code(), 200);
+    phone.bye(&mut call).await;
+    server.cases_of(caller).await[0]["case_number"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+async fn roles_and_transitions(server: Arc<TestServer>) {
+    let case = a_call(&server, "087163611111").await;
+    let s = &*server;
+
+    // Tokens.
+    assert_eq!(
+        api(s, None, "GET", &format!("/api/cases/{case}/history"), None)
+            .await
+            .0,
+        401
+    );
+    assert_eq!(
+        api(
+            s,
+            Some("nope"),
+            "GET",
+            &format!("/api/cases/{case}/history"),
+            None
+        )
+        .await
+        .0,
+        401
+    );
+    let (status, wf) = api(
+        s,
+        Some(OP_KUNMING),
+        "GET",
+        &format!("/api/cases/{case}/history"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{wf}");
+    assert_eq!(wf["state"], "accepted");
+    assert!(
+        wf["dispatch_due"].is_string(),
+        "a new case has a dispatch deadline: {wf}"
+    );
+
+    // Who sees it: Dali's operator and a unit it was not dispatched to do not.
+    assert_eq!(
+        api(s, Some(OP_DALI), "GET", &format!("/api/cases/{case}"), None)
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        api(
+            s,
+            Some(UNIT_KMHB),
+            "GET",
+            &format!("/api/cases/{case}"),
+            None
+        )
+        .await
+        .0,
+        404
+    );
+
+    // Accept and dispatch.
+    let (st, body) = event(
+        s,
+        OP_KUNMING,
+        &case,
+        json!({"action": "dispatch", "unit": "kmhb"}),
+    )
+    .await;
+    assert_eq!(st, 409, "no dispatch before a category: {body}");
+    let (st, _) = event(
+        s,
+        OP_KUNMING,
+        &case,
+        json!({"action": "classify", "category": "complaint", "topic": "噪音扰民 夜间施工"}),
+    )
+    .await;
+    assert_eq!(st, 200);
+    let (st, body) = event(
+        s,
+        OP_KUNMING,
+        &case,
+        json!({"action": "dispatch", "unit": "nobody"}),
+    )
+    .await;
+    assert_eq!((st, body["field"].as_str()), (422, Some("unit")), "{body}");
+    let (st, body) = event(s, OP_KUNMING, &case, json!({"action": "teleport"})).await;
+    assert_eq!(st, 422, "{body}");
+    let (st, body) = event(
+        s,
+        OP_KUNMING,
+        &case,
+        json!({"action": "dispatch", "unit": "kmhb"}),
+    )
+    .await;
+    assert_eq!(st, 200, "{body}");
+    assert_eq!(body["state"], "dispatched");
+    assert!(body["sign_due"].is_string());
+
+    // Signing: the unit only, and only its own.
+    assert_eq!(
+        event(s, OP_KUNMING, &case, json!({"action": "sign"}))
+            .await
+            .0,
+        403
+    );
+    assert_eq!(
+        event(s, UNIT_KMZJ, &case, json!({"action": "sign"}))
+            .await
+            .0,
+        404,
+        "not its case"
+    );
+    let (st, body) = event(s, UNIT_KMHB, &case, json!({"action": "sign"})).await;
+    assert_eq!(st, 200, "{body}");
+    assert!(body["handle_due"].is_string());
+    // The unit sees it now, in its list.
+    let (st, list) = api(s, Some(UNIT_KMHB), "GET", "/api/workflow/cases", None).await;
+    assert_eq!(st, 200);
+    assert_eq!(list["total"], 1);
+    assert_eq!(
+        api(
+            s,
+            Some(UNIT_KMHB),
+            "GET",
+            "/api/workflow/cases?unit=kmzj",
+            None
+        )
+        .await
+        .0,
+        403
+    );
+
+    // Extensions: the platform approves, at most two.
+    let extend = json!({"action": "extend", "reason": "site survey needed"});
+    assert_eq!(event(s, UNIT_KMHB, &case, extend.clone()).await.0, 403);
+    assert_eq!(event(s, SUP_KUNMING, &case, extend.clone()).await.0, 200);
+    assert_eq!(event(s, SUP_KUNMING, &case, extend.clone()).await.0, 200);
+    let (st, body) = event(s, SUP_KUNMING, &case, extend).await;
+    assert_eq!(st, 409, "a third extension: {body}");
+    assert!(body["error"].as_str().unwrap().contains("at most twice"));
+
+    // Reply, callback, close, publish.
+    assert_eq!(
+        event(
+            s,
+            UNIT_KMHB,
+            &case,
+            json!({"action": "reply", "reply": " "})
+        )
+        .await
+        .0,
+        422
+    );
+    assert_eq!(
+        event(
+            s,
+            UNIT_KMHB,
+            &case,
+            json!({"action": "reply", "reply": "Night work stopped."})
+        )
+        .await
+        .0,
+        200
+    );
+    assert_eq!(
+        event(
+            s,
+            OP_KUNMING,
+            &case,
+            json!({"action": "callback", "reached": true, "satisfaction": "satisfied"})
+        )
+        .await
+        .0,
+        200
+    );
+    assert_eq!(
+        event(s, OP_KUNMING, &case, json!({"action": "close"}))
+            .await
+            .0,
+        403,
+        "an operator cannot close a unit's case"
+    );
+    assert_eq!(
+        event(s, UNIT_KMHB, &case, json!({"action": "close"}))
+            .await
+            .0,
+        403
+    );
+    assert_eq!(
+        event(s, SUP_KUNMING, &case, json!({"action": "close"}))
+            .await
+            .0,
+        200
+    );
+    let (st, body) = event(s, SUP_KUNMING, &case, json!({"action": "publish"})).await;
+    assert_eq!(st, 200);
+    let events: Vec<&str> = body["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        events,
+        [
+            "classify", "dispatch", "sign", "extend", "extend", "reply", "callback", "close",
+            "publish"
+        ]
+    );
+    assert_eq!(body["history"][2]["actor_unit"], "kmhb");
+
+    // Out of scope: closed with the channel named.
+    let other = a_call(s, "087163611112").await;
+    let (st, body) = event(
+        s,
+        OP_KUNMING,
+        &other,
+        json!({"action": "not-accepted", "reason": "medical-emergency"}),
+    )
+    .await;
+    assert_eq!(st, 200, "{body}");
+    assert_eq!(body["channel"], "120 (medical emergency)");
+
+    // Lists, filters and pages.
+    let (st, page) = api(
+        s,
+        Some(SUP_PROVINCE),
+        "GET",
+        "/api/workflow/cases?state=published&per_page=1",
+        None,
+    )
+    .await;
+    assert_eq!((st, page["total"].as_i64()), (200, Some(1)), "{page}");
+    assert_eq!(page["items"][0]["case_number"], case.as_str());
+    let (_, page) = api(
+        s,
+        Some(SUP_PROVINCE),
+        "GET",
+        "/api/workflow/cases?per_page=1&page=2",
+        None,
+    )
+    .await;
+    assert_eq!(
+        (
+            page["total"].as_i64(),
+            page["items"].as_array().unwrap().len()
+        ),
+        (Some(2), 1)
+    );
+    assert_eq!(
+        api(
+            s,
+            Some(OP_KUNMING),
+            "GET",
+            "/api/workflow/cases?platform=532900",
+            None
+        )
+        .await
+        .0,
+        403
+    );
+    assert_eq!(
+        api(
+            s,
+            Some(OP_KUNMING),
+            "GET",
+            "/api/workflow/cases?state=flying",
+            None
+        )
+        .await
+        .0,
+        422
+    );
+    let (_, page) = api(
+        s,
+        Some(OP_KUNMING),
+        "GET",
+        "/api/workflow/cases?overdue=true",
+        None,
+    )
+    .await;
+    assert_eq!(page["total"], 0, "nothing overdue yet");
+
+    // Supervision: a fresh dispatch is watched; nothing is due soon right after it.
+    let third = a_call(s, "087163611113").await;
+    event(
+        s,
+        OP_KUNMING,
+        &third,
+        json!({"action": "classify", "category": "consultation"}),
+    )
+    .await;
+    event(
+        s,
+        OP_KUNMING,
+        &third,
+        json!({"action": "dispatch", "unit": "kmzj"}),
+    )
+    .await;
+    let (st, marks) = api(s, Some(SUP_KUNMING), "GET", "/api/supervision", None).await;
+    assert_eq!(st, 200);
+    assert!(marks
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|m| m["case_number"] != third.as_str()));
+
+    // Statistics.
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .format("%Y-%m-%d")
+        .to_string();
+    let path = format!("/api/statistics?from={today}&to={today}");
+    assert_eq!(api(s, Some(OP_KUNMING), "GET", &path, None).await.0, 403);
+    let (st, stats) = api(s, Some(SUP_PROVINCE), "GET", &path, None).await;
+    assert_eq!(st, 200, "{stats}");
+    assert_eq!(stats["total"], 3);
+    assert_eq!(stats["by_category"]["complaint"], 1);
+    assert_eq!(stats["on_time_by_unit"]["kmhb"]["rate"], 1.0);
+    assert_eq!(stats["hot_keywords"][0][0], "噪音扰民");
+    let csv = reqwest::Client::new()
+        .get(format!(
+            "{}/api/statistics.csv?from={today}&to={today}",
+            s.http
+        ))
+        .bearer_auth(SUP_PROVINCE)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
+    assert!(csv.text().await.unwrap().contains("category,complaint,1\n"));
+
+    // The OpenAPI description is served.
+    let (st, doc) = api(s, None, "GET", "/api/openapi.json", None).await;
+    assert_eq!((st, doc["openapi"].as_str()), (200, Some("3.0.3")));
+    assert!(doc["paths"]["/api/cases/{case_number}/events"]["post"].is_object());
+}
+
+async fn exchange_between_servers(server: Arc<TestServer>, backend: Backend) {
+    let case = a_call(&server, "087163622222").await;
+    event(
+        &server,
+        OP_KUNMING,
+        &case,
+        json!({"action": "classify", "category": "report", "topic": "违规排污"}),
+    )
+    .await;
+    event(
+        &server,
+        OP_KUNMING,
+        &case,
+        json!({"action": "dispatch", "unit": "kmhb", "legal_days": 10}),
+    )
+    .await;
+    assert_eq!(
+        api(
+            &server,
+            Some(OP_KUNMING),
+            "GET",
+            &format!("/api/exchange/cases/{case}"),
+            None
+        )
+        .await
+        .0,
+        403
+    );
+    let (st, record) = api(
+        &server,
+        Some(SUP_PROVINCE),
+        "GET",
+        &format!("/api/exchange/cases/{case}"),
+        None,
+    )
+    .await;
+    assert_eq!(st, 200, "{record}");
+    assert_eq!(record["format"], "hotline12345.case");
+    assert_eq!(record["history"].as_array().unwrap().len(), 2);
+
+    // A second server (the provincial platform's own system), on its own database.
+    let data = tempfile::tempdir().unwrap();
+    let Some(db) = TestDatabase::create(backend, data.path()).await else {
+        return;
+    };
+    let other = TestServer::start(&db.url, data, &ServerOptions::default());
+    let import = |body: Value| {
+        api(
+            &other,
+            Some(SUP_PROVINCE),
+            "POST",
+            "/api/exchange/cases",
+            Some(body),
+        )
+    };
+    let (st, body) = import(record.clone()).await;
+    assert_eq!(st, 201, "{body}");
+    let (st, body) = import(record.clone()).await;
+    assert_eq!(
+        (st, body["result"].as_str()),
+        (200, Some("unchanged")),
+        "importing twice changes nothing"
+    );
+    let (_, again) = api(
+        &other,
+        Some(SUP_PROVINCE),
+        "GET",
+        &format!("/api/exchange/cases/{case}"),
+        None,
+    )
+    .await;
+    assert_eq!(again, record, "the same case on the other server");
+
+    // Malformed and conflicting records are refused and change nothing.
+    let mut bad = record.clone();
+    bad["history"][0]["event"] = json!("teleport");
+    let (st, body) = import(bad).await;
+    assert_eq!(
+        (st, body["field"].as_str()),
+        (422, Some("history[0].event")),
+        "{body}"
+    );
+    let mut wrong = record.clone();
+    wrong["format"] = json!("other");
+    assert_eq!(import(wrong).await.0, 422);
+    let mut conflicting = record.clone();
+    conflicting["case"]["topic"] = json!("something else");
+    assert_eq!(import(conflicting).await.0, 409);
+    let (_, after) = api(
+        &other,
+        Some(SUP_PROVINCE),
+        "GET",
+        &format!("/api/exchange/cases/{case}"),
+        None,
+    )
+    .await;
+    assert_eq!(after, record, "unchanged by the refused imports");
+    // The unit on the other side can carry on with the imported case.
+    let (st, body) = event(&other, UNIT_KMHB, &case, json!({"action": "sign"})).await;
+    assert_eq!(st, 200, "{body}");
+    drop(other);
+    db.drop_db().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roles_and_transitions_sqlite() {
+    run_on(
+        Backend::Sqlite,
+        ServerOptions::default(),
+        roles_and_transitions,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roles_and_transitions_postgres() {
+    run_on(
+        Backend::Postgres,
+        ServerOptions::default(),
+        roles_and_transitions,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exchange_between_servers_sqlite() {
+    run_on(Backend::Sqlite, ServerOptions::default(), |s| {
+        exchange_between_servers(s, Backend::Sqlite)
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exchange_between_servers_postgres() {
+    run_on(Backend::Postgres, ServerOptions::default(), |s| {
+        exchange_between_servers(s, Backend::Postgres)
+    })
+    .await;
+}
