@@ -58,6 +58,9 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let live = Arc::new(dialplan::LiveDialplan::load(&config.dialplan)?);
     let prompts = Arc::new(PromptLibrary::load_dir(&config.prompts)?);
     prompts.require(&needed_prompts(&live.current()))?;
+    if let Some(warning) = dialplan::calendar_warning(&live.current(), Utc::now()) {
+        tracing::warn!("{warning}");
+    }
 
     std::fs::create_dir_all(&config.data)
         .with_context(|| format!("cannot create data folder {}", config.data.display()))?;

@@ -406,6 +406,124 @@ async fn roles_and_transitions(server: Arc<TestServer>) {
     assert!(doc["paths"]["/api/cases/{case_number}/events"]["post"].is_object());
 }
 
+async fn escalation_linking_and_calendar(server: Arc<TestServer>) {
+    let s = &*server;
+    // A repeated call: the second case is proposed for linking to the first, and joins it.
+    let first = a_call(s, "087163633333").await;
+    event(
+        s,
+        OP_KUNMING,
+        &first,
+        json!({"action": "classify", "category": "complaint", "topic": "噪音扰民"}),
+    )
+    .await;
+    let second = a_call(s, "087163633333").await;
+    assert_ne!(first, second);
+    event(
+        s,
+        OP_KUNMING,
+        &second,
+        json!({"action": "classify", "category": "complaint", "topic": "噪音扰民 又来了"}),
+    )
+    .await;
+    let (st, related) = api(
+        s,
+        Some(OP_KUNMING),
+        "GET",
+        &format!("/api/cases/{second}/related"),
+        None,
+    )
+    .await;
+    assert_eq!(st, 200);
+    assert_eq!(related[0]["case_number"], first.as_str(), "{related}");
+    assert_eq!(related[0]["score"], 2, "same category and a shared keyword");
+    // The second case has a history (it was classified): it stays a case of its own.
+    let (st, _) = api(
+        s,
+        Some(OP_KUNMING),
+        "POST",
+        &format!("/api/cases/{second}/link"),
+        Some(json!({"into": first})),
+    )
+    .await;
+    assert_eq!(st, 409);
+    let third = a_call(s, "087163633333").await;
+    let (st, body) = api(
+        s,
+        Some(OP_KUNMING),
+        "POST",
+        &format!("/api/cases/{third}/link"),
+        Some(json!({"into": first})),
+    )
+    .await;
+    assert_eq!(st, 200, "{body}");
+    assert_eq!(
+        body["history"].as_array().unwrap().last().unwrap()["event"],
+        "link"
+    );
+    let (_, case) = api(
+        s,
+        Some(OP_KUNMING),
+        "GET",
+        &format!("/api/cases/{first}"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        case["calls"].as_array().unwrap().len(),
+        2,
+        "the repeated call joined: {case}"
+    );
+    assert_eq!(
+        api(
+            s,
+            Some(OP_KUNMING),
+            "GET",
+            &format!("/api/cases/{third}"),
+            None
+        )
+        .await
+        .0,
+        404
+    );
+
+    // Escalation to the province: Kunming no longer holds it; the province dispatches.
+    let (st, body) = event(
+        s,
+        OP_KUNMING,
+        &second,
+        json!({"action": "escalate", "reason": "spans Kunming and Dali"}),
+    )
+    .await;
+    assert_eq!(st, 200, "{body}");
+    assert_eq!(body["platform"], "530000");
+    assert_eq!(
+        api(
+            s,
+            Some(OP_KUNMING),
+            "GET",
+            &format!("/api/cases/{second}"),
+            None
+        )
+        .await
+        .0,
+        404
+    );
+    let (st, body) = event(
+        s,
+        SUP_PROVINCE,
+        &second,
+        json!({"action": "dispatch", "unit": "yn-zjt"}),
+    )
+    .await;
+    assert_eq!(st, 200, "{body}");
+
+    // Supervisors are told when the holiday calendar lacks a year deadlines soon reach.
+    let (st, cal) = api(s, Some(SUP_PROVINCE), "GET", "/api/calendar", None).await;
+    assert_eq!(st, 200);
+    assert!(cal["years"].as_array().unwrap().contains(&json!(2026)));
+}
+
 async fn exchange_between_servers(server: Arc<TestServer>, backend: Backend) {
     let case = a_call(&server, "087163622222").await;
     event(
@@ -543,5 +661,25 @@ async fn exchange_between_servers_postgres() {
     run_on(Backend::Postgres, ServerOptions::default(), |s| {
         exchange_between_servers(s, Backend::Postgres)
     })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn escalation_linking_and_calendar_sqlite() {
+    run_on(
+        Backend::Sqlite,
+        ServerOptions::default(),
+        escalation_linking_and_calendar,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn escalation_linking_and_calendar_postgres() {
+    run_on(
+        Backend::Postgres,
+        ServerOptions::default(),
+        escalation_linking_and_calendar,
+    )
     .await;
 }

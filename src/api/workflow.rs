@@ -272,6 +272,20 @@ pub async fn apply(
         }
     }
     let rules = DeadlineRules::new(&plan.calendar, plan.time_zone);
+    let event = match event {
+        // Escalation always goes to the provincial platform.
+        CaseEvent::Escalate { reason, .. } => CaseEvent::Escalate {
+            to_platform: Some(plan.router.provincial().code.clone()),
+            reason,
+        },
+        CaseEvent::Link { .. } => {
+            return Err(ApiError::invalid(
+                "action",
+                "link repeated calls with POST /api/cases/{n}/link",
+            ))
+        }
+        other => other,
+    };
     let mut next = stored.case.clone();
     match next.apply(&user.actor(), event, Utc::now(), &rules) {
         Ok(_) => {}
@@ -286,7 +300,8 @@ pub async fn apply(
         Err(StoreError::Conflict(m)) => return Err(ApiError::conflict(m)),
         Err(e) => return Err(ApiError::internal(e)),
     }
-    // A unit that returned a case no longer sees it: show what it did.
+    // A unit that returned a case, or an operator who escalated it, no longer sees it: show
+    // what they did.
     let saved = match visible_case(&state, &user, &number).await {
         Ok(saved) => saved,
         Err(_) => StoredCase {
@@ -384,4 +399,122 @@ pub async fn units(
             .cloned()
             .collect(),
     )
+}
+
+/// A proposed link: an open case of the same caller, with why it looks like the same matter.
+#[derive(Debug, Serialize)]
+pub struct Related {
+    pub case_number: String,
+    pub state: &'static str,
+    pub category: Option<&'static str>,
+    pub topic: String,
+    pub created_at: DateTime<Utc>,
+    /// Shared category and topic keywords.
+    pub score: usize,
+}
+
+/// `GET /api/cases/{n}/related`: open cases of the same caller, most alike first, to propose
+/// linking a repeated call (an operator confirms with `POST /api/cases/{n}/link`).
+pub async fn related(
+    State(state): State<ApiState>,
+    user: Caller,
+    Path(number): Path<String>,
+) -> Result<Json<Vec<Related>>, ApiError> {
+    let this = visible_case(&state, &user, &number).await?;
+    let words = crate::cases::statistics::keywords(&this.case.topic);
+    let mut out: Vec<Related> = state
+        .store
+        .open_cases_of_caller(&this.caller)
+        .await
+        .map_err(ApiError::internal)?
+        .into_iter()
+        .filter(|o| {
+            o.case.case_number != number && user.may_see(&o.case.platform, o.case.unit.as_deref())
+        })
+        .map(|o| {
+            let same_category =
+                (o.case.category.is_some() && o.case.category == this.case.category) as usize;
+            let shared = crate::cases::statistics::keywords(&o.case.topic)
+                .iter()
+                .filter(|w| words.contains(w))
+                .count();
+            Related {
+                case_number: o.case.case_number.clone(),
+                state: o.case.state.as_str(),
+                category: o.case.category.map(|c| c.as_str()),
+                topic: o.case.topic.clone(),
+                created_at: o.created_at,
+                score: same_category + shared,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| b.score.cmp(&a.score).then(b.created_at.cmp(&a.created_at)));
+    Ok(Json(out))
+}
+
+/// Body of a link.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkBody {
+    /// The open case the repeated call joins.
+    pub into: String,
+}
+
+/// `POST /api/cases/{n}/link`: the repeated call's fresh case `n` joins the open case `into`.
+pub async fn link(
+    State(state): State<ApiState>,
+    user: Caller,
+    Path(number): Path<String>,
+    body: Result<Json<LinkBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<WorkflowView>, ApiError> {
+    let Json(body) = body.map_err(|e| ApiError::invalid("into", e.body_text()))?;
+    if body.into == number {
+        return Err(ApiError::invalid("into", "a case cannot join itself"));
+    }
+    let from = visible_case(&state, &user, &number).await?;
+    let into = visible_case(&state, &user, &body.into).await?;
+    if from.caller != into.caller {
+        return Err(ApiError::invalid(
+            "into",
+            "only calls of the same caller are linked",
+        ));
+    }
+    if from.case.state != CaseState::Accepted || !from.case.history.is_empty() {
+        return Err(ApiError::conflict(format!(
+            "case {number} is already being worked: it stays a case of its own"
+        )));
+    }
+    let plan = state.dialplan.current();
+    let rules = DeadlineRules::new(&plan.calendar, plan.time_zone);
+    let mut next = into.case.clone();
+    next.apply(
+        &user.actor(),
+        CaseEvent::Link {
+            from_case: number.clone(),
+        },
+        Utc::now(),
+        &rules,
+    )
+    .map_err(|e| match e {
+        WorkflowError::NotAllowed { .. } => ApiError::forbidden(e.to_string()),
+        other => ApiError::conflict(other.to_string()),
+    })?;
+    match state.store.link_case(&from, &into, &next).await {
+        Ok(()) => {}
+        Err(StoreError::Conflict(m)) => return Err(ApiError::conflict(m)),
+        Err(e) => return Err(ApiError::internal(e)),
+    }
+    let saved = visible_case(&state, &user, &body.into).await?;
+    Ok(Json(view(&saved)))
+}
+
+/// `GET /api/calendar`: the years the holiday calendar holds, and a warning for supervisors
+/// when deadlines soon reach a year it lacks (they are then provisional).
+pub async fn calendar(State(state): State<ApiState>, _user: Caller) -> Json<serde_json::Value> {
+    let plan = state.dialplan.current();
+    let years: Vec<i32> = plan.calendar.years().collect();
+    Json(serde_json::json!({
+        "years": years,
+        "warning": crate::dialplan::calendar_warning(&plan, Utc::now()),
+    }))
 }

@@ -148,6 +148,16 @@ pub enum CaseEvent {
     AnswerDirectly { answer: String },
     /// Not for the hotline: the caller was sent to the right channel.
     NotAccepted { reason: OutOfScope },
+    /// Cases that span prefectures or concern provincial departments go to the provincial
+    /// platform (`to_platform`, filled in by the API), which then dispatches them.
+    Escalate {
+        #[serde(default)]
+        to_platform: Option<String>,
+        reason: String,
+    },
+    /// A repeated call about the same matter: the call of case `from_case` joins this case
+    /// (confirmed by an operator).
+    Link { from_case: String },
     /// Sent to a responsible unit; `legal_days` when a law sets the handling limit.
     Dispatch {
         unit: String,
@@ -175,8 +185,10 @@ pub enum CaseEvent {
 }
 
 /// The names of every event, as stored in the history.
-pub const EVENT_NAMES: [&str; 12] = [
+pub const EVENT_NAMES: [&str; 14] = [
     "classify",
+    "escalate",
+    "link",
     "answer-directly",
     "not-accepted",
     "dispatch",
@@ -200,6 +212,8 @@ impl CaseEvent {
     pub fn name(&self) -> &'static str {
         match self {
             CaseEvent::Classify { .. } => "classify",
+            CaseEvent::Escalate { .. } => "escalate",
+            CaseEvent::Link { .. } => "link",
             CaseEvent::AnswerDirectly { .. } => "answer-directly",
             CaseEvent::NotAccepted { .. } => "not-accepted",
             CaseEvent::Dispatch { .. } => "dispatch",
@@ -408,6 +422,34 @@ impl Case {
                 Ok(format!("{} {}", category.as_str(), self.topic)
                     .trim()
                     .to_string())
+            }
+            CaseEvent::Escalate {
+                to_platform,
+                reason,
+            } => {
+                self.require(&[S::Accepted, S::Returned], name)?;
+                non_empty(&reason, "the reason")?;
+                let to = to_platform.ok_or(WorkflowError::Empty("the provincial platform"))?;
+                if to == self.platform {
+                    return Err(WorkflowError::WrongState {
+                        event: name,
+                        state: "already at the provincial platform",
+                    });
+                }
+                let from = std::mem::replace(&mut self.platform, to);
+                self.unit = None;
+                self.deadlines = Deadlines {
+                    dispatch: Some(dispatch_deadline(now, rules)),
+                    ..Deadlines::default()
+                };
+                Ok(format!("from {from}: {reason}"))
+            }
+            CaseEvent::Link { from_case } => {
+                if matches!(self.state, S::Closed | S::Published | S::NotAccepted) {
+                    return Err(wrong(self.state));
+                }
+                non_empty(&from_case, "the linked case")?;
+                Ok(format!("the call of {from_case} joins this case"))
             }
             CaseEvent::AnswerDirectly { answer } => {
                 self.require(&[S::Accepted], name)?;

@@ -162,6 +162,27 @@ pub fn load(dir: &Path) -> Result<Dialplan, DialplanError> {
 #[cfg(test)]
 mod tests;
 
+/// Days ahead within which a missing calendar year is warned about.
+pub const CALENDAR_WARNING_DAYS: i64 = 60;
+
+/// A warning when the holiday calendar lacks a year that deadlines reach within
+/// [`CALENDAR_WARNING_DAYS`] of `now` (their working days then count weekends only and are
+/// marked provisional).
+pub fn calendar_warning(plan: &Dialplan, now: chrono::DateTime<chrono::Utc>) -> Option<String> {
+    let today = now.with_timezone(&plan.time_zone).date_naive();
+    let ahead = today + chrono::Duration::days(CALENDAR_WARNING_DAYS);
+    [today, ahead]
+        .into_iter()
+        .find(|d| !plan.calendar.covers(*d))
+        .map(|d| {
+            format!(
+                "holidays.csv has no schedule for {}: deadlines reaching into it count weekends only \
+                 and are provisional until the year's official schedule is added",
+                chrono::Datelike::year(&d)
+            )
+        })
+}
+
 /// The dialplan in force, replaceable while the server runs (reload by SIGHUP or the API).
 /// A reload validates the new files completely first; a bad dialplan leaves the running one
 /// untouched and says why.

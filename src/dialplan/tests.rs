@@ -259,3 +259,12 @@ fn bad_hours_name_their_lines() {
         "{p:?}"
     );
 }
+
+#[test]
+fn a_missing_calendar_year_is_warned_about_ahead_of_time() {
+    let plan = load(&bundled()).unwrap();
+    let at = |s: &str| -> chrono::DateTime<chrono::Utc> { s.parse().unwrap() };
+    assert_eq!(calendar_warning(&plan, at("2026-06-01T00:00:00Z")), None);
+    let w = calendar_warning(&plan, at("2026-11-25T00:00:00Z")).unwrap();
+    assert!(w.contains("2027"), "{w}");
+}

@@ -173,7 +173,7 @@ impl Store {
                 let done = sqlx::query(
                     "UPDATE cases SET state = $1, category = $2, out_of_scope = $3, unit = $4, legal_days = $5, \
                      extensions = $6, dispatch_due = $7, sign_due = $8, return_until = $9, handle_due = $10, \
-                     provisional = $11, topic = $12, version = version + 1, updated_at = $13 \
+                     provisional = $11, topic = $12, version = version + 1, updated_at = $13, platform = $16 \
                      WHERE id = $14 AND version = $15",
                 )
                 .bind(c.state.as_str())
@@ -191,6 +191,7 @@ impl Store {
                 .bind(to_db_time(entry.at))
                 .bind(id)
                 .bind(version)
+                .bind(&c.platform)
                 .execute(&mut *conn)
                 .await?;
                 if done.rows_affected() != 1 {
@@ -343,4 +344,85 @@ pub(crate) async fn insert_history(
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+impl Store {
+    /// Joins the call(s) of the fresh case `from` (a repeated call) to the case `into`, whose
+    /// transition `into_after` records the link; `from` disappears. Refused with a conflict when
+    /// either case changed since it was read, or `from` is no longer fresh.
+    pub async fn link_case(
+        &self,
+        from: &StoredCase,
+        into_before: &StoredCase,
+        into_after: &Case,
+    ) -> Result<(), StoreError> {
+        let entry = into_after
+            .history
+            .last()
+            .cloned()
+            .ok_or_else(|| StoreError::Corrupt("a link without a history entry".into()))?;
+        let (from_id, from_version) = (from.id, from.version);
+        let (into_id, into_version) = (into_before.id, into_before.version);
+        self.write(move |conn| {
+            Box::pin(async move {
+                let history: i64 = sqlx::query("SELECT COUNT(*) FROM case_history WHERE case_id = $1")
+                    .bind(from_id)
+                    .fetch_one(&mut *conn)
+                    .await?
+                    .try_get(0)?;
+                let bumped = sqlx::query(
+                    "UPDATE cases SET version = version + 1, updated_at = $1 WHERE id = $2 AND version = $3",
+                )
+                .bind(to_db_time(entry.at))
+                .bind(into_id)
+                .bind(into_version)
+                .execute(&mut *conn)
+                .await?;
+                let fresh = sqlx::query("SELECT state, version FROM cases WHERE id = $1")
+                    .bind(from_id)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                let fresh_ok = match fresh {
+                    Some(r) => r.try_get::<String, _>(0)? == "accepted" && r.try_get::<i64, _>(1)? == from_version,
+                    None => false,
+                };
+                if bumped.rows_affected() != 1 || !fresh_ok || history != 0 {
+                    return Err(StoreError::Conflict(
+                        "the cases changed meanwhile, or the repeated call's case is already being worked".into(),
+                    ));
+                }
+                for table in ["calls", "voicemails"] {
+                    sqlx::query(&format!("UPDATE {table} SET case_id = $1 WHERE case_id = $2"))
+                        .bind(into_id)
+                        .bind(from_id)
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                sqlx::query("UPDATE cases SET callback_status = COALESCE(callback_status, \
+                     (SELECT callback_status FROM cases WHERE id = $2)) WHERE id = $1")
+                    .bind(into_id)
+                    .bind(from_id)
+                    .execute(&mut *conn)
+                    .await?;
+                sqlx::query("DELETE FROM cases WHERE id = $1")
+                    .bind(from_id)
+                    .execute(&mut *conn)
+                    .await?;
+                insert_history(conn, into_id, &entry).await
+            })
+        })
+        .await
+    }
+
+    /// The open cases of a caller (for proposing a link), newest first.
+    pub async fn open_cases_of_caller(&self, caller: &str) -> Result<Vec<StoredCase>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {CASE_COLUMNS} FROM cases WHERE caller = $1 AND state NOT IN \
+             ('closed', 'published', 'not-accepted') ORDER BY created_at DESC, id DESC"
+        ))
+        .bind(caller)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(stored_case).collect()
+    }
 }

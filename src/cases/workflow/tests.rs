@@ -496,3 +496,85 @@ fn handling_overdue_is_marked() {
         (DeadlineKind::Handle, MarkLevel::Overdue)
     );
 }
+
+#[test]
+fn escalation_goes_to_the_province_with_a_new_dispatch_deadline() {
+    let cal = calendar();
+    let rules = DeadlineRules::new(&cal, chrono_tz::Asia::Shanghai);
+    let mut case = Case::accept(
+        "a",
+        "530100",
+        Some(Category::Complaint),
+        sh("2026-11-25 10:00"),
+        &rules,
+    );
+    let escalate = |to: Option<&str>| CaseEvent::Escalate {
+        to_platform: to.map(Into::into),
+        reason: "spans Kunming and Dali".into(),
+    };
+    assert_eq!(
+        case.apply(&operator(), escalate(None), sh("2026-11-25 10:05"), &rules)
+            .unwrap_err(),
+        WorkflowError::Empty("the provincial platform")
+    );
+    assert!(matches!(
+        case.apply(
+            &unit("u"),
+            escalate(Some("530000")),
+            sh("2026-11-25 10:05"),
+            &rules
+        ),
+        Err(WorkflowError::NotAllowed { .. })
+    ));
+    let entry = case
+        .apply(
+            &operator(),
+            escalate(Some("530000")),
+            sh("2026-11-25 18:30"),
+            &rules,
+        )
+        .unwrap();
+    assert_eq!(entry.note, "from 530100: spans Kunming and Dali");
+    assert_eq!(case.platform, "530000");
+    assert_eq!(case.state, CaseState::Accepted);
+    assert_eq!(
+        case.deadlines.dispatch.unwrap().at,
+        sh("2026-11-26 10:00"),
+        "after 18:00: by 10:00 next day"
+    );
+    assert!(case
+        .apply(
+            &operator(),
+            escalate(Some("530000")),
+            sh("2026-11-25 18:31"),
+            &rules
+        )
+        .is_err());
+}
+
+#[test]
+fn a_repeated_call_links_only_to_an_open_case() {
+    let cal = calendar();
+    let rules = DeadlineRules::new(&cal, chrono_tz::Asia::Shanghai);
+    let now = sh("2026-11-25 10:00");
+    let mut case = Case::accept("a", "530100", Some(Category::Consultation), now, &rules);
+    let link = || CaseEvent::Link {
+        from_case: "530100-20261125-000009".into(),
+    };
+    let entry = case.apply(&operator(), link(), now, &rules).unwrap();
+    assert_eq!(entry.event, "link");
+    assert_eq!(case.state, CaseState::Accepted, "a link changes no state");
+    case.apply(
+        &operator(),
+        CaseEvent::AnswerDirectly { answer: "x".into() },
+        now,
+        &rules,
+    )
+    .unwrap();
+    case.apply(&operator(), CaseEvent::Close, now, &rules)
+        .unwrap();
+    assert!(matches!(
+        case.apply(&operator(), link(), now, &rules),
+        Err(WorkflowError::WrongState { .. })
+    ));
+}
