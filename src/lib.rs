@@ -15,6 +15,7 @@ pub mod dialplan;
 pub mod media;
 pub mod registrar;
 pub mod routing;
+pub mod scheduler;
 pub mod server;
 pub mod sip;
 pub mod store;

@@ -100,6 +100,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         data_dir: config.data.clone(),
     });
     tokio::spawn(run_call_manager(services, events));
+    tokio::spawn(crate::scheduler::run(store.clone(), live.clone()));
 
     // Tests and scripts read this line to learn the ports when they asked for port 0.
     println!(

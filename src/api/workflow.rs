@@ -17,7 +17,7 @@ use super::error::ApiError;
 use super::ApiState;
 use crate::calendar::DeadlineRules;
 use crate::cases::supervision::{marks, Mark};
-use crate::cases::workflow::{dispatch_deadline, CaseEvent, HistoryEntry, WorkflowError};
+use crate::cases::workflow::{CaseEvent, HistoryEntry, WorkflowError};
 use crate::cases::{CaseState, Category, Role};
 use crate::dialplan::Unit;
 use crate::store::workflow::{CaseFilter, CaseSummary, StoredCase};
@@ -39,16 +39,9 @@ pub async fn visible_case(
     Ok(with_dispatch_deadline(state, stored))
 }
 
-/// Cases written by the call path carry no dispatch deadline yet: it follows from their
-/// creation time.
-fn with_dispatch_deadline(state: &ApiState, mut stored: StoredCase) -> StoredCase {
-    if matches!(stored.case.state, CaseState::Accepted) && stored.case.deadlines.dispatch.is_none()
-    {
-        let plan = state.dialplan.current();
-        let rules = DeadlineRules::new(&plan.calendar, plan.time_zone);
-        stored.case.deadlines.dispatch = Some(dispatch_deadline(stored.created_at, &rules));
-    }
-    stored
+fn with_dispatch_deadline(state: &ApiState, stored: StoredCase) -> StoredCase {
+    let plan = state.dialplan.current();
+    stored.with_dispatch_deadline(&DeadlineRules::new(&plan.calendar, plan.time_zone))
 }
 
 /// Query of the workflow list.
@@ -329,6 +322,8 @@ pub struct Marked {
     pub state: &'static str,
     #[serde(flatten)]
     pub mark: Mark,
+    /// When the supervision scheduler first marked it (None until its next round).
+    pub marked_at: Option<DateTime<Utc>>,
 }
 
 /// `GET /api/supervision`: cases due soon or overdue now, computed from stored deadlines.
@@ -357,19 +352,25 @@ pub async fn supervision(
         .open_cases(platform.as_deref(), unit.as_deref())
         .await
         .map_err(ApiError::internal)?;
-    let mut out: Vec<Marked> = cases
-        .into_iter()
-        .map(|s| with_dispatch_deadline(&state, s))
-        .filter_map(|s| {
-            marks(&s.case, now).map(|mark| Marked {
-                case_number: s.case.case_number.clone(),
-                platform: s.case.platform.clone(),
-                unit: s.case.unit.clone(),
-                state: s.case.state.as_str(),
-                mark,
-            })
-        })
-        .collect();
+    let mut out: Vec<Marked> = Vec::new();
+    for s in cases.into_iter().map(|s| with_dispatch_deadline(&state, s)) {
+        let Some(mark) = marks(&s.case, now) else {
+            continue;
+        };
+        let marked_at = state
+            .store
+            .mark_recorded_at(s.id, mark.kind.as_str(), mark.level.as_str(), mark.due)
+            .await
+            .map_err(ApiError::internal)?;
+        out.push(Marked {
+            case_number: s.case.case_number.clone(),
+            platform: s.case.platform.clone(),
+            unit: s.case.unit.clone(),
+            state: s.case.state.as_str(),
+            mark,
+            marked_at,
+        });
+    }
     out.sort_by(|a, b| {
         b.mark
             .level

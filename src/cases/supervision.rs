@@ -22,6 +22,15 @@ pub enum DeadlineKind {
 }
 
 impl DeadlineKind {
+    /// The stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeadlineKind::Dispatch => "dispatch",
+            DeadlineKind::Sign => "sign",
+            DeadlineKind::Handle => "handle",
+        }
+    }
+
     /// How long before the deadline a case is marked due soon.
     pub fn warning(self) -> Duration {
         match self {
@@ -40,6 +49,16 @@ pub enum MarkLevel {
     DueSoon,
     /// Past the deadline.
     Overdue,
+}
+
+impl MarkLevel {
+    /// The stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MarkLevel::DueSoon => "due-soon",
+            MarkLevel::Overdue => "overdue",
+        }
+    }
 }
 
 /// A supervision mark on a case.

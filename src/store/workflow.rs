@@ -25,6 +25,23 @@ pub struct StoredCase {
     pub version: i64,
 }
 
+impl StoredCase {
+    /// Cases written by the call path carry no dispatch deadline yet: it follows from their
+    /// creation time.
+    pub fn with_dispatch_deadline(
+        mut self,
+        rules: &crate::calendar::DeadlineRules<'_>,
+    ) -> StoredCase {
+        if self.case.state == CaseState::Accepted && self.case.deadlines.dispatch.is_none() {
+            self.case.deadlines.dispatch = Some(crate::cases::workflow::dispatch_deadline(
+                self.created_at,
+                rules,
+            ));
+        }
+        self
+    }
+}
+
 /// One row of a case list.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct CaseSummary {
@@ -424,5 +441,58 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         rows.iter().map(stored_case).collect()
+    }
+}
+
+impl Store {
+    /// Records supervision marks (case number, kind, level, due) first seen at `now`; a mark
+    /// already recorded keeps its first time. Returns how many are new.
+    pub async fn record_marks(
+        &self,
+        marks: Vec<(i64, &'static str, &'static str, DateTime<Utc>)>,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        self.write(move |conn| {
+            Box::pin(async move {
+                let mut new = 0;
+                for (case_id, kind, level, due) in &marks {
+                    let done = sqlx::query(
+                        "INSERT INTO supervision_marks (case_id, kind, level, due, marked_at) \
+                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                    )
+                    .bind(*case_id)
+                    .bind(*kind)
+                    .bind(*level)
+                    .bind(to_db_time(*due))
+                    .bind(to_db_time(now))
+                    .execute(&mut *conn)
+                    .await?;
+                    new += done.rows_affected();
+                }
+                Ok(new)
+            })
+        })
+        .await
+    }
+
+    /// When a mark was first recorded.
+    pub async fn mark_recorded_at(
+        &self,
+        case_id: i64,
+        kind: &str,
+        level: &str,
+        due: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let row = sqlx::query(
+            "SELECT marked_at FROM supervision_marks WHERE case_id = $1 AND kind = $2 AND level = $3 AND due = $4",
+        )
+        .bind(case_id)
+        .bind(kind)
+        .bind(level)
+        .bind(to_db_time(due))
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|r| from_db_time(&r.try_get::<String, _>(0)?))
+            .transpose()
     }
 }
