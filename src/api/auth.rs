@@ -45,6 +45,18 @@ impl Caller {
         }
     }
 
+    /// The platform a list is limited to: the one `asked`, narrowed to this user's reach
+    /// (403 when asking for a platform outside it). None: any platform.
+    pub fn narrow_platform(&self, asked: Option<String>) -> Result<Option<String>, ApiError> {
+        match self.platform_scope() {
+            Some(scope) if asked.as_ref().is_some_and(|p| *p != scope) => Err(ApiError::forbidden(
+                format!("you see platform {scope} only"),
+            )),
+            Some(scope) => Ok(Some(scope)),
+            None => Ok(asked),
+        }
+    }
+
     /// The platform filter this user's lists are limited to (None: any).
     pub fn platform_scope(&self) -> Option<String> {
         match self.user.role {

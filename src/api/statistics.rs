@@ -32,15 +32,7 @@ async fn statistics(
     if user.user.role != Role::Supervisor {
         return Err(ApiError::forbidden("statistics are for supervisors"));
     }
-    let platform = match user.platform_scope() {
-        Some(scope) if q.platform.as_ref().is_some_and(|p| *p != scope) => {
-            return Err(ApiError::forbidden(format!(
-                "you see platform {scope} only"
-            )))
-        }
-        Some(scope) => Some(scope),
-        None => q.platform,
-    };
+    let platform = user.narrow_platform(q.platform)?;
     let from = local_day_start(state, "from", &q.from)?;
     let to = local_day_start(state, "to", &q.to)? + chrono::Duration::days(1);
     if to <= from {

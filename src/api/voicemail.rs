@@ -69,13 +69,7 @@ fn scoped_platform(user: &Caller, asked: Option<String>) -> Result<Option<String
             "voice messages are handled by the platform",
         ));
     }
-    match user.platform_scope() {
-        Some(scope) if asked.as_ref().is_some_and(|p| *p != scope) => Err(ApiError::forbidden(
-            format!("you see platform {scope} only"),
-        )),
-        Some(scope) => Ok(Some(scope)),
-        None => Ok(asked),
-    }
+    user.narrow_platform(asked)
 }
 
 async fn find(state: &ApiState, user: &Caller, id: i64) -> Result<VoicemailView, ApiError> {

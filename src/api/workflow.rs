@@ -107,15 +107,7 @@ pub async fn list(
     }
     let page = q.page.unwrap_or(1).max(1);
     // The user's reach narrows the filters.
-    let mut platform = q.platform.clone();
-    if let Some(scope) = user.platform_scope() {
-        if platform.as_ref().is_some_and(|p| *p != scope) {
-            return Err(ApiError::forbidden(format!(
-                "you see platform {scope} only"
-            )));
-        }
-        platform = Some(scope);
-    }
+    let platform = user.narrow_platform(q.platform.clone())?;
     let mut unit = q.unit.clone();
     if user.user.role == Role::Unit {
         if unit
@@ -332,15 +324,7 @@ pub async fn supervision(
     user: Caller,
     Query(q): Query<SupervisionQuery>,
 ) -> Result<Json<Vec<Marked>>, ApiError> {
-    let platform = match user.platform_scope() {
-        Some(scope) if q.platform.as_ref().is_some_and(|p| *p != scope) => {
-            return Err(ApiError::forbidden(format!(
-                "you see platform {scope} only"
-            )))
-        }
-        Some(scope) => Some(scope),
-        None => q.platform,
-    };
+    let platform = user.narrow_platform(q.platform)?;
     let unit = if user.user.role == Role::Unit {
         user.user.unit.clone()
     } else {
