@@ -89,6 +89,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen for HTTP on {}", config.http_listen))?;
 
+    let registrar = Arc::new(crate::call::register::Registrar::default());
     let services = Arc::new(CallServices {
         endpoint: endpoint.clone(),
         store: store.clone(),
@@ -98,6 +99,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         advertise_ip: config.advertise_ip,
         limits: config.limits.clone(),
         data_dir: config.data.clone(),
+        registrar: registrar.clone(),
     });
     tokio::spawn(run_call_manager(services, events));
     tokio::spawn(crate::scheduler::run(store.clone(), live.clone()));
@@ -118,6 +120,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         store: store.clone(),
         data_dir: config.data.clone(),
         dialplan: live.clone(),
+        registrar,
         reload,
     });
     axum::serve(http, app)

@@ -8,6 +8,7 @@
 //! 404 for an unknown item or one outside the user's reach, 409 for a step that does not fit
 //! the item's state, 500 when the store fails.
 
+pub mod agents;
 pub mod auth;
 pub mod cases;
 pub mod error;
@@ -37,6 +38,8 @@ pub struct ApiState {
     pub data_dir: PathBuf,
     /// The dialplan in force (users, units, calendar).
     pub dialplan: Arc<LiveDialplan>,
+    /// Registrations of the operator seats.
+    pub registrar: Arc<crate::call::register::Registrar>,
     /// Reloads the dialplan.
     pub reload: Reloader,
 }
@@ -59,6 +62,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/workflow/cases", get(workflow::list))
         .route("/api/supervision", get(workflow::supervision))
         .route("/api/units", get(workflow::units))
+        .route("/api/agents", get(agents::list))
         .route("/api/voicemails", get(voicemail::list))
         .route("/api/voicemails/{id}", get(voicemail::get_one))
         .route("/api/voicemails/{id}/audio", get(voicemail::audio))

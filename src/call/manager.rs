@@ -14,7 +14,7 @@ use crate::sip::message::{self, response_for};
 use crate::sip::transaction::{TransactionKey, TuEvent};
 
 /// Methods this server understands, for Allow headers and 405 answers.
-pub const ALLOWED_METHODS: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO";
+pub const ALLOWED_METHODS: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REGISTER";
 
 /// Routes SIP events to call tasks until the endpoint closes.
 pub async fn run_call_manager(services: Arc<CallServices>, mut events: mpsc::Receiver<TuEvent>) {
@@ -92,6 +92,9 @@ fn on_event(
                         rsip::StatusCode::CallTransactionDoesNotExist,
                     ),
                 },
+                (rsip::Method::Register, _) => {
+                    services.registrar.handle(services, &key, &request, peer)
+                }
                 (rsip::Method::Options, _) => {
                     let mut response = response_for(&request, rsip::StatusCode::OK, None);
                     response

@@ -7,6 +7,7 @@
 pub mod identity;
 pub mod inbound;
 pub mod manager;
+pub mod register;
 pub mod services;
 pub mod voicemail;
 

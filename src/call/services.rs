@@ -49,6 +49,8 @@ pub struct CallServices {
     pub limits: CallLimits,
     /// The data folder (voice messages live under `voicemail/`).
     pub data_dir: std::path::PathBuf,
+    /// Registrations of the operator seats.
+    pub registrar: Arc<super::register::Registrar>,
 }
 
 impl CallServices {

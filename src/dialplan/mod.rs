@@ -10,6 +10,7 @@
 //! | `staffing-exceptions.csv` | dated exceptions to staffed hours (closed days, special hours) |
 //! | `units.csv` | responsible units per platform |
 //! | `users.toml` | API users: role, platform, unit, token hash |
+//! | `agents.toml` | operator seats: SIP login, password, platform, skills |
 //!
 //! Every problem is reported with its file and line; a dialplan with any problem is refused
 //! whole, so a running server never takes half of a bad file.
@@ -27,7 +28,7 @@ use chrono_tz::Tz;
 
 pub use error::{DialplanError, Problem};
 pub use hotline::VoicemailSettings;
-pub use people::{Unit, User};
+pub use people::{Seat, Unit, User};
 
 use crate::calendar::{StaffingHours, WorkingCalendar};
 use crate::routing::Router;
@@ -49,6 +50,8 @@ pub struct Dialplan {
     pub units: Vec<Unit>,
     /// API users.
     pub users: Vec<User>,
+    /// Operator seats (SIP softphones).
+    pub seats: Vec<Seat>,
 }
 
 impl Dialplan {
@@ -132,6 +135,7 @@ pub fn load(dir: &Path) -> Result<Dialplan, DialplanError> {
         .unwrap_or_default();
     let units = people::load_units(&dir.join("units.csv"), &codes, &mut problems);
     let users = people::load_users(&dir.join("users.toml"), &codes, &units, &mut problems);
+    let seats = people::load_seats(&dir.join("agents.toml"), &codes, &mut problems);
     let (Some(settings), Some(loaded), Some(prefixes), Some(calendar)) =
         (settings, loaded, prefixes, calendar)
     else {
@@ -156,6 +160,7 @@ pub fn load(dir: &Path) -> Result<Dialplan, DialplanError> {
         voicemail: settings.voicemail,
         units,
         users,
+        seats,
     })
 }
 

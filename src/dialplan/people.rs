@@ -153,3 +153,90 @@ pub(super) fn load_users(
     }
     users
 }
+
+/// An operator seat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seat {
+    /// Login id and SIP user name.
+    pub id: String,
+    /// The platform whose queue it serves.
+    pub platform: String,
+    /// The SIP digest password.
+    pub password: String,
+    /// Skill levels 1–10.
+    pub skills: std::collections::BTreeMap<String, u8>,
+    /// Calls taken at once.
+    pub max_calls: u32,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AgentsFile {
+    #[serde(default)]
+    agent: Vec<Spanned<AgentEntry>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AgentEntry {
+    id: String,
+    platform: String,
+    password: String,
+    #[serde(default)]
+    skills: std::collections::BTreeMap<String, u8>,
+    max_calls: Option<u32>,
+}
+
+pub(super) fn load_seats(
+    path: &Path,
+    platforms: &[String],
+    problems: &mut Vec<Problem>,
+) -> Vec<Seat> {
+    let Some((text, file)) = parse_toml::<AgentsFile>(path, problems) else {
+        return Vec::new();
+    };
+    let mut ids: HashMap<String, usize> = HashMap::new();
+    let mut seats = Vec::new();
+    for spanned in file.agent {
+        let line = line_of(&text, spanned.span().start);
+        let a = spanned.into_inner();
+        let mut problem = |m: String| problems.push(Problem::at(path, line, m));
+        if a.id.is_empty()
+            || !a
+                .id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        {
+            problem(format!(
+                "agent id {:?} must be letters, digits, - or .",
+                a.id
+            ));
+        }
+        if let Some(first) = ids.insert(a.id.clone(), line) {
+            problem(format!("agent {} is already defined at line {first}", a.id));
+        }
+        if !platforms.is_empty() && !platforms.contains(&a.platform) {
+            problem(format!("platform {} is not in platforms.toml", a.platform));
+        }
+        if a.password.len() < 6 {
+            problem("password must have at least 6 characters".into());
+        }
+        for (skill, level) in &a.skills {
+            if !(1..=10).contains(level) {
+                problem(format!("skill {skill} level {level} must be 1 to 10"));
+            }
+        }
+        let max_calls = a.max_calls.unwrap_or(1);
+        if !(1..=4).contains(&max_calls) {
+            problem("max_calls must be 1 to 4".into());
+        }
+        seats.push(Seat {
+            id: a.id,
+            platform: a.platform,
+            password: a.password,
+            skills: a.skills,
+            max_calls,
+        });
+    }
+    seats
+}

@@ -19,6 +19,7 @@ fn with_file(file: &str, content: &str) -> tempfile::TempDir {
         "staffing-exceptions.csv",
         "units.csv",
         "users.toml",
+        "agents.toml",
     ] {
         std::fs::copy(bundled().join(name), dir.path().join(name)).unwrap();
     }

@@ -54,8 +54,8 @@ pub fn header_value(msg: &impl HasHeaders, name: &str) -> Option<String> {
     header_values(msg, name).into_iter().next()
 }
 
-/// Splits on commas outside quotes and angle brackets.
-fn split_commas(s: &str) -> Vec<&str> {
+/// Splits a header value on commas outside quotes and angle brackets.
+pub fn split_commas(s: &str) -> Vec<&str> {
     let mut parts = Vec::new();
     let (mut depth, mut quoted, mut start) = (0i32, false, 0);
     for (i, c) in s.char_indices() {

@@ -408,6 +408,16 @@ impl TestPhone {
         }
     }
 
+    /// The server's SIP address.
+    pub fn server_addr(&self) -> SocketAddr {
+        self.server
+    }
+
+    /// The phone's own SIP address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local
+    }
+
     /// Where the server wants our RTP, from its SDP answer.
     pub fn server_rtp(call: &Call) -> SocketAddr {
         let sdp = call.answer.as_ref().expect("SDP answer");

@@ -1,0 +1,191 @@
+//! REGISTER: operator softphones sign in with digest authentication and tell where they can be
+//! called. The rules live in the pure [`crate::registrar`]; this file reads the SIP request,
+//! asks those rules, and answers.
+//!
+//! 401 with two challenges (SHA-256, then MD5) until the phone proves its password; a stale
+//! nonce is re-challenged with `stale=true`; wrong passwords count against the source address,
+//! which is refused (403 with Retry-After) for growing delays once it keeps failing; 423 with
+//! Min-Expires for a too-short expiry; 200 with every contact in force and its expiry.
+
+use std::sync::Mutex;
+
+use chrono::Utc;
+use tracing::{info, warn};
+
+use super::services::CallServices;
+use crate::registrar::{
+    Binding, BindingError, Bindings, ContactUpdate, Credentials, DigestError, FailureLimiter,
+    NonceKeeper,
+};
+use crate::sip::message::{self, response_for};
+use crate::sip::transaction::{Peer, TransactionKey};
+
+/// The realm of the challenges.
+pub const REALM: &str = "hotline12345";
+/// Expiry granted when the phone asks for none.
+const DEFAULT_EXPIRES: u32 = 3600;
+
+struct State {
+    bindings: Bindings,
+    limiter: FailureLimiter,
+}
+
+/// Registrations of the operator seats.
+pub struct Registrar {
+    nonces: NonceKeeper,
+    state: Mutex<State>,
+}
+
+impl Default for Registrar {
+    fn default() -> Self {
+        let secret: String = (0..4)
+            .map(|_| format!("{:016x}", rand::random::<u64>()))
+            .collect();
+        Registrar {
+            nonces: NonceKeeper::new(REALM, &secret, 300),
+            state: Mutex::new(State {
+                bindings: Bindings::new(60, 3600),
+                limiter: FailureLimiter::new(5, 600, 300),
+            }),
+        }
+    }
+}
+
+impl Registrar {
+    /// The live contacts of a seat.
+    pub fn contacts(&self, seat: &str) -> Vec<Binding> {
+        self.state
+            .lock()
+            .expect("registrar")
+            .bindings
+            .lookup(seat, Utc::now().timestamp())
+    }
+
+    /// Answers one REGISTER.
+    pub fn handle(
+        &self,
+        services: &CallServices,
+        key: &TransactionKey,
+        req: &rsip::Request,
+        peer: Peer,
+    ) {
+        let response = self.answer(services, req, peer);
+        services.endpoint.respond(key, response);
+    }
+
+    fn answer(&self, services: &CallServices, req: &rsip::Request, peer: Peer) -> rsip::Response {
+        let now = Utc::now().timestamp();
+        let reply = |status: rsip::StatusCode| response_for(req, status, Some(&message::new_tag()));
+        let with = |mut r: rsip::Response, name: &str, value: String| {
+            r.headers.push(rsip::Header::Other(name.into(), value));
+            r
+        };
+        let Some(seat_id) = message::header_value(req, "to").and_then(|t| message::uri_user(&t))
+        else {
+            return reply(rsip::StatusCode::BadRequest);
+        };
+        let plan = services.dialplan();
+        let Some(seat) = plan.seats.iter().find(|s| s.id == seat_id) else {
+            info!(seat = seat_id, "REGISTER for an unknown seat: 404");
+            return reply(rsip::StatusCode::NotFound);
+        };
+        let ip = peer.addr.ip();
+        let mut state = self.state.lock().expect("registrar");
+        if let Some(wait) = state.limiter.check(ip, now) {
+            warn!(%ip, wait, "REGISTER refused: too many failed attempts");
+            return with(
+                reply(rsip::StatusCode::Forbidden),
+                "Retry-After",
+                wait.to_string(),
+            );
+        }
+        let challenge = |stale: bool| {
+            let mut r = reply(rsip::StatusCode::Unauthorized);
+            for c in self.nonces.challenges(now, stale) {
+                r.headers.push(rsip::Header::Other(
+                    "WWW-Authenticate".into(),
+                    c.header_value(),
+                ));
+            }
+            r
+        };
+        let Some(auth) = message::header_value(req, "authorization") else {
+            return challenge(false);
+        };
+        let creds = match Credentials::parse(&auth) {
+            Ok(c) if c.username == seat.id => c,
+            Ok(_) => return reply(rsip::StatusCode::Forbidden),
+            Err(e) => {
+                warn!(%ip, error = %e, "malformed Authorization");
+                return reply(rsip::StatusCode::BadRequest);
+            }
+        };
+        match self.nonces.verify(&creds, "REGISTER", &seat.password, now) {
+            Ok(()) => {}
+            Err(DigestError::StaleNonce) => return challenge(true),
+            Err(e) => {
+                warn!(%ip, seat = seat.id, error = %e, "REGISTER authentication failed");
+                state.limiter.failed(ip, now);
+                return challenge(false);
+            }
+        }
+        state.limiter.succeeded(ip);
+
+        let default_expires = message::header_value(req, "expires")
+            .and_then(|e| e.trim().parse().ok())
+            .unwrap_or(DEFAULT_EXPIRES);
+        let mut updates = Vec::new();
+        for value in message::header_values(req, "contact") {
+            for c in message::split_commas(&value) {
+                let c = c.trim();
+                if c == "*" {
+                    updates.push(ContactUpdate::All);
+                } else if !c.is_empty() {
+                    let expires = message::param(c, "expires")
+                        .and_then(|e| e.parse().ok())
+                        .unwrap_or(default_expires);
+                    updates.push(ContactUpdate::Contact {
+                        uri: message::addr_uri(c),
+                        expires,
+                    });
+                }
+            }
+        }
+        let call_id = message::call_id(req).unwrap_or_default();
+        let cseq = message::cseq(req).map_or(0, |(n, _)| n);
+        let result = if updates.is_empty() {
+            Ok(state.bindings.lookup(&seat.id, now))
+        } else {
+            state
+                .bindings
+                .register(&seat.id, &updates, &call_id, cseq, peer.addr, now)
+        };
+        match result {
+            Ok(bindings) => {
+                info!(seat = seat.id, contacts = bindings.len(), "registered");
+                let mut ok = reply(rsip::StatusCode::OK);
+                for b in &bindings {
+                    ok = with(
+                        ok,
+                        "Contact",
+                        format!("<{}>;expires={}", b.contact, b.expires_at - now),
+                    );
+                }
+                with(
+                    ok,
+                    "Date",
+                    Utc::now().format("%a, %d %b %Y %H:%M:%S GMT").to_string(),
+                )
+            }
+            Err(BindingError::IntervalTooBrief { min, .. }) => with(
+                reply(rsip::StatusCode::IntervalTooBrief),
+                "Min-Expires",
+                min.to_string(),
+            ),
+            Err(e) => {
+                warn!(seat = seat.id, error = %e, "REGISTER refused");
+                reply(rsip::StatusCode::BadRequest)
+            }
+        }
+    }
+}
