@@ -90,6 +90,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen for HTTP on {}", config.http_listen))?;
 
     let registrar = Arc::new(crate::call::register::Registrar::default());
+    let queue = crate::call::queue::start(&live.current(), store.clone());
     let services = Arc::new(CallServices {
         endpoint: endpoint.clone(),
         store: store.clone(),
@@ -100,6 +101,8 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         limits: config.limits.clone(),
         data_dir: config.data.clone(),
         registrar: registrar.clone(),
+        queue: queue.clone(),
+        legs: Default::default(),
     });
     tokio::spawn(run_call_manager(services, events));
     tokio::spawn(crate::scheduler::run(store.clone(), live.clone()));

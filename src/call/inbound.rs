@@ -19,7 +19,7 @@ use super::identity::call_identity;
 use super::manager::reply_retry_later;
 use super::services::CallServices;
 use crate::media::sdp::{self, Negotiated};
-use crate::media::session::{MediaEvent, MediaSession};
+use crate::media::session::MediaSession;
 use crate::routing::normalize_number;
 use crate::sip::dialog::Dialog;
 use crate::sip::message::{self, response_for};
@@ -40,6 +40,15 @@ pub enum CallSignal {
     Cancel,
     /// Our 200 OK was never acknowledged.
     Timeout,
+    /// A response on a call to a seat.
+    AgentResponse(Box<rsip::Response>),
+    /// The seat hung up.
+    AgentBye {
+        key: TransactionKey,
+        request: Box<rsip::Request>,
+    },
+    /// The call to a seat got no final response.
+    AgentTimeout { call_id: String },
 }
 
 /// Why a call ended, as stored with the call.
@@ -53,6 +62,8 @@ pub enum EndCause {
     Rejected,
     /// The caller left a voice message and the server hung up.
     VoicemailDone,
+    /// The operator hung up.
+    AgentHangup,
 }
 
 impl EndCause {
@@ -66,6 +77,7 @@ impl EndCause {
             EndCause::MaxDuration => "max-duration",
             EndCause::Rejected => "rejected",
             EndCause::VoicemailDone => "voicemail-done",
+            EndCause::AgentHangup => "agent-hangup",
         }
     }
 }
@@ -76,11 +88,15 @@ pub async fn run_inbound_call(
     key: TransactionKey,
     request: rsip::Request,
     peer: Peer,
-    mut signals: mpsc::UnboundedReceiver<CallSignal>,
+    (me, mut signals): (
+        mpsc::UnboundedSender<CallSignal>,
+        mpsc::UnboundedReceiver<CallSignal>,
+    ),
     ended: mpsc::UnboundedSender<String>,
 ) {
     let call_id = message::call_id_of(&request).unwrap_or_default();
     let call = InboundCall {
+        me,
         dialplan: services.dialplan(),
         services: &services,
         key: &key,
@@ -95,6 +111,8 @@ pub async fn run_inbound_call(
 
 /// One inbound call's fixed facts.
 pub(super) struct InboundCall<'a> {
+    /// This call's own signal channel (given to its calls to seats).
+    pub(super) me: mpsc::UnboundedSender<CallSignal>,
     pub(super) services: &'a CallServices,
     /// The dialplan in force when the call arrived (a reload does not change a running call).
     pub(super) dialplan: std::sync::Arc<crate::dialplan::Dialplan>,
@@ -217,6 +235,7 @@ impl InboundCall<'_> {
                 | EndCause::MediaTimeout
                 | EndCause::MaxDuration
                 | EndCause::VoicemailDone
+                | EndCause::AgentHangup
         ) {
             self.send_bye(&mut dialog, local_ip).await;
         }
@@ -242,7 +261,8 @@ impl InboundCall<'_> {
                     return EndCause::CallerHangup;
                 }
                 Some(CallSignal::Timeout) | None => return EndCause::AckTimeout,
-                Some(CallSignal::Cancel) => {} // too late: the call is answered
+                // Too late for a CANCEL: the call is answered; no seat is rung before the ACK.
+                Some(_) => {}
             }
         }
 
@@ -270,10 +290,21 @@ impl InboundCall<'_> {
                 .await;
         }
         match self
-            .wait_for_operator(signals, media, &mut media_events, platform)
+            .wait_in_queue(signals, media, &mut media_events, platform)
             .await
         {
             Waited::Ended(cause) => cause,
+            Waited::Connected(leg) => {
+                self.bridge(
+                    signals,
+                    media,
+                    &mut media_events,
+                    leg,
+                    platform,
+                    case_number,
+                )
+                .await
+            }
             Waited::Closed => {
                 info!(
                     call_id = self.call_id,
@@ -289,72 +320,6 @@ impl InboundCall<'_> {
                     case_number,
                 )
                 .await
-            }
-        }
-    }
-
-    /// The greeting, then hold music until the call ends or the platform closes.
-    async fn wait_for_operator(
-        &self,
-        signals: &mut mpsc::UnboundedReceiver<CallSignal>,
-        media: &MediaSession,
-        media_events: &mut mpsc::UnboundedReceiver<MediaEvent>,
-        platform: &str,
-    ) -> Waited {
-        let prompts = &self.services.prompts;
-        let welcome = self
-            .dialplan
-            .router
-            .platform(platform)
-            .and_then(|p| prompts.get(&p.welcome_prompt));
-        let hold = prompts.get(crate::server::HOLD_PROMPT);
-        let playback = async {
-            if let Some(welcome) = welcome {
-                media.play(welcome).await;
-            }
-            match hold {
-                Some(hold) => loop {
-                    media.play(hold.clone()).await;
-                },
-                None => std::future::pending::<()>().await,
-            }
-        };
-        tokio::pin!(playback);
-        let limit = tokio::time::sleep(self.services.limits.max_call_duration);
-        tokio::pin!(limit);
-        let mut staffing = tokio::time::interval(std::time::Duration::from_secs(1));
-
-        loop {
-            tokio::select! {
-                signal = signals.recv() => match signal {
-                    Some(CallSignal::Bye { key, request }) => {
-                        self.answer_bye(&key, &request);
-                        return Waited::Ended(EndCause::CallerHangup);
-                    }
-                    Some(_) => {}
-                    None => return Waited::Ended(EndCause::CallerHangup),
-                },
-                event = media_events.recv() => match event {
-                    Some(MediaEvent::Dtmf { digit }) => {
-                        info!(call_id = self.call_id, %digit, "DTMF received");
-                    }
-                    Some(MediaEvent::Timeout) => {
-                        warn!(call_id = self.call_id, "no RTP from the caller: ending the call");
-                        return Waited::Ended(EndCause::MediaTimeout);
-                    }
-                    Some(_) => {}
-                    None => std::future::pending::<()>().await,
-                },
-                _ = staffing.tick() => {
-                    // No operator takes calls yet in this build, so a caller waiting at
-                    // closing time is offered voicemail rather than dropped.
-                    // Hours follow the dialplan in force now, reloads included.
-                    if !self.services.dialplan().is_staffed(platform, Utc::now()) {
-                        return Waited::Closed;
-                    }
-                }
-                _ = &mut playback => {}
-                _ = &mut limit => return Waited::Ended(EndCause::MaxDuration),
             }
         }
     }
@@ -390,7 +355,7 @@ impl InboundCall<'_> {
             .respond(key, response_for(request, rsip::StatusCode::OK, None));
     }
 
-    async fn send_bye(&self, dialog: &mut Dialog, local_ip: IpAddr) {
+    pub(super) async fn send_bye(&self, dialog: &mut Dialog, local_ip: IpAddr) {
         let via_host = SocketAddr::new(local_ip, self.services.endpoint.local_addr().port());
         let bye = dialog.new_request(
             rsip::Method::Bye,
@@ -423,7 +388,7 @@ impl InboundCall<'_> {
 
     /// The IP we tell the caller to send media to: the configured one, else the local address
     /// of the route towards the caller.
-    fn local_ip(&self) -> IpAddr {
+    pub(super) fn local_ip(&self) -> IpAddr {
         if let Some(ip) = self.services.advertise_ip {
             return ip;
         }
@@ -443,10 +408,12 @@ impl InboundCall<'_> {
 }
 
 /// How waiting for an operator ended.
-enum Waited {
+pub(super) enum Waited {
     Ended(EndCause),
-    /// The platform closed while the caller waited.
+    /// The platform closed, or the caller waited too long: voicemail.
     Closed,
+    /// A seat answered.
+    Connected(super::agent_leg::AgentLeg),
 }
 
 /// True when a CANCEL arrived while we were recording the case.

@@ -42,6 +42,24 @@ fn on_event(
     match event {
         TuEvent::Request { key, request, peer } => {
             let call_id = message::call_id_of(&request).unwrap_or_default();
+            let leg = services.legs.lock().expect("legs").get(&call_id).cloned();
+            if let Some(leg) = leg {
+                // A request from a seat within our call to it.
+                if request.method == rsip::Method::Bye {
+                    let _ = leg.send(CallSignal::AgentBye {
+                        key,
+                        request: Box::new(request),
+                    });
+                } else {
+                    let status = if request.method == rsip::Method::Invite {
+                        rsip::StatusCode::NotAcceptableHere
+                    } else {
+                        rsip::StatusCode::OK
+                    };
+                    reply(services, &key, &request, status);
+                }
+                return;
+            }
             let in_dialog = message::to_tag(&request).is_some();
             match (&request.method, in_dialog) {
                 (rsip::Method::Invite, false) => {
@@ -57,13 +75,13 @@ fn on_event(
                         reply_retry_later(services, &key, &request);
                     } else {
                         let (tx, rx) = mpsc::unbounded_channel();
-                        calls.insert(call_id.clone(), tx);
+                        calls.insert(call_id.clone(), tx.clone());
                         tokio::spawn(run_inbound_call(
                             services.clone(),
                             key,
                             request,
                             peer,
-                            rx,
+                            (tx, rx),
                             ended.clone(),
                         ));
                     }
@@ -133,9 +151,26 @@ fn on_event(
             let call_id = message::call_id_of(&request).unwrap_or_default();
             forward(calls, &call_id, CallSignal::Cancel);
         }
-        TuEvent::Timeout { call_id, .. } => forward(calls, &call_id, CallSignal::Timeout),
+        TuEvent::Timeout { call_id, .. } => {
+            let leg = services.legs.lock().expect("legs").get(&call_id).cloned();
+            match leg {
+                Some(leg) => {
+                    let _ = leg.send(CallSignal::AgentTimeout { call_id });
+                }
+                None => forward(calls, &call_id, CallSignal::Timeout),
+            }
+        }
         TuEvent::Response { response, .. } => {
-            debug!(status = %response.status_code, "response to our request");
+            let call_id = message::call_id(&response).unwrap_or_default();
+            let leg = services.legs.lock().expect("legs").get(&call_id).cloned();
+            match leg {
+                Some(leg) => {
+                    let _ = leg.send(CallSignal::AgentResponse(Box::new(response)));
+                }
+                None => {
+                    debug!(status = %response.status_code, "response for a call that has ended")
+                }
+            }
         }
     }
 }

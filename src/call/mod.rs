@@ -4,9 +4,12 @@
 //! events to that call's own task; [`inbound`] is the flow of one call to 12345: route, record
 //! the case, answer, play the platform's greeting, and end the call with its cause.
 
+pub mod agent_leg;
 pub mod identity;
 pub mod inbound;
 pub mod manager;
+pub mod queue;
+pub mod queued;
 pub mod register;
 pub mod services;
 pub mod voicemail;

@@ -163,6 +163,17 @@ impl Registrar {
         match result {
             Ok(bindings) => {
                 info!(seat = seat.id, contacts = bindings.len(), "registered");
+                // A registered softphone is a signed-in seat, ready for calls; without contacts
+                // the seat signs out.
+                let agent = seat.id.clone();
+                if bindings.is_empty() {
+                    services.queue.event(crate::acd::AcdEvent::Logout { agent });
+                } else {
+                    services.queue.event(crate::acd::AcdEvent::Login {
+                        agent: agent.clone(),
+                    });
+                    services.queue.event(crate::acd::AcdEvent::Ready { agent });
+                }
                 let mut ok = reply(rsip::StatusCode::OK);
                 for b in &bindings {
                     ok = with(

@@ -51,6 +51,15 @@ pub struct CallServices {
     pub data_dir: std::path::PathBuf,
     /// Registrations of the operator seats.
     pub registrar: Arc<super::register::Registrar>,
+    /// The ACD.
+    pub queue: super::queue::QueueHandle,
+    /// The server's calls to seats, by their Call-ID: where their responses and BYEs go.
+    pub legs: std::sync::Mutex<
+        std::collections::HashMap<
+            String,
+            tokio::sync::mpsc::UnboundedSender<super::inbound::CallSignal>,
+        >,
+    >,
 }
 
 impl CallServices {

@@ -17,6 +17,53 @@ struct HotlineFile {
     default_hours: Spanned<Vec<String>>,
     #[serde(default)]
     voicemail: Option<Spanned<VoicemailFile>>,
+    #[serde(default)]
+    queue: Option<Spanned<QueueFile>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct QueueFile {
+    strategy: Option<String>,
+    ring_timeout_secs: Option<u64>,
+    wrap_up_secs: Option<u64>,
+    max_wait_secs: Option<u64>,
+    max_missed: Option<u32>,
+    announce_every_secs: Option<u64>,
+    overflow: Option<String>,
+}
+
+/// How every platform's queue works (one queue per platform).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueSettings {
+    /// How the next operator is picked.
+    pub strategy: crate::acd::Strategy,
+    /// How long one offer rings.
+    pub ring_timeout: std::time::Duration,
+    /// After-call work time.
+    pub wrap_up: std::time::Duration,
+    /// Longest wait before overflow.
+    pub max_wait: std::time::Duration,
+    /// Offers missed in a row before a seat is set not-ready.
+    pub max_missed: u32,
+    /// How often a waiting caller hears the position.
+    pub announce_every: std::time::Duration,
+    /// `voicemail`, or the division code of the platform whose queue takes the overflow.
+    pub overflow: String,
+}
+
+impl Default for QueueSettings {
+    fn default() -> Self {
+        QueueSettings {
+            strategy: crate::acd::Strategy::LongestIdle,
+            ring_timeout: std::time::Duration::from_secs(15),
+            wrap_up: std::time::Duration::from_secs(10),
+            max_wait: std::time::Duration::from_secs(120),
+            max_missed: 3,
+            announce_every: std::time::Duration::from_secs(30),
+            overflow: "voicemail".into(),
+        }
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -54,6 +101,7 @@ pub(super) struct HotlineSettings {
     pub time_zone: Tz,
     pub default_hours: DayHours,
     pub voicemail: VoicemailSettings,
+    pub queue: QueueSettings,
 }
 
 pub(super) fn load(path: &Path, problems: &mut Vec<Problem>) -> Option<HotlineSettings> {
@@ -131,10 +179,60 @@ pub(super) fn load(path: &Path, problems: &mut Vec<Problem>) -> Option<HotlineSe
             }
         }
     }
+    let mut queue = QueueSettings::default();
+    if let Some(q) = &file.queue {
+        let line = line_of(&text, q.span().start);
+        let q = q.get_ref();
+        let secs = |v: Option<u64>,
+                    range: std::ops::RangeInclusive<u64>,
+                    name: &str,
+                    problems: &mut Vec<Problem>| {
+            v.map(|s| {
+                if !range.contains(&s) {
+                    problems.push(Problem::at(
+                        path,
+                        line,
+                        format!("queue.{name} must be {} to {}", range.start(), range.end()),
+                    ));
+                }
+                std::time::Duration::from_secs(s)
+            })
+        };
+        if let Some(s) = &q.strategy {
+            match s.parse() {
+                Ok(st) => queue.strategy = st,
+                Err(e) => problems.push(Problem::at(path, line, format!("queue.strategy: {e}"))),
+            }
+        }
+        if let Some(d) = secs(q.ring_timeout_secs, 1..=120, "ring_timeout_secs", problems) {
+            queue.ring_timeout = d;
+        }
+        if let Some(d) = secs(q.wrap_up_secs, 0..=600, "wrap_up_secs", problems) {
+            queue.wrap_up = d;
+        }
+        if let Some(d) = secs(q.max_wait_secs, 5..=3600, "max_wait_secs", problems) {
+            queue.max_wait = d;
+        }
+        if let Some(d) = secs(
+            q.announce_every_secs,
+            5..=600,
+            "announce_every_secs",
+            problems,
+        ) {
+            queue.announce_every = d;
+        }
+        if let Some(m) = q.max_missed {
+            queue.max_missed = m.max(1);
+        }
+        if let Some(o) = &q.overflow {
+            queue.overflow = o.clone();
+        }
+    }
     if problems.len() > before {
         return None;
     }
     Some(HotlineSettings {
+        queue,
         voicemail,
         service_numbers,
         time_zone: time_zone?,

@@ -27,7 +27,7 @@ use std::path::Path;
 use chrono_tz::Tz;
 
 pub use error::{DialplanError, Problem};
-pub use hotline::VoicemailSettings;
+pub use hotline::{QueueSettings, VoicemailSettings};
 pub use people::{Seat, Unit, User};
 
 use crate::calendar::{StaffingHours, WorkingCalendar};
@@ -52,6 +52,8 @@ pub struct Dialplan {
     pub users: Vec<User>,
     /// Operator seats (SIP softphones).
     pub seats: Vec<Seat>,
+    /// How the platforms' queues work.
+    pub queue: QueueSettings,
 }
 
 impl Dialplan {
@@ -161,6 +163,7 @@ pub fn load(dir: &Path) -> Result<Dialplan, DialplanError> {
         units,
         users,
         seats,
+        queue: settings.queue,
     })
 }
 

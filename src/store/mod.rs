@@ -9,6 +9,7 @@ pub mod case_number;
 pub mod error;
 pub mod exchange;
 pub mod model;
+pub mod queue;
 pub mod testdb;
 pub mod voicemail;
 pub mod workflow;

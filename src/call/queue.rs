@@ -1,0 +1,210 @@
+//! The ACD at the edge: one task owns the pure [`Acd`], feeds it calls, agents' answers and the
+//! clock, sends each call the commands meant for it, and stores the queue log.
+//!
+//! One queue per platform (named by its division code), answered by that platform's seats;
+//! a seat joins when its softphone registers and leaves when it un-registers.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use chrono::Utc;
+use serde::Serialize;
+use tokio::sync::{mpsc, oneshot};
+use tracing::{debug, warn};
+
+use crate::acd::{Acd, AcdCommand, AcdEvent, Agent, AgentState, Overflow, QueueConfig};
+use crate::dialplan::Dialplan;
+use crate::store::Store;
+
+/// What the ACD tells a waiting call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QueueNotice {
+    /// Offer the call to this seat.
+    Ring { agent: String },
+    /// Withdraw the offer.
+    StopRinging { agent: String },
+    /// Bridge with this seat, which answered.
+    Connect { agent: String },
+    /// Waited too long: voicemail.
+    Overflow,
+    /// The caller's position and an estimated wait.
+    Announce {
+        position: usize,
+        estimated_wait: Duration,
+    },
+}
+
+enum Request {
+    Join {
+        call: String,
+        queue: String,
+        notices: mpsc::UnboundedSender<QueueNotice>,
+    },
+    Event(AcdEvent),
+    Snapshot(oneshot::Sender<QueueSnapshot>),
+}
+
+/// Live queue state for supervisors.
+#[derive(Debug, Clone, Serialize)]
+pub struct QueueSnapshot {
+    pub waiting: Vec<crate::acd::engine::WaitingView>,
+    pub agents: Vec<AgentView>,
+}
+
+/// One seat's live state.
+#[derive(Debug, Clone, Serialize)]
+pub struct AgentView {
+    pub id: String,
+    pub platform: String,
+    pub state: AgentState,
+    pub since: chrono::DateTime<Utc>,
+    pub calls_taken: u32,
+}
+
+/// Talks to the ACD task.
+#[derive(Clone)]
+pub struct QueueHandle {
+    tx: mpsc::UnboundedSender<Request>,
+}
+
+impl QueueHandle {
+    /// Puts a call in a queue; its notices arrive on the returned channel.
+    pub fn join(&self, call: &str, queue: &str) -> mpsc::UnboundedReceiver<QueueNotice> {
+        let (notices, rx) = mpsc::unbounded_channel();
+        let _ = self.tx.send(Request::Join {
+            call: call.into(),
+            queue: queue.into(),
+            notices,
+        });
+        rx
+    }
+
+    /// Passes an event to the ACD.
+    pub fn event(&self, event: AcdEvent) {
+        let _ = self.tx.send(Request::Event(event));
+    }
+
+    /// The live state.
+    pub async fn snapshot(&self) -> Option<QueueSnapshot> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.send(Request::Snapshot(tx)).ok()?;
+        rx.await.ok()
+    }
+}
+
+/// Builds the queues and seats of `plan` and starts the ACD task.
+pub fn start(plan: &Dialplan, store: Store) -> QueueHandle {
+    let now = Utc::now();
+    let mut acd = Acd::new();
+    let q = &plan.queue;
+    for p in plan.router.platforms() {
+        let mut config = QueueConfig::new(&p.code, &p.code);
+        config.strategy = q.strategy;
+        config.ring_timeout = q.ring_timeout;
+        config.wrap_up = q.wrap_up;
+        config.max_wait = Some(q.max_wait);
+        config.max_missed = q.max_missed;
+        config.announce_every = q.announce_every;
+        config.overflow = if q.overflow == "voicemail" || q.overflow == p.code {
+            Overflow::Voicemail
+        } else {
+            Overflow::Queue(q.overflow.clone())
+        };
+        acd.add_queue(config);
+    }
+    for s in &plan.seats {
+        let skills = s.skills.iter().map(|(k, v)| (k.clone(), *v)).collect();
+        acd.add_agent(Agent::new(&s.id, &s.platform, skills, now));
+    }
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(run(acd, rx, store));
+    QueueHandle { tx }
+}
+
+async fn run(mut acd: Acd, mut requests: mpsc::UnboundedReceiver<Request>, store: Store) {
+    let mut calls: HashMap<String, mpsc::UnboundedSender<QueueNotice>> = HashMap::new();
+    loop {
+        let deadline = acd.next_deadline();
+        let sleep = async {
+            match deadline {
+                Some(at) => {
+                    let wait = (at - Utc::now()).to_std().unwrap_or(Duration::ZERO);
+                    tokio::time::sleep(wait).await
+                }
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            request = requests.recv() => match request {
+                None => return,
+                Some(Request::Join { call, queue, notices }) => {
+                    calls.insert(call.clone(), notices);
+                    if let Err(e) = acd.handle(AcdEvent::CallArrived { call: call.clone(), queue }, Utc::now()) {
+                        warn!(%call, error = %e, "call not queued");
+                    }
+                }
+                Some(Request::Event(event)) => {
+                    if let AcdEvent::CallAbandoned { call } | AcdEvent::CallEnded { call, .. } = &event {
+                        calls.remove(call);
+                    }
+                    if let Err(e) = acd.handle(event, Utc::now()) {
+                        debug!(error = %e, "ACD event not applied");
+                    }
+                }
+                Some(Request::Snapshot(reply)) => {
+                    let now = Utc::now();
+                    let _ = reply.send(QueueSnapshot {
+                        waiting: acd.waiting(now),
+                        agents: acd
+                            .agents()
+                            .map(|a| AgentView {
+                                id: a.id.clone(),
+                                platform: a.platform.clone(),
+                                state: a.state.clone(),
+                                since: a.since,
+                                calls_taken: a.calls_taken,
+                            })
+                            .collect(),
+                    });
+                }
+            },
+            _ = sleep => acd.tick(Utc::now()),
+        }
+        while let Some(command) = acd.poll_command() {
+            let (call, notice) = match command {
+                AcdCommand::Ring { call, agent } => (call, QueueNotice::Ring { agent }),
+                AcdCommand::StopRinging { call, agent } => {
+                    (call, QueueNotice::StopRinging { agent })
+                }
+                AcdCommand::Connect { call, agent } => (call, QueueNotice::Connect { agent }),
+                AcdCommand::Overflow { call, .. } => (call, QueueNotice::Overflow),
+                AcdCommand::Announce {
+                    call,
+                    position,
+                    estimated_wait,
+                } => (
+                    call,
+                    QueueNotice::Announce {
+                        position,
+                        estimated_wait,
+                    },
+                ),
+            };
+            if let Some(tx) = calls.get(&call) {
+                let _ = tx.send(notice);
+            }
+        }
+        let mut log = Vec::new();
+        while let Some(entry) = acd.poll_log() {
+            log.push(entry);
+        }
+        if !log.is_empty() {
+            let store = store.clone();
+            tokio::spawn(async move {
+                if let Err(e) = store.log_queue(log).await {
+                    warn!(error = %e, "queue log not stored");
+                }
+            });
+        }
+    }
+}

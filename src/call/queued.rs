@@ -1,0 +1,324 @@
+//! A staffed call: the caller waits in the platform's queue (greeting, hold music, position
+//! announcements) while the ACD rings seats; the first seat that answers is bridged with the
+//! caller, audio relayed both ways and recorded, one file per side.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tracing::{error, info, warn};
+
+use super::agent_leg::AgentLeg;
+use super::inbound::{CallSignal, EndCause, InboundCall, Waited};
+use super::queue::QueueNotice;
+use crate::acd::{AcdEvent, AgentState};
+use crate::media::prompt::Prompt;
+use crate::media::recorder::WavRecorder;
+use crate::media::session::{MediaEvent, MediaSession};
+
+/// The prompts of "you are number N in the queue".
+fn position_prompts(call: &InboundCall<'_>, position: usize) -> Vec<Prompt> {
+    let prompts = &call.services.prompts;
+    let mut out: Vec<Prompt> = prompts.get("queue-position.wav").into_iter().collect();
+    for d in position.to_string().chars() {
+        out.extend(prompts.get(&format!("digit-{d}.wav")));
+    }
+    out.extend(prompts.get("queue-callers.wav"));
+    out
+}
+
+impl InboundCall<'_> {
+    /// Waits in the queue until a seat answers, the caller leaves, or voicemail takes over.
+    pub(super) async fn wait_in_queue(
+        &self,
+        signals: &mut mpsc::UnboundedReceiver<CallSignal>,
+        media: &MediaSession,
+        media_events: &mut mpsc::UnboundedReceiver<MediaEvent>,
+        platform: &str,
+    ) -> Waited {
+        let queue = &self.services.queue;
+        let mut notices = queue.join(self.call_id, platform);
+        let prompts = &self.services.prompts;
+        let welcome = self
+            .dialplan
+            .router
+            .platform(platform)
+            .and_then(|p| prompts.get(&p.welcome_prompt));
+        let hold = prompts.get(crate::server::HOLD_PROMPT);
+        let (announce_tx, mut announce_rx) = mpsc::unbounded_channel::<Vec<Prompt>>();
+        let playback = async {
+            if let Some(welcome) = welcome {
+                media.play(welcome).await;
+            }
+            loop {
+                while let Ok(announcement) = announce_rx.try_recv() {
+                    for p in announcement {
+                        media.play(p).await;
+                    }
+                }
+                match &hold {
+                    Some(hold) => media.play(hold.clone()).await,
+                    None => tokio::time::sleep(Duration::from_millis(200)).await,
+                }
+            }
+        };
+        tokio::pin!(playback);
+        let limit = tokio::time::sleep(self.services.limits.max_call_duration);
+        tokio::pin!(limit);
+        let mut staffing = tokio::time::interval(Duration::from_secs(1));
+        let mut legs: HashMap<String, AgentLeg> = HashMap::new();
+        let caller = super::identity::call_identity(self.request).caller;
+        let leave = |legs: &mut HashMap<String, AgentLeg>| {
+            let pending: Vec<AgentLeg> = legs.drain().map(|(_, l)| l).collect();
+            pending
+        };
+
+        let outcome = loop {
+            tokio::select! {
+                signal = signals.recv() => match signal {
+                    Some(CallSignal::Bye { key, request }) => {
+                        self.answer_bye(&key, &request);
+                        queue.event(AcdEvent::CallAbandoned { call: self.call_id.into() });
+                        break Waited::Ended(EndCause::CallerHangup);
+                    }
+                    Some(CallSignal::AgentResponse(resp)) => {
+                        let code = resp.status_code.code();
+                        let leg_id = crate::sip::message::call_id(&*resp).unwrap_or_default();
+                        let Some(agent) = legs.values().find(|l| l.call_id == leg_id).map(|l| l.agent.clone()) else {
+                            continue;
+                        };
+                        if code < 200 {
+                            continue;
+                        }
+                        if code < 300 {
+                            let leg = legs.get_mut(&agent).expect("found above");
+                            match leg.answered(self.services, &resp) {
+                                Ok(()) => queue.event(AcdEvent::Answered { call: self.call_id.into(), agent }),
+                                Err(e) => {
+                                    warn!(call_id = self.call_id, %agent, error = %e, "seat's answer unusable");
+                                    let mut leg = legs.remove(&agent).expect("found above");
+                                    leg.hang_up(self.services).await;
+                                    leg.release(self.services);
+                                    queue.event(AcdEvent::Declined { call: self.call_id.into(), agent });
+                                }
+                            }
+                        } else if let Some(leg) = legs.remove(&agent) {
+                            info!(call_id = self.call_id, %agent, code, "seat did not take the call");
+                            leg.release(self.services);
+                            queue.event(AcdEvent::Declined { call: self.call_id.into(), agent });
+                        }
+                    }
+                    Some(CallSignal::AgentTimeout { call_id }) => {
+                        if let Some(agent) = legs.values().find(|l| l.call_id == call_id).map(|l| l.agent.clone()) {
+                            if let Some(leg) = legs.remove(&agent) {
+                                leg.release(self.services);
+                            }
+                            queue.event(AcdEvent::Declined { call: self.call_id.into(), agent });
+                        }
+                    }
+                    Some(CallSignal::AgentBye { key, request }) => {
+                        let leg_id = crate::sip::message::call_id_of(&request).unwrap_or_default();
+                        if let Some(agent) = legs.values().find(|l| l.call_id == leg_id).map(|l| l.agent.clone()) {
+                            let leg = legs.remove(&agent).expect("found above");
+                            leg.answer_bye(self.services, &key, &request);
+                            leg.release(self.services);
+                            queue.event(AcdEvent::Declined { call: self.call_id.into(), agent });
+                        }
+                    }
+                    Some(_) => {}
+                    None => break Waited::Ended(EndCause::CallerHangup),
+                },
+                notice = notices.recv() => match notice {
+                    Some(QueueNotice::Ring { agent }) => {
+                        match AgentLeg::dial(self.services, &agent, &caller, self.local_ip(), &self.me).await {
+                            Ok(leg) => {
+                                legs.insert(agent, leg);
+                            }
+                            Err(e) => {
+                                warn!(call_id = self.call_id, %agent, error = %e, "cannot ring the seat");
+                                queue.event(AcdEvent::Declined { call: self.call_id.into(), agent });
+                            }
+                        }
+                    }
+                    Some(QueueNotice::StopRinging { agent }) => {
+                        if let Some(leg) = legs.remove(&agent) {
+                            leg.cancel(self.services).await;
+                            leg.release(self.services);
+                        }
+                    }
+                    Some(QueueNotice::Connect { agent }) => {
+                        if let Some(leg) = legs.remove(&agent) {
+                            break Waited::Connected(leg);
+                        }
+                    }
+                    Some(QueueNotice::Overflow) => {
+                        info!(call_id = self.call_id, "waited too long: voicemail");
+                        break Waited::Closed;
+                    }
+                    Some(QueueNotice::Announce { position, estimated_wait }) => {
+                        info!(call_id = self.call_id, position, wait_s = estimated_wait.as_secs(), "position announced");
+                        let _ = announce_tx.send(position_prompts(self, position));
+                    }
+                    None => {}
+                },
+                event = media_events.recv() => match event {
+                    Some(MediaEvent::Dtmf { digit }) => info!(call_id = self.call_id, %digit, "DTMF received"),
+                    Some(MediaEvent::Timeout) => {
+                        warn!(call_id = self.call_id, "no RTP from the caller: ending the call");
+                        queue.event(AcdEvent::CallAbandoned { call: self.call_id.into() });
+                        break Waited::Ended(EndCause::MediaTimeout);
+                    }
+                    Some(_) => {}
+                    None => std::future::pending::<()>().await,
+                },
+                _ = staffing.tick() => {
+                    // At closing time a caller is still answered while seats of the platform
+                    // are signed in, and offered voicemail otherwise.
+                    if !self.services.dialplan().is_staffed(platform, Utc::now()) {
+                        let staffed = queue.snapshot().await.is_some_and(|s| {
+                            s.agents.iter().any(|a| a.platform == platform && a.state != AgentState::LoggedOut)
+                        });
+                        if !staffed {
+                            queue.event(AcdEvent::CallAbandoned { call: self.call_id.into() });
+                            break Waited::Closed;
+                        }
+                    }
+                }
+                _ = &mut playback => {}
+                _ = &mut limit => {
+                    queue.event(AcdEvent::CallAbandoned { call: self.call_id.into() });
+                    break Waited::Ended(EndCause::MaxDuration);
+                }
+            }
+        };
+        for leg in leave(&mut legs) {
+            leg.cancel(self.services).await;
+            leg.release(self.services);
+        }
+        outcome
+    }
+
+    /// Relays audio between the caller and the seat, and records both sides, until either
+    /// hangs up.
+    pub(super) async fn bridge(
+        &self,
+        signals: &mut mpsc::UnboundedReceiver<CallSignal>,
+        media: &MediaSession,
+        caller_events: &mut mpsc::UnboundedReceiver<MediaEvent>,
+        mut leg: AgentLeg,
+        platform: &str,
+        case_number: &str,
+    ) -> EndCause {
+        info!(
+            call_id = self.call_id,
+            agent = leg.agent,
+            "caller and operator connected"
+        );
+        let mut agent_events = leg.media.events();
+        let mut recorders = Vec::new();
+        for side in ["caller", "agent"] {
+            let file = format!(
+                "recordings/{platform}/{case_number}-{}-{side}.wav",
+                Utc::now().timestamp_millis()
+            );
+            let store = &self.services.store;
+            let id = store
+                .start_recording(
+                    self.call_id,
+                    &leg.call_id,
+                    &leg.agent,
+                    side,
+                    &file,
+                    Utc::now(),
+                )
+                .await;
+            let rec = WavRecorder::create(&self.services.data_dir.join(&file));
+            match (id, rec) {
+                (Ok(id), Ok(rec)) => recorders.push(Some((id, rec))),
+                (id, rec) => {
+                    error!(
+                        call_id = self.call_id,
+                        side,
+                        ?id,
+                        ok = rec.is_ok(),
+                        "recording not started"
+                    );
+                    recorders.push(None);
+                }
+            }
+        }
+        let limit = tokio::time::sleep(self.services.limits.max_call_duration);
+        tokio::pin!(limit);
+        let write =
+            |recorders: &mut Vec<Option<(i64, WavRecorder)>>, side: usize, samples: &[i16]| {
+                if let Some((_, rec)) = recorders[side].as_mut() {
+                    if let Err(e) = rec.write(samples) {
+                        error!(error = %e, "recording write failed");
+                    }
+                }
+            };
+        let (cause, by_agent) = loop {
+            tokio::select! {
+                event = caller_events.recv() => match event {
+                    Some(MediaEvent::Audio { samples }) => {
+                        leg.media.send_frame(&samples, Instant::now());
+                        write(&mut recorders, 0, &samples);
+                    }
+                    Some(MediaEvent::Dtmf { digit }) => info!(call_id = self.call_id, %digit, "caller DTMF during the call"),
+                    Some(MediaEvent::Timeout) | None => break (EndCause::MediaTimeout, false),
+                },
+                event = agent_events.recv() => match event {
+                    Some(MediaEvent::Audio { samples }) => {
+                        media.send_frame(&samples, Instant::now());
+                        write(&mut recorders, 1, &samples);
+                    }
+                    Some(MediaEvent::Dtmf { .. }) => {}
+                    Some(MediaEvent::Timeout) | None => break (EndCause::MediaTimeout, true),
+                },
+                signal = signals.recv() => match signal {
+                    Some(CallSignal::Bye { key, request }) => {
+                        self.answer_bye(&key, &request);
+                        break (EndCause::CallerHangup, false);
+                    }
+                    Some(CallSignal::AgentBye { key, request }) => {
+                        leg.answer_bye(self.services, &key, &request);
+                        break (EndCause::AgentHangup, true);
+                    }
+                    Some(CallSignal::AgentResponse(resp)) if resp.status_code.code() / 100 == 2 => {
+                        leg.ack_again(self.services, &resp);
+                    }
+                    Some(_) => {}
+                    None => break (EndCause::CallerHangup, false),
+                },
+                _ = &mut limit => break (EndCause::MaxDuration, false),
+            }
+        };
+        if cause != EndCause::AgentHangup {
+            leg.hang_up(self.services).await;
+        }
+        leg.release(self.services);
+        self.services.queue.event(AcdEvent::CallEnded {
+            call: self.call_id.into(),
+            by_agent,
+        });
+        for (id, rec) in recorders.into_iter().flatten() {
+            match rec.finish() {
+                Ok(done) => {
+                    if let Err(e) = self
+                        .services
+                        .store
+                        .finish_recording(id, done.duration_ms, done.size as i64, &done.sha256)
+                        .await
+                    {
+                        error!(error = %e, "recording not marked complete");
+                    }
+                }
+                Err(e) => error!(error = %e, "recording not sealed"),
+            }
+        }
+        info!(call_id = self.call_id, ?cause, "bridged call ended");
+        cause
+    }
+}

@@ -1,0 +1,194 @@
+//! The queue log and call recordings.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::Row;
+
+use super::model::{from_db_time, to_db_time};
+use super::{Store, StoreError};
+use crate::acd::QueueLogEntry;
+
+/// A stored queue-log row.
+#[derive(Debug, Clone, Serialize)]
+pub struct QueueLogRow {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub queue: String,
+    pub call_id: String,
+    pub agent: Option<String>,
+    pub event: String,
+    pub detail: serde_json::Value,
+}
+
+/// A recording of one side of an answered call.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecordingView {
+    pub id: i64,
+    pub case_number: String,
+    pub sip_call_id: String,
+    pub agent_call_id: String,
+    pub agent: String,
+    /// `caller` or `agent`.
+    pub side: String,
+    pub status: String,
+    pub started_at: DateTime<Utc>,
+    pub duration_ms: Option<i64>,
+    pub size_bytes: Option<i64>,
+    pub sha256: Option<String>,
+    #[serde(skip)]
+    pub file: String,
+}
+
+impl Store {
+    /// Appends queue-log entries.
+    pub async fn log_queue(&self, entries: Vec<QueueLogEntry>) -> Result<(), StoreError> {
+        self.write(move |conn| {
+            Box::pin(async move {
+                for e in &entries {
+                    let json = serde_json::to_value(e).unwrap_or_default();
+                    let event = json["event"].as_str().unwrap_or("").to_string();
+                    sqlx::query(
+                        "INSERT INTO queue_log (at, queue, call_id, agent, event, detail) VALUES ($1, $2, $3, $4, $5, $6)",
+                    )
+                    .bind(to_db_time(e.at))
+                    .bind(&e.queue)
+                    .bind(&e.call)
+                    .bind(e.agent.clone())
+                    .bind(event)
+                    .bind(json.to_string())
+                    .execute(&mut *conn)
+                    .await?;
+                }
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    /// The newest queue-log rows of a queue (or all), newest first.
+    pub async fn queue_log(
+        &self,
+        queue: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<QueueLogRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, at, queue, call_id, agent, event, detail FROM queue_log \
+             WHERE ($1 = '' OR queue = $1) ORDER BY id DESC LIMIT $2",
+        )
+        .bind(queue.unwrap_or(""))
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(QueueLogRow {
+                    id: r.try_get(0)?,
+                    at: from_db_time(&r.try_get::<String, _>(1)?)?,
+                    queue: r.try_get(2)?,
+                    call_id: r.try_get(3)?,
+                    agent: r.try_get(4)?,
+                    event: r.try_get(5)?,
+                    detail: serde_json::from_str(&r.try_get::<String, _>(6)?).unwrap_or_default(),
+                })
+            })
+            .collect()
+    }
+
+    /// Records that a side of a call is being recorded to `file`; returns the row id.
+    pub async fn start_recording(
+        &self,
+        sip_call_id: &str,
+        agent_call_id: &str,
+        agent: &str,
+        side: &str,
+        file: &str,
+        at: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        let v = [sip_call_id, agent_call_id, agent, side, file].map(String::from);
+        self.write(move |conn| {
+            Box::pin(async move {
+                let case_id: i64 = sqlx::query("SELECT case_id FROM calls WHERE sip_call_id = $1")
+                    .bind(&v[0])
+                    .fetch_optional(&mut *conn)
+                    .await?
+                    .ok_or_else(|| StoreError::NotFound(format!("call {}", v[0])))?
+                    .try_get(0)?;
+                let id: i64 = sqlx::query(
+                    "INSERT INTO recordings (case_id, sip_call_id, agent_call_id, agent, side, file, status, started_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, 'recording', $7) RETURNING id",
+                )
+                .bind(case_id)
+                .bind(&v[0])
+                .bind(&v[1])
+                .bind(&v[2])
+                .bind(&v[3])
+                .bind(&v[4])
+                .bind(to_db_time(at))
+                .fetch_one(&mut *conn)
+                .await?
+                .try_get(0)?;
+                Ok(id)
+            })
+        })
+        .await
+    }
+
+    /// A recording is sealed on disk.
+    pub async fn finish_recording(
+        &self,
+        id: i64,
+        duration_ms: i64,
+        size: i64,
+        sha256: &str,
+    ) -> Result<(), StoreError> {
+        let sha = sha256.to_string();
+        self.write(move |conn| {
+            Box::pin(async move {
+                sqlx::query(
+                    "UPDATE recordings SET status = 'complete', duration_ms = $1, size_bytes = $2, sha256 = $3 WHERE id = $4",
+                )
+                .bind(duration_ms)
+                .bind(size)
+                .bind(&sha)
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    /// The recordings of a case.
+    pub async fn recordings_of_case(
+        &self,
+        case_number: &str,
+    ) -> Result<Vec<RecordingView>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT r.id, c.case_number, r.sip_call_id, r.agent_call_id, r.agent, r.side, r.status, r.started_at, \
+             r.duration_ms, r.size_bytes, r.sha256, r.file FROM recordings r JOIN cases c ON c.id = r.case_id \
+             WHERE c.case_number = $1 ORDER BY r.id",
+        )
+        .bind(case_number)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(RecordingView {
+                    id: r.try_get(0)?,
+                    case_number: r.try_get(1)?,
+                    sip_call_id: r.try_get(2)?,
+                    agent_call_id: r.try_get(3)?,
+                    agent: r.try_get(4)?,
+                    side: r.try_get(5)?,
+                    status: r.try_get(6)?,
+                    started_at: from_db_time(&r.try_get::<String, _>(7)?)?,
+                    duration_ms: r.try_get(8)?,
+                    size_bytes: r.try_get(9)?,
+                    sha256: r.try_get(10)?,
+                    file: r.try_get(11)?,
+                })
+            })
+            .collect()
+    }
+}
