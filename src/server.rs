@@ -124,6 +124,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         data_dir: config.data.clone(),
         dialplan: live.clone(),
         registrar,
+        queue,
         reload,
     });
     axum::serve(http, app)

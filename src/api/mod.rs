@@ -13,6 +13,7 @@ pub mod auth;
 pub mod cases;
 pub mod error;
 pub mod exchange;
+pub mod queues;
 pub mod statistics;
 pub mod voicemail;
 pub mod workflow;
@@ -40,6 +41,8 @@ pub struct ApiState {
     pub dialplan: Arc<LiveDialplan>,
     /// Registrations of the operator seats.
     pub registrar: Arc<crate::call::register::Registrar>,
+    /// The ACD.
+    pub queue: crate::call::queue::QueueHandle,
     /// Reloads the dialplan.
     pub reload: Reloader,
 }
@@ -63,6 +66,16 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/supervision", get(workflow::supervision))
         .route("/api/units", get(workflow::units))
         .route("/api/agents", get(agents::list))
+        .route("/api/queues", get(queues::live))
+        .route("/api/queue-log", get(queues::log))
+        .route(
+            "/api/cases/{case_number}/recordings",
+            get(queues::recordings),
+        )
+        .route(
+            "/api/recordings/{case_number}/{id}/audio",
+            get(queues::audio),
+        )
         .route("/api/voicemails", get(voicemail::list))
         .route("/api/voicemails/{id}", get(voicemail::get_one))
         .route("/api/voicemails/{id}/audio", get(voicemail::audio))

@@ -299,7 +299,7 @@ impl InboundCall<'_> {
                     signals,
                     media,
                     &mut media_events,
-                    leg,
+                    *leg,
                     platform,
                     case_number,
                 )
@@ -413,7 +413,7 @@ pub(super) enum Waited {
     /// The platform closed, or the caller waited too long: voicemail.
     Closed,
     /// A seat answered.
-    Connected(super::agent_leg::AgentLeg),
+    Connected(Box<super::agent_leg::AgentLeg>),
 }
 
 /// True when a CANCEL arrived while we were recording the case.

@@ -150,7 +150,7 @@ impl InboundCall<'_> {
                     }
                     Some(QueueNotice::Connect { agent }) => {
                         if let Some(leg) = legs.remove(&agent) {
-                            break Waited::Connected(leg);
+                            break Waited::Connected(Box::new(leg));
                         }
                     }
                     Some(QueueNotice::Overflow) => {

@@ -6,3 +6,4 @@ pub mod harness;
 pub mod phone;
 pub mod server;
 pub mod sipp;
+pub mod softphone;

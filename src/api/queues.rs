@@ -1,0 +1,112 @@
+//! Live queues and their history: `GET /api/queues` (waiting calls with their waits, seats by
+//! state), `GET /api/queue-log?queue=530100&limit=100` (newest first), and the recordings of a
+//! case: `GET /api/cases/{n}/recordings`, `GET /api/recordings/{case}/{id}/audio`.
+
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::Json;
+use serde::Deserialize;
+
+use super::auth::Caller;
+use super::error::ApiError;
+use super::ApiState;
+use crate::call::queue::QueueSnapshot;
+use crate::cases::Role;
+use crate::store::queue::{QueueLogRow, RecordingView};
+
+fn platform_staff(user: &Caller) -> Result<(), ApiError> {
+    if user.user.role == Role::Unit {
+        Err(ApiError::forbidden("queues are the platform's"))
+    } else {
+        Ok(())
+    }
+}
+
+/// The live state, limited to the user's platform.
+pub async fn live(
+    State(state): State<ApiState>,
+    user: Caller,
+) -> Result<Json<QueueSnapshot>, ApiError> {
+    platform_staff(&user)?;
+    let scope = user.narrow_platform(None)?;
+    let mut snap = state
+        .queue
+        .snapshot()
+        .await
+        .ok_or_else(|| ApiError::internal("the ACD is not running"))?;
+    if let Some(p) = scope {
+        snap.waiting.retain(|w| w.queue == p);
+        snap.agents.retain(|a| a.platform == p);
+    }
+    Ok(Json(snap))
+}
+
+/// Query of the queue log.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogQuery {
+    pub queue: Option<String>,
+    pub limit: Option<i64>,
+}
+
+/// The queue log, newest first.
+pub async fn log(
+    State(state): State<ApiState>,
+    user: Caller,
+    Query(q): Query<LogQuery>,
+) -> Result<Json<Vec<QueueLogRow>>, ApiError> {
+    platform_staff(&user)?;
+    let queue = user.narrow_platform(q.queue)?;
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::invalid("limit", "1 to 1000"));
+    }
+    state
+        .store
+        .queue_log(queue.as_deref(), limit)
+        .await
+        .map(Json)
+        .map_err(ApiError::internal)
+}
+
+/// The recordings of a case.
+pub async fn recordings(
+    State(state): State<ApiState>,
+    user: Caller,
+    Path(number): Path<String>,
+) -> Result<Json<Vec<RecordingView>>, ApiError> {
+    platform_staff(&user)?;
+    super::workflow::visible_case(&state, &user, &number).await?;
+    state
+        .store
+        .recordings_of_case(&number)
+        .await
+        .map(Json)
+        .map_err(ApiError::internal)
+}
+
+/// One recording's audio (WAV).
+pub async fn audio(
+    State(state): State<ApiState>,
+    user: Caller,
+    Path((number, id)): Path<(String, i64)>,
+) -> Result<impl IntoResponse, ApiError> {
+    platform_staff(&user)?;
+    super::workflow::visible_case(&state, &user, &number).await?;
+    let rec = state
+        .store
+        .recordings_of_case(&number)
+        .await
+        .map_err(ApiError::internal)?
+        .into_iter()
+        .find(|r| r.id == id)
+        .ok_or_else(|| ApiError::not_found(format!("no recording {id} on case {number}")))?;
+    if rec.status != "complete" {
+        return Err(ApiError::conflict("the call is still being recorded"));
+    }
+    let bytes = tokio::fs::read(state.data_dir.join(&rec.file))
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(([(header::CONTENT_TYPE, "audio/wav")], bytes))
+}

@@ -1,0 +1,208 @@
+//! Operators answer: two registered softphones, a caller in the Kunming queue. The longest-idle
+//! seat rings first; when it does not answer the call moves on; the answering seat and the
+//! caller hear each other (checked on the samples); both sides are recorded; the queue log
+//! tells the story.
+
+mod common;
+
+use std::io::Cursor;
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::audio::decode_stream;
+use common::harness::run_on;
+use common::phone::{PhoneStream, TestPhone};
+use common::server::{Backend, ServerOptions, TestServer, SUPERVISOR_TOKEN};
+use common::softphone::Softphone;
+use hotline12345::media::g711::Codec;
+
+fn tone(freq: f64, samples: usize) -> Vec<i16> {
+    (0..samples)
+        .map(|i| (f64::sin(2.0 * std::f64::consts::PI * freq * i as f64 / 8000.0) * 7000.0) as i16)
+        .collect()
+}
+
+fn through_ulaw(samples: &[i16]) -> Vec<i16> {
+    Codec::Pcmu.decode(&Codec::Pcmu.encode(samples))
+}
+
+/// Best normalised correlation of `needle` inside `hay`.
+fn correlation(hay: &[i16], needle: &[i16]) -> f64 {
+    let energy = |s: &[i16]| s.iter().map(|&x| (x as f64).powi(2)).sum::<f64>().sqrt();
+    let ne = energy(needle);
+    (0..=hay.len().saturating_sub(needle.len()))
+        .map(|lag| {
+            let w = &hay[lag..lag + needle.len()];
+            let dot: f64 = w
+                .iter()
+                .zip(needle)
+                .map(|(&a, &b)| a as f64 * b as f64)
+                .sum();
+            dot / (energy(w) * ne).max(1.0)
+        })
+        .fold(0.0, f64::max)
+}
+
+async fn get(server: &TestServer, path: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .get(format!("{}{}", server.http, path))
+        .bearer_auth(SUPERVISOR_TOKEN)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn options() -> ServerOptions {
+    let base = ServerOptions::default();
+    let dir = base.dialplan.clone();
+    let hotline = dir.join("hotline.toml");
+    let text = std::fs::read_to_string(&hotline).unwrap();
+    std::fs::write(
+        &hotline,
+        text.replace("ring_timeout_secs = 15", "ring_timeout_secs = 2")
+            .replace("wrap_up_secs = 10", "wrap_up_secs = 1"),
+    )
+    .unwrap();
+    base
+}
+
+async fn operators_answer(server: Arc<TestServer>) {
+    let mut first = Softphone::new(&server, "1001").await;
+    first.sign_in("dev-1001").await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let mut second = Softphone::new(&server, "1002").await;
+    second.sign_in("dev-1002").await;
+
+    let mut caller = TestPhone::udp(server.sip).await;
+    let (mut call, resp) = caller.call("087163644444", "12345").await;
+    assert_eq!(resp.status_code.code(), 200);
+
+    // 1001 has been idle longest: it rings first, and does not answer.
+    let invite = first
+        .expect(rsip::Method::Invite, Duration::from_secs(5))
+        .await
+        .expect("1001 rings");
+    first
+        .respond(&invite, "180 Ringing", Some("nobody"), None)
+        .await;
+    let cancel = first
+        .expect(rsip::Method::Cancel, Duration::from_secs(5))
+        .await
+        .expect("CANCEL after 2 s");
+    first.respond(&cancel, "200 OK", None, None).await;
+    first
+        .respond(&invite, "487 Request Terminated", Some("nobody"), None)
+        .await;
+
+    // The call moves on to 1002, which answers.
+    let invite = second
+        .expect(rsip::Method::Invite, Duration::from_secs(5))
+        .await
+        .expect("1002 rings");
+    let leg_rtp = second.answer(&invite).await;
+    second
+        .expect(rsip::Method::Ack, Duration::from_secs(5))
+        .await
+        .expect("ACK");
+
+    // Both talk at once: the caller an 800 Hz tone, the operator a 300 Hz tone.
+    let to_server = TestPhone::server_rtp(&call);
+    let said_by_caller = tone(800.0, 12_000);
+    let said_by_agent = tone(300.0, 12_000);
+    let mut caller_stream = PhoneStream::default();
+    let mut agent_stream = PhoneStream::default();
+    // Drain what the caller heard so far (greeting, hold).
+    let _ = caller.receive_rtp(10_000, Duration::from_millis(100)).await;
+    let (_, _, heard_by_agent, heard_by_caller) = tokio::join!(
+        caller.send_audio(to_server, &mut caller_stream, &said_by_caller),
+        second
+            .phone
+            .send_audio(leg_rtp, &mut agent_stream, &said_by_agent),
+        second.phone.receive_rtp(80, Duration::from_secs(4)),
+        caller.receive_rtp(200, Duration::from_secs(4)),
+    );
+    let agent_heard = decode_stream(Codec::Pcmu, &heard_by_agent);
+    let caller_heard = decode_stream(Codec::Pcmu, &heard_by_caller);
+    let c1 = correlation(&agent_heard, &through_ulaw(&said_by_caller)[..4000]);
+    let c2 = correlation(&caller_heard, &through_ulaw(&said_by_agent)[..4000]);
+    assert!(c1 > 0.99, "the operator hears the caller: {c1}");
+    assert!(c2 > 0.99, "the caller hears the operator: {c2}");
+
+    // The caller hangs up; the server hangs up the operator.
+    assert_eq!(caller.bye(&mut call).await.status_code.code(), 200);
+    let bye = second
+        .expect(rsip::Method::Bye, Duration::from_secs(5))
+        .await
+        .expect("BYE to 1002");
+    second.respond(&bye, "200 OK", None, None).await;
+
+    // The case holds both sides' recordings.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let cases = server.cases_of("087163644444").await;
+    let number = cases[0]["case_number"].as_str().unwrap().to_string();
+    let recs: serde_json::Value = get(&server, &format!("/api/cases/{number}/recordings"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let recs = recs.as_array().unwrap();
+    assert_eq!(recs.len(), 2, "{recs:?}");
+    for (side, said) in [("caller", &said_by_caller), ("agent", &said_by_agent)] {
+        let rec = recs.iter().find(|r| r["side"] == side).unwrap();
+        assert_eq!(rec["status"], "complete");
+        assert_eq!(rec["agent"], "1002");
+        let bytes = get(
+            &server,
+            &format!("/api/recordings/{number}/{}/audio", rec["id"]),
+        )
+        .await
+        .bytes()
+        .await
+        .unwrap();
+        let samples: Vec<i16> = hound::WavReader::new(Cursor::new(bytes.to_vec()))
+            .unwrap()
+            .into_samples()
+            .map(Result::unwrap)
+            .collect();
+        let c = correlation(&samples, &through_ulaw(said)[..8000]);
+        assert!(c > 0.99, "the {side} recording holds the {side}: {c}");
+    }
+
+    // The queue log tells the story.
+    let log: serde_json::Value = get(&server, "/api/queue-log?queue=530100")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut events: Vec<&str> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    events.reverse();
+    assert_eq!(
+        events,
+        ["enter-queue", "ring-no-answer", "connect", "complete"],
+        "{log}"
+    );
+    let live: serde_json::Value = get(&server, "/api/queues").await.json().await.unwrap();
+    let seat = live["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == "1002")
+        .unwrap()
+        .clone();
+    assert!(seat["calls_taken"] == 1, "{live}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operators_answer_sqlite() {
+    run_on(Backend::Sqlite, options(), operators_answer).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operators_answer_postgres() {
+    run_on(Backend::Postgres, options(), operators_answer).await;
+}

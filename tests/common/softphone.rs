@@ -1,0 +1,214 @@
+//! An operator's softphone for tests: registers with digest authentication (computed here
+//! with the md-5 and sha2 crates, independently of the server's code), and answers the calls
+//! the server offers it, as a SIP user agent server written as text.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use md5::{Digest, Md5};
+use sha2::Sha256;
+
+use super::phone::{header_value, TestPhone};
+use super::server::TestServer;
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn h(alg: &str, s: &str) -> String {
+    match alg {
+        "MD5" => hex(&Md5::digest(s.as_bytes())),
+        _ => hex(&Sha256::digest(s.as_bytes())),
+    }
+}
+
+/// Parses `key="value"` out of a challenge.
+fn param(challenge: &str, key: &str) -> String {
+    let start = challenge.find(&format!("{key}=")).unwrap() + key.len() + 1;
+    let rest = &challenge[start..];
+    match rest.strip_prefix('"') {
+        Some(q) => q[..q.find('"').unwrap()].to_string(),
+        None => rest.split([',', ' ']).next().unwrap().to_string(),
+    }
+}
+
+/// A seat's softphone.
+pub struct Softphone {
+    pub phone: TestPhone,
+    seat: String,
+    call_id: String,
+    cseq: u32,
+}
+
+impl Softphone {
+    pub async fn new(server: &TestServer, seat: &str) -> Softphone {
+        Softphone {
+            phone: TestPhone::udp(server.sip).await,
+            seat: seat.into(),
+            call_id: format!("reg-{:x}@test", rand::random::<u64>()),
+            cseq: 0,
+        }
+    }
+
+    /// Sends a REGISTER; returns the response's text.
+    pub async fn register(
+        &mut self,
+        contact: &str,
+        expires: Option<u32>,
+        auth: Option<String>,
+    ) -> String {
+        self.cseq += 1;
+        let server = self.phone.server_addr();
+        let local = self.phone.local_addr();
+        let mut msg = format!(
+            "REGISTER sip:{server} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch=z9hG4bK{:x};rport\r\n\
+             Max-Forwards: 70\r\nFrom: <sip:{seat}@{server}>;tag=r{:x}\r\nTo: <sip:{seat}@{server}>\r\n\
+             Call-ID: {cid}\r\nCSeq: {cseq} REGISTER\r\nContact: {contact}\r\n",
+            rand::random::<u64>(),
+            rand::random::<u32>(),
+            seat = self.seat,
+            cid = self.call_id,
+            cseq = self.cseq,
+        );
+        if let Some(e) = expires {
+            msg.push_str(&format!("Expires: {e}\r\n"));
+        }
+        if let Some(a) = auth {
+            msg.push_str(&format!("Authorization: {a}\r\n"));
+        }
+        msg.push_str("Content-Length: 0\r\n\r\n");
+        self.phone.send_raw(msg.as_bytes()).await;
+        loop {
+            let resp = self
+                .phone
+                .recv_response(Duration::from_secs(5))
+                .await
+                .expect("a response");
+            if resp.to_string().contains("REGISTER") {
+                return resp.to_string();
+            }
+        }
+    }
+
+    /// Registers, answering the challenge of `alg` with `password`.
+    pub async fn register_with(
+        &mut self,
+        alg: &str,
+        password: &str,
+        contact: &str,
+        expires: Option<u32>,
+    ) -> String {
+        let challenged = self.register(contact, expires, None).await;
+        assert!(challenged.starts_with("SIP/2.0 401"), "{challenged}");
+        let challenge = challenged
+            .lines()
+            .filter_map(|l| l.strip_prefix("WWW-Authenticate: "))
+            .find(|c| c.contains(&format!("algorithm={alg}")))
+            .expect("a challenge of the algorithm")
+            .to_string();
+        let (realm, nonce) = (param(&challenge, "realm"), param(&challenge, "nonce"));
+        let uri = format!("sip:{}", self.phone.server_addr());
+        let ha1 = h(alg, &format!("{}:{realm}:{password}", self.seat));
+        let ha2 = h(alg, &format!("REGISTER:{uri}"));
+        let response = h(alg, &format!("{ha1}:{nonce}:00000001:c0ffee:auth:{ha2}"));
+        let auth = format!(
+            "Digest username=\"{}\", realm=\"{realm}\", nonce=\"{nonce}\", uri=\"{uri}\", response=\"{response}\", \
+             algorithm={alg}, cnonce=\"c0ffee\", nc=00000001, qop=auth",
+            self.seat
+        );
+        self.register(contact, expires, Some(auth)).await
+    }
+}
+
+impl Softphone {
+    /// Registers with the right password and checks the 200.
+    pub async fn sign_in(&mut self, password: &str) {
+        let contact = format!("<sip:{}@{}>", self.seat, self.phone.local_addr());
+        let ok = self
+            .register_with("MD5", password, &contact, Some(600))
+            .await;
+        assert!(ok.starts_with("SIP/2.0 200"), "{ok}");
+    }
+
+    /// Waits for a request of `method` from the server.
+    pub async fn expect(&mut self, method: rsip::Method, wait: Duration) -> Option<rsip::Request> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match self.phone.recv(left).await {
+                Some(rsip::SipMessage::Request(r)) if r.method == method => return Some(r),
+                Some(_) => continue,
+                None => return None,
+            }
+        }
+    }
+
+    /// Answers a request with `status` (and an SDP body for a 200 to an INVITE).
+    pub async fn respond(
+        &mut self,
+        req: &rsip::Request,
+        status: &str,
+        to_tag: Option<&str>,
+        sdp: Option<&str>,
+    ) {
+        let text = req.to_string();
+        let mut out = format!("SIP/2.0 {status}\r\n");
+        for line in text.lines() {
+            if line.to_ascii_lowercase().starts_with("via:") {
+                out.push_str(line);
+                out.push_str("\r\n");
+            }
+        }
+        for name in ["From", "Call-ID", "CSeq"] {
+            out.push_str(&format!(
+                "{name}: {}\r\n",
+                header_value(&text, name).unwrap()
+            ));
+        }
+        let to = header_value(&text, "To").unwrap();
+        match to_tag {
+            Some(tag) if !to.contains("tag=") => out.push_str(&format!("To: {to};tag={tag}\r\n")),
+            _ => out.push_str(&format!("To: {to}\r\n")),
+        }
+        out.push_str(&format!(
+            "Contact: <sip:{}@{}>\r\n",
+            self.seat,
+            self.phone.local_addr()
+        ));
+        match sdp {
+            Some(sdp) => out.push_str(&format!(
+                "Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{sdp}",
+                sdp.len()
+            )),
+            None => out.push_str("Content-Length: 0\r\n\r\n"),
+        }
+        self.phone.send_raw(out.as_bytes()).await;
+    }
+
+    /// Answers an INVITE (180, then 200 with PCMU); returns where the server wants this
+    /// leg's RTP.
+    pub async fn answer(&mut self, invite: &rsip::Request) -> SocketAddr {
+        self.respond(invite, "180 Ringing", Some("seat"), None)
+            .await;
+        let rtp = self.phone.rtp.local_addr().unwrap();
+        let sdp = format!(
+            "v=0\r\no=seat 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
+             m=audio {} RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n",
+            rtp.port()
+        );
+        self.respond(invite, "200 OK", Some("seat"), Some(&sdp))
+            .await;
+        let offer = String::from_utf8_lossy(&invite.body).to_string();
+        let ip = offer
+            .lines()
+            .find_map(|l| l.strip_prefix("c=IN IP4 "))
+            .unwrap()
+            .trim();
+        let port = offer
+            .lines()
+            .find_map(|l| l.strip_prefix("m=audio "))
+            .and_then(|l| l.split_whitespace().next())
+            .unwrap();
+        format!("{ip}:{port}").parse().unwrap()
+    }
+}
