@@ -206,3 +206,108 @@ async fn operators_answer_sqlite() {
 async fn operators_answer_postgres() {
     run_on(Backend::Postgres, options(), operators_answer).await;
 }
+
+fn short_wait() -> ServerOptions {
+    let base = ServerOptions::default();
+    let hotline = base.dialplan.join("hotline.toml");
+    let text = std::fs::read_to_string(&hotline).unwrap();
+    std::fs::write(
+        &hotline,
+        text.replace("max_wait_secs = 120", "max_wait_secs = 5"),
+    )
+    .unwrap();
+    base
+}
+
+/// With no operator signed in: a caller who hangs up after a second is logged as abandoned
+/// and owed a callback; a caller who waits overflows to voicemail at 5 s.
+async fn abandon_and_overflow(server: Arc<TestServer>) {
+    let mut quitter = TestPhone::udp(server.sip).await;
+    let (mut call, resp) = quitter.call("087163655555", "12345").await;
+    assert_eq!(resp.status_code.code(), 200);
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    quitter.bye(&mut call).await;
+
+    let mut patient = TestPhone::udp(server.sip).await;
+    let (_call, resp) = patient.call("087163666666", "12345").await;
+    assert_eq!(resp.status_code.code(), 200);
+    // Hold for 5 s, then the after-hours greeting of voicemail.
+    let packets = patient.receive_rtp(400, Duration::from_secs(8)).await;
+    let heard = decode_stream(Codec::Pcmu, &packets);
+    let greeting = through_ulaw(&common::audio::prompt_samples("after-hours.wav")[..8000]);
+    let at = heard
+        .windows(greeting.len())
+        .position(|w| w == greeting.as_slice())
+        .expect("the voicemail greeting after the maximum wait");
+    assert!(
+        (4.5..7.0).contains(&(at as f64 / 8000.0)),
+        "overflow at {} s",
+        at as f64 / 8000.0
+    );
+
+    let log: serde_json::Value = get(&server, "/api/queue-log?queue=530100")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let entries = log.as_array().unwrap();
+    let abandon = entries
+        .iter()
+        .find(|e| e["event"] == "abandon")
+        .expect("an abandon entry");
+    assert_eq!(abandon["detail"]["position"], 1);
+    assert!(
+        abandon["detail"]["wait_ms"].as_i64().unwrap() >= 1000,
+        "{abandon}"
+    );
+    assert!(
+        entries
+            .iter()
+            .any(|e| e["event"] == "overflow" && e["detail"]["to"] == "voicemail"),
+        "{log}"
+    );
+
+    // The abandoned caller is on the platform's callback list.
+    let list: serde_json::Value = get(&server, "/api/callbacks?platform=530100")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let entry = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["caller"] == "087163655555")
+        .expect("on the list")
+        .clone();
+    assert_eq!(entry["reason"], "abandoned");
+    let number = entry["case_number"].as_str().unwrap();
+    let resp = reqwest::Client::new()
+        .post(format!("{}/api/callbacks/{number}/attempts", server.http))
+        .bearer_auth(SUPERVISOR_TOKEN)
+        .json(&serde_json::json!({"reached": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let list: serde_json::Value = get(&server, "/api/callbacks?platform=530100")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(list
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["caller"] != "087163655555"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn abandon_and_overflow_sqlite() {
+    run_on(Backend::Sqlite, short_wait(), abandon_and_overflow).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn abandon_and_overflow_postgres() {
+    run_on(Backend::Postgres, short_wait(), abandon_and_overflow).await;
+}

@@ -68,6 +68,11 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/agents", get(agents::list))
         .route("/api/queues", get(queues::live))
         .route("/api/queue-log", get(queues::log))
+        .route("/api/callbacks", get(queues::callbacks))
+        .route(
+            "/api/callbacks/{case_number}/attempts",
+            post(queues::attempt),
+        )
         .route(
             "/api/cases/{case_number}/recordings",
             get(queues::recordings),

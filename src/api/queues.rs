@@ -110,3 +110,63 @@ pub async fn audio(
         .map_err(ApiError::internal)?;
     Ok(([(header::CONTENT_TYPE, "audio/wav")], bytes))
 }
+
+/// Query of the callback list.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallbacksQuery {
+    pub platform: Option<String>,
+    /// `awaiting` (default) or `done`.
+    pub status: Option<String>,
+}
+
+/// `GET /api/callbacks`: callers owed a callback (voice messages and abandoned waits), oldest
+/// first.
+pub async fn callbacks(
+    State(state): State<ApiState>,
+    user: Caller,
+    Query(q): Query<CallbacksQuery>,
+) -> Result<Json<Vec<crate::store::queue::CallbackView>>, ApiError> {
+    platform_staff(&user)?;
+    let platform = user.narrow_platform(q.platform)?;
+    let status = q.status.unwrap_or_else(|| "awaiting".into());
+    if status != "awaiting" && status != "done" {
+        return Err(ApiError::invalid("status", "awaiting or done"));
+    }
+    state
+        .store
+        .callbacks(platform.as_deref(), &status)
+        .await
+        .map(Json)
+        .map_err(ApiError::internal)
+}
+
+/// Body of a callback attempt on a case.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttemptBody {
+    pub reached: bool,
+}
+
+/// `POST /api/callbacks/{case_number}/attempts` `{"reached": true}`.
+pub async fn attempt(
+    State(state): State<ApiState>,
+    user: Caller,
+    Path(number): Path<String>,
+    body: Result<Json<AttemptBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    platform_staff(&user)?;
+    let Json(body) = body.map_err(|e| ApiError::invalid("reached", e.body_text()))?;
+    super::workflow::visible_case(&state, &user, &number).await?;
+    match state
+        .store
+        .case_callback_attempt(&number, body.reached)
+        .await
+    {
+        Ok(()) => Ok(Json(
+            serde_json::json!({ "case_number": number, "reached": body.reached }),
+        )),
+        Err(crate::store::StoreError::Conflict(m)) => Err(ApiError::conflict(m)),
+        Err(e) => Err(ApiError::internal(e)),
+    }
+}

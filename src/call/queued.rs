@@ -81,6 +81,10 @@ impl InboundCall<'_> {
                     Some(CallSignal::Bye { key, request }) => {
                         self.answer_bye(&key, &request);
                         queue.event(AcdEvent::CallAbandoned { call: self.call_id.into() });
+                        // A caller who gave up waiting is owed a callback.
+                        if let Err(e) = self.services.store.request_callback(self.call_id, "abandoned", Utc::now()).await {
+                            error!(call_id = self.call_id, error = %e, "callback not requested");
+                        }
                         break Waited::Ended(EndCause::CallerHangup);
                     }
                     Some(CallSignal::AgentResponse(resp)) => {

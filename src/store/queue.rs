@@ -192,3 +192,104 @@ impl Store {
             .collect()
     }
 }
+
+/// A caller owed a callback.
+#[derive(Debug, Clone, Serialize)]
+pub struct CallbackView {
+    pub case_number: String,
+    pub platform: String,
+    pub caller: String,
+    /// `voicemail` or `abandoned`.
+    pub reason: Option<String>,
+    pub requested_at: Option<DateTime<Utc>>,
+    pub attempts: i64,
+    /// `awaiting` or `done`.
+    pub status: String,
+}
+
+impl Store {
+    /// The caller of `sip_call_id` hung up while waiting: their case is owed a callback.
+    pub async fn request_callback(
+        &self,
+        sip_call_id: &str,
+        reason: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let (id, reason) = (sip_call_id.to_string(), reason.to_string());
+        self.write(move |conn| {
+            Box::pin(async move {
+                sqlx::query(
+                    "UPDATE cases SET callback_status = 'awaiting', callback_reason = $1, callback_requested_at = $2 \
+                     WHERE id = (SELECT case_id FROM calls WHERE sip_call_id = $3) AND callback_status IS NULL",
+                )
+                .bind(&reason)
+                .bind(to_db_time(at))
+                .bind(&id)
+                .execute(&mut *conn)
+                .await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    /// Cases owed a callback, oldest first.
+    pub async fn callbacks(
+        &self,
+        platform: Option<&str>,
+        status: &str,
+    ) -> Result<Vec<CallbackView>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT case_number, platform, caller, callback_reason, callback_requested_at, callback_attempts, \
+             callback_status FROM cases WHERE callback_status = $1 AND ($2 = '' OR platform = $2) \
+             ORDER BY COALESCE(callback_requested_at, created_at), id",
+        )
+        .bind(status)
+        .bind(platform.unwrap_or(""))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(CallbackView {
+                    case_number: r.try_get(0)?,
+                    platform: r.try_get(1)?,
+                    caller: r.try_get(2)?,
+                    reason: r.try_get(3)?,
+                    requested_at: super::model::from_db_time_opt(r.try_get(4)?)?,
+                    attempts: r.try_get(5)?,
+                    status: r.try_get(6)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Records a callback attempt on a case owed one; a reached caller ends the wait.
+    pub async fn case_callback_attempt(
+        &self,
+        case_number: &str,
+        reached: bool,
+    ) -> Result<(), StoreError> {
+        let number = case_number.to_string();
+        self.write(move |conn| {
+            Box::pin(async move {
+                let done = sqlx::query(
+                    "UPDATE cases SET callback_attempts = callback_attempts + 1, \
+                     callback_status = CASE WHEN $1 = 1 THEN 'done' ELSE callback_status END \
+                     WHERE case_number = $2 AND callback_status = 'awaiting'",
+                )
+                .bind(reached as i64)
+                .bind(&number)
+                .execute(&mut *conn)
+                .await?;
+                if done.rows_affected() == 1 {
+                    Ok(())
+                } else {
+                    Err(StoreError::Conflict(format!(
+                        "case {number} is not awaiting a callback"
+                    )))
+                }
+            })
+        })
+        .await
+    }
+}

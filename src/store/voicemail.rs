@@ -128,7 +128,8 @@ impl Store {
                 .execute(&mut *conn)
                 .await?;
                 sqlx::query(
-                    "UPDATE cases SET callback_status = 'awaiting' \
+                    "UPDATE cases SET callback_status = 'awaiting', callback_reason = 'voicemail', \
+                     callback_requested_at = COALESCE(callback_requested_at, (SELECT started_at FROM voicemails WHERE id = $1)) \
                      WHERE id = (SELECT case_id FROM voicemails WHERE id = $1)",
                 )
                 .bind(id)
