@@ -186,6 +186,46 @@ async fn operators_answer(server: Arc<TestServer>) {
         ["enter-queue", "ring-no-answer", "connect", "complete"],
         "{log}"
     );
+    // Every change of the seat's state is stored with its time; the API changes it too.
+    let client = reqwest::Client::new();
+    let resp = client
+        .post(format!("{}/api/agents/1002/state", server.http))
+        .bearer_auth(SUPERVISOR_TOKEN)
+        .json(&serde_json::json!({"state": "not-ready", "reason": "break"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 202);
+    let resp = client
+        .post(format!("{}/api/agents/1002/state", server.http))
+        .bearer_auth(SUPERVISOR_TOKEN)
+        .json(&serde_json::json!({"state": "not-ready"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 422, "a reason is required");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let states: serde_json::Value = get(&server, "/api/agents/1002/states")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let names: Vec<&str> = states
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["state"].as_str().unwrap())
+        .collect();
+    let tail = &names[names.len() - 5..];
+    assert_eq!(
+        tail,
+        ["ringing", "on-call", "wrap-up", "available", "not-ready"],
+        "{states}"
+    );
+    assert_eq!(
+        states.as_array().unwrap().last().unwrap()["reason"],
+        "break"
+    );
     let live: serde_json::Value = get(&server, "/api/queues").await.json().await.unwrap();
     let seat = live["agents"]
         .as_array()

@@ -149,6 +149,15 @@ pub struct WaitingView {
     pub ringing: Vec<String>,
 }
 
+/// A seat's change of state, for occupancy and idle-time reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AgentStateChange {
+    pub at: DateTime<Utc>,
+    pub agent: String,
+    pub platform: String,
+    pub state: AgentState,
+}
+
 /// Default talk time for wait estimates before any call completed.
 const DEFAULT_TALK_SECS: i64 = 180;
 
@@ -163,6 +172,9 @@ pub struct Acd {
     log: VecDeque<QueueLogEntry>,
     /// Mean talk time of completed calls, ms (for wait estimates).
     mean_talk_ms: Option<i64>,
+    /// Each seat's last reported (state, since).
+    reported: HashMap<String, (AgentState, DateTime<Utc>)>,
+    state_changes: VecDeque<AgentStateChange>,
 }
 
 impl Acd {
@@ -184,6 +196,8 @@ impl Acd {
 
     /// Adds a (logged-out) agent seat.
     pub fn add_agent(&mut self, agent: Agent) {
+        self.reported
+            .insert(agent.id.clone(), (agent.state.clone(), agent.since));
         self.agents.insert(agent.id.clone(), agent);
     }
 
@@ -219,6 +233,27 @@ impl Acd {
     /// The next queue-log entry to store.
     pub fn poll_log(&mut self) -> Option<QueueLogEntry> {
         self.log.pop_front()
+    }
+
+    /// The next change of a seat's state to store (every change, with its time).
+    pub fn poll_state_change(&mut self) -> Option<AgentStateChange> {
+        self.note_state_changes();
+        self.state_changes.pop_front()
+    }
+
+    fn note_state_changes(&mut self) {
+        for a in self.agents.values() {
+            let now = (a.state.clone(), a.since);
+            if self.reported.get(&a.id) != Some(&now) {
+                self.reported.insert(a.id.clone(), now);
+                self.state_changes.push_back(AgentStateChange {
+                    at: a.since,
+                    agent: a.id.clone(),
+                    platform: a.platform.clone(),
+                    state: a.state.clone(),
+                });
+            }
+        }
     }
 
     /// Applies an event at `now`.

@@ -76,3 +76,77 @@ pub async fn list(
             .collect(),
     ))
 }
+
+/// Body of a state change.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StateBody {
+    /// `available`, `not-ready` or `logged-out`.
+    pub state: String,
+    /// Why not ready (break, training, …).
+    pub reason: Option<String>,
+}
+
+fn seat_of(state: &ApiState, user: &Caller, id: &str) -> Result<crate::dialplan::Seat, ApiError> {
+    if user.user.role == Role::Unit {
+        return Err(ApiError::forbidden("seats are the platform's"));
+    }
+    state
+        .dialplan
+        .current()
+        .seats
+        .iter()
+        .find(|s| s.id == id && user.may_see(&s.platform, None))
+        .cloned()
+        .ok_or_else(|| ApiError::not_found(format!("no seat {id}")))
+}
+
+/// `POST /api/agents/{id}/state`: sets a seat available, not ready (with a reason), or logged
+/// out. Answered 202: the ACD applies it in order with the calls.
+pub async fn set_state(
+    State(state): State<ApiState>,
+    user: Caller,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    body: Result<Json<StateBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<(axum::http::StatusCode, Json<serde_json::Value>), ApiError> {
+    let Json(body) = body.map_err(|e| ApiError::invalid("state", e.body_text()))?;
+    let seat = seat_of(&state, &user, &id)?;
+    let agent = seat.id.clone();
+    let event = match body.state.as_str() {
+        "available" => crate::acd::AcdEvent::Ready { agent },
+        "not-ready" => crate::acd::AcdEvent::NotReady {
+            agent,
+            reason: body
+                .reason
+                .filter(|r| !r.trim().is_empty())
+                .ok_or_else(|| ApiError::invalid("reason", "a not-ready seat gives a reason"))?,
+        },
+        "logged-out" => crate::acd::AcdEvent::Logout { agent },
+        other => {
+            return Err(ApiError::invalid(
+                "state",
+                format!("{other:?} is not available, not-ready or logged-out"),
+            ))
+        }
+    };
+    state.queue.event(event);
+    Ok((
+        axum::http::StatusCode::ACCEPTED,
+        Json(serde_json::json!({ "agent": seat.id, "state": body.state })),
+    ))
+}
+
+/// `GET /api/agents/{id}/states`: every change of the seat's state, oldest first.
+pub async fn states(
+    State(state): State<ApiState>,
+    user: Caller,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Json<Vec<crate::store::queue::AgentStateRow>>, ApiError> {
+    let seat = seat_of(&state, &user, &id)?;
+    state
+        .store
+        .agent_states(&seat.id)
+        .await
+        .map(Json)
+        .map_err(ApiError::internal)
+}

@@ -66,6 +66,8 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/supervision", get(workflow::supervision))
         .route("/api/units", get(workflow::units))
         .route("/api/agents", get(agents::list))
+        .route("/api/agents/{id}/state", post(agents::set_state))
+        .route("/api/agents/{id}/states", get(agents::states))
         .route("/api/queues", get(queues::live))
         .route("/api/queue-log", get(queues::log))
         .route("/api/callbacks", get(queues::callbacks))

@@ -198,6 +198,18 @@ async fn run(mut acd: Acd, mut requests: mpsc::UnboundedReceiver<Request>, store
         while let Some(entry) = acd.poll_log() {
             log.push(entry);
         }
+        let mut states = Vec::new();
+        while let Some(change) = acd.poll_state_change() {
+            states.push(change);
+        }
+        if !states.is_empty() {
+            let store = store.clone();
+            tokio::spawn(async move {
+                if let Err(e) = store.log_agent_states(states).await {
+                    warn!(error = %e, "seat states not stored");
+                }
+            });
+        }
         if !log.is_empty() {
             let store = store.clone();
             tokio::spawn(async move {

@@ -293,3 +293,61 @@ impl Store {
         .await
     }
 }
+
+/// A stored change of a seat's state.
+#[derive(Debug, Clone, Serialize)]
+pub struct AgentStateRow {
+    pub at: DateTime<Utc>,
+    pub agent: String,
+    pub state: String,
+    pub reason: Option<String>,
+}
+
+impl Store {
+    /// Appends seats' state changes.
+    pub async fn log_agent_states(
+        &self,
+        changes: Vec<crate::acd::engine::AgentStateChange>,
+    ) -> Result<(), StoreError> {
+        self.write(move |conn| {
+            Box::pin(async move {
+                for c in &changes {
+                    let reason = match &c.state {
+                        crate::acd::AgentState::NotReady(r) => Some(r.clone()),
+                        _ => None,
+                    };
+                    sqlx::query("INSERT INTO agent_states (at, agent, platform, state, reason) VALUES ($1, $2, $3, $4, $5)")
+                        .bind(to_db_time(c.at))
+                        .bind(&c.agent)
+                        .bind(&c.platform)
+                        .bind(c.state.as_str())
+                        .bind(reason)
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    /// A seat's state changes, oldest first.
+    pub async fn agent_states(&self, agent: &str) -> Result<Vec<AgentStateRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT at, agent, state, reason FROM agent_states WHERE agent = $1 ORDER BY id",
+        )
+        .bind(agent)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(AgentStateRow {
+                    at: from_db_time(&r.try_get::<String, _>(0)?)?,
+                    agent: r.try_get(1)?,
+                    state: r.try_get(2)?,
+                    reason: r.try_get(3)?,
+                })
+            })
+            .collect()
+    }
+}

@@ -434,6 +434,58 @@ fn fewest_calls_and_skill_based() {
 }
 
 #[test]
+fn every_state_change_is_reported_with_its_time() {
+    let mut acd2 = Acd::new();
+    acd2.add_queue(queue(Strategy::LongestIdle));
+    acd2.add_agent(Agent::new("a1", "530100", HashMap::new(), t0()));
+    let mut seen = Vec::new();
+    let mut step = |acd: &mut Acd, seen: &mut Vec<String>| {
+        while let Some(c) = acd.poll_state_change() {
+            seen.push(c.state.as_str().to_string());
+        }
+    };
+    acd2.handle(AcdEvent::Login { agent: "a1".into() }, secs(1))
+        .unwrap();
+    step(&mut acd2, &mut seen);
+    acd2.handle(AcdEvent::Ready { agent: "a1".into() }, secs(2))
+        .unwrap();
+    step(&mut acd2, &mut seen);
+    arrive(&mut acd2, "c1", secs(3));
+    step(&mut acd2, &mut seen);
+    acd2.handle(
+        AcdEvent::Answered {
+            call: "c1".into(),
+            agent: "a1".into(),
+        },
+        secs(4),
+    )
+    .unwrap();
+    step(&mut acd2, &mut seen);
+    acd2.handle(
+        AcdEvent::CallEnded {
+            call: "c1".into(),
+            by_agent: true,
+        },
+        secs(64),
+    )
+    .unwrap();
+    step(&mut acd2, &mut seen);
+    acd2.tick(secs(74));
+    step(&mut acd2, &mut seen);
+    assert_eq!(
+        seen,
+        [
+            "not-ready",
+            "available",
+            "ringing",
+            "on-call",
+            "wrap-up",
+            "available"
+        ]
+    );
+}
+
+#[test]
 fn wrong_events_change_nothing() {
     let mut acd = acd_with(Strategy::LongestIdle, &["a1"]);
     assert_eq!(
