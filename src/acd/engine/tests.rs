@@ -439,7 +439,7 @@ fn every_state_change_is_reported_with_its_time() {
     acd2.add_queue(queue(Strategy::LongestIdle));
     acd2.add_agent(Agent::new("a1", "530100", HashMap::new(), t0()));
     let mut seen = Vec::new();
-    let mut step = |acd: &mut Acd, seen: &mut Vec<String>| {
+    let step = |acd: &mut Acd, seen: &mut Vec<String>| {
         while let Some(c) = acd.poll_state_change() {
             seen.push(c.state.as_str().to_string());
         }
