@@ -128,6 +128,18 @@ async fn operators_answer(server: Arc<TestServer>) {
     assert!(c1 > 0.99, "the operator hears the caller: {c1}");
     assert!(c2 > 0.99, "the caller hears the operator: {c2}");
 
+    // DTMF passes through: the caller's key reaches the operator as a telephone-event.
+    caller.send_dtmf(to_server, &mut caller_stream, '5').await;
+    let got = second
+        .phone
+        .receive_rtp(60, Duration::from_millis(800))
+        .await;
+    assert!(
+        got.iter()
+            .any(|p| p.payload_type == 101 && p.payload.first() == Some(&5)),
+        "the operator receives the caller's 5"
+    );
+
     // The caller hangs up; the server hangs up the operator.
     assert_eq!(caller.bye(&mut call).await.status_code.code(), 200);
     let bye = second

@@ -270,7 +270,7 @@ impl InboundCall<'_> {
                         leg.media.send_frame(&samples, Instant::now());
                         write(&mut recorders, 0, &samples);
                     }
-                    Some(MediaEvent::Dtmf { digit }) => info!(call_id = self.call_id, %digit, "caller DTMF during the call"),
+                    Some(MediaEvent::Dtmf { digit }) => leg.media.send_dtmf(digit),
                     Some(MediaEvent::Timeout) | None => break (EndCause::MediaTimeout, false),
                 },
                 event = agent_events.recv() => match event {
@@ -278,7 +278,7 @@ impl InboundCall<'_> {
                         media.send_frame(&samples, Instant::now());
                         write(&mut recorders, 1, &samples);
                     }
-                    Some(MediaEvent::Dtmf { .. }) => {}
+                    Some(MediaEvent::Dtmf { digit }) => media.send_dtmf(digit),
                     Some(MediaEvent::Timeout) | None => break (EndCause::MediaTimeout, true),
                 },
                 signal = signals.recv() => match signal {

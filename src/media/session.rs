@@ -167,6 +167,34 @@ impl MediaSession {
         }
     }
 
+    /// Sends a DTMF key as RFC 4733 telephone-events (when the peer negotiated them): three
+    /// updates and three end packets of one event, then the stream moves on by its duration.
+    pub fn send_dtmf(&self, digit: char) {
+        let Some(event) = super::dtmf::event_of(digit) else {
+            return;
+        };
+        let mut st = self.state.lock().expect("media state");
+        let (Some(remote), Some(pt)) = (st.remote, st.te_pt) else {
+            return;
+        };
+        const DURATION: u16 = 800; // 100 ms
+        let mut packets = Vec::new();
+        for (i, end) in [false, false, false, true, true, true]
+            .into_iter()
+            .enumerate()
+        {
+            let duration = if end { DURATION } else { 160 * (i as u16 + 1) };
+            let payload = super::dtmf::payload(event, end, 10, duration);
+            packets.push(st.sender.packet_with_type(pt, &payload, i == 0, 0));
+        }
+        st.sender.skip(DURATION as u32);
+        for p in packets {
+            if let Err(e) = self.socket.try_send_to(&p, remote) {
+                debug!(error = %e, "DTMF packet not sent");
+            }
+        }
+    }
+
     /// The SSRC of what we send.
     pub fn ssrc(&self) -> u32 {
         self.state.lock().expect("media state").sender.ssrc
