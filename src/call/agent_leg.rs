@@ -16,6 +16,56 @@ use crate::sip::dialog::Dialog;
 use crate::sip::message::{self, response_for};
 use crate::sip::transaction::{Peer, TransactionKey, Transport};
 
+/// Where to send a seat's INVITE: the address in its Contact (RFC 3261), unless that is a
+/// private address other than the one the REGISTER came from, i.e. the phone is behind NAT,
+/// when the source of its REGISTER is used (as RFC 3581 `rport` does for responses).
+fn target(contact: &str, source: SocketAddr) -> SocketAddr {
+    let hostport = contact
+        .split_once('@')
+        .map_or(contact, |(_, h)| h)
+        .trim_start_matches("sip:")
+        .split([';', '>'])
+        .next()
+        .unwrap_or("");
+    match hostport.parse::<SocketAddr>() {
+        Ok(addr) => {
+            let private = match addr.ip() {
+                IpAddr::V4(v4) => v4.is_private() || v4.is_link_local(),
+                IpAddr::V6(v6) => (v6.segments()[0] & 0xfe00) == 0xfc00,
+            };
+            if private && addr.ip() != source.ip() {
+                source
+            } else {
+                addr
+            }
+        }
+        Err(_) => source,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn contact_or_source() {
+        let src = "203.0.113.9:40000".parse().unwrap();
+        assert_eq!(
+            super::target("sip:1001@127.0.0.1:5070", src),
+            "127.0.0.1:5070".parse().unwrap()
+        );
+        assert_eq!(
+            super::target("sip:1001@192.168.1.20:5060;transport=udp", src),
+            src,
+            "behind NAT"
+        );
+        assert_eq!(super::target("sip:1001@phone.example", src), src);
+        let lan = "192.168.1.20:5070".parse().unwrap();
+        assert_eq!(
+            super::target("sip:1001@192.168.1.20:5060", lan),
+            "192.168.1.20:5060".parse().unwrap()
+        );
+    }
+}
+
 /// One call to a seat.
 pub(super) struct AgentLeg {
     /// The seat.
@@ -53,9 +103,8 @@ impl AgentLeg {
         } else {
             Transport::Udp
         };
-        // Symmetric signalling: the softphone is reached where its REGISTER came from.
         let peer = Peer {
-            addr: binding.source,
+            addr: target(&binding.contact, binding.source),
             transport,
         };
         let media =

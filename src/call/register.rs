@@ -101,7 +101,7 @@ impl Registrar {
         }
         let challenge = |stale: bool| {
             let mut r = reply(rsip::StatusCode::Unauthorized);
-            for c in self.nonces.challenges(now, stale) {
+            for c in self.nonces.challenges(now, stale, seat.md5_only) {
                 r.headers.push(rsip::Header::Other(
                     "WWW-Authenticate".into(),
                     c.header_value(),

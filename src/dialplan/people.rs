@@ -167,6 +167,9 @@ pub struct Seat {
     pub skills: std::collections::BTreeMap<String, u8>,
     /// Calls taken at once.
     pub max_calls: u32,
+    /// Challenge with MD5 only, for softphones that read only the first challenge and cannot
+    /// do SHA-256 (by default both are offered, SHA-256 first).
+    pub md5_only: bool,
 }
 
 #[derive(Deserialize)]
@@ -185,6 +188,8 @@ struct AgentEntry {
     #[serde(default)]
     skills: std::collections::BTreeMap<String, u8>,
     max_calls: Option<u32>,
+    /// `"md5"` to challenge with MD5 only.
+    digest: Option<String>,
 }
 
 pub(super) fn load_seats(
@@ -230,7 +235,16 @@ pub(super) fn load_seats(
         if !(1..=4).contains(&max_calls) {
             problem("max_calls must be 1 to 4".into());
         }
+        let md5_only = match a.digest.as_deref() {
+            None | Some("sha-256") => false,
+            Some("md5") => true,
+            Some(other) => {
+                problem(format!("digest {other:?} must be \"md5\" or \"sha-256\""));
+                false
+            }
+        };
         seats.push(Seat {
+            md5_only,
             id: a.id,
             platform: a.platform,
             password: a.password,

@@ -234,11 +234,18 @@ impl NonceKeeper {
         format!("{stamp}.{}", self.seal(&stamp))
     }
 
-    /// Challenges with both algorithms, SHA-256 first (clients take the first they support).
-    pub fn challenges(&self, now: i64, stale: bool) -> Vec<Challenge> {
+    /// Challenges with both algorithms, SHA-256 first (clients take the first they support),
+    /// or MD5 only for clients that cannot do better.
+    pub fn challenges(&self, now: i64, stale: bool, md5_only: bool) -> Vec<Challenge> {
         let nonce = self.nonce(now);
-        [Algorithm::Sha256, Algorithm::Md5]
-            .into_iter()
+        let algorithms: &[Algorithm] = if md5_only {
+            &[Algorithm::Md5]
+        } else {
+            &[Algorithm::Sha256, Algorithm::Md5]
+        };
+        algorithms
+            .iter()
+            .copied()
             .map(|algorithm| Challenge {
                 realm: self.realm.clone(),
                 nonce: nonce.clone(),
@@ -393,7 +400,10 @@ mod tests {
             Credentials::parse("Digest username=\"a\""),
             Err(DigestError::Missing("nonce"))
         );
-        let ch = &NonceKeeper::new("r", "s", 60).challenges(0, true)[0];
+        let ch = &NonceKeeper::new("r", "s", 60).challenges(0, true, false)[0];
+        let only = NonceKeeper::new("r", "s", 60).challenges(0, false, true);
+        assert_eq!(only.len(), 1);
+        assert_eq!(only[0].algorithm, Algorithm::Md5);
         assert!(ch
             .header_value()
             .starts_with("Digest realm=\"r\", nonce=\""));

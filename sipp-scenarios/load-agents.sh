@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# SIPp load run with operators: 20 seats (1101-1120 of dialplan/agents.toml) register with
+# digest authentication and answer with a SIPp UAS that echoes RTP; callers dial 12345 at
+# increasing rates, wait in the Kunming queue, are bridged to a seat and talk for 3 s (RTP both
+# ways through the server). For each rate it prints calls, successful and failed callers,
+# calls/s, calls connected to a seat, and the most calls bridged at once (sampled each 0.5 s
+# from GET /api/queues). Bounded: each rate places RATE x SECONDS_PER_RATE calls; every SIPp
+# stops by itself; everything runs on loopback.
+#
+#   sipp-scenarios/load-agents.sh
+#   RATES="2 4" SECONDS_PER_RATE=10 sipp-scenarios/load-agents.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RATES=${RATES:-"2 4 6"}
+SECONDS_PER_RATE=${SECONDS_PER_RATE:-20}
+SEATS=${SEATS:-20}
+TOKEN=${TOKEN:-dev-sup-kunming}
+command -v sipp >/dev/null || { echo "sipp not installed (apt-get install sip-tester)"; exit 1; }
+
+cargo build --release --quiet
+work=$(mktemp -d)
+# The bundled dialplan with every platform staffed around the clock, no wrap-up, 5 s ring.
+cp -r dialplan "$work/dialplan"
+sed -i 's/^default_hours = .*/default_hours = ["00:00-24:00"]/; s/^wrap_up_secs = .*/wrap_up_secs = 0/; s/^ring_timeout_secs = .*/ring_timeout_secs = 5/' "$work/dialplan/hotline.toml"
+./target/release/hotline12345 serve --data "$work/data" --dialplan "$work/dialplan" \
+  --sip-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 --rtp-ports 30000-39999 \
+  >"$work/stdout" 2>"$work/server.log" &
+server=$!
+uas_port=$((15060 + RANDOM % 1000))
+sipp -sn uas -rtp_echo -i 127.0.0.1 -mi 127.0.0.1 -p "$uas_port" -mp 50000 -nostdin \
+  -timeout $(( ( $(wc -w <<<"$RATES") * (SECONDS_PER_RATE + 30) ) + 60 ))s >"$work/uas.out" 2>&1 &
+uas=$!
+trap 'kill $server $uas 2>/dev/null; wait $server $uas 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 1 100); do grep -q "ready:" "$work/stdout" && break; sleep 0.1; done
+ready=$(grep "ready:" "$work/stdout")
+sip=$(sed -E 's/.*sip=([^ ]+).*/\1/' <<<"$ready")
+http=$(sed -E 's/.*http=([^ ]+).*/\1/' <<<"$ready")
+api() { curl -s -H "Authorization: Bearer $TOKEN" "http://$http$1"; }
+
+printf 'SEQUENTIAL\n%s;\n' "$uas_port" >"$work/port.csv"
+for i in $(seq 1101 $((1100 + SEATS))); do
+  sipp -sf sipp-scenarios/agent-register.xml -s "$i" -ap "dev-$i" -inf "$work/port.csv" \
+    -i 127.0.0.1 -p 0 -m 1 -nostdin -timeout 10s "$sip" >/dev/null 2>&1 || { echo "seat $i did not register"; exit 1; }
+done
+registered=$(api "/api/agents?platform=530100" | grep -o '"registered":true' | wc -l)
+echo "server: sip=$sip http=$http; seats registered: $registered; softphones: SIPp UAS on $uas_port"
+printf '%-6s %-7s %-10s %-7s %-9s %-10s %s\n' rate calls successful failed calls/s connected max_bridged
+run=0
+for rate in $RATES; do
+  run=$((run + 1))
+  calls=$((rate * SECONDS_PER_RATE))
+  inf="$work/callers-$rate.csv"
+  { echo SEQUENTIAL; for i in $(seq 1 "$calls"); do printf '0871%d%07d;\n' "$run" "$i"; done; } >"$inf"
+  before=$(api "/api/queues" | grep -o '"calls_taken":[0-9]*' | cut -d: -f2 | paste -sd+ | bc)
+  max=0
+  ( set +e +o pipefail
+    while true; do
+      n=$(api "/api/queues" | grep -o '"state":"on-call"' | wc -l)
+      echo "$n"
+      sleep 0.5
+    done >"$work/bridged-$rate.txt" ) &
+  sampler=$!
+  start=$(date +%s.%N)
+  set +e
+  sipp -sf sipp-scenarios/caller.xml -inf "$inf" -s 12345 -i 127.0.0.1 -mi 127.0.0.1 \
+    -p 0 -mp $((40000 + run * 2000)) -m "$calls" -r "$rate" -l $((rate * 20)) \
+    -nostdin -timeout 300s -timeout_error -trace_stat -stf "$work/stat-$rate.csv" -fd 1 \
+    "$sip" >"$work/sipp-$rate.out" 2>&1
+  set -e
+  end=$(date +%s.%N)
+  sleep 1
+  kill "$sampler" 2>/dev/null || true
+  wait "$sampler" 2>/dev/null || true
+  max=$(sort -n "$work/bridged-$rate.txt" | tail -n 1)
+  last=$(tail -n 1 "$work/stat-$rate.csv"); header=$(head -n 1 "$work/stat-$rate.csv")
+  col() { awk -F';' -v name="$1" 'NR==1{for(i=1;i<=NF;i++) if($i==name) c=i} NR==2{print $c}' <(printf '%s\n%s\n' "$header" "$last"); }
+  ok=$(col "SuccessfulCall(C)"); failed=$(col "FailedCall(C)")
+  after=$(api "/api/queues" | grep -o '"calls_taken":[0-9]*' | cut -d: -f2 | paste -sd+ | bc)
+  cps=$(echo "scale=1; $ok / ($end - $start)" | bc)
+  printf '%-6s %-7s %-10s %-7s %-9s %-10s %s\n' "$rate" "$calls" "$ok" "$failed" "$cps" "$((after - before))" "$max"
+done
