@@ -43,29 +43,6 @@ fn target(contact: &str, source: SocketAddr) -> SocketAddr {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn contact_or_source() {
-        let src = "203.0.113.9:40000".parse().unwrap();
-        assert_eq!(
-            super::target("sip:1001@127.0.0.1:5070", src),
-            "127.0.0.1:5070".parse().unwrap()
-        );
-        assert_eq!(
-            super::target("sip:1001@192.168.1.20:5060;transport=udp", src),
-            src,
-            "behind NAT"
-        );
-        assert_eq!(super::target("sip:1001@phone.example", src), src);
-        let lan = "192.168.1.20:5070".parse().unwrap();
-        assert_eq!(
-            super::target("sip:1001@192.168.1.20:5060", lan),
-            "192.168.1.20:5060".parse().unwrap()
-        );
-    }
-}
-
 /// One call to a seat.
 pub(super) struct AgentLeg {
     /// The seat.
@@ -225,5 +202,28 @@ impl AgentLeg {
     pub fn release(&self, services: &CallServices) {
         self.media.close();
         services.legs.lock().expect("legs").remove(&self.call_id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn contact_or_source() {
+        let src = "203.0.113.9:40000".parse().unwrap();
+        assert_eq!(
+            super::target("sip:1001@127.0.0.1:5070", src),
+            "127.0.0.1:5070".parse().unwrap()
+        );
+        assert_eq!(
+            super::target("sip:1001@192.168.1.20:5060;transport=udp", src),
+            src,
+            "behind NAT"
+        );
+        assert_eq!(super::target("sip:1001@phone.example", src), src);
+        let lan = "192.168.1.20:5070".parse().unwrap();
+        assert_eq!(
+            super::target("sip:1001@192.168.1.20:5060", lan),
+            "192.168.1.20:5060".parse().unwrap()
+        );
     }
 }
