@@ -72,6 +72,13 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             "closed calls left open by the previous run"
         );
     }
+    let sealed = crate::call::queued::recover_recordings(&store, &config.data).await;
+    if sealed > 0 {
+        info!(
+            recordings = sealed,
+            "sealed recordings interrupted by the previous run"
+        );
+    }
     let recovered = voicemail::recover_interrupted(&store, &live.current(), &config.data).await;
     if recovered > 0 {
         info!(
@@ -106,6 +113,10 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     });
     tokio::spawn(run_call_manager(services, events));
     tokio::spawn(crate::scheduler::run(store.clone(), live.clone()));
+    tokio::spawn(crate::call::register::expire_registrations(
+        registrar.clone(),
+        queue.clone(),
+    ));
 
     // Tests and scripts read this line to learn the ports when they asked for port 0.
     println!(

@@ -363,3 +363,70 @@ async fn abandon_and_overflow_sqlite() {
 async fn abandon_and_overflow_postgres() {
     run_on(Backend::Postgres, short_wait(), abandon_and_overflow).await;
 }
+
+/// A crash mid-call keeps the recordings up to the last flushed second; the next start seals
+/// them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_mid_call_keeps_the_recordings() {
+    run_on(
+        Backend::Sqlite,
+        options(),
+        |server: Arc<TestServer>| async move {
+            let mut seat = Softphone::new(&server, "1001").await;
+            seat.sign_in("dev-1001").await;
+            let mut caller = TestPhone::udp(server.sip).await;
+            let (call, resp) = caller.call("087163677777", "12345").await;
+            assert_eq!(resp.status_code.code(), 200);
+            let invite = seat
+                .expect(rsip::Method::Invite, Duration::from_secs(5))
+                .await
+                .expect("rings");
+            let leg_rtp = seat.answer(&invite).await;
+            seat.expect(rsip::Method::Ack, Duration::from_secs(5))
+                .await
+                .expect("ACK");
+            let said = tone(500.0, 20_000);
+            let answered = tone(250.0, 20_000);
+            let mut stream = PhoneStream::default();
+            let mut seat_stream = PhoneStream::default();
+            tokio::join!(
+                caller.send_audio(TestPhone::server_rtp(&call), &mut stream, &said),
+                seat.phone.send_audio(leg_rtp, &mut seat_stream, &answered),
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            server.crash();
+            let restarted = TestServer::start_in(&server.database_url, &server.data, &options());
+            let cases = restarted.cases_of("087163677777").await;
+            let number = cases[0]["case_number"].as_str().unwrap().to_string();
+            let recs: serde_json::Value =
+                get(&restarted, &format!("/api/cases/{number}/recordings"))
+                    .await
+                    .json()
+                    .await
+                    .unwrap();
+            let recs = recs.as_array().unwrap().clone();
+            assert_eq!(recs.len(), 2, "{recs:?}\n{}", restarted.log());
+            for rec in &recs {
+                assert_eq!(rec["status"], "complete", "{rec}");
+                assert!(rec["duration_ms"].as_i64().unwrap() >= 1000, "{rec}");
+            }
+            let caller_side = recs.iter().find(|r| r["side"] == "caller").unwrap();
+            let bytes = get(
+                &restarted,
+                &format!("/api/recordings/{number}/{}/audio", caller_side["id"]),
+            )
+            .await
+            .bytes()
+            .await
+            .unwrap();
+            let samples: Vec<i16> = hound::WavReader::new(Cursor::new(bytes.to_vec()))
+                .unwrap()
+                .into_samples()
+                .map(Result::unwrap)
+                .collect();
+            assert!(correlation(&samples, &through_ulaw(&said)[..4000]) > 0.99);
+            drop(restarted);
+        },
+    )
+    .await;
+}

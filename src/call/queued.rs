@@ -326,3 +326,31 @@ impl InboundCall<'_> {
         cause
     }
 }
+
+/// At start-up: seals the recordings a crash interrupted (all but the last second is kept).
+pub async fn recover_recordings(store: &crate::store::Store, data_dir: &std::path::Path) -> usize {
+    let pending = match store.interrupted_recordings().await {
+        Ok(p) => p,
+        Err(e) => {
+            error!(error = %e, "cannot list interrupted recordings");
+            return 0;
+        }
+    };
+    let mut kept = 0;
+    for (id, file) in pending {
+        match crate::media::recorder::recover(&data_dir.join(&file)) {
+            Ok(Some(rec)) => {
+                if store
+                    .finish_recording(id, rec.duration_ms, rec.size as i64, &rec.sha256)
+                    .await
+                    .is_ok()
+                {
+                    kept += 1;
+                }
+            }
+            Ok(None) => warn!(id, file, "interrupted recording has no file"),
+            Err(e) => error!(id, file, error = %e, "interrupted recording not recovered"),
+        }
+    }
+    kept
+}

@@ -52,6 +52,15 @@ impl Default for Registrar {
 }
 
 impl Registrar {
+    /// Removes expired registrations; returns the seats left without a contact.
+    pub fn expire(&self) -> Vec<String> {
+        self.state
+            .lock()
+            .expect("registrar")
+            .bindings
+            .expire_all(Utc::now().timestamp())
+    }
+
     /// The live contacts of a seat.
     pub fn contacts(&self, seat: &str) -> Vec<Binding> {
         self.state
@@ -197,6 +206,22 @@ impl Registrar {
                 warn!(seat = seat.id, error = %e, "REGISTER refused");
                 reply(rsip::StatusCode::BadRequest)
             }
+        }
+    }
+}
+
+/// Every 30 s, seats whose registrations expired are signed out of the ACD (a softphone that
+/// vanished without un-registering is not rung for ever).
+pub async fn expire_registrations(
+    registrar: std::sync::Arc<Registrar>,
+    queue: super::queue::QueueHandle,
+) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(30));
+    loop {
+        tick.tick().await;
+        for agent in registrar.expire() {
+            info!(seat = agent, "registration expired: seat signed out");
+            queue.event(crate::acd::AcdEvent::Logout { agent });
         }
     }
 }

@@ -351,3 +351,16 @@ impl Store {
             .collect()
     }
 }
+
+impl Store {
+    /// Recordings a crash interrupted: (id, file).
+    pub async fn interrupted_recordings(&self) -> Result<Vec<(i64, String)>, StoreError> {
+        let rows =
+            sqlx::query("SELECT id, file FROM recordings WHERE status = 'recording' ORDER BY id")
+                .fetch_all(self.pool())
+                .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect()
+    }
+}
