@@ -238,6 +238,19 @@ async fn operators_answer(server: Arc<TestServer>) {
         states.as_array().unwrap().last().unwrap()["reason"],
         "break"
     );
+    // A refreshed registration leaves the seat on its break.
+    second.sign_in("dev-1002").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let states: serde_json::Value = get(&server, "/api/agents/1002/states")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        states.as_array().unwrap().last().unwrap()["state"],
+        "not-ready",
+        "{states}"
+    );
     let live: serde_json::Value = get(&server, "/api/queues").await.json().await.unwrap();
     let seat = live["agents"]
         .as_array()

@@ -70,10 +70,6 @@ impl InboundCall<'_> {
         let mut staffing = tokio::time::interval(Duration::from_secs(1));
         let mut legs: HashMap<String, AgentLeg> = HashMap::new();
         let caller = super::identity::call_identity(self.request).caller;
-        let leave = |legs: &mut HashMap<String, AgentLeg>| {
-            let pending: Vec<AgentLeg> = legs.drain().map(|(_, l)| l).collect();
-            pending
-        };
 
         let outcome = loop {
             tokio::select! {
@@ -197,7 +193,7 @@ impl InboundCall<'_> {
                 }
             }
         };
-        for leg in leave(&mut legs) {
+        for (_, leg) in legs.drain() {
             leg.cancel(self.services).await;
             leg.release(self.services);
         }

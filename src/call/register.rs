@@ -160,6 +160,7 @@ impl Registrar {
                 }
             }
         }
+        let was_signed_in = !state.bindings.lookup(&seat.id, now).is_empty();
         let call_id = message::call_id(req).unwrap_or_default();
         let cseq = message::cseq(req).map_or(0, |(n, _)| n);
         let result = if updates.is_empty() {
@@ -172,16 +173,19 @@ impl Registrar {
         match result {
             Ok(bindings) => {
                 info!(seat = seat.id, contacts = bindings.len(), "registered");
-                // A registered softphone is a signed-in seat, ready for calls; without contacts
-                // the seat signs out.
+                // A softphone's first registration signs the seat in, ready for calls; its last
+                // contact leaving signs it out. Refreshes change nothing (a seat on a break
+                // stays on its break).
                 let agent = seat.id.clone();
-                if bindings.is_empty() {
-                    services.queue.event(crate::acd::AcdEvent::Logout { agent });
-                } else {
-                    services.queue.event(crate::acd::AcdEvent::Login {
-                        agent: agent.clone(),
-                    });
-                    services.queue.event(crate::acd::AcdEvent::Ready { agent });
+                match (was_signed_in, bindings.is_empty()) {
+                    (true, true) => services.queue.event(crate::acd::AcdEvent::Logout { agent }),
+                    (false, false) => {
+                        services.queue.event(crate::acd::AcdEvent::Login {
+                            agent: agent.clone(),
+                        });
+                        services.queue.event(crate::acd::AcdEvent::Ready { agent });
+                    }
+                    _ => {}
                 }
                 let mut ok = reply(rsip::StatusCode::OK);
                 for b in &bindings {
