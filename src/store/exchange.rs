@@ -17,9 +17,8 @@
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
 
-use super::model::{from_db_time, to_db_time};
+use super::db::query;
 use super::workflow::insert_history;
 use super::{Store, StoreError};
 use crate::cases::workflow::{event_name, Actor, CaseState, HistoryEntry, Role};
@@ -234,7 +233,7 @@ impl Store {
                 sha256: v.sha256.clone(),
             })
             .collect();
-        let rows = sqlx::query(
+        let rows = query(
             "SELECT kind, name, at, duration_ms, size_bytes, sha256 FROM case_attachments WHERE case_id = $1 ORDER BY id",
         )
         .bind(stored.id)
@@ -244,7 +243,7 @@ impl Store {
             attachments.push(AttachmentData {
                 kind: r.try_get(0)?,
                 name: r.try_get(1)?,
-                at: from_db_time(&r.try_get::<String, _>(2)?)?,
+                at: r.time(2)?,
                 duration_ms: r.try_get(3)?,
                 size_bytes: r.try_get(4)?,
                 sha256: r.try_get(5)?,
@@ -326,7 +325,7 @@ impl Store {
         self.write(move |conn| {
             Box::pin(async move {
                 let c = &record.case;
-                let case_id: i64 = sqlx::query(
+                let case_id: i64 = query(
                     "INSERT INTO cases (case_number, platform, caller, state, created_at, callback_status, category, \
                      topic, unit, out_of_scope, legal_days, extensions, dispatch_due, sign_due, return_until, \
                      handle_due, provisional, updated_at) \
@@ -336,7 +335,7 @@ impl Store {
                 .bind(&c.platform)
                 .bind(&c.caller)
                 .bind(&c.state)
-                .bind(to_db_time(c.created_at))
+                .bind(c.created_at)
                 .bind(c.callback_status.clone())
                 .bind(c.category.clone())
                 .bind(&c.topic)
@@ -344,12 +343,12 @@ impl Store {
                 .bind(c.out_of_scope.clone())
                 .bind(c.legal_days)
                 .bind(c.extensions)
-                .bind(c.dispatch_due.map(to_db_time))
-                .bind(c.sign_due.map(to_db_time))
-                .bind(c.return_until.map(to_db_time))
-                .bind(c.handle_due.map(to_db_time))
+                .bind(c.dispatch_due)
+                .bind(c.sign_due)
+                .bind(c.return_until)
+                .bind(c.handle_due)
                 .bind(c.provisional as i64)
-                .bind(to_db_time(Utc::now()))
+                .bind(Utc::now())
                 .fetch_one(&mut *conn)
                 .await
                 .map_err(|e| StoreError::from_write(e, format!("case {}", c.case_number)))?
@@ -358,7 +357,7 @@ impl Store {
                 let mut parts = c.case_number.split('-');
                 let (platform, day, seq) = (parts.next(), parts.next(), parts.next());
                 if let (Some(p), Some(d), Some(Ok(n))) = (platform, day, seq.map(str::parse::<i64>)) {
-                    sqlx::query(
+                    query(
                         "INSERT INTO case_counters (platform, day, last) VALUES ($1, $2, $3) \
                          ON CONFLICT (platform, day) DO UPDATE SET last = CASE WHEN case_counters.last > $3 \
                          THEN case_counters.last ELSE $3 END",
@@ -370,7 +369,7 @@ impl Store {
                     .await?;
                 }
                 for k in &record.calls {
-                    sqlx::query(
+                    query(
                         "INSERT INTO calls (case_id, sip_call_id, caller, called, platform, route_reason, started_at, \
                          answered_at, ended_at, duration_ms, end_cause) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
                     )
@@ -380,9 +379,9 @@ impl Store {
                     .bind(&k.called)
                     .bind(&k.platform)
                     .bind(&k.route_reason)
-                    .bind(to_db_time(k.started_at))
-                    .bind(k.answered_at.map(to_db_time))
-                    .bind(k.ended_at.map(to_db_time))
+                    .bind(k.started_at)
+                    .bind(k.answered_at)
+                    .bind(k.ended_at)
                     .bind(k.duration_ms)
                     .bind(k.end_cause.clone())
                     .execute(&mut *conn)
@@ -405,14 +404,14 @@ impl Store {
                     insert_history(conn, case_id, &entry).await?;
                 }
                 for a in &record.attachments {
-                    sqlx::query(
+                    query(
                         "INSERT INTO case_attachments (case_id, kind, name, at, duration_ms, size_bytes, sha256) \
                          VALUES ($1, $2, $3, $4, $5, $6, $7)",
                     )
                     .bind(case_id)
                     .bind(&a.kind)
                     .bind(&a.name)
-                    .bind(to_db_time(a.at))
+                    .bind(a.at)
                     .bind(a.duration_ms)
                     .bind(a.size_bytes)
                     .bind(a.sha256.clone())

@@ -1,11 +1,12 @@
 //! Durable cases and calls with sqlx: a SQLite file by default, PostgreSQL by URL, the same SQL
-//! on both through sqlx's `Any` driver, migrations under `migrations/` applied at open.
+//! on both through two concrete pools ([`db`]), migrations under `migrations/` applied at open.
 //!
 //! Durable means committed: SQLite runs in WAL mode with `synchronous=FULL` (every commit is
 //! fsynced), PostgreSQL commits as it does. Writes go through one writer task that groups the
 //! writes of concurrent calls into one commit ([`writer`]); reads use the pool directly.
 
 pub mod case_number;
+pub mod db;
 pub mod error;
 pub mod exchange;
 pub mod model;
@@ -17,37 +18,39 @@ mod writer;
 
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Once};
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyConnection, AnyPool, Row};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use tokio::sync::mpsc;
 
+use db::query;
+pub use db::{Backend, BoxFuture, Conn};
 pub use error::StoreError;
-use model::{from_db_time, from_db_time_opt, to_db_time};
 pub use model::{CallView, CaseView, NewCall, OpenedCall};
 pub use voicemail::{FinishedVoicemail, VoicemailView};
-pub use writer::BoxFuture;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
-/// Which database a store runs on.
+/// Which kind of database a URL names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
+pub enum Kind {
+    /// `sqlite:path` or `sqlite://path`.
     Sqlite,
+    /// `postgres://…` or `postgresql://…`.
     Postgres,
 }
 
-impl Backend {
-    /// The backend a URL names.
-    pub fn of_url(url: &str) -> Result<Backend, StoreError> {
+impl Kind {
+    /// The kind of database `url` names; [`StoreError::BadUrl`] for anything else.
+    pub fn of_url(url: &str) -> Result<Kind, StoreError> {
         if url.starts_with("sqlite:") {
-            Ok(Backend::Sqlite)
+            Ok(Kind::Sqlite)
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Ok(Backend::Postgres)
+            Ok(Kind::Postgres)
         } else {
             Err(StoreError::BadUrl(url.to_string()))
         }
@@ -55,8 +58,7 @@ impl Backend {
 }
 
 struct Inner {
-    pool: AnyPool,
-    backend: Backend,
+    db: Backend,
     jobs: mpsc::Sender<writer::Job>,
     commits: Arc<AtomicU64>,
 }
@@ -67,65 +69,56 @@ pub struct Store {
     inner: Arc<Inner>,
 }
 
-static DRIVERS: Once = Once::new();
+/// Opens the SQLite file at `url` (created if missing) in WAL mode with every commit fsynced.
+async fn open_sqlite(url: &str) -> Result<Backend, StoreError> {
+    let options = SqliteConnectOptions::from_str(url)
+        .map_err(|e| StoreError::BadUrl(format!("{url}: {e}")))?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(10));
+    let pool = SqlitePoolOptions::new()
+        .max_connections(8)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(options)
+        .await?;
+    SQLITE_MIGRATIONS.run(&pool).await?;
+    Ok(Backend::Sqlite(pool))
+}
+
+/// Connects to the PostgreSQL database at `url`.
+async fn open_postgres(url: &str) -> Result<Backend, StoreError> {
+    let options =
+        PgConnectOptions::from_str(url).map_err(|e| StoreError::BadUrl(format!("{url}: {e}")))?;
+    let pool = PgPoolOptions::new()
+        .max_connections(16)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(options)
+        .await?;
+    POSTGRES_MIGRATIONS.run(&pool).await?;
+    Ok(Backend::Postgres(pool))
+}
 
 impl Store {
-    /// Opens (creating a SQLite file if needed) and migrates the database at `url`.
+    /// Opens (creating a SQLite file if needed) and migrates the database at `url`, and starts
+    /// the writer.
     pub async fn open(url: &str) -> Result<Store, StoreError> {
-        DRIVERS.call_once(sqlx::any::install_default_drivers);
-        let backend = Backend::of_url(url)?;
-        let url = match backend {
-            Backend::Sqlite if !url.contains('?') => format!("{url}?mode=rwc"),
-            _ => url.to_string(),
+        let db = match Kind::of_url(url)? {
+            Kind::Sqlite => open_sqlite(url).await?,
+            Kind::Postgres => open_postgres(url).await?,
         };
-        let options = AnyConnectOptions::from_str(&url)
-            .map_err(|e| StoreError::BadUrl(format!("{url}: {e}")))?;
-        let pool = AnyPoolOptions::new()
-            .max_connections(match backend {
-                Backend::Sqlite => 8,
-                Backend::Postgres => 16,
-            })
-            .acquire_timeout(Duration::from_secs(10))
-            .after_connect(move |conn, _| {
-                Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        for pragma in [
-                            "PRAGMA journal_mode = WAL",
-                            "PRAGMA synchronous = FULL",
-                            "PRAGMA foreign_keys = ON",
-                            "PRAGMA busy_timeout = 10000",
-                        ] {
-                            sqlx::query(pragma).execute(&mut *conn).await?;
-                        }
-                    }
-                    Ok(())
-                })
-            })
-            .connect_with(options)
-            .await?;
-        match backend {
-            Backend::Sqlite => SQLITE_MIGRATIONS.run(&pool).await?,
-            Backend::Postgres => POSTGRES_MIGRATIONS.run(&pool).await?,
-        }
         let (jobs, rx) = mpsc::channel(4 * writer::MAX_BATCH);
         let commits = Arc::new(AtomicU64::new(0));
-        tokio::spawn(writer::run(pool.clone(), rx, commits.clone()));
+        tokio::spawn(writer::run(db.clone(), rx, commits.clone()));
         Ok(Store {
-            inner: Arc::new(Inner {
-                pool,
-                backend,
-                jobs,
-                commits,
-            }),
+            inner: Arc::new(Inner { db, jobs, commits }),
         })
     }
 
     /// `sqlite` or `postgres`.
     pub fn backend_name(&self) -> &'static str {
-        match self.inner.backend {
-            Backend::Sqlite => "sqlite",
-            Backend::Postgres => "postgres",
-        }
+        self.inner.db.name()
     }
 
     /// Commits made so far (a measure of group commit).
@@ -134,17 +127,15 @@ impl Store {
     }
 
     /// The pool, for reads.
-    pub fn pool(&self) -> &AnyPool {
-        &self.inner.pool
+    pub fn pool(&self) -> &Backend {
+        &self.inner.db
     }
 
     /// Runs `write` in the next group commit; returns its result once committed.
     pub async fn write<T, F>(&self, write: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T, StoreError>>
-            + Send
-            + 'static,
+        F: for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static,
     {
         let (job, rx) = writer::job(write);
         self.inner
@@ -170,8 +161,8 @@ impl Store {
         let id = sip_call_id.to_string();
         self.write(move |conn| {
             Box::pin(async move {
-                sqlx::query("UPDATE calls SET answered_at = $1 WHERE sip_call_id = $2 AND answered_at IS NULL")
-                    .bind(to_db_time(at))
+                query("UPDATE calls SET answered_at = $1 WHERE sip_call_id = $2 AND answered_at IS NULL")
+                    .bind(at)
                     .bind(&id)
                     .execute(&mut *conn)
                     .await?;
@@ -192,7 +183,7 @@ impl Store {
         let cause = cause.to_string();
         self.write(move |conn| {
             Box::pin(async move {
-                let row = sqlx::query(
+                let row = query(
                     "SELECT started_at FROM calls WHERE sip_call_id = $1 AND ended_at IS NULL",
                 )
                 .bind(&id)
@@ -201,13 +192,13 @@ impl Store {
                 let Some(row) = row else {
                     return Ok(());
                 };
-                let started = from_db_time(&row.try_get::<String, _>(0)?)?;
+                let started = row.time(0)?;
                 let duration = (at - started).num_milliseconds().max(0);
-                sqlx::query(
+                query(
                     "UPDATE calls SET ended_at = $1, duration_ms = $2, end_cause = $3 \
                      WHERE sip_call_id = $4 AND ended_at IS NULL",
                 )
-                .bind(to_db_time(at))
+                .bind(at)
                 .bind(duration)
                 .bind(&cause)
                 .bind(&id)
@@ -224,16 +215,16 @@ impl Store {
         let cause = cause.to_string();
         self.write(move |conn| {
             Box::pin(async move {
-                let open = sqlx::query("SELECT sip_call_id, started_at FROM calls WHERE ended_at IS NULL")
+                let open = query("SELECT sip_call_id, started_at FROM calls WHERE ended_at IS NULL")
                     .fetch_all(&mut *conn)
                     .await?;
                 for row in &open {
                     let id: String = row.try_get(0)?;
-                    let started = from_db_time(&row.try_get::<String, _>(1)?)?;
-                    sqlx::query(
+                    let started = row.time(1)?;
+                    query(
                         "UPDATE calls SET ended_at = $1, duration_ms = $2, end_cause = $3 WHERE sip_call_id = $4",
                     )
-                    .bind(to_db_time(at))
+                    .bind(at)
                     .bind((at - started).num_milliseconds().max(0))
                     .bind(&cause)
                     .bind(&id)
@@ -268,7 +259,7 @@ impl Store {
              FROM cases c LEFT JOIN calls k ON k.case_id = c.id \
              WHERE {condition} ORDER BY c.id DESC, k.id ASC"
         );
-        let rows = sqlx::query(&sql).bind(value).fetch_all(self.pool()).await?;
+        let rows = query(&sql).bind(value).fetch_all(self.pool()).await?;
         let mut cases: Vec<CaseView> = Vec::new();
         for row in rows {
             let number: String = row.try_get(0)?;
@@ -278,7 +269,7 @@ impl Store {
                     platform: row.try_get(1)?,
                     caller: row.try_get(2)?,
                     state: row.try_get(3)?,
-                    created_at: from_db_time(&row.try_get::<String, _>(4)?)?,
+                    created_at: row.time(4)?,
                     callback_status: row.try_get(5)?,
                     calls: Vec::new(),
                     voicemails: Vec::new(),
@@ -294,9 +285,9 @@ impl Store {
                 called: row.try_get(8)?,
                 platform: row.try_get(9)?,
                 route_reason: row.try_get(10)?,
-                started_at: from_db_time(&row.try_get::<String, _>(11)?)?,
-                answered_at: from_db_time_opt(row.try_get(12)?)?,
-                ended_at: from_db_time_opt(row.try_get(13)?)?,
+                started_at: row.time(11)?,
+                answered_at: row.time_opt(12)?,
+                ended_at: row.time_opt(13)?,
                 duration_ms: row.try_get(14)?,
                 end_cause: row.try_get(15)?,
             });
@@ -312,17 +303,14 @@ impl Store {
         // The writer ends when every Store clone is gone; waiting for an empty write is enough
         // to know that everything queued before it has been committed.
         let _ = self.write(|_| Box::pin(async { Ok(()) })).await;
-        self.inner.pool.close().await;
+        self.inner.db.close().await;
     }
 }
 
 /// Writes a new case (with the next case number of its platform and day) and its first call.
-async fn insert_case_and_call(
-    conn: &mut AnyConnection,
-    call: &NewCall,
-) -> Result<OpenedCall, StoreError> {
+async fn insert_case_and_call(conn: &mut Conn, call: &NewCall) -> Result<OpenedCall, StoreError> {
     let day = case_number::day_of(call.started_at);
-    let seq: i64 = sqlx::query(
+    let seq: i64 = query(
         "INSERT INTO case_counters (platform, day, last) VALUES ($1, $2, 1) \
          ON CONFLICT (platform, day) DO UPDATE SET last = case_counters.last + 1 RETURNING last",
     )
@@ -332,20 +320,20 @@ async fn insert_case_and_call(
     .await?
     .try_get(0)?;
     let number = case_number::format(&call.platform, &day, seq);
-    let started = to_db_time(call.started_at);
-    let case_id: i64 = sqlx::query(
+    let started = call.started_at;
+    let case_id: i64 = query(
         "INSERT INTO cases (case_number, platform, caller, state, created_at) \
          VALUES ($1, $2, $3, 'accepted', $4) RETURNING id",
     )
     .bind(&number)
     .bind(&call.platform)
     .bind(&call.caller)
-    .bind(&started)
+    .bind(started)
     .fetch_one(&mut *conn)
     .await
     .map_err(|e| StoreError::from_write(e, format!("case {number}")))?
     .try_get(0)?;
-    let call_id: i64 = sqlx::query(
+    let call_id: i64 = query(
         "INSERT INTO calls (case_id, sip_call_id, caller, called, platform, route_reason, started_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
@@ -355,7 +343,7 @@ async fn insert_case_and_call(
     .bind(&call.called)
     .bind(&call.platform)
     .bind(&call.route_reason)
-    .bind(&started)
+    .bind(started)
     .fetch_one(&mut *conn)
     .await
     .map_err(|e| StoreError::from_write(e, format!("call {}", call.sip_call_id)))?

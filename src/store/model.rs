@@ -63,19 +63,15 @@ pub struct CallView {
     pub end_cause: Option<String>,
 }
 
-/// The stored form of a time: UTC, ISO 8601 with milliseconds, so that text order is time order.
+/// The stored form of a time on SQLite: UTC, ISO 8601 with milliseconds, so that text order is
+/// time order (PostgreSQL stores `TIMESTAMPTZ`, see [`super::db::Dialect`]).
 pub fn to_db_time(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-/// Reads a stored time.
+/// Reads a time stored as text.
 pub fn from_db_time(s: &str) -> Result<DateTime<Utc>, StoreError> {
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| StoreError::Corrupt(format!("time {s:?}: {e}")))
-}
-
-/// Reads an optional stored time.
-pub fn from_db_time_opt(s: Option<String>) -> Result<Option<DateTime<Utc>>, StoreError> {
-    s.as_deref().map(from_db_time).transpose()
 }

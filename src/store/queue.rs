@@ -2,9 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::Row;
 
-use super::model::{from_db_time, to_db_time};
+use super::db::query;
 use super::{Store, StoreError};
 use crate::acd::QueueLogEntry;
 
@@ -47,10 +46,10 @@ impl Store {
                 for e in &entries {
                     let json = serde_json::to_value(e).unwrap_or_default();
                     let event = json["event"].as_str().unwrap_or("").to_string();
-                    sqlx::query(
+                    query(
                         "INSERT INTO queue_log (at, queue, call_id, agent, event, detail) VALUES ($1, $2, $3, $4, $5, $6)",
                     )
-                    .bind(to_db_time(e.at))
+                    .bind(e.at)
                     .bind(&e.queue)
                     .bind(&e.call)
                     .bind(e.agent.clone())
@@ -71,7 +70,7 @@ impl Store {
         queue: Option<&str>,
         limit: i64,
     ) -> Result<Vec<QueueLogRow>, StoreError> {
-        let rows = sqlx::query(
+        let rows = query(
             "SELECT id, at, queue, call_id, agent, event, detail FROM queue_log \
              WHERE ($1 = '' OR queue = $1) ORDER BY id DESC LIMIT $2",
         )
@@ -83,7 +82,7 @@ impl Store {
             .map(|r| {
                 Ok(QueueLogRow {
                     id: r.try_get(0)?,
-                    at: from_db_time(&r.try_get::<String, _>(1)?)?,
+                    at: r.time(1)?,
                     queue: r.try_get(2)?,
                     call_id: r.try_get(3)?,
                     agent: r.try_get(4)?,
@@ -107,13 +106,13 @@ impl Store {
         let v = [sip_call_id, agent_call_id, agent, side, file].map(String::from);
         self.write(move |conn| {
             Box::pin(async move {
-                let case_id: i64 = sqlx::query("SELECT case_id FROM calls WHERE sip_call_id = $1")
+                let case_id: i64 = query("SELECT case_id FROM calls WHERE sip_call_id = $1")
                     .bind(&v[0])
                     .fetch_optional(&mut *conn)
                     .await?
                     .ok_or_else(|| StoreError::NotFound(format!("call {}", v[0])))?
                     .try_get(0)?;
-                let id: i64 = sqlx::query(
+                let id: i64 = query(
                     "INSERT INTO recordings (case_id, sip_call_id, agent_call_id, agent, side, file, status, started_at) \
                      VALUES ($1, $2, $3, $4, $5, $6, 'recording', $7) RETURNING id",
                 )
@@ -123,7 +122,7 @@ impl Store {
                 .bind(&v[2])
                 .bind(&v[3])
                 .bind(&v[4])
-                .bind(to_db_time(at))
+                .bind(at)
                 .fetch_one(&mut *conn)
                 .await?
                 .try_get(0)?;
@@ -144,7 +143,7 @@ impl Store {
         let sha = sha256.to_string();
         self.write(move |conn| {
             Box::pin(async move {
-                sqlx::query(
+                query(
                     "UPDATE recordings SET status = 'complete', duration_ms = $1, size_bytes = $2, sha256 = $3 WHERE id = $4",
                 )
                 .bind(duration_ms)
@@ -164,7 +163,7 @@ impl Store {
         &self,
         case_number: &str,
     ) -> Result<Vec<RecordingView>, StoreError> {
-        let rows = sqlx::query(
+        let rows = query(
             "SELECT r.id, c.case_number, r.sip_call_id, r.agent_call_id, r.agent, r.side, r.status, r.started_at, \
              r.duration_ms, r.size_bytes, r.sha256, r.file FROM recordings r JOIN cases c ON c.id = r.case_id \
              WHERE c.case_number = $1 ORDER BY r.id",
@@ -182,7 +181,7 @@ impl Store {
                     agent: r.try_get(4)?,
                     side: r.try_get(5)?,
                     status: r.try_get(6)?,
-                    started_at: from_db_time(&r.try_get::<String, _>(7)?)?,
+                    started_at: r.time(7)?,
                     duration_ms: r.try_get(8)?,
                     size_bytes: r.try_get(9)?,
                     sha256: r.try_get(10)?,
@@ -218,12 +217,12 @@ impl Store {
         let (id, reason) = (sip_call_id.to_string(), reason.to_string());
         self.write(move |conn| {
             Box::pin(async move {
-                sqlx::query(
+                query(
                     "UPDATE cases SET callback_status = 'awaiting', callback_reason = $1, callback_requested_at = $2 \
                      WHERE id = (SELECT case_id FROM calls WHERE sip_call_id = $3) AND callback_status IS NULL",
                 )
                 .bind(&reason)
-                .bind(to_db_time(at))
+                .bind(at)
                 .bind(&id)
                 .execute(&mut *conn)
                 .await?;
@@ -239,7 +238,7 @@ impl Store {
         platform: Option<&str>,
         status: &str,
     ) -> Result<Vec<CallbackView>, StoreError> {
-        let rows = sqlx::query(
+        let rows = query(
             "SELECT case_number, platform, caller, callback_reason, callback_requested_at, callback_attempts, \
              callback_status FROM cases WHERE callback_status = $1 AND ($2 = '' OR platform = $2) \
              ORDER BY COALESCE(callback_requested_at, created_at), id",
@@ -255,7 +254,7 @@ impl Store {
                     platform: r.try_get(1)?,
                     caller: r.try_get(2)?,
                     reason: r.try_get(3)?,
-                    requested_at: super::model::from_db_time_opt(r.try_get(4)?)?,
+                    requested_at: r.time_opt(4)?,
                     attempts: r.try_get(5)?,
                     status: r.try_get(6)?,
                 })
@@ -272,7 +271,7 @@ impl Store {
         let number = case_number.to_string();
         self.write(move |conn| {
             Box::pin(async move {
-                let done = sqlx::query(
+                let done = query(
                     "UPDATE cases SET callback_attempts = callback_attempts + 1, \
                      callback_status = CASE WHEN $1 = 1 THEN 'done' ELSE callback_status END \
                      WHERE case_number = $2 AND callback_status = 'awaiting'",
@@ -316,8 +315,8 @@ impl Store {
                         crate::acd::AgentState::NotReady(r) => Some(r.clone()),
                         _ => None,
                     };
-                    sqlx::query("INSERT INTO agent_states (at, agent, platform, state, reason) VALUES ($1, $2, $3, $4, $5)")
-                        .bind(to_db_time(c.at))
+                    query("INSERT INTO agent_states (at, agent, platform, state, reason) VALUES ($1, $2, $3, $4, $5)")
+                        .bind(c.at)
                         .bind(&c.agent)
                         .bind(&c.platform)
                         .bind(c.state.as_str())
@@ -333,16 +332,15 @@ impl Store {
 
     /// A seat's state changes, oldest first.
     pub async fn agent_states(&self, agent: &str) -> Result<Vec<AgentStateRow>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT at, agent, state, reason FROM agent_states WHERE agent = $1 ORDER BY id",
-        )
-        .bind(agent)
-        .fetch_all(self.pool())
-        .await?;
+        let rows =
+            query("SELECT at, agent, state, reason FROM agent_states WHERE agent = $1 ORDER BY id")
+                .bind(agent)
+                .fetch_all(self.pool())
+                .await?;
         rows.iter()
             .map(|r| {
                 Ok(AgentStateRow {
-                    at: from_db_time(&r.try_get::<String, _>(0)?)?,
+                    at: r.time(0)?,
                     agent: r.try_get(1)?,
                     state: r.try_get(2)?,
                     reason: r.try_get(3)?,
@@ -355,10 +353,9 @@ impl Store {
 impl Store {
     /// Recordings a crash interrupted: (id, file).
     pub async fn interrupted_recordings(&self) -> Result<Vec<(i64, String)>, StoreError> {
-        let rows =
-            sqlx::query("SELECT id, file FROM recordings WHERE status = 'recording' ORDER BY id")
-                .fetch_all(self.pool())
-                .await?;
+        let rows = query("SELECT id, file FROM recordings WHERE status = 'recording' ORDER BY id")
+            .fetch_all(self.pool())
+            .await?;
         rows.iter()
             .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
             .collect()

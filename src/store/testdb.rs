@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use sqlx::{Connection, Executor};
+use sqlx::{Connection, Executor, PgConnection};
 
 use super::StoreError;
 
@@ -17,9 +17,8 @@ pub struct TestDb {
 impl TestDb {
     /// A new, empty PostgreSQL database on the server at `base_url`.
     pub async fn postgres(base_url: &str) -> Result<TestDb, StoreError> {
-        sqlx::any::install_default_drivers();
         let name = format!("hotline_test_{:016x}", rand::random::<u64>());
-        let mut conn = sqlx::AnyConnection::connect(base_url).await?;
+        let mut conn = PgConnection::connect(base_url).await?;
         conn.execute(format!("CREATE DATABASE {name}").as_str())
             .await?;
         conn.close().await?;
@@ -45,7 +44,7 @@ impl TestDb {
     /// Drops a PostgreSQL database (connections still open are ended).
     pub async fn cleanup(self) {
         if let Some((base, name)) = self.postgres {
-            if let Ok(mut conn) = sqlx::AnyConnection::connect(&base).await {
+            if let Ok(mut conn) = PgConnection::connect(&base).await {
                 let _ = conn
                     .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
                     .await;

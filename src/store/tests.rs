@@ -15,13 +15,13 @@ fn postgres_base() -> String {
 }
 
 /// Runs `body` against a fresh database of each backend.
-async fn on(backend: Backend, body: impl AsyncFnOnce(String)) {
+async fn on(backend: Kind, body: impl AsyncFnOnce(String)) {
     match backend {
-        Backend::Sqlite => {
+        Kind::Sqlite => {
             let dir = tempfile::tempdir().unwrap();
             body(TestDb::sqlite(dir.path()).url().to_string()).await;
         }
-        Backend::Postgres => {
+        Kind::Postgres => {
             let db = match TestDb::postgres(&postgres_base()).await {
                 Ok(db) => db,
                 Err(e) if std::env::var("CI").is_err() => {
@@ -42,11 +42,11 @@ macro_rules! on_both {
             use super::*;
             #[tokio::test]
             async fn sqlite() {
-                on(Backend::Sqlite, $body).await;
+                on(Kind::Sqlite, $body).await;
             }
             #[tokio::test]
             async fn postgres() {
-                on(Backend::Postgres, $body).await;
+                on(Kind::Postgres, $body).await;
             }
         }
     };
@@ -337,3 +337,227 @@ on_both!(
         store.close().await;
     }
 );
+
+on_both!(
+    failed_writes_in_a_batch_spare_the_others,
+    async |url: String| {
+        let store = Store::open(&url).await.unwrap();
+        store
+            .open_call(call("taken", "530100", "2026-11-25T02:00:00Z"))
+            .await
+            .unwrap();
+        let before = store.commits();
+        // Sixty calls at once, every third reusing a Call-ID already stored: those fail inside
+        // the shared transaction and must roll back alone, case and counter included.
+        let mut tasks = Vec::new();
+        for i in 0..60 {
+            let store = store.clone();
+            let id = if i % 3 == 0 {
+                "taken".to_string()
+            } else {
+                format!("fresh-{i}")
+            };
+            tasks.push(tokio::spawn(async move {
+                store
+                    .open_call(call(&id, "530100", "2026-11-25T02:00:00Z"))
+                    .await
+            }));
+        }
+        let (mut ok, mut duplicates) = (Vec::new(), 0);
+        for t in tasks {
+            match t.await.unwrap() {
+                Ok(opened) => ok.push(opened.case_number),
+                Err(StoreError::Duplicate(_)) => duplicates += 1,
+                Err(e) => panic!("unexpected error: {e}"),
+            }
+        }
+        assert_eq!((ok.len(), duplicates), (40, 20));
+        assert!(store.commits() - before < 60, "writes were grouped");
+        let cases = store.cases_by_caller("087163601234").await.unwrap();
+        assert_eq!(cases.len(), 41, "no orphan case from a failed write");
+        assert!(cases.iter().all(|c| c.calls.len() == 1));
+        // Failed writes gave back their sequence numbers: 41 cases numbered 1..=41.
+        let mut seqs: Vec<u32> = cases
+            .iter()
+            .map(|c| c.case_number[16..].parse().unwrap())
+            .collect();
+        seqs.sort();
+        assert_eq!(seqs, (1..=41).collect::<Vec<_>>());
+        store.close().await;
+    }
+);
+
+on_both!(
+    queries_bind_and_decode_alike_on_both_backends,
+    async |url: String| {
+        use super::db::query;
+        let store = Store::open(&url).await.unwrap();
+        // Writes: NULLs of both kinds, rows affected, and a failing write inside the batch.
+        let changed = store
+            .write(|conn| {
+                Box::pin(async move {
+                    query("INSERT INTO case_counters (platform, day, last) VALUES ($1, $2, $3)")
+                        .bind("999999")
+                        .bind(String::from("20260101"))
+                        .bind(7_i64)
+                        .execute(&mut *conn)
+                        .await?;
+                    let done =
+                        query("UPDATE case_counters SET last = last + $1 WHERE platform = $2")
+                            .bind(1_i32)
+                            .bind("999999")
+                            .execute(&mut *conn)
+                            .await?;
+                    Ok(done.rows_affected())
+                })
+            })
+            .await
+            .unwrap();
+        assert_eq!(changed, 1);
+        let failed = store
+            .write(|conn| {
+                Box::pin(async move {
+                    query("UPDATE case_counters SET last = 100 WHERE platform = $1")
+                        .bind("999999")
+                        .execute(&mut *conn)
+                        .await?;
+                    query("INSERT INTO no_such_table VALUES ($1)")
+                        .bind(1_i64)
+                        .execute(&mut *conn)
+                        .await?;
+                    Ok(())
+                })
+            })
+            .await;
+        assert!(matches!(failed, Err(StoreError::Database(_))), "{failed:?}");
+        // Reads: by position and by name, typed NULLs, and no row at all.
+        let row = query(
+            "SELECT last, day, CAST($1 AS TEXT) AS no_text, CAST($2 AS BIGINT) AS no_number \
+             FROM case_counters WHERE platform = $3",
+        )
+        .bind(None::<String>)
+        .bind(None::<i64>)
+        .bind("999999")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+        assert_eq!(
+            row.try_get::<i64, _>(0).unwrap(),
+            8,
+            "the failed write rolled back"
+        );
+        assert_eq!(row.try_get::<String, _>("day").unwrap(), "20260101");
+        assert_eq!(row.try_get::<Option<String>, _>("no_text").unwrap(), None);
+        assert_eq!(row.try_get::<Option<i64>, _>("no_number").unwrap(), None);
+        let none = query("SELECT last FROM case_counters WHERE platform = $1")
+            .bind("000000")
+            .fetch_optional(store.pool())
+            .await
+            .unwrap();
+        assert!(none.is_none());
+        let all = query("SELECT platform FROM case_counters ORDER BY platform")
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(all.len(), 1);
+        store.close().await;
+    }
+);
+
+#[tokio::test]
+async fn a_sqlite_file_is_created_and_survives_a_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sub-less.db");
+    assert!(!path.exists());
+    let url = format!("sqlite:{}", path.display());
+    let store = Store::open(&url).await.unwrap();
+    assert_eq!(store.backend_name(), "sqlite");
+    let opened = store
+        .open_call(call("kept", "530100", "2026-11-25T02:00:00Z"))
+        .await
+        .unwrap();
+    store.close().await;
+    assert!(path.exists(), "created when missing");
+    let store = Store::open(&url).await.unwrap();
+    let case = store
+        .case_by_number(&opened.case_number)
+        .await
+        .unwrap()
+        .expect("still there after a reopen");
+    assert_eq!(case.calls[0].sip_call_id, "kept");
+    let mode = super::db::query("PRAGMA journal_mode")
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+        .try_get::<String, _>(0)
+        .unwrap();
+    assert_eq!(mode, "wal");
+    store.close().await;
+}
+
+/// A PostgreSQL database made before times became `TIMESTAMPTZ` (migrations 1 to 7, text
+/// times) is converted at open, and its times read back unchanged.
+#[tokio::test]
+async fn postgres_text_times_are_converted_at_open() {
+    on(Kind::Postgres, async |url: String| {
+        let old = sqlx::migrate::Migrator {
+            migrations: std::borrow::Cow::Owned(
+                POSTGRES_MIGRATIONS
+                    .iter()
+                    .filter(|m| m.version < 8)
+                    .cloned()
+                    .collect(),
+            ),
+            ..sqlx::migrate::Migrator::DEFAULT
+        };
+        let pool = sqlx::PgPool::connect(&url).await.unwrap();
+        old.run(&pool).await.unwrap();
+        sqlx::query(
+            "INSERT INTO cases (case_number, platform, caller, created_at) \
+             VALUES ('530100-20261125-000007', '530100', '087163601234', '2026-11-25T02:00:00.250Z')",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO calls (case_id, sip_call_id, caller, called, platform, route_reason, \
+             started_at, ended_at, duration_ms, end_cause) SELECT id, 'old', caller, '12345', \
+             platform, 'caller-area-code:0871', created_at, '2026-11-25T02:01:00.000Z', 59750, \
+             'caller-hangup' FROM cases",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+
+        let store = Store::open(&url).await.unwrap();
+        let case = store
+            .case_by_number("530100-20261125-000007")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(case.created_at, t("2026-11-25T02:00:00.250Z"));
+        assert_eq!(case.calls[0].started_at, t("2026-11-25T02:00:00.250Z"));
+        assert_eq!(case.calls[0].ended_at, Some(t("2026-11-25T02:01:00Z")));
+        assert_eq!(case.calls[0].answered_at, None);
+        let kind: String = super::db::query(
+            "SELECT data_type FROM information_schema.columns \
+             WHERE table_name = 'calls' AND column_name = 'started_at'",
+        )
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap();
+        assert_eq!(kind, "timestamp with time zone");
+        // New writes keep to the millisecond, like the text form on SQLite.
+        store
+            .open_call(call("new", "530100", "2026-11-25T03:00:00.123456Z"))
+            .await
+            .unwrap();
+        let cases = store.cases_by_caller("087163601234").await.unwrap();
+        assert_eq!(cases[0].created_at, t("2026-11-25T03:00:00.123Z"));
+        store.close().await;
+    })
+    .await;
+}

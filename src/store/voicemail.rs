@@ -8,9 +8,8 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::Row;
 
-use super::model::{from_db_time, from_db_time_opt, to_db_time};
+use super::db::{query, DbRow};
 use super::{Store, StoreError};
 
 /// A voice message as the API shows it.
@@ -50,7 +49,7 @@ const SELECT: &str = "SELECT v.id, c.case_number, v.sip_call_id, v.platform, v.c
     v.started_at, v.duration_ms, v.size_bytes, v.sha256, v.callback_due, v.attempts, \
     v.last_attempt_at, v.last_outcome, v.file FROM voicemails v JOIN cases c ON c.id = v.case_id";
 
-fn view(row: &sqlx::any::AnyRow) -> Result<VoicemailView, StoreError> {
+fn view(row: &DbRow) -> Result<VoicemailView, StoreError> {
     Ok(VoicemailView {
         id: row.try_get(0)?,
         case_number: row.try_get(1)?,
@@ -58,13 +57,13 @@ fn view(row: &sqlx::any::AnyRow) -> Result<VoicemailView, StoreError> {
         platform: row.try_get(3)?,
         caller: row.try_get(4)?,
         status: row.try_get(5)?,
-        started_at: from_db_time(&row.try_get::<String, _>(6)?)?,
+        started_at: row.time(6)?,
         duration_ms: row.try_get(7)?,
         size_bytes: row.try_get(8)?,
         sha256: row.try_get(9)?,
-        callback_due: from_db_time_opt(row.try_get(10)?)?,
+        callback_due: row.time_opt(10)?,
         attempts: row.try_get::<i64, _>(11)?,
-        last_attempt_at: from_db_time_opt(row.try_get(12)?)?,
+        last_attempt_at: row.time_opt(12)?,
         last_outcome: row.try_get(13)?,
         file: row.try_get(14)?,
     })
@@ -81,7 +80,7 @@ impl Store {
         let (id, file) = (sip_call_id.to_string(), file.to_string());
         self.write(move |conn| {
             Box::pin(async move {
-                let row = sqlx::query("SELECT case_id, platform, caller FROM calls WHERE sip_call_id = $1")
+                let row = query("SELECT case_id, platform, caller FROM calls WHERE sip_call_id = $1")
                     .bind(&id)
                     .fetch_optional(&mut *conn)
                     .await?
@@ -89,7 +88,7 @@ impl Store {
                 let case_id: i64 = row.try_get(0)?;
                 let platform: String = row.try_get(1)?;
                 let caller: String = row.try_get(2)?;
-                let vm: i64 = sqlx::query(
+                let vm: i64 = query(
                     "INSERT INTO voicemails (case_id, sip_call_id, platform, caller, file, status, started_at) \
                      VALUES ($1, $2, $3, $4, $5, 'recording', $6) RETURNING id",
                 )
@@ -98,7 +97,7 @@ impl Store {
                 .bind(&platform)
                 .bind(&caller)
                 .bind(&file)
-                .bind(to_db_time(at))
+                .bind(at)
                 .fetch_one(&mut *conn)
                 .await?
                 .try_get(0)?;
@@ -116,18 +115,18 @@ impl Store {
     ) -> Result<(), StoreError> {
         self.write(move |conn| {
             Box::pin(async move {
-                sqlx::query(
+                query(
                     "UPDATE voicemails SET status = 'awaiting-callback', duration_ms = $1, size_bytes = $2, \
                      sha256 = $3, callback_due = $4 WHERE id = $5",
                 )
                 .bind(done.duration_ms)
                 .bind(done.size_bytes)
                 .bind(&done.sha256)
-                .bind(to_db_time(done.callback_due))
+                .bind(done.callback_due)
                 .bind(id)
                 .execute(&mut *conn)
                 .await?;
-                sqlx::query(
+                query(
                     "UPDATE cases SET callback_status = 'awaiting', callback_reason = 'voicemail', \
                      callback_requested_at = COALESCE(callback_requested_at, (SELECT started_at FROM voicemails WHERE id = $1)) \
                      WHERE id = (SELECT case_id FROM voicemails WHERE id = $1)",
@@ -145,7 +144,7 @@ impl Store {
     pub async fn discard_voicemail(&self, id: i64) -> Result<(), StoreError> {
         self.write(move |conn| {
             Box::pin(async move {
-                sqlx::query("DELETE FROM voicemails WHERE id = $1")
+                query("DELETE FROM voicemails WHERE id = $1")
                     .bind(id)
                     .execute(&mut *conn)
                     .await?;
@@ -157,7 +156,7 @@ impl Store {
 
     /// Messages whose recording a crash interrupted: (id, file, platform, started_at).
     pub async fn recording_voicemails(&self) -> Result<Vec<VoicemailView>, StoreError> {
-        let rows = sqlx::query(&format!(
+        let rows = query(&format!(
             "{SELECT} WHERE v.status = 'recording' ORDER BY v.id"
         ))
         .fetch_all(self.pool())
@@ -175,7 +174,7 @@ impl Store {
             "{SELECT} WHERE ($1 = '' OR v.platform = $1) AND ($2 = '' OR v.status = $2) \
              ORDER BY v.started_at, v.id"
         );
-        let rows = sqlx::query(&sql)
+        let rows = query(&sql)
             .bind(platform.unwrap_or(""))
             .bind(status.unwrap_or(""))
             .fetch_all(self.pool())
@@ -185,7 +184,7 @@ impl Store {
 
     /// One message.
     pub async fn voicemail(&self, id: i64) -> Result<Option<VoicemailView>, StoreError> {
-        let row = sqlx::query(&format!("{SELECT} WHERE v.id = $1"))
+        let row = query(&format!("{SELECT} WHERE v.id = $1"))
             .bind(id)
             .fetch_optional(self.pool())
             .await?;
@@ -197,7 +196,7 @@ impl Store {
         &self,
         case_number: &str,
     ) -> Result<Vec<VoicemailView>, StoreError> {
-        let rows = sqlx::query(&format!("{SELECT} WHERE c.case_number = $1 ORDER BY v.id"))
+        let rows = query(&format!("{SELECT} WHERE c.case_number = $1 ORDER BY v.id"))
             .bind(case_number)
             .fetch_all(self.pool())
             .await?;
@@ -217,7 +216,7 @@ impl Store {
         let (operator, note) = (operator.to_string(), note.to_string());
         self.write(move |conn| {
             Box::pin(async move {
-                let status: Option<String> = sqlx::query("SELECT status FROM voicemails WHERE id = $1")
+                let status: Option<String> = query("SELECT status FROM voicemails WHERE id = $1")
                     .bind(id)
                     .fetch_optional(&mut *conn)
                     .await?
@@ -231,36 +230,36 @@ impl Store {
                     }
                 }
                 let outcome = if reached { "reached" } else { "not-reached" };
-                sqlx::query(
+                query(
                     "INSERT INTO callback_attempts (voicemail_id, at, reached, operator, note) \
                      VALUES ($1, $2, $3, $4, $5)",
                 )
                 .bind(id)
-                .bind(to_db_time(at))
+                .bind(at)
                 .bind(reached as i64)
                 .bind(&operator)
                 .bind(&note)
                 .execute(&mut *conn)
                 .await?;
-                sqlx::query(
+                query(
                     "UPDATE voicemails SET attempts = attempts + 1, last_attempt_at = $1, last_outcome = $2, \
                      status = CASE WHEN $3 = 1 THEN 'called-back' ELSE status END WHERE id = $4",
                 )
-                .bind(to_db_time(at))
+                .bind(at)
                 .bind(outcome)
                 .bind(reached as i64)
                 .bind(id)
                 .execute(&mut *conn)
                 .await?;
                 if reached {
-                    sqlx::query(
+                    query(
                         "UPDATE cases SET callback_status = 'done' WHERE id = (SELECT case_id FROM voicemails WHERE id = $1)",
                     )
                     .bind(id)
                     .execute(&mut *conn)
                     .await?;
                 }
-                let row = sqlx::query(&format!("{SELECT} WHERE v.id = $1"))
+                let row = query(&format!("{SELECT} WHERE v.id = $1"))
                     .bind(id)
                     .fetch_one(&mut *conn)
                     .await?;

@@ -4,9 +4,8 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::Row;
 
-use super::model::{from_db_time, from_db_time_opt, to_db_time};
+use super::db::{query, Conn, DbRow, Value};
 use super::{Store, StoreError};
 use crate::calendar::Deadline;
 use crate::cases::statistics::CaseFacts;
@@ -82,15 +81,15 @@ const CASE_COLUMNS: &str = "id, case_number, platform, state, category, out_of_s
     extensions, dispatch_due, sign_due, return_until, handle_due, provisional, caller, topic, created_at, \
     version, callback_status";
 
-fn due(s: Option<String>, provisional: bool) -> Result<Option<Deadline>, StoreError> {
-    Ok(from_db_time_opt(s)?.map(|at| Deadline { at, provisional }))
+fn due(at: Option<DateTime<Utc>>, provisional: bool) -> Result<Option<Deadline>, StoreError> {
+    Ok(at.map(|at| Deadline { at, provisional }))
 }
 
 fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Corrupt(format!("{what} {value:?}"))
 }
 
-fn stored_case(row: &sqlx::any::AnyRow) -> Result<StoredCase, StoreError> {
+fn stored_case(row: &DbRow) -> Result<StoredCase, StoreError> {
     let provisional = row.try_get::<i64, _>(13)? != 0;
     let state: String = row.try_get(3)?;
     let category: Option<String> = row.try_get(4)?;
@@ -112,27 +111,27 @@ fn stored_case(row: &sqlx::any::AnyRow) -> Result<StoredCase, StoreError> {
             legal_days: row.try_get::<Option<i64>, _>(7)?.map(|d| d as u32),
             extensions: row.try_get::<i64, _>(8)? as u32,
             deadlines: Deadlines {
-                dispatch: due(row.try_get(9)?, provisional)?,
-                sign: due(row.try_get(10)?, provisional)?,
-                return_until: due(row.try_get(11)?, provisional)?,
-                handle: due(row.try_get(12)?, provisional)?,
+                dispatch: due(row.time_opt(9)?, provisional)?,
+                sign: due(row.time_opt(10)?, provisional)?,
+                return_until: due(row.time_opt(11)?, provisional)?,
+                handle: due(row.time_opt(12)?, provisional)?,
             },
             history: Vec::new(),
         },
         caller: row.try_get(14)?,
-        created_at: from_db_time(&row.try_get::<String, _>(16)?)?,
+        created_at: row.time(16)?,
         version: row.try_get(17)?,
         callback_status: row.try_get(18)?,
     })
 }
 
-fn history_entry(row: &sqlx::any::AnyRow) -> Result<HistoryEntry, StoreError> {
+fn history_entry(row: &DbRow) -> Result<HistoryEntry, StoreError> {
     let role: String = row.try_get(1)?;
     let event: String = row.try_get(4)?;
     let from: String = row.try_get(5)?;
     let to: String = row.try_get(6)?;
     Ok(HistoryEntry {
-        at: from_db_time(&row.try_get::<String, _>(0)?)?,
+        at: row.time(0)?,
         actor: Actor {
             role: Role::parse(&role).ok_or_else(|| corrupt("role", &role))?,
             id: row.try_get(2)?,
@@ -145,14 +144,14 @@ fn history_entry(row: &sqlx::any::AnyRow) -> Result<HistoryEntry, StoreError> {
     })
 }
 
-fn at(d: Option<Deadline>) -> Option<String> {
-    d.map(|d| to_db_time(d.at))
+fn at(d: Option<Deadline>) -> Option<DateTime<Utc>> {
+    d.map(|d| d.at)
 }
 
 impl Store {
     /// A case with its whole history.
     pub async fn load_case(&self, case_number: &str) -> Result<Option<StoredCase>, StoreError> {
-        let row = sqlx::query(&format!(
+        let row = query(&format!(
             "SELECT {CASE_COLUMNS} FROM cases WHERE case_number = $1"
         ))
         .bind(case_number)
@@ -160,7 +159,7 @@ impl Store {
         .await?;
         let Some(row) = row else { return Ok(None) };
         let mut stored = stored_case(&row)?;
-        let rows = sqlx::query(
+        let rows = query(
             "SELECT at, actor_role, actor_id, actor_unit, event, from_state, to_state, note \
              FROM case_history WHERE case_id = $1 ORDER BY id",
         )
@@ -187,7 +186,7 @@ impl Store {
         self.write(move |conn| {
             Box::pin(async move {
                 let d = c.deadlines;
-                let done = sqlx::query(
+                let done = query(
                     "UPDATE cases SET state = $1, category = $2, out_of_scope = $3, unit = $4, legal_days = $5, \
                      extensions = $6, dispatch_due = $7, sign_due = $8, return_until = $9, handle_due = $10, \
                      provisional = $11, topic = $12, version = version + 1, updated_at = $13, platform = $16 \
@@ -205,7 +204,7 @@ impl Store {
                 .bind(at(d.handle))
                 .bind(d.provisional() as i64)
                 .bind(&c.topic)
-                .bind(to_db_time(entry.at))
+                .bind(entry.at)
                 .bind(id)
                 .bind(version)
                 .bind(&c.platform)
@@ -226,21 +225,21 @@ impl Store {
     /// A page of cases, newest first, with the total matching.
     pub async fn list_cases(&self, f: &CaseFilter) -> Result<(Vec<CaseSummary>, i64), StoreError> {
         let condition = "($1 = '' OR platform = $1) AND ($2 = '' OR unit = $2) AND ($3 = '' OR state = $3) \
-            AND ($4 = '' OR category = $4) AND ($5 = '' OR created_at >= $5) AND ($6 = '' OR created_at < $6) \
-            AND ($7 = '' OR (state IN ('accepted', 'returned') AND dispatch_due < $7) \
+            AND ($4 = '' OR category = $4) AND ($5 IS NULL OR created_at >= $5) AND ($6 IS NULL OR created_at < $6) \
+            AND ($7 IS NULL OR (state IN ('accepted', 'returned') AND dispatch_due < $7) \
                  OR (state = 'dispatched' AND sign_due < $7) \
                  OR (state IN ('signed', 'handling', 'extended') AND handle_due < $7))";
-        let binds = [
-            f.platform.clone().unwrap_or_default(),
-            f.unit.clone().unwrap_or_default(),
-            f.state.clone().unwrap_or_default(),
-            f.category.clone().unwrap_or_default(),
-            f.from.map(to_db_time).unwrap_or_default(),
-            f.to.map(to_db_time).unwrap_or_default(),
-            f.overdue_at.map(to_db_time).unwrap_or_default(),
+        let binds: [Value; 7] = [
+            f.platform.clone().unwrap_or_default().into(),
+            f.unit.clone().unwrap_or_default().into(),
+            f.state.clone().unwrap_or_default().into(),
+            f.category.clone().unwrap_or_default().into(),
+            f.from.into(),
+            f.to.into(),
+            f.overdue_at.into(),
         ];
         let count_sql = format!("SELECT COUNT(*) FROM cases WHERE {condition}");
-        let mut count = sqlx::query(&count_sql);
+        let mut count = query(&count_sql);
         for b in &binds {
             count = count.bind(b.clone());
         }
@@ -250,7 +249,7 @@ impl Store {
         let list_sql = format!(
             "SELECT {CASE_COLUMNS} FROM cases WHERE {condition} ORDER BY created_at DESC, id DESC LIMIT $8 OFFSET $9"
         );
-        let mut list = sqlx::query(&list_sql);
+        let mut list = query(&list_sql);
         for b in &binds {
             list = list.bind(b.clone());
         }
@@ -290,7 +289,7 @@ impl Store {
         platform: Option<&str>,
         unit: Option<&str>,
     ) -> Result<Vec<StoredCase>, StoreError> {
-        let rows = sqlx::query(&format!(
+        let rows = query(&format!(
             "SELECT {CASE_COLUMNS} FROM cases WHERE state IN \
              ('accepted', 'returned', 'dispatched', 'signed', 'handling', 'extended') \
              AND ($1 = '' OR platform = $1) AND ($2 = '' OR unit = $2) ORDER BY id"
@@ -310,13 +309,13 @@ impl Store {
         platform: Option<&str>,
         zone: chrono_tz::Tz,
     ) -> Result<Vec<CaseFacts>, StoreError> {
-        let rows = sqlx::query(
+        let rows = query(
             "SELECT c.platform, c.category, c.unit, c.state, c.created_at, c.topic, c.handle_due, \
                     (SELECT MAX(h.at) FROM case_history h WHERE h.case_id = c.id AND h.event = 'reply') \
              FROM cases c WHERE c.created_at >= $1 AND c.created_at < $2 AND ($3 = '' OR c.platform = $3)",
         )
-        .bind(to_db_time(from))
-        .bind(to_db_time(to))
+        .bind(from)
+        .bind(to)
         .bind(platform.unwrap_or(""))
         .fetch_all(self.pool())
         .await?;
@@ -327,12 +326,10 @@ impl Store {
                     category: r.try_get(1)?,
                     unit: r.try_get(2)?,
                     state: r.try_get(3)?,
-                    day: from_db_time(&r.try_get::<String, _>(4)?)?
-                        .with_timezone(&zone)
-                        .date_naive(),
+                    day: r.time(4)?.with_timezone(&zone).date_naive(),
                     topic: r.try_get(5)?,
-                    handle_due: from_db_time_opt(r.try_get(6)?)?,
-                    replied_at: from_db_time_opt(r.try_get(7)?)?,
+                    handle_due: r.time_opt(6)?,
+                    replied_at: r.time_opt(7)?,
                 })
             })
             .collect()
@@ -341,16 +338,16 @@ impl Store {
 
 /// Appends one history entry.
 pub(crate) async fn insert_history(
-    conn: &mut sqlx::AnyConnection,
+    conn: &mut Conn,
     case_id: i64,
     entry: &HistoryEntry,
 ) -> Result<(), StoreError> {
-    sqlx::query(
+    query(
         "INSERT INTO case_history (case_id, at, actor_role, actor_id, actor_unit, event, from_state, to_state, note) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(case_id)
-    .bind(to_db_time(entry.at))
+    .bind(entry.at)
     .bind(entry.actor.role.as_str())
     .bind(&entry.actor.id)
     .bind(entry.actor.unit.clone())
@@ -382,20 +379,20 @@ impl Store {
         let (into_id, into_version) = (into_before.id, into_before.version);
         self.write(move |conn| {
             Box::pin(async move {
-                let history: i64 = sqlx::query("SELECT COUNT(*) FROM case_history WHERE case_id = $1")
+                let history: i64 = query("SELECT COUNT(*) FROM case_history WHERE case_id = $1")
                     .bind(from_id)
                     .fetch_one(&mut *conn)
                     .await?
                     .try_get(0)?;
-                let bumped = sqlx::query(
+                let bumped = query(
                     "UPDATE cases SET version = version + 1, updated_at = $1 WHERE id = $2 AND version = $3",
                 )
-                .bind(to_db_time(entry.at))
+                .bind(entry.at)
                 .bind(into_id)
                 .bind(into_version)
                 .execute(&mut *conn)
                 .await?;
-                let fresh = sqlx::query("SELECT state, version FROM cases WHERE id = $1")
+                let fresh = query("SELECT state, version FROM cases WHERE id = $1")
                     .bind(from_id)
                     .fetch_optional(&mut *conn)
                     .await?;
@@ -409,19 +406,19 @@ impl Store {
                     ));
                 }
                 for table in ["calls", "voicemails"] {
-                    sqlx::query(&format!("UPDATE {table} SET case_id = $1 WHERE case_id = $2"))
+                    query(&format!("UPDATE {table} SET case_id = $1 WHERE case_id = $2"))
                         .bind(into_id)
                         .bind(from_id)
                         .execute(&mut *conn)
                         .await?;
                 }
-                sqlx::query("UPDATE cases SET callback_status = COALESCE(callback_status, \
+                query("UPDATE cases SET callback_status = COALESCE(callback_status, \
                      (SELECT callback_status FROM cases WHERE id = $2)) WHERE id = $1")
                     .bind(into_id)
                     .bind(from_id)
                     .execute(&mut *conn)
                     .await?;
-                sqlx::query("DELETE FROM cases WHERE id = $1")
+                query("DELETE FROM cases WHERE id = $1")
                     .bind(from_id)
                     .execute(&mut *conn)
                     .await?;
@@ -433,7 +430,7 @@ impl Store {
 
     /// The open cases of a caller (for proposing a link), newest first.
     pub async fn open_cases_of_caller(&self, caller: &str) -> Result<Vec<StoredCase>, StoreError> {
-        let rows = sqlx::query(&format!(
+        let rows = query(&format!(
             "SELECT {CASE_COLUMNS} FROM cases WHERE caller = $1 AND state NOT IN \
              ('closed', 'published', 'not-accepted') ORDER BY created_at DESC, id DESC"
         ))
@@ -456,15 +453,15 @@ impl Store {
             Box::pin(async move {
                 let mut new = 0;
                 for (case_id, kind, level, due) in &marks {
-                    let done = sqlx::query(
+                    let done = query(
                         "INSERT INTO supervision_marks (case_id, kind, level, due, marked_at) \
                          VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
                     )
                     .bind(*case_id)
                     .bind(*kind)
                     .bind(*level)
-                    .bind(to_db_time(*due))
-                    .bind(to_db_time(now))
+                    .bind(*due)
+                    .bind(now)
                     .execute(&mut *conn)
                     .await?;
                     new += done.rows_affected();
@@ -483,16 +480,15 @@ impl Store {
         level: &str,
         due: DateTime<Utc>,
     ) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let row = sqlx::query(
+        let row = query(
             "SELECT marked_at FROM supervision_marks WHERE case_id = $1 AND kind = $2 AND level = $3 AND due = $4",
         )
         .bind(case_id)
         .bind(kind)
         .bind(level)
-        .bind(to_db_time(due))
+        .bind(due)
         .fetch_optional(self.pool())
         .await?;
-        row.map(|r| from_db_time(&r.try_get::<String, _>(0)?))
-            .transpose()
+        row.map(|r| r.time(0)).transpose()
     }
 }

@@ -3,22 +3,17 @@
 //! then answers each caller. Under load a hundred calls starting together cost one fsync, not a
 //! hundred; a write that fails rolls back to its savepoint without failing the others.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use sqlx::{AnyConnection, AnyPool, Connection};
 use tokio::sync::{mpsc, oneshot};
 use tracing::{error, warn};
 
+use super::db::{query, Backend, BoxFuture, Conn};
 use super::error::StoreError;
 
 /// Most writes in one commit.
 pub const MAX_BATCH: usize = 256;
-
-/// A boxed future borrowing the connection.
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// What a job reports after running: whether its SQL succeeded, and how to answer its caller
 /// once the commit's outcome is known.
@@ -28,15 +23,13 @@ pub(crate) struct Ran {
 }
 
 /// A write waiting for the writer.
-pub(crate) type Job = Box<dyn for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Ran> + Send>;
+pub(crate) type Job = Box<dyn for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, Ran> + Send>;
 
 /// Wraps a write as a job; the returned receiver gets its result after the commit.
 pub(crate) fn job<T, F>(write: F) -> (Job, oneshot::Receiver<Result<T, StoreError>>)
 where
     T: Send + 'static,
-    F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T, StoreError>>
-        + Send
-        + 'static,
+    F: for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static,
 {
     let (tx, rx) = oneshot::channel();
     let job: Job = Box::new(move |conn| {
@@ -59,7 +52,7 @@ where
 }
 
 /// Runs the writer until every sender is gone.
-pub(crate) async fn run(pool: AnyPool, mut jobs: mpsc::Receiver<Job>, commits: Arc<AtomicU64>) {
+pub(crate) async fn run(db: Backend, mut jobs: mpsc::Receiver<Job>, commits: Arc<AtomicU64>) {
     while let Some(first) = jobs.recv().await {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -68,17 +61,10 @@ pub(crate) async fn run(pool: AnyPool, mut jobs: mpsc::Receiver<Job>, commits: A
                 Err(_) => break,
             }
         }
-        let mut conn = match pool.acquire().await {
-            Ok(c) => c,
-            Err(e) => {
-                // Dropping the jobs answers their callers with an error.
-                error!(error = %e, writes = batch.len(), "no database connection: writes refused");
-                continue;
-            }
-        };
-        let mut tx = match conn.begin().await {
+        let mut tx = match db.begin().await {
             Ok(tx) => tx,
             Err(e) => {
+                // Dropping the jobs answers their callers with an error.
                 error!(error = %e, writes = batch.len(), "cannot begin a transaction: writes refused");
                 continue;
             }
@@ -86,7 +72,7 @@ pub(crate) async fn run(pool: AnyPool, mut jobs: mpsc::Receiver<Job>, commits: A
         let mut answers = Vec::with_capacity(batch.len());
         let mut broken = None;
         for job in batch {
-            if let Err(e) = sqlx::query("SAVEPOINT w").execute(&mut *tx).await {
+            if let Err(e) = query("SAVEPOINT w").execute(&mut tx).await {
                 broken = Some(e.to_string());
                 break;
             }
@@ -96,7 +82,7 @@ pub(crate) async fn run(pool: AnyPool, mut jobs: mpsc::Receiver<Job>, commits: A
             } else {
                 "ROLLBACK TO SAVEPOINT w"
             };
-            if let Err(e) = sqlx::query(end).execute(&mut *tx).await {
+            if let Err(e) = query(end).execute(&mut tx).await {
                 broken = Some(e.to_string());
             }
             answers.push(ran.answer);
