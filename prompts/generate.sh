@@ -56,12 +56,21 @@ done
 sox "$tmp/C4.wav" "$tmp/E4.wav" "$tmp/G4.wav" "$tmp/C5.wav" \
     "$tmp/A3.wav" "$tmp/C4.wav" "$tmp/E4.wav" "$tmp/A4.wav" hold-music.wav
 
-# Queue announcements: spoken digits and phrases for position and wait.
+# Queue announcements: numbers and phrases for position and wait (src/call/announce.rs
+# puts them together: 您前面还有 二 十 三 位来电，请耐心等候。预计等待 五 分钟。).
 speak queue-position.wav "您前面还有"
 speak queue-callers.wav "位来电，请耐心等候。"
+speak queue-next.wav "您是下一位，请稍候。"
+speak queue-wait.wav "预计等待"
+speak queue-minutes.wav "分钟。"
+speak queue-wait-short.wav "预计等待不到一分钟。"
 for d in 0 1 2 3 4 5 6 7 8 9; do
     set -- 零 一 二 三 四 五 六 七 八 九
     shift "$d"
     speak "digit-$d.wav" "$1"
 done
+speak digit-10.wav "十"
+
+# Menus (dialplan/queues.toml), only where a platform has one: Dali's Bai-language desk.
+speak menu-532900.wav "白族话服务请按1，普通话服务请稍候。"
 echo "prompts regenerated in $(pwd)"

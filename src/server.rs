@@ -125,8 +125,8 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         http.local_addr()?
     );
     let reload: api::Reloader = {
-        let (live, prompts) = (live.clone(), prompts.clone());
-        Arc::new(move || reload_dialplan(&live, &prompts))
+        let (live, prompts, queue) = (live.clone(), prompts.clone(), queue.clone());
+        Arc::new(move || reload_dialplan(&live, &prompts, &queue))
     };
     #[cfg(unix)]
     tokio::spawn(reload_on_sighup(reload.clone()));
@@ -154,6 +154,7 @@ fn needed_prompts(plan: &dialplan::Dialplan) -> Vec<String> {
         .iter()
         .flat_map(|p| [p.welcome_prompt.clone(), p.after_hours_prompt.clone()])
         .collect();
+    needed.extend(plan.queues.menus.values().map(|m| m.prompt.clone()));
     needed.extend([HOLD_PROMPT, voicemail::BEEP_PROMPT, voicemail::SAVED_PROMPT].map(String::from));
     needed.sort();
     needed.dedup();
@@ -165,6 +166,7 @@ fn needed_prompts(plan: &dialplan::Dialplan) -> Vec<String> {
 fn reload_dialplan(
     live: &dialplan::LiveDialplan,
     prompts: &PromptLibrary,
+    queue: &crate::call::queue::QueueHandle,
 ) -> Result<usize, String> {
     let result = live.reload(|plan| {
         prompts
@@ -172,10 +174,14 @@ fn reload_dialplan(
             .map_err(|e| e.to_string())
     });
     match &result {
-        Ok(plan) => info!(
-            platforms = plan.router.platforms().len(),
-            "dialplan reloaded"
-        ),
+        Ok(plan) => {
+            queue.reconfigure(plan);
+            info!(
+                platforms = plan.router.platforms().len(),
+                queues = plan.queues.queues.len(),
+                "dialplan reloaded"
+            )
+        }
         Err(e) => tracing::warn!(error = %e, "dialplan not reloaded; the running one stays"),
     }
     result.map(|plan| plan.router.platforms().len())

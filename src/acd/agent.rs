@@ -58,6 +58,11 @@ pub struct Agent {
     pub calls_taken: u32,
     /// Offers missed in a row.
     pub missed_in_row: u32,
+    /// Calls the seat takes at once (1 for most; a seat with more may be offered another
+    /// call while on one, but only when no idle seat qualifies).
+    pub max_calls: u32,
+    /// Calls the seat is connected to now.
+    pub on_calls: u32,
     /// When wrap-up ends.
     #[serde(skip)]
     pub wrap_up_until: Option<DateTime<Utc>>,
@@ -78,8 +83,26 @@ impl Agent {
             idle_since: None,
             calls_taken: 0,
             missed_in_row: 0,
+            max_calls: 1,
+            on_calls: 0,
             wrap_up_until: None,
             wrap_up: Duration::from_secs(0),
+        }
+    }
+
+    /// The same seat taking up to `max_calls` calls at once (at least 1).
+    pub fn with_max_calls(mut self, max_calls: u32) -> Agent {
+        self.max_calls = max_calls.max(1);
+        self
+    }
+
+    /// True when the seat may be offered a call: available, or on fewer calls than it takes
+    /// (and not already ringing).
+    pub fn can_take_offer(&self) -> bool {
+        match self.state {
+            AgentState::Available => true,
+            AgentState::OnCall => self.on_calls < self.max_calls,
+            _ => false,
         }
     }
 

@@ -144,6 +144,8 @@ struct QueueState {
 pub struct WaitingView {
     pub call: String,
     pub queue: String,
+    /// The platform whose seats answer the queue.
+    pub platform: String,
     pub position: usize,
     pub waiting_ms: i64,
     pub ringing: Vec<String>,
@@ -184,17 +186,35 @@ impl Acd {
     }
 
     /// Adds or replaces a queue.
+    /// Adds a queue, or changes the settings of one it has (its callers stay where they are).
     pub fn add_queue(&mut self, config: QueueConfig) {
+        let last_offered = self
+            .queues
+            .get(&config.name)
+            .and_then(|q| q.last_offered.clone());
         self.queues.insert(
             config.name.clone(),
             QueueState {
                 config,
-                last_offered: None,
+                last_offered,
             },
         );
     }
 
-    /// Adds a (logged-out) agent seat.
+    /// Changes the skills and calls at once of a seat, keeping its state; false when there is
+    /// no such seat.
+    pub fn update_agent(&mut self, id: &str, skills: HashMap<String, u8>, max_calls: u32) -> bool {
+        match self.agents.get_mut(id) {
+            Some(a) => {
+                a.skills = skills;
+                a.max_calls = max_calls.max(1);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Adds a (logged-out) agent seat, replacing one with the same id.
     pub fn add_agent(&mut self, agent: Agent) {
         self.reported
             .insert(agent.id.clone(), (agent.state.clone(), agent.since));
@@ -218,6 +238,7 @@ impl Acd {
             .map(|w| WaitingView {
                 call: w.call.clone(),
                 queue: w.queue.clone(),
+                platform: self.queues[&w.queue].config.platform.clone(),
                 position: self.position(&w.call).unwrap_or(0),
                 waiting_ms: (now - w.entered).num_milliseconds(),
                 ringing: w.offers.iter().map(|o| o.agent.clone()).collect(),
@@ -346,6 +367,7 @@ impl Acd {
                 self.withdraw_offers(&w, now);
                 let a = self.agents.get_mut(&agent).expect("offered agents exist");
                 a.set(AgentState::OnCall, now);
+                a.on_calls += 1;
                 a.calls_taken += 1;
                 a.missed_in_row = 0;
                 let wait_ms = (now - w.entered).num_milliseconds();
@@ -569,12 +591,20 @@ impl Acd {
             }
             let queue = &self.queues[&self.waiting[i].queue];
             let config = &queue.config;
-            let candidates: Vec<&Agent> = self
+            let qualified: Vec<&Agent> = self
                 .agents
                 .values()
-                .filter(|a| a.state == AgentState::Available)
+                .filter(|a| a.can_take_offer())
                 .filter(|a| a.platform == config.platform && a.qualifies(&config.skills))
                 .collect();
+            // Idle seats first; a seat already on a call (with room for another) only when no
+            // idle seat qualifies.
+            let idle: Vec<&Agent> = qualified
+                .iter()
+                .copied()
+                .filter(|a| a.on_calls == 0)
+                .collect();
+            let candidates = if idle.is_empty() { qualified } else { idle };
             let chosen: Vec<String> = strategy::pick(
                 config.strategy,
                 &candidates,
@@ -617,12 +647,17 @@ impl Acd {
     fn missed(&mut self, queue: &str, call: &str, offer: Offer, now: DateTime<Utc>) {
         let max_missed = self.queues[queue].config.max_missed;
         if let Some(a) = self.agents.get_mut(&offer.agent) {
-            a.missed_in_row += 1;
-            if a.missed_in_row >= max_missed {
-                let reason = format!("missed {} calls in a row", a.missed_in_row);
-                a.set(AgentState::NotReady(reason), now);
+            if a.on_calls > 0 {
+                // Busy on another call: a missed second offer is no sign of an empty seat.
+                a.set(AgentState::OnCall, now);
             } else {
-                a.set(AgentState::Available, now);
+                a.missed_in_row += 1;
+                if a.missed_in_row >= max_missed {
+                    let reason = format!("missed {} calls in a row", a.missed_in_row);
+                    a.set(AgentState::NotReady(reason), now);
+                } else {
+                    a.set(AgentState::Available, now);
+                }
             }
         }
         let rang_ms = (now - offer.rang_at).num_milliseconds();
@@ -644,7 +679,12 @@ impl Acd {
             });
             if let Some(a) = self.agents.get_mut(&o.agent) {
                 if a.state == AgentState::Ringing {
-                    a.set(AgentState::Available, now);
+                    let back = if a.on_calls > 0 {
+                        AgentState::OnCall
+                    } else {
+                        AgentState::Available
+                    };
+                    a.set(back, now);
                 }
             }
         }
@@ -657,7 +697,10 @@ impl Acd {
             .map(|q| q.config.wrap_up)
             .unwrap_or_default();
         if let Some(a) = self.agents.get_mut(&c.agent) {
-            if wrap.is_zero() {
+            a.on_calls = a.on_calls.saturating_sub(1);
+            if a.on_calls > 0 || a.state == AgentState::Ringing {
+                // Still on another call, or being offered one: wrap-up waits for the last.
+            } else if wrap.is_zero() {
                 a.set(AgentState::Available, now);
             } else {
                 a.wrap_up_until = Some(now + dur(wrap));

@@ -1,5 +1,6 @@
 //! Live queues and their history: `GET /api/queues` (waiting calls with their waits, seats by
-//! state), `GET /api/queue-log?queue=530100&limit=100` (newest first), and the recordings of a
+//! state), `GET /api/queue-log?queue=532900-bai&platform=530100&limit=100` (newest first; a
+//! platform's events are those of all its queues), and the recordings of a
 //! case: `GET /api/cases/{n}/recordings`, `GET /api/recordings/{case}/{id}/audio`.
 
 use axum::extract::{Path, Query, State};
@@ -13,6 +14,7 @@ use super::error::ApiError;
 use super::ApiState;
 use crate::call::queue::QueueSnapshot;
 use crate::cases::Role;
+use crate::dialplan::queues::platform_of_queue;
 use crate::store::queue::{QueueLogRow, RecordingView};
 
 fn platform_staff(user: &Caller) -> Result<(), ApiError> {
@@ -36,7 +38,7 @@ pub async fn live(
         .await
         .ok_or_else(|| ApiError::internal("the ACD is not running"))?;
     if let Some(p) = scope {
-        snap.waiting.retain(|w| w.queue == p);
+        snap.waiting.retain(|w| w.platform == p);
         snap.agents.retain(|a| a.platform == p);
     }
     Ok(Json(snap))
@@ -46,7 +48,10 @@ pub async fn live(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LogQuery {
+    /// One queue, by name (`530100`, `532900-bai`).
     pub queue: Option<String>,
+    /// Every queue of a platform.
+    pub platform: Option<String>,
     pub limit: Option<i64>,
 }
 
@@ -57,14 +62,28 @@ pub async fn log(
     Query(q): Query<LogQuery>,
 ) -> Result<Json<Vec<QueueLogRow>>, ApiError> {
     platform_staff(&user)?;
-    let queue = user.narrow_platform(q.queue)?;
+    let of_queue = q.queue.as_deref().map(platform_of_queue);
+    let asked = match (q.platform, of_queue) {
+        (Some(p), Some(owner)) if p != owner => {
+            return Err(ApiError::invalid(
+                "queue",
+                format!(
+                    "queue {} is not a queue of platform {p}",
+                    q.queue.unwrap_or_default()
+                ),
+            ))
+        }
+        (Some(p), _) => Some(p),
+        (None, owner) => owner.map(str::to_string),
+    };
+    let platform = user.narrow_platform(asked)?;
     let limit = q.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::invalid("limit", "1 to 1000"));
     }
     state
         .store
-        .queue_log(queue.as_deref(), limit)
+        .queue_log(q.queue.as_deref(), platform.as_deref(), limit)
         .await
         .map(Json)
         .map_err(ApiError::internal)

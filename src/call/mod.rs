@@ -5,9 +5,11 @@
 //! the case, answer, play the platform's greeting, and end the call with its cause.
 
 pub mod agent_leg;
+pub mod announce;
 pub mod identity;
 pub mod inbound;
 pub mod manager;
+pub mod menu;
 pub mod queue;
 pub mod queued;
 pub mod register;

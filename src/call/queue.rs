@@ -1,8 +1,10 @@
 //! The ACD at the edge: one task owns the pure [`Acd`], feeds it calls, agents' answers and the
 //! clock, sends each call the commands meant for it, and stores the queue log.
 //!
-//! One queue per platform (named by its division code), answered by that platform's seats;
-//! a seat joins when its softphone registers and leaves when it un-registers.
+//! Every queue of the dialplan: each platform's own (named by its division code) and those of
+//! `queues.toml` (skills, a dialect desk). A seat joins when its softphone registers and leaves
+//! when it un-registers. A reloaded dialplan changes the queues' settings and the seats'
+//! skills in place; a queue taken out of the dialplan keeps serving until the next start.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -13,7 +15,7 @@ use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, warn};
 
 use crate::acd::{Acd, AcdCommand, AcdEvent, Agent, AgentState, Overflow, QueueConfig};
-use crate::dialplan::Dialplan;
+use crate::dialplan::{Dialplan, QueueDef, Seat};
 use crate::store::Store;
 
 /// What the ACD tells a waiting call.
@@ -42,6 +44,10 @@ enum Request {
     },
     Event(AcdEvent),
     Snapshot(oneshot::Sender<QueueSnapshot>),
+    Reconfigure {
+        queues: Vec<QueueConfig>,
+        seats: Vec<Seat>,
+    },
 }
 
 /// Live queue state for supervisors.
@@ -59,6 +65,10 @@ pub struct AgentView {
     pub state: AgentState,
     pub since: chrono::DateTime<Utc>,
     pub calls_taken: u32,
+    /// Calls the seat is connected to now.
+    pub on_calls: u32,
+    /// Calls it takes at once.
+    pub max_calls: u32,
 }
 
 /// Talks to the ACD task.
@@ -84,6 +94,14 @@ impl QueueHandle {
         let _ = self.tx.send(Request::Event(event));
     }
 
+    /// Applies a reloaded dialplan's queues and seats.
+    pub fn reconfigure(&self, plan: &Dialplan) {
+        let _ = self.tx.send(Request::Reconfigure {
+            queues: plan.queues.queues.iter().map(queue_config).collect(),
+            seats: plan.seats.clone(),
+        });
+    }
+
     /// The live state.
     pub async fn snapshot(&self) -> Option<QueueSnapshot> {
         let (tx, rx) = oneshot::channel();
@@ -92,29 +110,45 @@ impl QueueHandle {
     }
 }
 
+/// The ACD's form of a dialplan queue.
+fn queue_config(def: &QueueDef) -> QueueConfig {
+    let q = &def.settings;
+    let mut config = QueueConfig::new(&def.name, &def.platform);
+    config.skills = def.skills.iter().map(|(k, v)| (k.clone(), *v)).collect();
+    config.strategy = q.strategy;
+    config.ring_timeout = q.ring_timeout;
+    config.wrap_up = q.wrap_up;
+    config.max_wait = Some(q.max_wait);
+    config.max_missed = q.max_missed;
+    config.announce_every = q.announce_every;
+    config.overflow = if q.overflow == "voicemail" || q.overflow == def.name {
+        Overflow::Voicemail
+    } else {
+        Overflow::Queue(q.overflow.clone())
+    };
+    config
+}
+
+/// Adds a seat to the ACD, or updates the skills and calls at once of one it has.
+fn configure_seat(acd: &mut Acd, seat: &Seat, now: chrono::DateTime<Utc>) {
+    let skills = seat.skills.iter().map(|(k, v)| (k.clone(), *v)).collect();
+    if !acd.update_agent(&seat.id, skills, seat.max_calls) {
+        let skills = seat.skills.iter().map(|(k, v)| (k.clone(), *v)).collect();
+        acd.add_agent(
+            Agent::new(&seat.id, &seat.platform, skills, now).with_max_calls(seat.max_calls),
+        );
+    }
+}
+
 /// Builds the queues and seats of `plan` and starts the ACD task.
 pub fn start(plan: &Dialplan, store: Store) -> QueueHandle {
     let now = Utc::now();
     let mut acd = Acd::new();
-    let q = &plan.queue;
-    for p in plan.router.platforms() {
-        let mut config = QueueConfig::new(&p.code, &p.code);
-        config.strategy = q.strategy;
-        config.ring_timeout = q.ring_timeout;
-        config.wrap_up = q.wrap_up;
-        config.max_wait = Some(q.max_wait);
-        config.max_missed = q.max_missed;
-        config.announce_every = q.announce_every;
-        config.overflow = if q.overflow == "voicemail" || q.overflow == p.code {
-            Overflow::Voicemail
-        } else {
-            Overflow::Queue(q.overflow.clone())
-        };
-        acd.add_queue(config);
+    for def in &plan.queues.queues {
+        acd.add_queue(queue_config(def));
     }
-    for s in &plan.seats {
-        let skills = s.skills.iter().map(|(k, v)| (k.clone(), *v)).collect();
-        acd.add_agent(Agent::new(&s.id, &s.platform, skills, now));
+    for seat in &plan.seats {
+        configure_seat(&mut acd, seat, now);
     }
     let (tx, rx) = mpsc::unbounded_channel();
     tokio::spawn(run(acd, rx, store));
@@ -151,6 +185,14 @@ async fn run(mut acd: Acd, mut requests: mpsc::UnboundedReceiver<Request>, store
                         debug!(error = %e, "ACD event not applied");
                     }
                 }
+                Some(Request::Reconfigure { queues, seats }) => {
+                    for config in queues {
+                        acd.add_queue(config);
+                    }
+                    for seat in &seats {
+                        configure_seat(&mut acd, seat, Utc::now());
+                    }
+                }
                 Some(Request::Snapshot(reply)) => {
                     let now = Utc::now();
                     let _ = reply.send(QueueSnapshot {
@@ -163,6 +205,8 @@ async fn run(mut acd: Acd, mut requests: mpsc::UnboundedReceiver<Request>, store
                                 state: a.state.clone(),
                                 since: a.since,
                                 calls_taken: a.calls_taken,
+                                on_calls: a.on_calls,
+                                max_calls: a.max_calls,
                             })
                             .collect(),
                     });

@@ -1,5 +1,5 @@
-//! A staffed call: the caller waits in the platform's queue (greeting, hold music, position
-//! announcements) while the ACD rings seats; the first seat that answers is bridged with the
+//! A staffed call: the caller waits in the platform's queue, or the one its menu led to
+//! (greeting, hold music, position and wait announcements) while the ACD rings seats; the first seat that answers is bridged with the
 //! caller, audio relayed both ways and recorded, one file per side.
 
 use std::collections::HashMap;
@@ -12,21 +12,20 @@ use tracing::{error, info, warn};
 
 use super::agent_leg::AgentLeg;
 use super::inbound::{CallSignal, EndCause, InboundCall, Waited};
+use super::menu::Chosen;
 use super::queue::QueueNotice;
 use crate::acd::{AcdEvent, AgentState};
 use crate::media::prompt::Prompt;
 use crate::media::recorder::WavRecorder;
 use crate::media::session::{MediaEvent, MediaSession};
 
-/// The prompts of "you are number N in the queue".
-fn position_prompts(call: &InboundCall<'_>, position: usize) -> Vec<Prompt> {
+/// The prompts of "N callers ahead of you, about M minutes".
+fn announcement(call: &InboundCall<'_>, position: usize, wait: Duration) -> Vec<Prompt> {
     let prompts = &call.services.prompts;
-    let mut out: Vec<Prompt> = prompts.get("queue-position.wav").into_iter().collect();
-    for d in position.to_string().chars() {
-        out.extend(prompts.get(&format!("digit-{d}.wav")));
-    }
-    out.extend(prompts.get("queue-callers.wav"));
-    out
+    super::announce::position_and_wait(position, wait)
+        .iter()
+        .filter_map(|name| prompts.get(name))
+        .collect()
 }
 
 impl InboundCall<'_> {
@@ -38,13 +37,22 @@ impl InboundCall<'_> {
         media_events: &mut mpsc::UnboundedReceiver<MediaEvent>,
         platform: &str,
     ) -> Waited {
+        // The menu, where the platform has one, chooses the queue and plays the greeting.
+        let (queue_name, greeted) = match self.dialplan.queues.menus.get(platform) {
+            Some(menu) => match self.choose_queue(signals, media, media_events, menu).await {
+                Chosen::Queue(q) => (q, true),
+                Chosen::Ended(cause) => return Waited::Ended(cause),
+            },
+            None => (platform.to_string(), false),
+        };
         let queue = &self.services.queue;
-        let mut notices = queue.join(self.call_id, platform);
+        let mut notices = queue.join(self.call_id, &queue_name);
         let prompts = &self.services.prompts;
         let welcome = self
             .dialplan
             .router
             .platform(platform)
+            .filter(|_| !greeted)
             .and_then(|p| prompts.get(&p.welcome_prompt));
         let hold = prompts.get(crate::server::HOLD_PROMPT);
         let (announce_tx, mut announce_rx) = mpsc::unbounded_channel::<Vec<Prompt>>();
@@ -159,7 +167,7 @@ impl InboundCall<'_> {
                     }
                     Some(QueueNotice::Announce { position, estimated_wait }) => {
                         info!(call_id = self.call_id, position, wait_s = estimated_wait.as_secs(), "position announced");
-                        let _ = announce_tx.send(position_prompts(self, position));
+                        let _ = announce_tx.send(announcement(self, position, estimated_wait));
                     }
                     None => {}
                 },

@@ -21,19 +21,25 @@ struct HotlineFile {
     queue: Option<Spanned<QueueFile>>,
 }
 
+/// A queue's settings as written: `[queue]` of hotline.toml (the defaults of every queue), or
+/// one `[[queue]]` of queues.toml (which also names the queue, its platform and skills).
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
-struct QueueFile {
+pub(super) struct QueueFile {
+    pub name: Option<String>,
+    pub platform: Option<String>,
+    pub skills: Option<std::collections::BTreeMap<String, u8>>,
     strategy: Option<String>,
     ring_timeout_secs: Option<u64>,
     wrap_up_secs: Option<u64>,
     max_wait_secs: Option<u64>,
     max_missed: Option<u32>,
     announce_every_secs: Option<u64>,
-    overflow: Option<String>,
+    pub overflow: Option<String>,
 }
 
-/// How every platform's queue works (one queue per platform).
+/// How a queue works. `[queue]` of hotline.toml sets them for every queue; a `[[queue]]` of
+/// queues.toml may change them for its own.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueueSettings {
     /// How the next operator is picked.
@@ -48,7 +54,8 @@ pub struct QueueSettings {
     pub max_missed: u32,
     /// How often a waiting caller hears the position.
     pub announce_every: std::time::Duration,
-    /// `voicemail`, or the division code of the platform whose queue takes the overflow.
+    /// `voicemail`, or the name of the queue that takes the overflow (a platform's own queue is
+    /// named by its division code, e.g. `530000` for the provincial platform).
     pub overflow: String,
 }
 
@@ -92,6 +99,62 @@ impl Default for VoicemailSettings {
             silence: std::time::Duration::from_secs(5),
             callback_by: chrono::NaiveTime::from_hms_opt(10, 0, 0).expect("10:00"),
         }
+    }
+}
+
+impl QueueFile {
+    /// The settings written here over `base`; a value out of range is a problem at `line`
+    /// (`prefix` names the table in messages, e.g. `queue.`).
+    pub(super) fn settings_over(
+        &self,
+        base: &QueueSettings,
+        prefix: &str,
+        path: &Path,
+        line: usize,
+        problems: &mut Vec<Problem>,
+    ) -> QueueSettings {
+        let mut queue = base.clone();
+        let mut secs = |v: Option<u64>, range: std::ops::RangeInclusive<u64>, name: &str| {
+            v.map(|s| {
+                if !range.contains(&s) {
+                    problems.push(Problem::at(
+                        path,
+                        line,
+                        format!(
+                            "{prefix}{name} must be {} to {}",
+                            range.start(),
+                            range.end()
+                        ),
+                    ));
+                }
+                std::time::Duration::from_secs(s)
+            })
+        };
+        if let Some(d) = secs(self.ring_timeout_secs, 1..=120, "ring_timeout_secs") {
+            queue.ring_timeout = d;
+        }
+        if let Some(d) = secs(self.wrap_up_secs, 0..=600, "wrap_up_secs") {
+            queue.wrap_up = d;
+        }
+        if let Some(d) = secs(self.max_wait_secs, 5..=3600, "max_wait_secs") {
+            queue.max_wait = d;
+        }
+        if let Some(d) = secs(self.announce_every_secs, 5..=600, "announce_every_secs") {
+            queue.announce_every = d;
+        }
+        if let Some(s) = &self.strategy {
+            match s.parse() {
+                Ok(st) => queue.strategy = st,
+                Err(e) => problems.push(Problem::at(path, line, format!("{prefix}strategy: {e}"))),
+            }
+        }
+        if let Some(m) = self.max_missed {
+            queue.max_missed = m.max(1);
+        }
+        if let Some(o) = &self.overflow {
+            queue.overflow = o.clone();
+        }
+        queue
     }
 }
 
@@ -183,50 +246,22 @@ pub(super) fn load(path: &Path, problems: &mut Vec<Problem>) -> Option<HotlineSe
     if let Some(q) = &file.queue {
         let line = line_of(&text, q.span().start);
         let q = q.get_ref();
-        let secs = |v: Option<u64>,
-                    range: std::ops::RangeInclusive<u64>,
-                    name: &str,
-                    problems: &mut Vec<Problem>| {
-            v.map(|s| {
-                if !range.contains(&s) {
-                    problems.push(Problem::at(
-                        path,
-                        line,
-                        format!("queue.{name} must be {} to {}", range.start(), range.end()),
-                    ));
-                }
-                std::time::Duration::from_secs(s)
-            })
-        };
-        if let Some(s) = &q.strategy {
-            match s.parse() {
-                Ok(st) => queue.strategy = st,
-                Err(e) => problems.push(Problem::at(path, line, format!("queue.strategy: {e}"))),
+        for (key, set) in [
+            ("name", q.name.is_some()),
+            ("platform", q.platform.is_some()),
+            ("skills", q.skills.is_some()),
+        ] {
+            if set {
+                problems.push(Problem::at(
+                    path,
+                    line,
+                    format!(
+                        "queue.{key} belongs in a [[queue]] of queues.toml, not in the defaults"
+                    ),
+                ));
             }
         }
-        if let Some(d) = secs(q.ring_timeout_secs, 1..=120, "ring_timeout_secs", problems) {
-            queue.ring_timeout = d;
-        }
-        if let Some(d) = secs(q.wrap_up_secs, 0..=600, "wrap_up_secs", problems) {
-            queue.wrap_up = d;
-        }
-        if let Some(d) = secs(q.max_wait_secs, 5..=3600, "max_wait_secs", problems) {
-            queue.max_wait = d;
-        }
-        if let Some(d) = secs(
-            q.announce_every_secs,
-            5..=600,
-            "announce_every_secs",
-            problems,
-        ) {
-            queue.announce_every = d;
-        }
-        if let Some(m) = q.max_missed {
-            queue.max_missed = m.max(1);
-        }
-        if let Some(o) = &q.overflow {
-            queue.overflow = o.clone();
-        }
+        queue = q.settings_over(&queue, "queue.", path, line, problems);
     }
     if problems.len() > before {
         return None;

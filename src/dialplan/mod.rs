@@ -11,6 +11,7 @@
 //! | `units.csv` | responsible units per platform |
 //! | `users.toml` | API users: role, platform, unit, token hash |
 //! | `agents.toml` | operator seats: SIP login, password, platform, skills |
+//! | `queues.toml` | optional: queues beyond each platform's own (skills, a dialect desk), menus |
 //!
 //! Every problem is reported with its file and line; a dialplan with any problem is refused
 //! whole, so a running server never takes half of a bad file.
@@ -19,6 +20,7 @@ pub mod error;
 pub mod hotline;
 pub mod people;
 mod platforms;
+pub mod queues;
 mod tables;
 
 use std::collections::HashMap;
@@ -29,6 +31,7 @@ use chrono_tz::Tz;
 pub use error::{DialplanError, Problem};
 pub use hotline::{QueueSettings, VoicemailSettings};
 pub use people::{Seat, Unit, User};
+pub use queues::{Menu, QueueDef, Queues};
 
 use crate::calendar::{StaffingHours, WorkingCalendar};
 use crate::routing::Router;
@@ -52,8 +55,9 @@ pub struct Dialplan {
     pub users: Vec<User>,
     /// Operator seats (SIP softphones).
     pub seats: Vec<Seat>,
-    /// How the platforms' queues work.
-    pub queue: QueueSettings,
+    /// Every queue (each platform's own, named by its code, and those of queues.toml) and the
+    /// platforms' menus.
+    pub queues: Queues,
 }
 
 impl Dialplan {
@@ -138,8 +142,17 @@ pub fn load(dir: &Path) -> Result<Dialplan, DialplanError> {
     let units = people::load_units(&dir.join("units.csv"), &codes, &mut problems);
     let users = people::load_users(&dir.join("users.toml"), &codes, &units, &mut problems);
     let seats = people::load_seats(&dir.join("agents.toml"), &codes, &mut problems);
-    let (Some(settings), Some(loaded), Some(prefixes), Some(calendar)) =
-        (settings, loaded, prefixes, calendar)
+    let queues = settings.as_ref().map(|s| {
+        queues::load(
+            &dir.join("queues.toml"),
+            &codes,
+            &s.queue,
+            &seats,
+            &mut problems,
+        )
+    });
+    let (Some(settings), Some(loaded), Some(prefixes), Some(calendar), Some(queues)) =
+        (settings, loaded, prefixes, calendar, queues)
     else {
         return Err(DialplanError::new(problems));
     };
@@ -163,7 +176,7 @@ pub fn load(dir: &Path) -> Result<Dialplan, DialplanError> {
         units,
         users,
         seats,
-        queue: settings.queue,
+        queues,
     })
 }
 

@@ -269,3 +269,164 @@ fn a_missing_calendar_year_is_warned_about_ahead_of_time() {
     let w = calendar_warning(&plan, at("2026-11-25T00:00:00Z")).unwrap();
     assert!(w.contains("2027"), "{w}");
 }
+
+#[test]
+fn every_platform_has_its_queue_and_queues_toml_adds_a_desk_and_a_menu() {
+    let plan = load(&bundled()).unwrap();
+    let q = &plan.queues;
+    assert_eq!(
+        q.queues.len(),
+        18,
+        "17 platforms' own queues and Dali's Bai desk"
+    );
+    let kunming = q.get("530100").unwrap();
+    assert_eq!(kunming.platform, "530100");
+    assert!(kunming.skills.is_empty());
+    assert_eq!(kunming.settings, QueueSettings::default());
+    let bai = q.get("532900-bai").unwrap();
+    assert_eq!(bai.platform, "532900", "the platform comes from the name");
+    assert_eq!(bai.skills.get("bai-language"), Some(&5));
+    assert_eq!(bai.settings.strategy, crate::acd::Strategy::SkillBased);
+    assert_eq!(bai.settings.max_wait, std::time::Duration::from_secs(60));
+    assert_eq!(bai.settings.overflow, "532900");
+    // What it does not set comes from hotline.toml's [queue].
+    assert_eq!(
+        bai.settings.ring_timeout,
+        std::time::Duration::from_secs(15)
+    );
+    // Only Dali has a menu; its key 1 leads to the desk.
+    assert_eq!(q.menus.len(), 1);
+    let menu = &q.menus["532900"];
+    assert_eq!(
+        menu.choices.get(&'1').map(String::as_str),
+        Some("532900-bai")
+    );
+    assert_eq!(menu.timeout, std::time::Duration::from_secs(4));
+}
+
+#[test]
+fn without_queues_toml_each_platform_has_one_queue_and_no_menu() {
+    let dir = with_file(
+        "units.csv",
+        &std::fs::read_to_string(bundled().join("units.csv")).unwrap(),
+    );
+    let plan = load(dir.path()).unwrap();
+    assert_eq!(plan.queues.queues.len(), 17);
+    assert!(plan.queues.menus.is_empty());
+}
+
+#[test]
+fn a_platform_can_change_its_own_queue() {
+    let dir = with_file(
+        "queues.toml",
+        "[[queue]]\nname = \"530000\"\nstrategy = \"ring-all\"\nwrap_up_secs = 0\n",
+    );
+    let plan = load(dir.path()).unwrap();
+    assert_eq!(plan.queues.queues.len(), 17, "changed, not added");
+    let province = plan.queues.get("530000").unwrap();
+    assert_eq!(province.settings.strategy, crate::acd::Strategy::RingAll);
+    assert!(province.settings.wrap_up.is_zero());
+}
+
+#[test]
+fn queue_and_menu_mistakes_name_their_lines() {
+    let dir = with_file(
+        "queues.toml",
+        r#"[[queue]]
+name = "530100complaints"
+
+[[queue]]
+name = "539999-x"
+
+[[queue]]
+name = "530100-yi"
+skills = { yi-language = 11 }
+
+[[queue]]
+name = "530100-tibetan"
+skills = { tibetan = 3 }
+
+[[queue]]
+name = "530100-late"
+overflow = "530100-nowhere"
+
+[[queue]]
+name = "530300-a"
+overflow = "530300-b"
+
+[[queue]]
+name = "530300-b"
+overflow = "530300-a"
+
+[[queue]]
+name = "530300-a"
+
+[[menu]]
+platform = "530100"
+prompt = "../menu.wav"
+timeout_secs = 0
+choices = { "12" = "530100", "2" = "530100-gone" }
+
+[[menu]]
+platform = "532900"
+prompt = "menu-532900.wav"
+choices = { "1" = "532900" }
+
+[[menu]]
+platform = "532900"
+prompt = "menu-532900.wav"
+choices = { "1" = "532900" }
+"#,
+    );
+    let p = problems(dir.path());
+    let has = |needle: &str| {
+        assert!(
+            p.iter().any(|m| m.contains(needle)),
+            "no problem with {needle:?} in {p:#?}"
+        )
+    };
+    has("queues.toml:1: queue name \"530100complaints\" must be its platform's code 530100");
+    has("queues.toml:4: queue name \"539999-x\" must start with the code of a platform");
+    has("queues.toml:7: skill yi-language level 11 must be 1 to 10");
+    has("queues.toml:11: no seat of platform 530100 in agents.toml has the skills of queue 530100-tibetan (tibetan 3)");
+    has("queues.toml:15: queue 530100-late overflows to \"530100-nowhere\", which is neither \"voicemail\" nor a queue");
+    has("queue overflows go round in a circle: 530300-a → 530300-b → 530300-a");
+    has("queues.toml:27: queue 530300-a is already defined at line 19");
+    has("queues.toml:30: prompt \"../menu.wav\" must be a .wav file name in the prompts folder");
+    has("queues.toml:30: timeout_secs must be 1 to 30");
+    has("queues.toml:30: menu key \"12\" must be one of 0-9, * or #");
+    has("queues.toml:30: menu key 2 leads to queue 530100-gone, which is not defined");
+    has("queues.toml:41: platform 532900 already has a menu");
+    // The circle is told once, not once per queue in it.
+    assert_eq!(p.iter().filter(|m| m.contains("circle")).count(), 1);
+}
+
+#[test]
+fn a_default_overflow_that_is_no_queue_is_told_once() {
+    let hotline = std::fs::read_to_string(bundled().join("hotline.toml")).unwrap();
+    let dir = with_file(
+        "hotline.toml",
+        &hotline.replace("overflow = \"voicemail\"", "overflow = \"539999\""),
+    );
+    let p = problems(dir.path());
+    assert_eq!(p.len(), 1, "{p:#?}");
+    assert!(
+        p[0].contains("hotline.toml: [queue]: overflow \"539999\" is neither"),
+        "{p:?}"
+    );
+}
+
+#[test]
+fn queue_keys_of_queues_toml_are_refused_in_the_defaults() {
+    let hotline = std::fs::read_to_string(bundled().join("hotline.toml")).unwrap();
+    let dir = with_file(
+        "hotline.toml",
+        &hotline.replace("[queue]\n", "[queue]\nskills = { mandarin = 5 }\n"),
+    );
+    let p = problems(dir.path());
+    assert!(
+        p.iter()
+            .any(|m| m.contains("queue.skills belongs in a [[queue]] of queues.toml")),
+        "{p:#?}"
+    );
+}

@@ -68,13 +68,18 @@ impl Store {
     pub async fn queue_log(
         &self,
         queue: Option<&str>,
+        platform: Option<&str>,
         limit: i64,
     ) -> Result<Vec<QueueLogRow>, StoreError> {
+        // A platform's queues are named by its code, or the code, `-` and a word.
         let rows = query(
             "SELECT id, at, queue, call_id, agent, event, detail FROM queue_log \
-             WHERE ($1 = '' OR queue = $1) ORDER BY id DESC LIMIT $2",
+             WHERE ($1 = '' OR queue = $1) AND ($2 = '' OR queue = $2 OR queue LIKE $3) \
+             ORDER BY id DESC LIMIT $4",
         )
         .bind(queue.unwrap_or(""))
+        .bind(platform.unwrap_or(""))
+        .bind(format!("{}-%", platform.unwrap_or("")))
         .bind(limit)
         .fetch_all(self.pool())
         .await?;

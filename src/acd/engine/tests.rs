@@ -528,3 +528,140 @@ fn wrong_events_change_nothing() {
     ));
     assert_eq!(acd.agent("a1").unwrap().state, AgentState::Ringing);
 }
+
+fn answer(acd: &mut Acd, call: &str, agent: &str, at: DateTime<Utc>) {
+    acd.handle(
+        AcdEvent::Answered {
+            call: call.into(),
+            agent: agent.into(),
+        },
+        at,
+    )
+    .unwrap();
+    let connect = AcdCommand::Connect {
+        call: call.into(),
+        agent: agent.into(),
+    };
+    assert_eq!(drain(acd).0.first(), Some(&connect));
+}
+
+fn end(acd: &mut Acd, call: &str, at: DateTime<Utc>) {
+    acd.handle(
+        AcdEvent::CallEnded {
+            call: call.into(),
+            by_agent: false,
+        },
+        at,
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_seat_taking_two_calls_gets_a_second_only_when_no_idle_seat_qualifies() {
+    let mut acd = Acd::new();
+    acd.add_queue(queue(Strategy::LongestIdle));
+    // "double" has been idle longest and takes two calls; "single" takes one.
+    acd.add_agent(Agent::new("double", "530100", HashMap::new(), t0()).with_max_calls(2));
+    acd.add_agent(Agent::new("single", "530100", HashMap::new(), t0()));
+    for (i, id) in ["double", "single"].iter().enumerate() {
+        let agent = id.to_string();
+        acd.handle(
+            AcdEvent::Login {
+                agent: agent.clone(),
+            },
+            t0(),
+        )
+        .unwrap();
+        acd.handle(
+            AcdEvent::Ready { agent },
+            t0() + Duration::seconds(i as i64),
+        )
+        .unwrap();
+    }
+    drain(&mut acd);
+    arrive(&mut acd, "c1", secs(10));
+    assert_eq!(drain(&mut acd).0, vec![ring("c1", "double")]);
+    answer(&mut acd, "c1", "double", secs(12));
+    // The idle seat comes before a second call for the busy one.
+    arrive(&mut acd, "c2", secs(13));
+    assert_eq!(drain(&mut acd).0, vec![ring("c2", "single")]);
+    answer(&mut acd, "c2", "single", secs(14));
+    // Nobody idle: the seat with room takes a second call, "single" (at its one) does not.
+    arrive(&mut acd, "c3", secs(15));
+    assert_eq!(drain(&mut acd).0, vec![ring("c3", "double")]);
+    answer(&mut acd, "c3", "double", secs(16));
+    let double = acd.agent("double").unwrap();
+    assert_eq!(
+        (double.state.clone(), double.on_calls),
+        (AgentState::OnCall, 2)
+    );
+    // Full: a fourth caller waits.
+    arrive(&mut acd, "c4", secs(17));
+    assert!(drain(&mut acd).0.is_empty(), "both seats are full");
+    // One of the two calls ends: still on the other, no wrap-up yet, and room again.
+    end(&mut acd, "c1", secs(30));
+    assert_eq!(drain(&mut acd).0, vec![ring("c4", "double")]);
+    answer(&mut acd, "c4", "double", secs(31));
+    end(&mut acd, "c3", secs(40));
+    assert_eq!(acd.agent("double").unwrap().state, AgentState::OnCall);
+    // The last call ends: now wrap-up.
+    end(&mut acd, "c4", secs(50));
+    let double = acd.agent("double").unwrap();
+    assert_eq!(
+        (double.state.clone(), double.on_calls),
+        (AgentState::WrapUp, 0)
+    );
+}
+
+#[test]
+fn a_missed_second_offer_does_not_count_towards_not_ready() {
+    let mut acd = Acd::new();
+    let mut q = queue(Strategy::LongestIdle);
+    q.max_missed = 1;
+    acd.add_queue(q);
+    acd.add_agent(Agent::new("double", "530100", HashMap::new(), t0()).with_max_calls(2));
+    acd.handle(
+        AcdEvent::Login {
+            agent: "double".into(),
+        },
+        t0(),
+    )
+    .unwrap();
+    acd.handle(
+        AcdEvent::Ready {
+            agent: "double".into(),
+        },
+        t0(),
+    )
+    .unwrap();
+    arrive(&mut acd, "c1", secs(0));
+    drain(&mut acd);
+    answer(&mut acd, "c1", "double", secs(1));
+    arrive(&mut acd, "c2", secs(2));
+    assert_eq!(acd.agent("double").unwrap().state, AgentState::Ringing);
+    // The second offer rings out while the seat talks on the first call: no miss counted
+    // (max_missed is 1 here), and the only seat with room is offered the call again.
+    acd.tick(secs(17));
+    let a = acd.agent("double").unwrap();
+    assert_eq!((a.state.clone(), a.missed_in_row), (AgentState::Ringing, 0));
+    let (cmds, log) = drain(&mut acd);
+    assert!(log.contains(&QueueLogKind::RingNoAnswer { rang_ms: 15000 }));
+    assert!(
+        cmds.contains(&ring("c2", "double")),
+        "offered again: {cmds:?}"
+    );
+    // The caller who hangs up while it rings leaves the seat on its first call.
+    acd.handle(AcdEvent::CallAbandoned { call: "c2".into() }, secs(18))
+        .unwrap();
+    assert_eq!(acd.agent("double").unwrap().state, AgentState::OnCall);
+}
+
+#[test]
+fn a_reloaded_seat_keeps_its_state_and_takes_new_skills() {
+    let mut acd = acd_with(Strategy::LongestIdle, &["a1"]);
+    assert!(acd.update_agent("a1", HashMap::from([("bai-language".into(), 7)]), 2));
+    let a = acd.agent("a1").unwrap();
+    assert_eq!(a.state, AgentState::Available);
+    assert_eq!((a.level("bai-language"), a.max_calls), (7, 2));
+    assert!(!acd.update_agent("nobody", HashMap::new(), 1));
+}
