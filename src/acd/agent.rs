@@ -69,6 +69,9 @@ pub struct Agent {
     /// Wrap-up after each call.
     #[serde(skip)]
     pub wrap_up: Duration,
+    /// Changes of state not yet taken for the state log.
+    #[serde(skip)]
+    changes: Vec<(AgentState, DateTime<Utc>)>,
 }
 
 impl Agent {
@@ -87,6 +90,7 @@ impl Agent {
             on_calls: 0,
             wrap_up_until: None,
             wrap_up: Duration::from_secs(0),
+            changes: Vec::new(),
         }
     }
 
@@ -116,11 +120,22 @@ impl Agent {
         required.iter().all(|(s, &min)| self.level(s) >= min)
     }
 
+    /// Moves to `state` at `now` and notes the change for the state log; the same state again
+    /// changes nothing (its time and idle time stay).
     pub(super) fn set(&mut self, state: AgentState, now: DateTime<Utc>) {
+        if state == self.state {
+            return;
+        }
         if state == AgentState::Available {
             self.idle_since = Some(now);
         }
+        self.changes.push((state.clone(), now));
         self.state = state;
         self.since = now;
+    }
+
+    /// The changes of state since the last call, oldest first.
+    pub(super) fn take_changes(&mut self) -> Vec<(AgentState, DateTime<Utc>)> {
+        std::mem::take(&mut self.changes)
     }
 }

@@ -174,8 +174,6 @@ pub struct Acd {
     log: VecDeque<QueueLogEntry>,
     /// Mean talk time of completed calls, ms (for wait estimates).
     mean_talk_ms: Option<i64>,
-    /// Each seat's last reported (state, since).
-    reported: HashMap<String, (AgentState, DateTime<Utc>)>,
     state_changes: VecDeque<AgentStateChange>,
 }
 
@@ -216,8 +214,6 @@ impl Acd {
 
     /// Adds a (logged-out) agent seat, replacing one with the same id.
     pub fn add_agent(&mut self, agent: Agent) {
-        self.reported
-            .insert(agent.id.clone(), (agent.state.clone(), agent.since));
         self.agents.insert(agent.id.clone(), agent);
     }
 
@@ -263,15 +259,13 @@ impl Acd {
     }
 
     fn note_state_changes(&mut self) {
-        for a in self.agents.values() {
-            let now = (a.state.clone(), a.since);
-            if self.reported.get(&a.id) != Some(&now) {
-                self.reported.insert(a.id.clone(), now);
+        for a in self.agents.values_mut() {
+            for (state, at) in a.take_changes() {
                 self.state_changes.push_back(AgentStateChange {
-                    at: a.since,
+                    at,
                     agent: a.id.clone(),
                     platform: a.platform.clone(),
-                    state: a.state.clone(),
+                    state,
                 });
             }
         }

@@ -337,11 +337,12 @@ impl Store {
 
     /// A seat's state changes, oldest first.
     pub async fn agent_states(&self, agent: &str) -> Result<Vec<AgentStateRow>, StoreError> {
-        let rows =
-            query("SELECT at, agent, state, reason FROM agent_states WHERE agent = $1 ORDER BY id")
-                .bind(agent)
-                .fetch_all(self.pool())
-                .await?;
+        let rows = query(
+            "SELECT at, agent, state, reason FROM agent_states WHERE agent = $1 ORDER BY at, id",
+        )
+        .bind(agent)
+        .fetch_all(self.pool())
+        .await?;
         rows.iter()
             .map(|r| {
                 Ok(AgentStateRow {

@@ -44,3 +44,14 @@ pub fn decode_stream(codec: Codec, packets: &[RtpSeen]) -> Vec<i16> {
         .flat_map(|p| codec.decode(&p.payload))
         .collect()
 }
+
+/// Where (sample offset) the first `len` samples of a prompt start in `heard`, as they arrive
+/// through `codec`; None when they never do. Prompts start on a frame boundary, so the match
+/// is exact.
+pub fn find_prompt(heard: &[i16], codec: Codec, name: &str, len: usize) -> Option<usize> {
+    let samples = prompt_samples(name);
+    let wanted = through_codec(codec, &samples[..len.min(samples.len())]);
+    heard
+        .windows(wanted.len())
+        .position(|w| w == wanted.as_slice())
+}

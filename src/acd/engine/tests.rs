@@ -542,7 +542,7 @@ fn answer(acd: &mut Acd, call: &str, agent: &str, at: DateTime<Utc>) {
         call: call.into(),
         agent: agent.into(),
     };
-    assert_eq!(drain(acd).0.first(), Some(&connect));
+    assert!(drain(acd).0.contains(&connect));
 }
 
 fn end(acd: &mut Acd, call: &str, at: DateTime<Utc>) {
@@ -664,4 +664,34 @@ fn a_reloaded_seat_keeps_its_state_and_takes_new_skills() {
     assert_eq!(a.state, AgentState::Available);
     assert_eq!((a.level("bai-language"), a.max_calls), (7, 2));
     assert!(!acd.update_agent("nobody", HashMap::new(), 1));
+}
+
+#[test]
+fn changes_within_one_tick_are_each_reported() {
+    let mut acd = acd_with(Strategy::LongestIdle, &["a1"]);
+    while acd.poll_state_change().is_some() {}
+    arrive(&mut acd, "c1", secs(0));
+    answer(&mut acd, "c1", "a1", secs(1));
+    end(&mut acd, "c1", secs(5));
+    // A caller arrives during wrap-up; when it ends (15 s) the seat is free and rung at once.
+    arrive(&mut acd, "c2", secs(6));
+    acd.tick(secs(15));
+    let mut seen = Vec::new();
+    while let Some(c) = acd.poll_state_change() {
+        seen.push(format!(
+            "{} {}",
+            c.state.as_str(),
+            (c.at - t0()).num_seconds()
+        ));
+    }
+    assert_eq!(
+        seen,
+        [
+            "ringing 0",
+            "on-call 1",
+            "wrap-up 5",
+            "available 15",
+            "ringing 15"
+        ]
+    );
 }

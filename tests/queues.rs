@@ -1,0 +1,349 @@
+//! Queues of the dialplan, on the wire: a platform's menu leads to a skill queue answered by
+//! the seat that has the skill; wrap-up keeps a seat from being rung; a caller overflows into
+//! the provincial platform's queue and a provincial operator answers; the waiting caller hears
+//! who is ahead and the estimated wait.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::audio::{decode_stream, find_prompt};
+use common::harness::run_on;
+use common::phone::{PhoneStream, TestPhone};
+use common::server::{Backend, ServerOptions, TestServer};
+use common::softphone::Softphone;
+use hotline12345::media::g711::Codec;
+
+/// The queue log of `query` (e.g. `platform=532900`), oldest first.
+async fn queue_log(server: &TestServer, query: &str) -> Vec<serde_json::Value> {
+    let (status, body) = server
+        .get_json(&format!("/api/queue-log?{query}&limit=1000"))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let mut entries = body.as_array().cloned().unwrap_or_default();
+    entries.reverse();
+    entries
+}
+
+/// The queue events of one call, as `event queue agent` lines.
+async fn story_of(server: &TestServer, platform: &str, call_id: &str) -> Vec<String> {
+    queue_log(server, &format!("platform={platform}"))
+        .await
+        .iter()
+        .filter(|e| e["call_id"] == call_id)
+        .map(|e| {
+            format!(
+                "{} {} {}",
+                e["event"].as_str().unwrap_or("?"),
+                e["queue"].as_str().unwrap_or("?"),
+                e["agent"].as_str().unwrap_or("-")
+            )
+        })
+        .collect()
+}
+
+/// Reads `read` until it gives `expected` (the queue log and seat states are written as the
+/// call goes: up to 5 s); returns what it read last.
+async fn eventually<T, F, Fut>(expected: &T, mut read: F) -> T
+where
+    T: PartialEq,
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let value = read().await;
+        if value == *expected || Instant::now() > deadline {
+            return value;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The story of a call once it reads `expected`.
+async fn story_once(
+    server: &TestServer,
+    platform: &str,
+    call_id: &str,
+    expected: &[&str],
+) -> Vec<String> {
+    let expected: Vec<String> = expected.iter().map(|e| e.to_string()).collect();
+    eventually(&expected, || story_of(server, platform, call_id)).await
+}
+
+/// The last `n` states of a seat.
+async fn last_states(server: &TestServer, seat: &str, n: usize) -> Vec<String> {
+    let (_, states) = server.get_json(&format!("/api/agents/{seat}/states")).await;
+    let states: Vec<String> = states
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["state"].as_str().map(str::to_string))
+        .collect();
+    states[states.len().saturating_sub(n)..].to_vec()
+}
+
+/// Dali has a second seat, 2002, who speaks Mandarin only.
+fn dali_with_two_seats() -> ServerOptions {
+    ServerOptions::with_dialplan_edit(|name, text| match name {
+        "agents.toml" => format!(
+            "{text}\n[[agent]]\nid = \"2002\"\nplatform = \"532900\"\npassword = \"dev-2002\"\n\
+             skills = {{ mandarin = 10 }}\n"
+        ),
+        "hotline.toml" => text.replace(
+            "default_hours = [\"08:00-20:00\"]",
+            "default_hours = [\"00:00-24:00\"]",
+        ),
+        _ => text,
+    })
+}
+
+/// Two Dali callers. The one who presses 1 during the greeting reaches the Bai-language desk
+/// and its seat 2001, although 2002 has been idle longer; the one who presses nothing reaches
+/// Dali's general queue after the menu's timeout, and 2002.
+async fn the_menu_leads_to_the_bai_desk(server: Arc<TestServer>) {
+    let mut mandarin_seat = Softphone::new(&server, "2002").await;
+    mandarin_seat.sign_in("dev-2002").await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut bai_seat = Softphone::new(&server, "2001").await;
+    bai_seat.sign_in("dev-2001").await;
+
+    let mut silent = TestPhone::udp(server.sip).await;
+    let (silent_call, resp) = silent.call("087226611111", "12345").await;
+    assert_eq!(resp.status_code.code(), 200);
+    let mut presser = TestPhone::udp(server.sip).await;
+    let (bai_call, resp) = presser.call("087226622222", "12345").await;
+    assert_eq!(resp.status_code.code(), 200);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut stream = PhoneStream::default();
+    presser
+        .send_dtmf(TestPhone::server_rtp(&bai_call), &mut stream, '1')
+        .await;
+
+    let invite = bai_seat
+        .expect(rsip::Method::Invite, Duration::from_secs(5))
+        .await
+        .expect("the Bai-speaking seat rings for the caller who pressed 1");
+    assert!(
+        invite.to_string().contains("087226622222"),
+        "the seat sees who calls: {invite}"
+    );
+    bai_seat.answer(&invite).await;
+    bai_seat
+        .expect(rsip::Method::Ack, Duration::from_secs(5))
+        .await
+        .expect("ACK");
+
+    // The silent caller hears the greeting (about 9 s) and the menu (about 6 s), waits 4 s
+    // for a key, then joins Dali's own queue: 2002 rings.
+    let heard = decode_stream(
+        Codec::Pcmu,
+        &silent.receive_rtp(900, Duration::from_secs(25)).await,
+    );
+    let greeting = find_prompt(&heard, Codec::Pcmu, "welcome-532900.wav", 8000)
+        .expect("the silent caller hears Dali's greeting");
+    let menu = find_prompt(&heard, Codec::Pcmu, "menu-532900.wav", 8000).expect("then the menu");
+    assert!(greeting < menu);
+    let invite = mandarin_seat
+        .expect(rsip::Method::Invite, Duration::from_secs(15))
+        .await
+        .expect("the general queue's seat rings for the caller who pressed nothing");
+    assert!(invite.to_string().contains("087226611111"), "{invite}");
+    mandarin_seat
+        .respond(&invite, "486 Busy Here", Some("busy"), None)
+        .await;
+
+    let expected = ["enter-queue 532900-bai -", "connect 532900-bai 2001"];
+    let bai_story = story_once(&server, "532900", &bai_call.call_id, &expected).await;
+    assert_eq!(bai_story, expected, "pressing 1 leads to the desk");
+    let silent_story = story_of(&server, "532900", &silent_call.call_id).await;
+    assert_eq!(
+        silent_story.first().map(String::as_str),
+        Some("enter-queue 532900 -"),
+        "no key leads to the platform's own queue: {silent_story:?}"
+    );
+    assert!(
+        silent_story
+            .iter()
+            .any(|e| e == "ring-no-answer 532900 2002"),
+        "{silent_story:?}"
+    );
+    // Asking for the desk alone gives its events only.
+    let desk = queue_log(&server, "queue=532900-bai").await;
+    assert!(desk.iter().all(|e| e["queue"] == "532900-bai"));
+    assert_eq!(desk.len(), 2, "{desk:?}");
+    // A queue of another platform is refused under a platform filter.
+    let (status, _) = server
+        .get_json("/api/queue-log?platform=530100&queue=532900-bai")
+        .await;
+    assert_eq!(status, 422);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_menu_leads_to_the_bai_desk_sqlite() {
+    run_on(
+        Backend::Sqlite,
+        dali_with_two_seats(),
+        the_menu_leads_to_the_bai_desk,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_menu_leads_to_the_bai_desk_postgres() {
+    run_on(
+        Backend::Postgres,
+        dali_with_two_seats(),
+        the_menu_leads_to_the_bai_desk,
+    )
+    .await;
+}
+
+/// Kunming's queue: a wrap-up of 3 s, announcements every 5 s, and after 8 s the caller
+/// overflows into the provincial platform's queue.
+fn kunming_overflows_to_the_province() -> ServerOptions {
+    ServerOptions::with_dialplan_edit(|name, text| match name {
+        "hotline.toml" => text.replace(
+            "default_hours = [\"08:00-20:00\"]",
+            "default_hours = [\"00:00-24:00\"]",
+        ),
+        "queues.toml" => format!(
+            "{text}\n[[queue]]\nname = \"530100\"\nwrap_up_secs = 3\nannounce_every_secs = 5\n\
+             max_wait_secs = 8\noverflow = \"530000\"\n"
+        ),
+        _ => text,
+    })
+}
+
+/// A seat in wrap-up is not rung: the next caller's INVITE comes when its 3 s are over.
+async fn wrap_up_is_respected(server: Arc<TestServer>) {
+    let mut seat = Softphone::new(&server, "1001").await;
+    seat.sign_in("dev-1001").await;
+    let mut first = TestPhone::udp(server.sip).await;
+    let (mut first_call, resp) = first.call("087163611111", "12345").await;
+    assert_eq!(resp.status_code.code(), 200);
+    let invite = seat
+        .expect(rsip::Method::Invite, Duration::from_secs(5))
+        .await
+        .expect("rings");
+    seat.answer(&invite).await;
+    seat.expect(rsip::Method::Ack, Duration::from_secs(5))
+        .await
+        .expect("ACK");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let hung_up = Instant::now();
+    assert_eq!(first.bye(&mut first_call).await.status_code.code(), 200);
+    let bye = seat
+        .expect(rsip::Method::Bye, Duration::from_secs(5))
+        .await
+        .expect("the seat's leg ends with the caller's");
+    seat.respond(&bye, "200 OK", None, None).await;
+
+    let mut second = TestPhone::udp(server.sip).await;
+    let (_second_call, resp) = second.call("087163622222", "12345").await;
+    assert_eq!(resp.status_code.code(), 200);
+    let invite = seat
+        .expect(rsip::Method::Invite, Duration::from_secs(10))
+        .await
+        .expect("rings after wrap-up");
+    let after = hung_up.elapsed();
+    assert!(
+        after >= Duration::from_millis(2900),
+        "rung {after:?} after the last call ended, inside the 3 s wrap-up"
+    );
+    assert!(invite.to_string().contains("087163622222"));
+    // The seat's states tell the same: on-call, wrap-up, available, ringing.
+    let expected: Vec<String> = ["on-call", "wrap-up", "available", "ringing"]
+        .map(String::from)
+        .to_vec();
+    let tail = eventually(&expected, || last_states(&server, "1001", 4)).await;
+    assert_eq!(tail, expected);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrap_up_is_respected_sqlite() {
+    run_on(
+        Backend::Sqlite,
+        kunming_overflows_to_the_province(),
+        wrap_up_is_respected,
+    )
+    .await;
+}
+
+/// Nobody answers in Kunming: the caller hears "you are next, about 3 minutes" and, at 8 s,
+/// moves into the provincial queue, where a provincial operator who signs in answers.
+async fn overflow_into_the_provincial_queue(server: Arc<TestServer>) {
+    let mut caller = TestPhone::udp(server.sip).await;
+    let (call, resp) = caller.call("087163633333", "12345").await;
+    assert_eq!(resp.status_code.code(), 200);
+    // The greeting (about 9 s), then the announcement due at 5 s.
+    let heard = decode_stream(
+        Codec::Pcmu,
+        &caller.receive_rtp(1500, Duration::from_secs(20)).await,
+    );
+    let next = find_prompt(&heard, Codec::Pcmu, "queue-next.wav", 4000)
+        .expect("the caller hears that they are next");
+    // Nobody is signed in: the estimate is the default talk time of 3 minutes.
+    let wait = find_prompt(&heard, Codec::Pcmu, "queue-wait.wav", 4000).expect("the wait");
+    let three = find_prompt(&heard, Codec::Pcmu, "digit-3.wav", 2000).expect("three");
+    let minutes = find_prompt(&heard, Codec::Pcmu, "queue-minutes.wav", 4000).expect("minutes");
+    assert!(
+        next < wait && wait < three && three < minutes,
+        "{next} {wait} {three} {minutes}"
+    );
+
+    // By now (20 s) the caller has overflowed to the province's queue.
+    let story = story_of(&server, "530100", &call.call_id).await;
+    assert_eq!(
+        story,
+        vec!["enter-queue 530100 -", "overflow 530100 -"],
+        "{story:?}"
+    );
+    let (_, live) = server.get_json("/api/queues").await;
+    let waiting = live["waiting"].as_array().unwrap();
+    assert!(
+        waiting.iter().any(|w| w["call"] == call.call_id.as_str()
+            && w["queue"] == "530000"
+            && w["platform"] == "530000"),
+        "{live}"
+    );
+    let mut province = Softphone::new(&server, "9001").await;
+    province.sign_in("dev-9001").await;
+    let invite = province
+        .expect(rsip::Method::Invite, Duration::from_secs(5))
+        .await
+        .expect("the provincial operator rings");
+    province.answer(&invite).await;
+    province
+        .expect(rsip::Method::Ack, Duration::from_secs(5))
+        .await
+        .expect("ACK");
+    let expected = ["enter-queue 530000 -", "connect 530000 9001"];
+    let story = story_once(&server, "530000", &call.call_id, &expected).await;
+    assert_eq!(story, expected);
+    // The case stays the one written when the call came in, on Kunming's platform.
+    let cases = server.cases_of("087163633333").await;
+    assert_eq!(cases.len(), 1);
+    assert_eq!(cases[0]["platform"], "530100");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn overflow_into_the_provincial_queue_sqlite() {
+    run_on(
+        Backend::Sqlite,
+        kunming_overflows_to_the_province(),
+        overflow_into_the_provincial_queue,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn overflow_into_the_provincial_queue_postgres() {
+    run_on(
+        Backend::Postgres,
+        kunming_overflows_to_the_province(),
+        overflow_into_the_provincial_queue,
+    )
+    .await;
+}
