@@ -9,38 +9,15 @@ use std::io::Cursor;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::audio::decode_stream;
+use common::audio::{correlation, decode_stream, tone};
 use common::harness::run_on;
-use common::phone::{PhoneStream, TestPhone};
+use common::phone::{header_value, PhoneStream, TestPhone};
 use common::server::{Backend, ServerOptions, TestServer, SUPERVISOR_TOKEN};
 use common::softphone::Softphone;
 use hotline12345::media::g711::Codec;
 
-fn tone(freq: f64, samples: usize) -> Vec<i16> {
-    (0..samples)
-        .map(|i| (f64::sin(2.0 * std::f64::consts::PI * freq * i as f64 / 8000.0) * 7000.0) as i16)
-        .collect()
-}
-
 fn through_ulaw(samples: &[i16]) -> Vec<i16> {
     Codec::Pcmu.decode(&Codec::Pcmu.encode(samples))
-}
-
-/// Best normalised correlation of `needle` inside `hay`.
-fn correlation(hay: &[i16], needle: &[i16]) -> f64 {
-    let energy = |s: &[i16]| s.iter().map(|&x| (x as f64).powi(2)).sum::<f64>().sqrt();
-    let ne = energy(needle);
-    (0..=hay.len().saturating_sub(needle.len()))
-        .map(|lag| {
-            let w = &hay[lag..lag + needle.len()];
-            let dot: f64 = w
-                .iter()
-                .zip(needle)
-                .map(|(&a, &b)| a as f64 * b as f64)
-                .sum();
-            dot / (energy(w) * ne).max(1.0)
-        })
-        .fold(0.0, f64::max)
 }
 
 async fn get(server: &TestServer, path: &str) -> reqwest::Response {
@@ -82,6 +59,7 @@ async fn operators_answer(server: Arc<TestServer>) {
         .expect(rsip::Method::Invite, Duration::from_secs(5))
         .await
         .expect("1001 rings");
+    let unanswered_leg = header_value(&invite.to_string(), "Call-ID").unwrap();
     first
         .respond(&invite, "180 Ringing", Some("nobody"), None)
         .await;
@@ -99,6 +77,7 @@ async fn operators_answer(server: Arc<TestServer>) {
         .expect(rsip::Method::Invite, Duration::from_secs(5))
         .await
         .expect("1002 rings");
+    let answered_leg = header_value(&invite.to_string(), "Call-ID").unwrap();
     let leg_rtp = second.answer(&invite).await;
     second
         .expect(rsip::Method::Ack, Duration::from_secs(5))
@@ -152,6 +131,38 @@ async fn operators_answer(server: Arc<TestServer>) {
     tokio::time::sleep(Duration::from_millis(500)).await;
     let cases = server.cases_of("087163644444").await;
     let number = cases[0]["case_number"].as_str().unwrap().to_string();
+    // Both legs' Call-IDs are linked to the case: the caller's call lists the seats it rang.
+    let legs = cases[0]["calls"][0]["agent_legs"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let legs: Vec<(String, String, String, bool)> = legs
+        .iter()
+        .map(|l| {
+            (
+                l["leg_call_id"].as_str().unwrap().to_string(),
+                l["agent"].as_str().unwrap().to_string(),
+                l["outcome"].as_str().unwrap_or("open").to_string(),
+                !l["answered_at"].is_null(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        legs,
+        [
+            (unanswered_leg, "1001".into(), "no-answer".into(), false),
+            (
+                answered_leg.clone(),
+                "1002".into(),
+                "completed".into(),
+                true
+            ),
+        ]
+    );
+    assert_ne!(
+        answered_leg, call.call_id,
+        "the seat's leg is a call of its own"
+    );
     let recs: serde_json::Value = get(&server, &format!("/api/cases/{number}/recordings"))
         .await
         .json()
@@ -347,14 +358,57 @@ async fn abandon_and_overflow(server: Arc<TestServer>) {
         .clone();
     assert_eq!(entry["reason"], "abandoned");
     let number = entry["case_number"].as_str().unwrap();
-    let resp = reqwest::Client::new()
-        .post(format!("{}/api/callbacks/{number}/attempts", server.http))
-        .bearer_auth(SUPERVISOR_TOKEN)
-        .json(&serde_json::json!({"reached": true}))
-        .send()
+    let attempt = |body: serde_json::Value| {
+        reqwest::Client::new()
+            .post(format!("{}/api/callbacks/{number}/attempts", server.http))
+            .bearer_auth(SUPERVISOR_TOKEN)
+            .json(&body)
+            .send()
+    };
+    // Wrong data changes nothing.
+    let resp = attempt(serde_json::json!({"reached": true, "operator": " "}))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 422);
+    let resp = attempt(serde_json::json!({"reached": "yes"}))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 422);
+    // Not reached first, then reached: both attempts are kept with who and when.
+    let resp = attempt(serde_json::json!({"reached": false, "note": "no answer"}))
         .await
         .unwrap();
     assert_eq!(resp.status(), 200);
+    let resp = attempt(
+        serde_json::json!({"reached": true, "operator": "1001", "note": "heard the request"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(resp.status(), 200);
+    // A third attempt on a caller already reached is a conflict.
+    let resp = attempt(serde_json::json!({"reached": true})).await.unwrap();
+    assert_eq!(resp.status(), 409);
+    let (_, case) = server.get_json(&format!("/api/cases/{number}")).await;
+    let attempts: Vec<(bool, String, String)> = case["callback_attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["reached"].as_bool().unwrap(),
+                a["operator"].as_str().unwrap().to_string(),
+                a["note"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        attempts,
+        [
+            (false, "sup-province".into(), "no answer".into()),
+            (true, "1001".into(), "heard the request".into())
+        ],
+        "{case}"
+    );
     let list: serde_json::Value = get(&server, "/api/callbacks?platform=530100")
         .await
         .json()
@@ -411,6 +465,11 @@ async fn a_crash_mid_call_keeps_the_recordings() {
             let restarted = TestServer::start_in(&server.database_url, &server.data, &options());
             let cases = restarted.cases_of("087163677777").await;
             let number = cases[0]["case_number"].as_str().unwrap().to_string();
+            // The seat's leg, open when the server died, is closed like the call.
+            let leg = &cases[0]["calls"][0]["agent_legs"][0];
+            assert_eq!(leg["agent"], "1001", "{}", cases[0]);
+            assert_eq!(leg["outcome"], "server-restart", "{leg}");
+            assert!(!leg["answered_at"].is_null(), "{leg}");
             let recs: serde_json::Value =
                 get(&restarted, &format!("/api/cases/{number}/recordings"))
                     .await

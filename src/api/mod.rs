@@ -126,3 +126,28 @@ async fn reload(
         Err(e) => Err(error::ApiError::internal(e)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// Every route of [`super::router`] (read from this file) is described in openapi.json.
+    #[test]
+    fn every_route_is_in_the_openapi_description() {
+        let doc: serde_json::Value = serde_json::from_str(super::OPENAPI).unwrap();
+        let paths = doc["paths"].as_object().unwrap();
+        let source = include_str!("mod.rs");
+        let mut routes = Vec::new();
+        for part in source.split(".route(").skip(1) {
+            let Some(start) = part.find('"') else {
+                continue;
+            };
+            let rest = &part[start + 1..];
+            let path = &rest[..rest.find('"').unwrap()];
+            if path.starts_with('/') {
+                routes.push(path.to_string());
+            }
+        }
+        assert!(routes.len() >= 20, "routes read: {routes:?}");
+        let missing: Vec<&String> = routes.iter().filter(|r| !paths.contains_key(*r)).collect();
+        assert!(missing.is_empty(), "not described: {missing:?}");
+    }
+}

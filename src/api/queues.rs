@@ -164,10 +164,16 @@ pub async fn callbacks(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AttemptBody {
+    /// Whether the caller was reached.
     pub reached: bool,
+    /// Who called back (default: the user of the token).
+    pub operator: Option<String>,
+    /// What was said, or why it failed.
+    #[serde(default)]
+    pub note: String,
 }
 
-/// `POST /api/callbacks/{case_number}/attempts` `{"reached": true}`.
+/// `POST /api/callbacks/{case_number}/attempts` `{"reached": true, "note": "…"}`.
 pub async fn attempt(
     State(state): State<ApiState>,
     user: Caller,
@@ -176,10 +182,26 @@ pub async fn attempt(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     platform_staff(&user)?;
     let Json(body) = body.map_err(|e| ApiError::invalid("reached", e.body_text()))?;
+    if body
+        .operator
+        .as_deref()
+        .is_some_and(|o| o.trim().is_empty() || o.len() > 64)
+    {
+        return Err(ApiError::invalid("operator", "1 to 64 characters"));
+    }
+    if body.note.len() > 2000 {
+        return Err(ApiError::invalid("note", "at most 2000 bytes"));
+    }
     super::workflow::visible_case(&state, &user, &number).await?;
     match state
         .store
-        .case_callback_attempt(&number, body.reached)
+        .case_callback_attempt(
+            &number,
+            body.reached,
+            body.operator.as_deref().unwrap_or(&user.user.id),
+            &body.note,
+            chrono::Utc::now(),
+        )
         .await
     {
         Ok(()) => Ok(Json(

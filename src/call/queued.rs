@@ -29,6 +29,18 @@ fn announcement(call: &InboundCall<'_>, position: usize, wait: Duration) -> Vec<
 }
 
 impl InboundCall<'_> {
+    /// Stores how a seat's leg ended; a store failure is logged and the call goes on.
+    async fn leg_ended(&self, leg: &AgentLeg, outcome: &str) {
+        if let Err(e) = self
+            .services
+            .store
+            .leg_ended(&leg.call_id, outcome, Utc::now())
+            .await
+        {
+            warn!(call_id = self.call_id, leg = leg.call_id, error = %e, "seat leg's end not stored");
+        }
+    }
+
     /// Waits in the queue until a seat answers, the caller leaves, or voicemail takes over.
     pub(super) async fn wait_in_queue(
         &self,
@@ -103,17 +115,24 @@ impl InboundCall<'_> {
                         if code < 300 {
                             let leg = legs.get_mut(&agent).expect("found above");
                             match leg.answered(self.services, &resp) {
-                                Ok(()) => queue.event(AcdEvent::Answered { call: self.call_id.into(), agent }),
+                                Ok(()) => {
+                                    if let Err(e) = self.services.store.leg_answered(&leg_id, Utc::now()).await {
+                                        warn!(call_id = self.call_id, leg = leg_id, error = %e, "seat's answer not stored");
+                                    }
+                                    queue.event(AcdEvent::Answered { call: self.call_id.into(), agent })
+                                }
                                 Err(e) => {
                                     warn!(call_id = self.call_id, %agent, error = %e, "seat's answer unusable");
                                     let mut leg = legs.remove(&agent).expect("found above");
                                     leg.hang_up(self.services).await;
+                                    self.leg_ended(&leg, "unusable answer").await;
                                     leg.release(self.services);
                                     queue.event(AcdEvent::Declined { call: self.call_id.into(), agent });
                                 }
                             }
                         } else if let Some(leg) = legs.remove(&agent) {
                             info!(call_id = self.call_id, %agent, code, "seat did not take the call");
+                            self.leg_ended(&leg, &format!("declined {code}")).await;
                             leg.release(self.services);
                             queue.event(AcdEvent::Declined { call: self.call_id.into(), agent });
                         }
@@ -121,6 +140,7 @@ impl InboundCall<'_> {
                     Some(CallSignal::AgentTimeout { call_id }) => {
                         if let Some(agent) = legs.values().find(|l| l.call_id == call_id).map(|l| l.agent.clone()) {
                             if let Some(leg) = legs.remove(&agent) {
+                                self.leg_ended(&leg, "no-response").await;
                                 leg.release(self.services);
                             }
                             queue.event(AcdEvent::Declined { call: self.call_id.into(), agent });
@@ -131,6 +151,7 @@ impl InboundCall<'_> {
                         if let Some(agent) = legs.values().find(|l| l.call_id == leg_id).map(|l| l.agent.clone()) {
                             let leg = legs.remove(&agent).expect("found above");
                             leg.answer_bye(self.services, &key, &request);
+                            self.leg_ended(&leg, "hung-up").await;
                             leg.release(self.services);
                             queue.event(AcdEvent::Declined { call: self.call_id.into(), agent });
                         }
@@ -142,6 +163,9 @@ impl InboundCall<'_> {
                     Some(QueueNotice::Ring { agent }) => {
                         match AgentLeg::dial(self.services, &agent, &caller, self.local_ip(), &self.me).await {
                             Ok(leg) => {
+                                if let Err(e) = self.services.store.leg_rang(self.call_id, &leg.call_id, &agent, Utc::now()).await {
+                                    warn!(call_id = self.call_id, %agent, error = %e, "seat's leg not stored");
+                                }
                                 legs.insert(agent, leg);
                             }
                             Err(e) => {
@@ -153,6 +177,7 @@ impl InboundCall<'_> {
                     Some(QueueNotice::StopRinging { agent }) => {
                         if let Some(leg) = legs.remove(&agent) {
                             leg.cancel(self.services).await;
+                            self.leg_ended(&leg, "no-answer").await;
                             leg.release(self.services);
                         }
                     }
@@ -203,6 +228,7 @@ impl InboundCall<'_> {
         };
         for (_, leg) in legs.drain() {
             leg.cancel(self.services).await;
+            self.leg_ended(&leg, "no-answer").await;
             leg.release(self.services);
         }
         outcome
@@ -306,6 +332,7 @@ impl InboundCall<'_> {
         if cause != EndCause::AgentHangup {
             leg.hang_up(self.services).await;
         }
+        self.leg_ended(&leg, "completed").await;
         leg.release(self.services);
         self.services.queue.event(AcdEvent::CallEnded {
             call: self.call_id.into(),

@@ -9,6 +9,7 @@ pub mod case_number;
 pub mod db;
 pub mod error;
 pub mod exchange;
+pub mod legs;
 pub mod model;
 pub mod queue;
 pub mod testdb;
@@ -231,6 +232,12 @@ impl Store {
                     .execute(&mut *conn)
                     .await?;
                 }
+                // Seats rung or talking when the server stopped.
+                query("UPDATE agent_legs SET ended_at = $1, outcome = $2 WHERE ended_at IS NULL")
+                    .bind(at)
+                    .bind(&cause)
+                    .execute(&mut *conn)
+                    .await?;
                 Ok(open.len() as u64)
             })
         })
@@ -273,6 +280,7 @@ impl Store {
                     callback_status: row.try_get(5)?,
                     calls: Vec::new(),
                     voicemails: Vec::new(),
+                    callback_attempts: Vec::new(),
                 });
             }
             let Some(sip_call_id) = row.try_get::<Option<String>, _>(6)? else {
@@ -290,10 +298,17 @@ impl Store {
                 ended_at: row.time_opt(13)?,
                 duration_ms: row.try_get(14)?,
                 end_cause: row.try_get(15)?,
+                agent_legs: Vec::new(),
             });
         }
         for case in &mut cases {
             case.voicemails = self.voicemails_of_case(&case.case_number).await?;
+            case.callback_attempts = self.case_callback_attempts(&case.case_number).await?;
+            for (sip_call_id, leg) in self.legs_of_case(&case.case_number).await? {
+                if let Some(call) = case.calls.iter_mut().find(|c| c.sip_call_id == sip_call_id) {
+                    call.agent_legs.push(leg);
+                }
+            }
         }
         Ok(cases)
     }

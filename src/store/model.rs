@@ -46,6 +46,9 @@ pub struct CaseView {
     pub calls: Vec<CallView>,
     /// Voice messages left on this case, oldest first.
     pub voicemails: Vec<super::VoicemailView>,
+    /// Callback attempts on the case itself (a caller who hung up while waiting), oldest
+    /// first; those on a voice message are in its `voicemails` entry.
+    pub callback_attempts: Vec<super::queue::CaseCallbackAttempt>,
 }
 
 /// One call of a case.
@@ -61,6 +64,8 @@ pub struct CallView {
     pub ended_at: Option<DateTime<Utc>>,
     pub duration_ms: Option<i64>,
     pub end_cause: Option<String>,
+    /// The operator seats rung for this call, oldest first, each with its own Call-ID.
+    pub agent_legs: Vec<super::legs::AgentLegView>,
 }
 
 /// The stored form of a time on SQLite: UTC, ISO 8601 with milliseconds, so that text order is

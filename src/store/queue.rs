@@ -211,6 +211,16 @@ pub struct CallbackView {
     pub status: String,
 }
 
+/// One callback attempt on a case (a caller who hung up while waiting).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct CaseCallbackAttempt {
+    pub at: DateTime<Utc>,
+    pub reached: bool,
+    /// Who called back.
+    pub operator: String,
+    pub note: String,
+}
+
 impl Store {
     /// The caller of `sip_call_id` hung up while waiting: their case is owed a callback.
     pub async fn request_callback(
@@ -267,34 +277,75 @@ impl Store {
             .collect()
     }
 
-    /// Records a callback attempt on a case owed one; a reached caller ends the wait.
+    /// One callback attempt on a case owed one, by `operator` at `at`; a reached caller ends
+    /// the wait. [`StoreError::Conflict`] when the case is not awaiting a callback.
     pub async fn case_callback_attempt(
         &self,
         case_number: &str,
         reached: bool,
+        operator: &str,
+        note: &str,
+        at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let number = case_number.to_string();
+        let v = [case_number, operator, note].map(String::from);
         self.write(move |conn| {
             Box::pin(async move {
-                let done = query(
+                let case_id: Option<i64> = query(
                     "UPDATE cases SET callback_attempts = callback_attempts + 1, \
                      callback_status = CASE WHEN $1 = 1 THEN 'done' ELSE callback_status END \
-                     WHERE case_number = $2 AND callback_status = 'awaiting'",
+                     WHERE case_number = $2 AND callback_status = 'awaiting' RETURNING id",
                 )
                 .bind(reached as i64)
-                .bind(&number)
+                .bind(&v[0])
+                .fetch_optional(&mut *conn)
+                .await?
+                .map(|r| r.try_get(0))
+                .transpose()?;
+                let Some(case_id) = case_id else {
+                    return Err(StoreError::Conflict(format!(
+                        "case {} is not awaiting a callback",
+                        v[0]
+                    )));
+                };
+                query(
+                    "INSERT INTO case_callback_attempts (case_id, at, reached, operator, note) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(case_id)
+                .bind(at)
+                .bind(reached as i64)
+                .bind(&v[1])
+                .bind(&v[2])
                 .execute(&mut *conn)
                 .await?;
-                if done.rows_affected() == 1 {
-                    Ok(())
-                } else {
-                    Err(StoreError::Conflict(format!(
-                        "case {number} is not awaiting a callback"
-                    )))
-                }
+                Ok(())
             })
         })
         .await
+    }
+
+    /// The callback attempts on a case, oldest first.
+    pub async fn case_callback_attempts(
+        &self,
+        case_number: &str,
+    ) -> Result<Vec<CaseCallbackAttempt>, StoreError> {
+        let rows = query(
+            "SELECT a.at, a.reached, a.operator, a.note FROM case_callback_attempts a \
+             JOIN cases c ON c.id = a.case_id WHERE c.case_number = $1 ORDER BY a.id",
+        )
+        .bind(case_number)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(CaseCallbackAttempt {
+                    at: r.time(0)?,
+                    reached: r.try_get::<i64, _>(1)? == 1,
+                    operator: r.try_get(2)?,
+                    note: r.try_get(3)?,
+                })
+            })
+            .collect()
     }
 }
 

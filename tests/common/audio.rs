@@ -55,3 +55,27 @@ pub fn find_prompt(heard: &[i16], codec: Codec, name: &str, len: usize) -> Optio
         .windows(wanted.len())
         .position(|w| w == wanted.as_slice())
 }
+
+/// A sine tone at `freq` Hz, 8 kHz, of `samples` samples.
+pub fn tone(freq: f64, samples: usize) -> Vec<i16> {
+    (0..samples)
+        .map(|i| (f64::sin(2.0 * std::f64::consts::PI * freq * i as f64 / 8000.0) * 7000.0) as i16)
+        .collect()
+}
+
+/// Best normalised correlation of `needle` inside `hay` (1.0: found as it is).
+pub fn correlation(hay: &[i16], needle: &[i16]) -> f64 {
+    let energy = |s: &[i16]| s.iter().map(|&x| (x as f64).powi(2)).sum::<f64>().sqrt();
+    let ne = energy(needle);
+    (0..=hay.len().saturating_sub(needle.len()))
+        .map(|lag| {
+            let w = &hay[lag..lag + needle.len()];
+            let dot: f64 = w
+                .iter()
+                .zip(needle)
+                .map(|(&a, &b)| a as f64 * b as f64)
+                .sum();
+            dot / (energy(w) * ne).max(1.0)
+        })
+        .fold(0.0, f64::max)
+}

@@ -1,0 +1,132 @@
+//! The server's calls to operator seats: every seat rung for a caller's call, with the leg's own
+//! Call-ID, when it rang, whether and when it answered, and how it ended. With the caller's
+//! call they trace a case from the first ring to the operator who took it.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::db::query;
+use super::{Store, StoreError};
+
+/// One seat rung for a call.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct AgentLegView {
+    /// The Call-ID of the server's INVITE to the seat.
+    pub leg_call_id: String,
+    /// The seat (login id).
+    pub agent: String,
+    pub rang_at: DateTime<Utc>,
+    pub answered_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    /// `completed` (answered and talked), `no-answer` (rang out or withdrawn), `declined 486`
+    /// (a final response), `no-response`, `hung-up` (before answering), `server-restart`.
+    pub outcome: Option<String>,
+}
+
+impl Store {
+    /// A seat is being rung for the caller's call `sip_call_id` with the leg `leg_call_id`.
+    pub async fn leg_rang(
+        &self,
+        sip_call_id: &str,
+        leg_call_id: &str,
+        agent: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let v = [sip_call_id, leg_call_id, agent].map(String::from);
+        self.write(move |conn| {
+            Box::pin(async move {
+                let case_id: i64 = query("SELECT case_id FROM calls WHERE sip_call_id = $1")
+                    .bind(&v[0])
+                    .fetch_optional(&mut *conn)
+                    .await?
+                    .ok_or_else(|| StoreError::NotFound(format!("call {}", v[0])))?
+                    .try_get(0)?;
+                query(
+                    "INSERT INTO agent_legs (case_id, sip_call_id, leg_call_id, agent, rang_at) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(case_id)
+                .bind(&v[0])
+                .bind(&v[1])
+                .bind(&v[2])
+                .bind(at)
+                .execute(&mut *conn)
+                .await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    /// The seat answered.
+    pub async fn leg_answered(
+        &self,
+        leg_call_id: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let id = leg_call_id.to_string();
+        self.write(move |conn| {
+            Box::pin(async move {
+                query("UPDATE agent_legs SET answered_at = $1 WHERE leg_call_id = $2 AND answered_at IS NULL")
+                    .bind(at)
+                    .bind(&id)
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    /// The leg ended with `outcome` (the first ending counts).
+    pub async fn leg_ended(
+        &self,
+        leg_call_id: &str,
+        outcome: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let v = [leg_call_id, outcome].map(String::from);
+        self.write(move |conn| {
+            Box::pin(async move {
+                query("UPDATE agent_legs SET ended_at = $1, outcome = $2 WHERE leg_call_id = $3 AND ended_at IS NULL")
+                    .bind(at)
+                    .bind(&v[1])
+                    .bind(&v[0])
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    /// The legs of every call of a case, oldest first, with the caller's Call-ID of each.
+    pub async fn legs_of_case(
+        &self,
+        case_number: &str,
+    ) -> Result<Vec<(String, AgentLegView)>, StoreError> {
+        let rows = query(
+            "SELECT l.sip_call_id, l.leg_call_id, l.agent, l.rang_at, l.answered_at, l.ended_at, l.outcome \
+             FROM agent_legs l JOIN cases c ON c.id = l.case_id \
+             WHERE c.case_number = $1 ORDER BY l.id",
+        )
+        .bind(case_number)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get(0)?,
+                    AgentLegView {
+                        leg_call_id: r.try_get(1)?,
+                        agent: r.try_get(2)?,
+                        rang_at: r.time(3)?,
+                        answered_at: r.time_opt(4)?,
+                        ended_at: r.time_opt(5)?,
+                        outcome: r.try_get(6)?,
+                    },
+                ))
+            })
+            .collect()
+    }
+}
