@@ -7,7 +7,7 @@ use std::io::Cursor;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::audio::{decode_stream, prompt_samples, through_codec};
+use common::audio::{correlation, decode_stream, prompt_samples, through_codec};
 use common::harness::run_on;
 use common::phone::{PhoneStream, TestPhone};
 use common::server::{Backend, ServerOptions, TestServer};
@@ -29,24 +29,6 @@ fn tone_and_speech() -> Vec<i16> {
         (voiced * syllables * 6000.0) as i16
     });
     tone.chain(speech).collect()
-}
-
-/// The best normalised cross-correlation of `needle` within `hay`.
-fn best_correlation(hay: &[i16], needle: &[i16]) -> f64 {
-    let energy = |s: &[i16]| s.iter().map(|&x| (x as f64).powi(2)).sum::<f64>().sqrt();
-    let n_energy = energy(needle);
-    (0..=hay.len().saturating_sub(needle.len()))
-        .step_by(1)
-        .map(|lag| {
-            let window = &hay[lag..lag + needle.len()];
-            let dot: f64 = window
-                .iter()
-                .zip(needle)
-                .map(|(&a, &b)| a as f64 * b as f64)
-                .sum();
-            dot / (energy(window) * n_energy).max(1.0)
-        })
-        .fold(0.0, f64::max)
 }
 
 async fn post_json(
@@ -171,8 +153,8 @@ after_hours_test!(
             recorded.len() <= expected.len() + 8000,
             "no more than a second of extra audio"
         );
-        let tone_corr = best_correlation(&recorded, &expected[..12_000]);
-        let speech_corr = best_correlation(&recorded, &expected[12_000..]);
+        let tone_corr = correlation(&recorded, &expected[..12_000]);
+        let speech_corr = correlation(&recorded, &expected[12_000..]);
         assert!(
             tone_corr > 0.99 && speech_corr > 0.99,
             "correlation {tone_corr} {speech_corr}"
@@ -248,7 +230,7 @@ after_hours_test!(
             "a second of tone and two of silence, got {ms} ms"
         );
         let recorded = recorded_samples(&server, list[0]["id"].as_i64().unwrap()).await;
-        assert!(best_correlation(&recorded, &through_codec(Codec::Pcmu, &tone)) > 0.99);
+        assert!(correlation(&recorded, &through_codec(Codec::Pcmu, &tone)) > 0.99);
     }
 );
 
@@ -287,8 +269,8 @@ after_hours_test!(star_records_the_message_again, 5, |server: Arc<
     let list = voicemails(&server, "?status=all").await;
     assert_eq!(list.len(), 1, "only the second take is kept");
     let recorded = recorded_samples(&server, list[0]["id"].as_i64().unwrap()).await;
-    assert!(best_correlation(&recorded, &through_codec(Codec::Pcmu, &second[..12_000])) > 0.99);
-    assert!(best_correlation(&recorded, &through_codec(Codec::Pcmu, &first)) < 0.5);
+    assert!(correlation(&recorded, &through_codec(Codec::Pcmu, &second[..12_000])) > 0.99);
+    assert!(correlation(&recorded, &through_codec(Codec::Pcmu, &first)) < 0.5);
 });
 
 /// A reload validates first; a good one changes the hours of a running server, and a caller
@@ -386,7 +368,7 @@ async fn a_crash_mid_message_keeps_what_was_received() {
             assert!(ms >= 2000, "at least the flushed seconds, got {ms} ms");
             let recorded = recorded_samples(&restarted, list[0]["id"].as_i64().unwrap()).await;
             let expected = through_codec(Codec::Pcmu, &said[..16_000]);
-            assert!(best_correlation(&recorded, &expected) > 0.99);
+            assert!(correlation(&recorded, &expected) > 0.99);
             drop(restarted);
         },
     )

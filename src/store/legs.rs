@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::case_of_call;
 use super::db::query;
 use super::{Store, StoreError};
 
@@ -35,12 +36,7 @@ impl Store {
         let v = [sip_call_id, leg_call_id, agent].map(String::from);
         self.write(move |conn| {
             Box::pin(async move {
-                let case_id: i64 = query("SELECT case_id FROM calls WHERE sip_call_id = $1")
-                    .bind(&v[0])
-                    .fetch_optional(&mut *conn)
-                    .await?
-                    .ok_or_else(|| StoreError::NotFound(format!("call {}", v[0])))?
-                    .try_get(0)?;
+                let case_id = case_of_call(conn, &v[0]).await?;
                 query(
                     "INSERT INTO agent_legs (case_id, sip_call_id, leg_call_id, agent, rang_at) \
                      VALUES ($1, $2, $3, $4, $5)",

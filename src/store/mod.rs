@@ -70,6 +70,17 @@ pub struct Store {
     inner: Arc<Inner>,
 }
 
+/// The case (row id) of the call `sip_call_id`, inside a write; [`StoreError::NotFound`] for a
+/// call the store does not have.
+pub(crate) async fn case_of_call(conn: &mut Conn, sip_call_id: &str) -> Result<i64, StoreError> {
+    Ok(query("SELECT case_id FROM calls WHERE sip_call_id = $1")
+        .bind(sip_call_id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("call {sip_call_id}")))?
+        .try_get(0)?)
+}
+
 /// Opens the SQLite file at `url` (created if missing) in WAL mode with every commit fsynced.
 async fn open_sqlite(url: &str) -> Result<Backend, StoreError> {
     let options = SqliteConnectOptions::from_str(url)

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::case_of_call;
 use super::db::query;
 use super::{Store, StoreError};
 use crate::acd::QueueLogEntry;
@@ -111,12 +112,7 @@ impl Store {
         let v = [sip_call_id, agent_call_id, agent, side, file].map(String::from);
         self.write(move |conn| {
             Box::pin(async move {
-                let case_id: i64 = query("SELECT case_id FROM calls WHERE sip_call_id = $1")
-                    .bind(&v[0])
-                    .fetch_optional(&mut *conn)
-                    .await?
-                    .ok_or_else(|| StoreError::NotFound(format!("call {}", v[0])))?
-                    .try_get(0)?;
+                let case_id = case_of_call(conn, &v[0]).await?;
                 let id: i64 = query(
                     "INSERT INTO recordings (case_id, sip_call_id, agent_call_id, agent, side, file, status, started_at) \
                      VALUES ($1, $2, $3, $4, $5, $6, 'recording', $7) RETURNING id",
