@@ -71,6 +71,9 @@ for d in 0 1 2 3 4 5 6 7 8 9; do
 done
 speak digit-10.wav "十"
 
+# A caller an operator transferred to another queue (SIP REFER).
+speak transfer.wav "正在为您转接，请稍候。"
+
 # Menus (dialplan/queues.toml), only where a platform has one: Dali's Bai-language desk.
 speak menu-532900.wav "白族话服务请按1，普通话服务请稍候。"
 echo "prompts regenerated in $(pwd)"

@@ -186,6 +186,32 @@ impl AgentLeg {
         }
     }
 
+    /// Tells the seat how its transfer went: a NOTIFY of the implicit `refer` subscription
+    /// with `status` (e.g. `200 OK`) as a SIP fragment, ending the subscription (RFC 3515).
+    pub async fn notify_transfer(&mut self, services: &CallServices, status: &str) {
+        let Some(d) = self.dialog.as_mut() else {
+            return;
+        };
+        let mut notify = d.new_request(rsip::Method::Notify, &self.via_host, self.peer.transport);
+        for (name, value) in [
+            ("Event", "refer"),
+            ("Subscription-State", "terminated;reason=noresource"),
+            ("Contact", &format!("<sip:12345@{}>", self.via_host)),
+        ] {
+            notify
+                .headers
+                .push(rsip::Header::Other(name.into(), value.into()));
+        }
+        message::set_body(
+            &mut notify,
+            "message/sipfrag;version=2.0",
+            format!("SIP/2.0 {status}\r\n").into_bytes(),
+        );
+        if let Err(e) = services.endpoint.send_request(notify, self.peer).await {
+            warn!(leg = self.call_id, error = %e, "NOTIFY to the seat not sent");
+        }
+    }
+
     /// Answers the seat's BYE.
     pub fn answer_bye(
         &self,

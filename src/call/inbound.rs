@@ -17,6 +17,7 @@ use tracing::{error, info, warn};
 
 use super::identity::call_identity;
 use super::manager::reply_retry_later;
+use super::queued::{Bridged, Entry};
 use super::services::CallServices;
 use crate::media::sdp::{self, Negotiated};
 use crate::media::session::MediaSession;
@@ -49,6 +50,11 @@ pub enum CallSignal {
     },
     /// The call to a seat got no final response.
     AgentTimeout { call_id: String },
+    /// The seat asks to transfer the caller (REFER in its leg's dialog).
+    AgentRefer {
+        key: TransactionKey,
+        request: Box<rsip::Request>,
+    },
 }
 
 /// Why a call ended, as stored with the call.
@@ -289,37 +295,44 @@ impl InboundCall<'_> {
                 )
                 .await;
         }
-        match self
-            .wait_in_queue(signals, media, &mut media_events, platform)
-            .await
-        {
-            Waited::Ended(cause) => cause,
-            Waited::Connected(leg) => {
-                self.bridge(
-                    signals,
-                    media,
-                    &mut media_events,
-                    *leg,
-                    platform,
-                    case_number,
-                )
+        // Waits and bridges, again after each transfer, until the call ends.
+        let mut platform = platform.to_string();
+        let mut entry = Entry::Platform;
+        loop {
+            match self
+                .wait_in_queue(signals, media, &mut media_events, &platform, &entry)
                 .await
-            }
-            Waited::Closed => {
-                info!(
-                    call_id = self.call_id,
-                    platform, "the platform closed while the caller waited: voice message"
-                );
-                let now_in_force = self.services.dialplan();
-                self.take_message(
-                    signals,
-                    media,
-                    &mut media_events,
-                    &now_in_force,
-                    platform,
-                    case_number,
-                )
-                .await
+            {
+                Waited::Ended(cause) => return cause,
+                Waited::Connected { leg, queue } => {
+                    match self
+                        .bridge(signals, media, &mut media_events, *leg, &queue, case_number)
+                        .await
+                    {
+                        Bridged::Ended(cause) => return cause,
+                        Bridged::Transferred(to) => {
+                            platform = to.platform;
+                            entry = Entry::Transferred(to.queue);
+                        }
+                    }
+                }
+                Waited::Closed => {
+                    info!(
+                        call_id = self.call_id,
+                        platform, "the platform closed while the caller waited: voice message"
+                    );
+                    let now_in_force = self.services.dialplan();
+                    return self
+                        .take_message(
+                            signals,
+                            media,
+                            &mut media_events,
+                            &now_in_force,
+                            &platform,
+                            case_number,
+                        )
+                        .await;
+                }
             }
         }
     }
@@ -412,8 +425,11 @@ pub(super) enum Waited {
     Ended(EndCause),
     /// The platform closed, or the caller waited too long: voicemail.
     Closed,
-    /// A seat answered.
-    Connected(Box<super::agent_leg::AgentLeg>),
+    /// A seat answered the call waiting in `queue`.
+    Connected {
+        leg: Box<super::agent_leg::AgentLeg>,
+        queue: String,
+    },
 }
 
 /// True when a CANCEL arrived while we were recording the case.

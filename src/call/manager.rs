@@ -14,7 +14,7 @@ use crate::sip::message::{self, response_for};
 use crate::sip::transaction::{TransactionKey, TuEvent};
 
 /// Methods this server understands, for Allow headers and 405 answers.
-pub const ALLOWED_METHODS: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REGISTER";
+pub const ALLOWED_METHODS: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REGISTER, REFER";
 
 /// Routes SIP events to call tasks until the endpoint closes.
 pub async fn run_call_manager(services: Arc<CallServices>, mut events: mpsc::Receiver<TuEvent>) {
@@ -47,6 +47,11 @@ fn on_event(
                 // A request from a seat within our call to it.
                 if request.method == rsip::Method::Bye {
                     let _ = leg.send(CallSignal::AgentBye {
+                        key,
+                        request: Box::new(request),
+                    });
+                } else if request.method == rsip::Method::Refer {
+                    let _ = leg.send(CallSignal::AgentRefer {
                         key,
                         request: Box::new(request),
                     });
@@ -110,6 +115,10 @@ fn on_event(
                         rsip::StatusCode::CallTransactionDoesNotExist,
                     ),
                 },
+                (rsip::Method::Refer, _) => {
+                    // Only an operator's seat transfers a call (REFER in our call to it).
+                    reply(services, &key, &request, rsip::StatusCode::Forbidden)
+                }
                 (rsip::Method::Register, _) => {
                     services.registrar.handle(services, &key, &request, peer)
                 }

@@ -14,6 +14,7 @@ pub mod queue;
 pub mod queued;
 pub mod register;
 pub mod services;
+pub mod transfer;
 pub mod voicemail;
 
 pub use manager::run_call_manager;

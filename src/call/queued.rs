@@ -14,10 +14,50 @@ use super::agent_leg::AgentLeg;
 use super::inbound::{CallSignal, EndCause, InboundCall, Waited};
 use super::menu::Chosen;
 use super::queue::QueueNotice;
+use super::transfer::TransferTarget;
 use crate::acd::{AcdEvent, AgentState};
 use crate::media::prompt::Prompt;
 use crate::media::recorder::WavRecorder;
 use crate::media::session::{MediaEvent, MediaSession};
+
+/// The seat leg (Call-ID) a seat's request belongs to.
+fn signal_leg(signal: &CallSignal) -> Option<String> {
+    match signal {
+        CallSignal::AgentBye { request, .. } | CallSignal::AgentRefer { request, .. } => {
+            crate::sip::message::call_id_of(request)
+        }
+        _ => None,
+    }
+}
+
+/// How a bridged call ended.
+#[derive(Debug)]
+pub(super) enum Bridged {
+    /// The call is over.
+    Ended(EndCause),
+    /// The operator transferred the caller, who now waits in another queue.
+    Transferred(TransferTarget),
+}
+
+/// Why the bridge loop stopped.
+enum BridgeEnd {
+    /// Someone hung up (the cause; true when the operator's side ended).
+    Hangup(EndCause, bool),
+    /// The operator's REFER was accepted.
+    Transfer(TransferTarget),
+}
+
+/// How a caller comes to wait in a queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Entry {
+    /// A new call: the greeting, the platform's menu if it has one, then its queue.
+    Platform,
+    /// Transferred by an operator into this queue: a short "transferring you" prompt.
+    Transferred(String),
+}
+
+/// The prompt a transferred caller hears: 正在为您转接，请稍候。
+pub const TRANSFER_PROMPT: &str = "transfer.wav";
 
 /// The prompts of "N callers ahead of you, about M minutes".
 fn announcement(call: &InboundCall<'_>, position: usize, wait: Duration) -> Vec<Prompt> {
@@ -48,24 +88,29 @@ impl InboundCall<'_> {
         media: &MediaSession,
         media_events: &mut mpsc::UnboundedReceiver<MediaEvent>,
         platform: &str,
+        entry: &Entry,
     ) -> Waited {
-        // The menu, where the platform has one, chooses the queue and plays the greeting.
-        let (queue_name, greeted) = match self.dialplan.queues.menus.get(platform) {
-            Some(menu) => match self.choose_queue(signals, media, media_events, menu).await {
-                Chosen::Queue(q) => (q, true),
-                Chosen::Ended(cause) => return Waited::Ended(cause),
-            },
-            None => (platform.to_string(), false),
+        let prompts = &self.services.prompts;
+        // A transferred caller goes straight to the queue; a new one may meet the platform's
+        // menu, which chooses the queue and plays the greeting.
+        let (queue_name, welcome) = match (entry, self.dialplan.queues.menus.get(platform)) {
+            (Entry::Transferred(q), _) => (q.clone(), prompts.get(TRANSFER_PROMPT)),
+            (Entry::Platform, Some(menu)) => {
+                match self.choose_queue(signals, media, media_events, menu).await {
+                    Chosen::Queue(q) => (q, None),
+                    Chosen::Ended(cause) => return Waited::Ended(cause),
+                }
+            }
+            (Entry::Platform, None) => (
+                platform.to_string(),
+                self.dialplan
+                    .router
+                    .platform(platform)
+                    .and_then(|p| prompts.get(&p.welcome_prompt)),
+            ),
         };
         let queue = &self.services.queue;
         let mut notices = queue.join(self.call_id, &queue_name);
-        let prompts = &self.services.prompts;
-        let welcome = self
-            .dialplan
-            .router
-            .platform(platform)
-            .filter(|_| !greeted)
-            .and_then(|p| prompts.get(&p.welcome_prompt));
         let hold = prompts.get(crate::server::HOLD_PROMPT);
         let (announce_tx, mut announce_rx) = mpsc::unbounded_channel::<Vec<Prompt>>();
         let playback = async {
@@ -89,6 +134,9 @@ impl InboundCall<'_> {
         tokio::pin!(limit);
         let mut staffing = tokio::time::interval(Duration::from_secs(1));
         let mut legs: HashMap<String, AgentLeg> = HashMap::new();
+        // Legs (Call-IDs) whose seat answered, and their requests held for the bridge.
+        let mut answered: std::collections::HashSet<String> = Default::default();
+        let mut deferred: Vec<CallSignal> = Vec::new();
         let caller = super::identity::call_identity(self.request).caller;
 
         let outcome = loop {
@@ -116,6 +164,7 @@ impl InboundCall<'_> {
                             let leg = legs.get_mut(&agent).expect("found above");
                             match leg.answered(self.services, &resp) {
                                 Ok(()) => {
+                                    answered.insert(leg_id.clone());
                                     if let Err(e) = self.services.store.leg_answered(&leg_id, Utc::now()).await {
                                         warn!(call_id = self.call_id, leg = leg_id, error = %e, "seat's answer not stored");
                                     }
@@ -145,6 +194,22 @@ impl InboundCall<'_> {
                             }
                             queue.event(AcdEvent::Declined { call: self.call_id.into(), agent });
                         }
+                    }
+                    // The seat that answered may hang up or transfer before the bridge is up:
+                    // the bridge takes its requests, in order.
+                    Some(signal @ (CallSignal::AgentBye { .. } | CallSignal::AgentRefer { .. }))
+                        if signal_leg(&signal).is_some_and(|id| answered.contains(&id)) =>
+                    {
+                        deferred.push(signal);
+                    }
+                    Some(CallSignal::AgentRefer { key, request }) => {
+                        // No dialog with that seat: nothing to transfer.
+                        let response = crate::sip::message::response_for(
+                            &request,
+                            rsip::StatusCode::CallTransactionDoesNotExist,
+                            None,
+                        );
+                        self.services.endpoint.respond(&key, response);
                     }
                     Some(CallSignal::AgentBye { key, request }) => {
                         let leg_id = crate::sip::message::call_id_of(&request).unwrap_or_default();
@@ -183,7 +248,10 @@ impl InboundCall<'_> {
                     }
                     Some(QueueNotice::Connect { agent }) => {
                         if let Some(leg) = legs.remove(&agent) {
-                            break Waited::Connected(Box::new(leg));
+                            for signal in deferred.drain(..) {
+                                let _ = self.me.send(signal);
+                            }
+                            break Waited::Connected { leg: Box::new(leg), queue: queue_name.clone() };
                         }
                     }
                     Some(QueueNotice::Overflow) => {
@@ -242,12 +310,14 @@ impl InboundCall<'_> {
         media: &MediaSession,
         caller_events: &mut mpsc::UnboundedReceiver<MediaEvent>,
         mut leg: AgentLeg,
-        platform: &str,
+        queue: &str,
         case_number: &str,
-    ) -> EndCause {
+    ) -> Bridged {
+        let platform = crate::dialplan::queues::platform_of_queue(queue);
         info!(
             call_id = self.call_id,
             agent = leg.agent,
+            queue,
             "caller and operator connected"
         );
         let mut agent_events = leg.media.events();
@@ -293,7 +363,7 @@ impl InboundCall<'_> {
                     }
                 }
             };
-        let (cause, by_agent) = loop {
+        let end = loop {
             tokio::select! {
                 event = caller_events.recv() => match event {
                     Some(MediaEvent::Audio { samples }) => {
@@ -301,7 +371,7 @@ impl InboundCall<'_> {
                         write(&mut recorders, 0, &samples);
                     }
                     Some(MediaEvent::Dtmf { digit }) => leg.media.send_dtmf(digit),
-                    Some(MediaEvent::Timeout) | None => break (EndCause::MediaTimeout, false),
+                    Some(MediaEvent::Timeout) | None => break BridgeEnd::Hangup(EndCause::MediaTimeout, false),
                 },
                 event = agent_events.recv() => match event {
                     Some(MediaEvent::Audio { samples }) => {
@@ -309,35 +379,62 @@ impl InboundCall<'_> {
                         write(&mut recorders, 1, &samples);
                     }
                     Some(MediaEvent::Dtmf { digit }) => media.send_dtmf(digit),
-                    Some(MediaEvent::Timeout) | None => break (EndCause::MediaTimeout, true),
+                    Some(MediaEvent::Timeout) | None => break BridgeEnd::Hangup(EndCause::MediaTimeout, true),
                 },
                 signal = signals.recv() => match signal {
                     Some(CallSignal::Bye { key, request }) => {
                         self.answer_bye(&key, &request);
-                        break (EndCause::CallerHangup, false);
+                        break BridgeEnd::Hangup(EndCause::CallerHangup, false);
                     }
                     Some(CallSignal::AgentBye { key, request }) => {
                         leg.answer_bye(self.services, &key, &request);
-                        break (EndCause::AgentHangup, true);
+                        break BridgeEnd::Hangup(EndCause::AgentHangup, true);
                     }
-                    Some(CallSignal::AgentResponse(resp)) if resp.status_code.code() / 100 == 2 => {
+                    Some(CallSignal::AgentRefer { key, request }) => {
+                        if let Some(to) = self.answer_refer(&leg, queue, &key, &request) {
+                            break BridgeEnd::Transfer(to);
+                        }
+                    }
+                    Some(CallSignal::AgentResponse(resp))
+                        if resp.status_code.code() / 100 == 2
+                            && crate::sip::message::cseq(&*resp).is_some_and(|(_, m)| m == "INVITE") =>
+                    {
                         leg.ack_again(self.services, &resp);
                     }
                     Some(_) => {}
-                    None => break (EndCause::CallerHangup, false),
+                    None => break BridgeEnd::Hangup(EndCause::CallerHangup, false),
                 },
-                _ = &mut limit => break (EndCause::MaxDuration, false),
+                _ = &mut limit => break BridgeEnd::Hangup(EndCause::MaxDuration, false),
             }
         };
-        if cause != EndCause::AgentHangup {
-            leg.hang_up(self.services).await;
-        }
-        self.leg_ended(&leg, "completed").await;
+        let outcome = match end {
+            BridgeEnd::Hangup(cause, by_agent) => {
+                if cause != EndCause::AgentHangup {
+                    leg.hang_up(self.services).await;
+                }
+                self.leg_ended(&leg, "completed").await;
+                self.services.queue.event(AcdEvent::CallEnded {
+                    call: self.call_id.into(),
+                    by_agent,
+                });
+                Bridged::Ended(cause)
+            }
+            BridgeEnd::Transfer(to) => {
+                let caller_left = self.hand_over(&mut leg, signals).await;
+                self.leg_ended(&leg, "transferred").await;
+                self.services.queue.event(AcdEvent::Transferred {
+                    call: self.call_id.into(),
+                    to: to.queue.clone(),
+                });
+                super::transfer::escalate_with_call(self.services, case_number, &leg.agent, &to)
+                    .await;
+                match caller_left {
+                    Some(cause) => Bridged::Ended(cause),
+                    None => Bridged::Transferred(to),
+                }
+            }
+        };
         leg.release(self.services);
-        self.services.queue.event(AcdEvent::CallEnded {
-            call: self.call_id.into(),
-            by_agent,
-        });
         for (id, rec) in recorders.into_iter().flatten() {
             match rec.finish() {
                 Ok(done) => {
@@ -353,8 +450,8 @@ impl InboundCall<'_> {
                 Err(e) => error!(error = %e, "recording not sealed"),
             }
         }
-        info!(call_id = self.call_id, ?cause, "bridged call ended");
-        cause
+        info!(call_id = self.call_id, ?outcome, "bridged call ended");
+        outcome
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod audio;
 pub mod harness;
 pub mod phone;
+pub mod queue_log;
 pub mod server;
 pub mod sipp;
 pub mod softphone;

@@ -8,7 +8,7 @@ use std::time::Duration;
 use md5::{Digest, Md5};
 use sha2::Sha256;
 
-use super::phone::{header_value, TestPhone};
+use super::phone::{cseq_method, header_value, TestPhone};
 use super::server::TestServer;
 
 fn hex(bytes: &[u8]) -> String {
@@ -183,6 +183,49 @@ impl Softphone {
             None => out.push_str("Content-Length: 0\r\n\r\n"),
         }
         self.phone.send_raw(out.as_bytes()).await;
+    }
+
+    /// Sends `method` within the dialog of an INVITE this seat answered with `answer` (its
+    /// To tag is "seat"), with CSeq `cseq` and `extra` headers (each ending in CRLF).
+    pub async fn send_in_dialog(
+        &mut self,
+        invite: &rsip::Request,
+        method: &str,
+        cseq: u32,
+        extra: &str,
+    ) {
+        let text = invite.to_string();
+        let target = header_value(&text, "Contact").unwrap();
+        let target = target.trim_start_matches('<').split('>').next().unwrap();
+        let local = self.phone.local_addr();
+        let out = format!(
+            "{method} {target} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch=z9hG4bK{branch:x};rport\r\n\
+             Max-Forwards: 70\r\nFrom: {to};tag=seat\r\nTo: {from}\r\nCall-ID: {call_id}\r\n\
+             CSeq: {cseq} {method}\r\nContact: <sip:{seat}@{local}>\r\n{extra}Content-Length: 0\r\n\r\n",
+            branch = rand::random::<u64>(),
+            to = header_value(&text, "To").unwrap(),
+            from = header_value(&text, "From").unwrap(),
+            call_id = header_value(&text, "Call-ID").unwrap(),
+            seat = self.seat,
+        );
+        self.phone.send_raw(out.as_bytes()).await;
+    }
+
+    /// Waits for the response to a request of `method` this seat sent.
+    pub async fn expect_response(
+        &mut self,
+        method: &str,
+        wait: Duration,
+    ) -> Option<rsip::Response> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match self.phone.recv(left).await {
+                Some(rsip::SipMessage::Response(r)) if cseq_method(&r) == method => return Some(r),
+                Some(_) => continue,
+                None => return None,
+            }
+        }
     }
 
     /// Answers an INVITE (180, then 200 with PCMU); returns where the server wants this

@@ -1,0 +1,209 @@
+//! An operator transfers a caller with SIP REFER. Kunming's operator may not send a caller
+//! straight to Dali (403, naming the way through the province); to the provincial platform the
+//! transfer is accepted (202, then a NOTIFY of its success), the operator's leg ends, the caller
+//! waits in the provincial queue and a provincial operator answers and talks with them. The
+//! queue log shows the transfer and the case goes to the province with the call.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::audio::{correlation, decode_stream, through_codec, tone};
+use common::harness::run_on;
+use common::phone::{header_value, PhoneStream, TestPhone};
+use common::queue_log::story_once;
+use common::server::{Backend, ServerOptions, TestServer};
+use common::softphone::Softphone;
+use hotline12345::media::g711::Codec;
+
+async fn an_operator_transfers_to_the_province(server: Arc<TestServer>) {
+    let mut kunming = Softphone::new(&server, "1001").await;
+    kunming.sign_in("dev-1001").await;
+    let mut province = Softphone::new(&server, "9001").await;
+    province.sign_in("dev-9001").await;
+
+    let mut caller = TestPhone::udp(server.sip).await;
+    let (mut call, resp) = caller.call("087163699999", "12345").await;
+    assert_eq!(resp.status_code.code(), 200);
+    let invite = kunming
+        .expect(rsip::Method::Invite, Duration::from_secs(5))
+        .await
+        .expect("Kunming's operator rings");
+    assert!(
+        header_value(&invite.to_string(), "Allow").is_some_and(|a| a.contains("REFER")),
+        "the seat learns it may transfer: {invite}"
+    );
+    kunming.answer(&invite).await;
+    kunming
+        .expect(rsip::Method::Ack, Duration::from_secs(5))
+        .await
+        .expect("ACK");
+
+    // Straight to Dali: refused by the province's rule, and the call goes on.
+    let refer_to = |target: &str| format!("Refer-To: <sip:{target}@{}>\r\n", server.sip);
+    kunming
+        .send_in_dialog(&invite, "REFER", 1, &refer_to("087212345"))
+        .await;
+    let refused = kunming
+        .expect_response("REFER", Duration::from_secs(5))
+        .await
+        .expect("an answer to the REFER");
+    assert_eq!(refused.status_code.code(), 403);
+    let warning = header_value(&refused.to_string(), "Warning").unwrap_or_default();
+    assert!(
+        warning.contains("transfers to the provincial platform 530000"),
+        "{refused}"
+    );
+
+    // To the provincial platform: accepted, and its success notified.
+    kunming
+        .send_in_dialog(&invite, "REFER", 2, &refer_to("530000"))
+        .await;
+    let accepted = kunming
+        .expect_response("REFER", Duration::from_secs(5))
+        .await
+        .expect("an answer to the REFER");
+    assert_eq!(accepted.status_code.code(), 202, "{accepted}");
+    let notify = kunming
+        .expect(rsip::Method::Notify, Duration::from_secs(5))
+        .await
+        .expect("NOTIFY of the transfer");
+    let text = notify.to_string();
+    assert_eq!(header_value(&text, "Event").as_deref(), Some("refer"));
+    assert!(header_value(&text, "Subscription-State").is_some_and(|s| s.starts_with("terminated")));
+    assert!(
+        String::from_utf8_lossy(&notify.body).starts_with("SIP/2.0 200 OK"),
+        "{text}"
+    );
+    kunming.respond(&notify, "200 OK", None, None).await;
+    kunming.send_in_dialog(&invite, "BYE", 3, "").await;
+    let bye_ok = kunming
+        .expect_response("BYE", Duration::from_secs(5))
+        .await
+        .expect("an answer to the operator's BYE");
+    assert_eq!(bye_ok.status_code.code(), 200);
+
+    // The provincial operator rings, answers, and talks with the caller.
+    let invite = province
+        .expect(rsip::Method::Invite, Duration::from_secs(10))
+        .await
+        .expect("the provincial operator rings");
+    let leg_rtp = province.answer(&invite).await;
+    province
+        .expect(rsip::Method::Ack, Duration::from_secs(5))
+        .await
+        .expect("ACK");
+    let _ = caller.receive_rtp(10_000, Duration::from_millis(100)).await;
+    let said_by_caller = tone(600.0, 12_000);
+    let said_by_operator = tone(350.0, 12_000);
+    let (mut caller_stream, mut operator_stream) = (PhoneStream::default(), PhoneStream::default());
+    let (_, _, heard_by_operator, heard_by_caller) = tokio::join!(
+        caller.send_audio(
+            TestPhone::server_rtp(&call),
+            &mut caller_stream,
+            &said_by_caller
+        ),
+        province
+            .phone
+            .send_audio(leg_rtp, &mut operator_stream, &said_by_operator),
+        province.phone.receive_rtp(80, Duration::from_secs(4)),
+        caller.receive_rtp(200, Duration::from_secs(4)),
+    );
+    let c1 = correlation(
+        &decode_stream(Codec::Pcmu, &heard_by_operator),
+        &through_codec(Codec::Pcmu, &said_by_caller)[..4000],
+    );
+    let c2 = correlation(
+        &decode_stream(Codec::Pcmu, &heard_by_caller),
+        &through_codec(Codec::Pcmu, &said_by_operator)[..4000],
+    );
+    assert!(c1 > 0.99 && c2 > 0.99, "they hear each other: {c1} {c2}");
+    assert_eq!(caller.bye(&mut call).await.status_code.code(), 200);
+    let bye = province
+        .expect(rsip::Method::Bye, Duration::from_secs(5))
+        .await
+        .expect("BYE to the provincial operator");
+    province.respond(&bye, "200 OK", None, None).await;
+
+    // The queue log tells the story in both queues.
+    let expected = [
+        "enter-queue 530100 -",
+        "connect 530100 1001",
+        "transfer 530100 1001",
+    ];
+    assert_eq!(
+        story_once(&server, "530100", &call.call_id, &expected).await,
+        expected
+    );
+    let expected = [
+        "enter-queue 530000 -",
+        "connect 530000 9001",
+        "complete 530000 9001",
+    ];
+    assert_eq!(
+        story_once(&server, "530000", &call.call_id, &expected).await,
+        expected
+    );
+
+    // The case went with the call: escalated to the province by the transferring operator,
+    // and both seats' legs are on the call.
+    let cases = server.cases_of("087163699999").await;
+    assert_eq!(cases.len(), 1);
+    let number = cases[0]["case_number"].as_str().unwrap();
+    let legs: Vec<(String, String)> = cases[0]["calls"][0]["agent_legs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["agent"].as_str().unwrap().to_string(),
+                l["outcome"].as_str().unwrap_or("open").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        legs,
+        [
+            ("1001".into(), "transferred".into()),
+            ("9001".into(), "completed".into())
+        ]
+    );
+    let (status, history) = server
+        .get_json(&format!("/api/cases/{number}/history"))
+        .await;
+    assert_eq!(status, 200, "{history}");
+    assert_eq!(history["platform"], "530000", "{history}");
+    let last = history["history"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(last["event"], "escalate", "{history}");
+    assert_eq!(last["actor_id"], "1001");
+    assert!(
+        last["note"].as_str().unwrap().contains("transferred"),
+        "{last}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_transfers_to_the_province_sqlite() {
+    run_on(
+        Backend::Sqlite,
+        ServerOptions::default(),
+        an_operator_transfers_to_the_province,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_transfers_to_the_province_postgres() {
+    run_on(
+        Backend::Postgres,
+        ServerOptions::default(),
+        an_operator_transfers_to_the_province,
+    )
+    .await;
+}
