@@ -98,6 +98,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
 
     let registrar = Arc::new(crate::call::register::Registrar::default());
     let queue = crate::call::queue::start(&live.current(), store.clone());
+    let calls = crate::call::services::CallDirectory::default();
     let services = Arc::new(CallServices {
         endpoint: endpoint.clone(),
         store: store.clone(),
@@ -109,6 +110,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         data_dir: config.data.clone(),
         registrar: registrar.clone(),
         queue: queue.clone(),
+        calls: calls.clone(),
         legs: Default::default(),
     });
     tokio::spawn(run_call_manager(services, events));
@@ -136,6 +138,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         dialplan: live.clone(),
         registrar,
         queue,
+        calls,
         reload,
     });
     axum::serve(http, app)

@@ -207,3 +207,171 @@ async fn an_operator_transfers_to_the_province_postgres() {
     )
     .await;
 }
+
+/// POSTs a transfer of `call_id` as the user of `token`.
+async fn transfer_by_api(
+    server: &TestServer,
+    token: &str,
+    call_id: &str,
+    body: serde_json::Value,
+) -> (u16, serde_json::Value) {
+    let resp = reqwest::Client::new()
+        .post(format!("{}/api/calls/{call_id}/transfer", server.http))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or_default())
+}
+
+/// Kunming's supervisor hands a caller on to the province through the API: wrong data, a
+/// prefecture across, another platform's operator and a waiting caller are refused and change
+/// nothing; the transfer itself hangs up the operator and the provincial operator answers.
+async fn a_supervisor_transfers_through_the_api(server: Arc<TestServer>) {
+    let mut kunming = Softphone::new(&server, "1001").await;
+    kunming.sign_in("dev-1001").await;
+    let mut province = Softphone::new(&server, "9001").await;
+    province.sign_in("dev-9001").await;
+    let mut caller = TestPhone::udp(server.sip).await;
+    let (mut call, resp) = caller.call("087163612121", "12345").await;
+    assert_eq!(resp.status_code.code(), 200);
+    let invite = kunming
+        .expect(rsip::Method::Invite, Duration::from_secs(5))
+        .await
+        .expect("rings");
+    kunming.answer(&invite).await;
+    kunming
+        .expect(rsip::Method::Ack, Duration::from_secs(5))
+        .await
+        .expect("ACK");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    // Supervisors see who talks with whom.
+    let (_, live) = server.get_json("/api/queues").await;
+    let talking = live["connected"].as_array().unwrap();
+    assert!(
+        talking.iter().any(|c| c["call"] == call.call_id.as_str()
+            && c["agent"] == "1001"
+            && c["platform"] == "530100"),
+        "{live}"
+    );
+
+    let id = call.call_id.clone();
+    let kunming_sup = "dev-sup-kunming";
+    for (token, body, status) in [
+        (kunming_sup, serde_json::json!({"to": ""}), 422),
+        (kunming_sup, serde_json::json!({"queue": "530000"}), 422),
+        (kunming_sup, serde_json::json!({"to": "99999"}), 422),
+        (kunming_sup, serde_json::json!({"to": "087212345"}), 403),
+        (kunming_sup, serde_json::json!({"to": "530100"}), 409),
+        ("dev-op-dali-1", serde_json::json!({"to": "530000"}), 404),
+        ("dev-unit-kmhb", serde_json::json!({"to": "530000"}), 403),
+    ] {
+        let (got, answer) = transfer_by_api(&server, token, &id, body.clone()).await;
+        assert_eq!(got, status, "{token} {body}: {answer}");
+    }
+    let (got, _) = transfer_by_api(
+        &server,
+        kunming_sup,
+        "no-such-call",
+        serde_json::json!({"to": "530000"}),
+    )
+    .await;
+    assert_eq!(got, 404);
+    // None of that touched the call: it is still with 1001.
+    let (_, live) = server.get_json("/api/queues").await;
+    assert!(
+        live["connected"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["call"] == id.as_str() && c["agent"] == "1001"),
+        "{live}"
+    );
+
+    let (got, answer) = transfer_by_api(
+        &server,
+        kunming_sup,
+        &id,
+        serde_json::json!({"to": "530000"}),
+    )
+    .await;
+    assert_eq!(got, 202, "{answer}");
+    assert_eq!(answer["queue"], "530000");
+    let bye = kunming
+        .expect(rsip::Method::Bye, Duration::from_secs(5))
+        .await
+        .expect("the server hangs up the operator");
+    kunming.respond(&bye, "200 OK", None, None).await;
+    let invite = province
+        .expect(rsip::Method::Invite, Duration::from_secs(10))
+        .await
+        .expect("the provincial operator rings");
+    assert!(invite.to_string().contains("087163612121"));
+
+    // A caller who waits (1001 is in wrap-up) cannot be transferred: 409.
+    let mut waiting = TestPhone::udp(server.sip).await;
+    let (waiting_call, resp) = waiting.call("087163613131", "12345").await;
+    assert_eq!(resp.status_code.code(), 200);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (got, answer) = transfer_by_api(
+        &server,
+        kunming_sup,
+        &waiting_call.call_id,
+        serde_json::json!({"to": "530000"}),
+    )
+    .await;
+    assert_eq!(got, 409, "{answer}");
+
+    province.answer(&invite).await;
+    province
+        .expect(rsip::Method::Ack, Duration::from_secs(5))
+        .await
+        .expect("ACK");
+    let expected = ["enter-queue 530000 -", "connect 530000 9001"];
+    assert_eq!(
+        story_once(&server, "530000", &id, &expected).await,
+        expected
+    );
+    assert_eq!(caller.bye(&mut call).await.status_code.code(), 200);
+    // The case went to the province, escalated by the supervisor who transferred the call.
+    let cases = server.cases_of("087163612121").await;
+    let number = cases[0]["case_number"].as_str().unwrap();
+    let (_, history) = server
+        .get_json(&format!("/api/cases/{number}/history"))
+        .await;
+    assert_eq!(history["platform"], "530000", "{history}");
+    let last = history["history"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (last["event"].as_str(), last["actor_id"].as_str()),
+        (Some("escalate"), Some("sup-kunming")),
+        "{history}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_supervisor_transfers_through_the_api_sqlite() {
+    run_on(
+        Backend::Sqlite,
+        ServerOptions::default(),
+        a_supervisor_transfers_through_the_api,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_supervisor_transfers_through_the_api_postgres() {
+    run_on(
+        Backend::Postgres,
+        ServerOptions::default(),
+        a_supervisor_transfers_through_the_api,
+    )
+    .await;
+}

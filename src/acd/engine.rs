@@ -151,6 +151,17 @@ pub struct WaitingView {
     pub ringing: Vec<String>,
 }
 
+/// A caller talking with an operator, as supervisors see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConnectedView {
+    pub call: String,
+    pub queue: String,
+    /// The platform whose queue the call came through.
+    pub platform: String,
+    pub agent: String,
+    pub talking_ms: i64,
+}
+
 /// A seat's change of state, for occupancy and idle-time reports.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AgentStateChange {
@@ -240,6 +251,26 @@ impl Acd {
                 ringing: w.offers.iter().map(|o| o.agent.clone()).collect(),
             })
             .collect()
+    }
+
+    /// Callers talking with operators, longest first.
+    pub fn connected(&self, now: DateTime<Utc>) -> Vec<ConnectedView> {
+        let mut out: Vec<ConnectedView> = self
+            .connected
+            .iter()
+            .map(|(call, c)| ConnectedView {
+                call: call.clone(),
+                queue: c.queue.clone(),
+                platform: self
+                    .queues
+                    .get(&c.queue)
+                    .map_or_else(String::new, |q| q.config.platform.clone()),
+                agent: c.agent.clone(),
+                talking_ms: (now - c.since).num_milliseconds(),
+            })
+            .collect();
+        out.sort_by(|a, b| b.talking_ms.cmp(&a.talking_ms).then(a.call.cmp(&b.call)));
+        out
     }
 
     /// The next command for the call layer.

@@ -10,6 +10,7 @@
 
 pub mod agents;
 pub mod auth;
+pub mod calls;
 pub mod cases;
 pub mod error;
 pub mod exchange;
@@ -43,6 +44,8 @@ pub struct ApiState {
     pub registrar: Arc<crate::call::register::Registrar>,
     /// The ACD.
     pub queue: crate::call::queue::QueueHandle,
+    /// The calls in progress (for transfers).
+    pub calls: crate::call::services::CallDirectory,
     /// Reloads the dialplan.
     pub reload: Reloader,
 }
@@ -70,6 +73,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/agents/{id}/states", get(agents::states))
         .route("/api/queues", get(queues::live))
         .route("/api/queue-log", get(queues::log))
+        .route("/api/calls/{call_id}/transfer", post(calls::transfer))
         .route("/api/callbacks", get(queues::callbacks))
         .route(
             "/api/callbacks/{case_number}/attempts",

@@ -39,6 +39,7 @@ pub async fn live(
         .ok_or_else(|| ApiError::internal("the ACD is not running"))?;
     if let Some(p) = scope {
         snap.waiting.retain(|w| w.platform == p);
+        snap.connected.retain(|c| c.platform == p);
         snap.agents.retain(|a| a.platform == p);
     }
     Ok(Json(snap))

@@ -55,6 +55,15 @@ pub enum CallSignal {
         key: TransactionKey,
         request: Box<rsip::Request>,
     },
+    /// A transfer asked through the API by `by`: the reply says where the caller went, or why
+    /// not; a call not talking with an operator drops it unanswered.
+    Transfer {
+        to: String,
+        by: crate::cases::workflow::Actor,
+        reply: tokio::sync::oneshot::Sender<
+            Result<super::transfer::TransferTarget, crate::routing::TransferRefused>,
+        >,
+    },
 }
 
 /// Why a call ended, as stored with the call.

@@ -18,16 +18,16 @@ pub const ALLOWED_METHODS: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REGI
 
 /// Routes SIP events to call tasks until the endpoint closes.
 pub async fn run_call_manager(services: Arc<CallServices>, mut events: mpsc::Receiver<TuEvent>) {
-    let mut calls: HashMap<String, mpsc::UnboundedSender<CallSignal>> = HashMap::new();
+    let calls = services.calls.clone();
     let (ended_tx, mut ended_rx) = mpsc::unbounded_channel::<String>();
     loop {
         tokio::select! {
             event = events.recv() => match event {
-                Some(event) => on_event(&services, &mut calls, &ended_tx, event),
+                Some(event) => on_event(&services, &mut calls.lock().expect("calls"), &ended_tx, event),
                 None => return,
             },
             Some(call_id) = ended_rx.recv() => {
-                calls.remove(&call_id);
+                calls.lock().expect("calls").remove(&call_id);
             }
         }
     }

@@ -54,6 +54,8 @@ enum Request {
 #[derive(Debug, Clone, Serialize)]
 pub struct QueueSnapshot {
     pub waiting: Vec<crate::acd::engine::WaitingView>,
+    /// Callers talking with operators.
+    pub connected: Vec<crate::acd::engine::ConnectedView>,
     pub agents: Vec<AgentView>,
 }
 
@@ -197,6 +199,7 @@ async fn run(mut acd: Acd, mut requests: mpsc::UnboundedReceiver<Request>, store
                     let now = Utc::now();
                     let _ = reply.send(QueueSnapshot {
                         waiting: acd.waiting(now),
+                        connected: acd.connected(now),
                         agents: acd
                             .agents()
                             .map(|a| AgentView {

@@ -16,6 +16,7 @@ use super::menu::Chosen;
 use super::queue::QueueNotice;
 use super::transfer::TransferTarget;
 use crate::acd::{AcdEvent, AgentState};
+use crate::cases::workflow::{Actor, Role};
 use crate::media::prompt::Prompt;
 use crate::media::recorder::WavRecorder;
 use crate::media::session::{MediaEvent, MediaSession};
@@ -43,8 +44,8 @@ pub(super) enum Bridged {
 enum BridgeEnd {
     /// Someone hung up (the cause; true when the operator's side ended).
     Hangup(EndCause, bool),
-    /// The operator's REFER was accepted.
-    Transfer(TransferTarget),
+    /// A transfer was accepted: the operator's REFER (None), or the API's for this user.
+    Transfer(TransferTarget, Option<Actor>),
 }
 
 /// How a caller comes to wait in a queue.
@@ -392,7 +393,18 @@ impl InboundCall<'_> {
                     }
                     Some(CallSignal::AgentRefer { key, request }) => {
                         if let Some(to) = self.answer_refer(&leg, queue, &key, &request) {
-                            break BridgeEnd::Transfer(to);
+                            break BridgeEnd::Transfer(to, None);
+                        }
+                    }
+                    Some(CallSignal::Transfer { to, by, reply }) => {
+                        match super::transfer::resolve(&self.services.dialplan(), queue, &to) {
+                            Ok(target) => {
+                                let _ = reply.send(Ok(target.clone()));
+                                break BridgeEnd::Transfer(target, Some(by));
+                            }
+                            Err(refused) => {
+                                let _ = reply.send(Err(refused));
+                            }
                         }
                     }
                     Some(CallSignal::AgentResponse(resp))
@@ -419,15 +431,27 @@ impl InboundCall<'_> {
                 });
                 Bridged::Ended(cause)
             }
-            BridgeEnd::Transfer(to) => {
-                let caller_left = self.hand_over(&mut leg, signals).await;
+            BridgeEnd::Transfer(to, by_api) => {
+                // The seat that sent a REFER hears how it went; one transferred by the API is
+                // simply hung up.
+                let caller_left = match by_api {
+                    None => self.hand_over(&mut leg, signals).await,
+                    Some(_) => {
+                        leg.hang_up(self.services).await;
+                        None
+                    }
+                };
                 self.leg_ended(&leg, "transferred").await;
                 self.services.queue.event(AcdEvent::Transferred {
                     call: self.call_id.into(),
                     to: to.queue.clone(),
                 });
-                super::transfer::escalate_with_call(self.services, case_number, &leg.agent, &to)
-                    .await;
+                let actor = by_api.unwrap_or_else(|| Actor {
+                    role: Role::Operator,
+                    id: leg.agent.clone(),
+                    unit: None,
+                });
+                super::transfer::escalate_with_call(self.services, case_number, &actor, &to).await;
                 match caller_left {
                     Some(cause) => Bridged::Ended(cause),
                     None => Bridged::Transferred(to),

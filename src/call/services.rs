@@ -31,6 +31,17 @@ impl Default for CallLimits {
     }
 }
 
+/// The calls in progress by their Call-ID, each with the channel of its task: the call manager
+/// keeps it, the API sends a call its requests (a transfer) through it.
+pub type CallDirectory = Arc<
+    std::sync::Mutex<
+        std::collections::HashMap<
+            String,
+            tokio::sync::mpsc::UnboundedSender<super::inbound::CallSignal>,
+        >,
+    >,
+>;
+
 /// The shared services of every call.
 pub struct CallServices {
     /// Sends SIP.
@@ -53,6 +64,8 @@ pub struct CallServices {
     pub registrar: Arc<super::register::Registrar>,
     /// The ACD.
     pub queue: super::queue::QueueHandle,
+    /// The callers' calls in progress.
+    pub calls: CallDirectory,
     /// The server's calls to seats, by their Call-ID: where their responses and BYEs go.
     pub legs: std::sync::Mutex<
         std::collections::HashMap<

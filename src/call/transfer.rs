@@ -3,6 +3,7 @@
 //! service number (`087212345`: Dali's own queue); [`crate::routing::transfer`] says which are
 //! allowed. A call handed to the provincial platform takes its case along: the case is
 //! escalated there (the province then dispatches it, or passes the call on to a prefecture).
+//! The API (`POST /api/calls/{call_id}/transfer`) asks the same of a call, by the same rule.
 
 use std::time::Duration;
 
@@ -14,7 +15,7 @@ use super::agent_leg::AgentLeg;
 use super::inbound::{CallSignal, EndCause, InboundCall};
 use super::services::CallServices;
 use crate::calendar::DeadlineRules;
-use crate::cases::workflow::{Actor, CaseEvent, Role};
+use crate::cases::workflow::{Actor, CaseEvent};
 use crate::dialplan::Dialplan;
 use crate::routing::{check_transfer, RouteReason, TransferRefused};
 use crate::sip::message::{self, response_for};
@@ -68,9 +69,10 @@ pub fn resolve(
 pub async fn escalate_with_call(
     services: &CallServices,
     case_number: &str,
-    agent: &str,
+    actor: &Actor,
     to: &TransferTarget,
 ) {
+    let agent = actor.id.as_str();
     let plan = services.dialplan();
     let provincial = plan.router.provincial().code.clone();
     if to.platform != provincial {
@@ -85,18 +87,13 @@ pub async fn escalate_with_call(
             return;
         }
     };
-    let actor = Actor {
-        role: Role::Operator,
-        id: agent.to_string(),
-        unit: None,
-    };
     let event = CaseEvent::Escalate {
         to_platform: Some(provincial),
-        reason: format!("call transferred by operator {agent} to queue {}", to.queue),
+        reason: format!("call transferred by {agent} to queue {}", to.queue),
     };
     let rules = DeadlineRules::new(&plan.calendar, plan.time_zone);
     let mut next = stored.case.clone();
-    if let Err(e) = next.apply(&actor, event, Utc::now(), &rules) {
+    if let Err(e) = next.apply(actor, event, Utc::now(), &rules) {
         info!(case_number, error = %e, "case not escalated with its call");
         return;
     }
