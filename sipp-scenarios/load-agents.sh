@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# SIPp load run with operators: 20 seats (1101-1120 of dialplan/agents.toml) register with
+# SIPp load run with operators: SEATS seats (default 20: 1101-1120 of dialplan/agents.toml;
+# more are added as 1121… to this run's copy of the dialplan, never to the bundled one) register with
 # digest authentication and answer with a SIPp UAS that echoes RTP; callers dial 12345 at
 # increasing rates, wait in the Kunming queue, are bridged to a seat and talk for 3 s (RTP both
 # ways through the server). For each rate it prints calls, successful and failed callers,
 # calls/s, calls connected to a seat, and the most calls bridged at once (sampled each 0.5 s
 # from GET /api/queues). Bounded: each rate places RATE x SECONDS_PER_RATE calls; every SIPp
-# stops by itself; everything runs on loopback.
+# stops by itself; everything runs on loopback. Last, the server's peak resident memory.
 #
 #   sipp-scenarios/load-agents.sh
 #   RATES="2 4" SECONDS_PER_RATE=10 sipp-scenarios/load-agents.sh
+#   SEATS=60 RATES="5 10 15" sipp-scenarios/load-agents.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RATES=${RATES:-"2 4 6"}
@@ -22,6 +24,10 @@ work=$(mktemp -d)
 # The bundled dialplan with every platform staffed around the clock, no wrap-up, 5 s ring.
 cp -r dialplan "$work/dialplan"
 sed -i 's/^default_hours = .*/default_hours = ["00:00-24:00"]/; s/^wrap_up_secs = .*/wrap_up_secs = 0/; s/^ring_timeout_secs = .*/ring_timeout_secs = 5/' "$work/dialplan/hotline.toml"
+for i in $(seq 1121 $((1100 + SEATS))); do
+  printf '\n[[agent]]\nid = "%s"\nplatform = "530100"\npassword = "dev-%s"\nskills = { mandarin = 10 }\ndigest = "md5"\n' \
+    "$i" "$i" >>"$work/dialplan/agents.toml"
+done
 ./target/release/hotline12345 serve --data "$work/data" --dialplan "$work/dialplan" \
   --sip-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 --rtp-ports 30000-39999 \
   >"$work/stdout" 2>"$work/server.log" &
@@ -79,3 +85,4 @@ for rate in $RATES; do
   cps=$(echo "scale=1; $ok / ($end - $start)" | bc)
   printf '%-6s %-7s %-10s %-7s %-9s %-10s %s\n' "$rate" "$calls" "$ok" "$failed" "$cps" "$((after - before))" "$max"
 done
+echo "server peak resident memory: $(awk '/VmHWM/ {print $2, $3}' /proc/$server/status)"

@@ -133,9 +133,8 @@ fn queue_config(def: &QueueDef) -> QueueConfig {
 
 /// Adds a seat to the ACD, or updates the skills and calls at once of one it has.
 fn configure_seat(acd: &mut Acd, seat: &Seat, now: chrono::DateTime<Utc>) {
-    let skills = seat.skills.iter().map(|(k, v)| (k.clone(), *v)).collect();
-    if !acd.update_agent(&seat.id, skills, seat.max_calls) {
-        let skills = seat.skills.iter().map(|(k, v)| (k.clone(), *v)).collect();
+    let skills: HashMap<String, u8> = seat.skills.iter().map(|(k, v)| (k.clone(), *v)).collect();
+    if !acd.update_agent(&seat.id, skills.clone(), seat.max_calls) {
         acd.add_agent(
             Agent::new(&seat.id, &seat.platform, skills, now).with_max_calls(seat.max_calls),
         );
