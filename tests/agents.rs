@@ -44,11 +44,9 @@ fn options() -> ServerOptions {
 }
 
 async fn operators_answer(server: Arc<TestServer>) {
-    let mut first = Softphone::new(&server, "1001").await;
-    first.sign_in("dev-1001").await;
+    let mut first = Softphone::signed_in(&server, "1001").await;
     tokio::time::sleep(Duration::from_millis(50)).await;
-    let mut second = Softphone::new(&server, "1002").await;
-    second.sign_in("dev-1002").await;
+    let mut second = Softphone::signed_in(&server, "1002").await;
 
     let mut caller = TestPhone::udp(server.sip).await;
     let (mut call, resp) = caller.call("087163644444", "12345").await;

@@ -47,11 +47,9 @@ fn dali_with_two_seats() -> ServerOptions {
 /// and its seat 2001, although 2002 has been idle longer; the one who presses nothing reaches
 /// Dali's general queue after the menu's timeout, and 2002.
 async fn the_menu_leads_to_the_bai_desk(server: Arc<TestServer>) {
-    let mut mandarin_seat = Softphone::new(&server, "2002").await;
-    mandarin_seat.sign_in("dev-2002").await;
+    let mut mandarin_seat = Softphone::signed_in(&server, "2002").await;
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let mut bai_seat = Softphone::new(&server, "2001").await;
-    bai_seat.sign_in("dev-2001").await;
+    let mut bai_seat = Softphone::signed_in(&server, "2001").await;
 
     let mut silent = TestPhone::udp(server.sip).await;
     let (silent_call, resp) = silent.call("087226611111", "12345").await;
@@ -154,8 +152,7 @@ fn kunming_overflows_to_the_province() -> ServerOptions {
 
 /// A seat in wrap-up is not rung: the next caller's INVITE comes when its 3 s are over.
 async fn wrap_up_is_respected(server: Arc<TestServer>) {
-    let mut seat = Softphone::new(&server, "1001").await;
-    seat.sign_in("dev-1001").await;
+    let mut seat = Softphone::signed_in(&server, "1001").await;
     let mut first = TestPhone::udp(server.sip).await;
     let (mut first_call, resp) = first.call("087163611111", "12345").await;
     assert_eq!(resp.status_code.code(), 200);
@@ -244,17 +241,10 @@ async fn overflow_into_the_provincial_queue(server: Arc<TestServer>) {
             && w["platform"] == "530000"),
         "{live}"
     );
-    let mut province = Softphone::new(&server, "9001").await;
-    province.sign_in("dev-9001").await;
-    let invite = province
-        .expect(rsip::Method::Invite, Duration::from_secs(5))
-        .await
-        .expect("the provincial operator rings");
-    province.answer(&invite).await;
-    province
-        .expect(rsip::Method::Ack, Duration::from_secs(5))
-        .await
-        .expect("ACK");
+    let mut province = Softphone::signed_in(&server, "9001").await;
+    let _ = province
+        .take_call(Duration::from_secs(5), "the provincial operator rings")
+        .await;
     let expected = ["enter-queue 530000 -", "connect 530000 9001"];
     let story = story_once(&server, "530000", &call.call_id, &expected).await;
     assert_eq!(story, expected);

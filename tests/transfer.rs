@@ -18,10 +18,8 @@ use common::softphone::Softphone;
 use hotline12345::media::g711::Codec;
 
 async fn an_operator_transfers_to_the_province(server: Arc<TestServer>) {
-    let mut kunming = Softphone::new(&server, "1001").await;
-    kunming.sign_in("dev-1001").await;
-    let mut province = Softphone::new(&server, "9001").await;
-    province.sign_in("dev-9001").await;
+    let mut kunming = Softphone::signed_in(&server, "1001").await;
+    let mut province = Softphone::signed_in(&server, "9001").await;
 
     let mut caller = TestPhone::udp(server.sip).await;
     let (mut call, resp) = caller.call("087163699999", "12345").await;
@@ -85,15 +83,9 @@ async fn an_operator_transfers_to_the_province(server: Arc<TestServer>) {
     assert_eq!(bye_ok.status_code.code(), 200);
 
     // The provincial operator rings, answers, and talks with the caller.
-    let invite = province
-        .expect(rsip::Method::Invite, Duration::from_secs(10))
-        .await
-        .expect("the provincial operator rings");
-    let leg_rtp = province.answer(&invite).await;
-    province
-        .expect(rsip::Method::Ack, Duration::from_secs(5))
-        .await
-        .expect("ACK");
+    let (_, leg_rtp) = province
+        .take_call(Duration::from_secs(10), "the provincial operator rings")
+        .await;
     let _ = caller.receive_rtp(10_000, Duration::from_millis(100)).await;
     let said_by_caller = tone(600.0, 12_000);
     let said_by_operator = tone(350.0, 12_000);
@@ -230,22 +222,12 @@ async fn transfer_by_api(
 /// prefecture across, another platform's operator and a waiting caller are refused and change
 /// nothing; the transfer itself hangs up the operator and the provincial operator answers.
 async fn a_supervisor_transfers_through_the_api(server: Arc<TestServer>) {
-    let mut kunming = Softphone::new(&server, "1001").await;
-    kunming.sign_in("dev-1001").await;
-    let mut province = Softphone::new(&server, "9001").await;
-    province.sign_in("dev-9001").await;
+    let mut kunming = Softphone::signed_in(&server, "1001").await;
+    let mut province = Softphone::signed_in(&server, "9001").await;
     let mut caller = TestPhone::udp(server.sip).await;
     let (mut call, resp) = caller.call("087163612121", "12345").await;
     assert_eq!(resp.status_code.code(), 200);
-    let invite = kunming
-        .expect(rsip::Method::Invite, Duration::from_secs(5))
-        .await
-        .expect("rings");
-    kunming.answer(&invite).await;
-    kunming
-        .expect(rsip::Method::Ack, Duration::from_secs(5))
-        .await
-        .expect("ACK");
+    let _ = kunming.take_call(Duration::from_secs(5), "rings").await;
     tokio::time::sleep(Duration::from_millis(300)).await;
 
     // Supervisors see who talks with whom.

@@ -121,6 +121,28 @@ impl Softphone {
 }
 
 impl Softphone {
+    /// A softphone of `seat` signed in with its development password (`dev-<seat>`).
+    pub async fn signed_in(server: &TestServer, seat: &str) -> Softphone {
+        let mut phone = Softphone::new(server, seat).await;
+        phone.sign_in(&format!("dev-{seat}")).await;
+        phone
+    }
+
+    /// Waits up to `wait` for the server's INVITE, answers it and waits for the ACK; returns
+    /// the INVITE and where the server wants this leg's RTP. Panics with `what` when it does
+    /// not ring.
+    pub async fn take_call(&mut self, wait: Duration, what: &str) -> (rsip::Request, SocketAddr) {
+        let invite = self
+            .expect(rsip::Method::Invite, wait)
+            .await
+            .unwrap_or_else(|| panic!("no INVITE: {what}"));
+        let rtp = self.answer(&invite).await;
+        self.expect(rsip::Method::Ack, Duration::from_secs(5))
+            .await
+            .expect("ACK");
+        (invite, rtp)
+    }
+
     /// Registers with the right password and checks the 200.
     pub async fn sign_in(&mut self, password: &str) {
         let contact = format!("<sip:{}@{}>", self.seat, self.phone.local_addr());
