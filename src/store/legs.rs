@@ -60,18 +60,11 @@ impl Store {
         leg_call_id: &str,
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let id = leg_call_id.to_string();
-        self.write(move |conn| {
-            Box::pin(async move {
-                query("UPDATE agent_legs SET answered_at = $1 WHERE leg_call_id = $2 AND answered_at IS NULL")
-                    .bind(at)
-                    .bind(&id)
-                    .execute(&mut *conn)
-                    .await?;
-                Ok(())
-            })
-        })
-        .await
+        let q = query(
+            "UPDATE agent_legs SET answered_at = $1 WHERE leg_call_id = $2 AND answered_at IS NULL",
+        );
+        self.write_query(q.bind(at).bind(leg_call_id)).await?;
+        Ok(())
     }
 
     /// The leg ended with `outcome` (the first ending counts).
@@ -81,19 +74,13 @@ impl Store {
         outcome: &str,
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let v = [leg_call_id, outcome].map(String::from);
-        self.write(move |conn| {
-            Box::pin(async move {
-                query("UPDATE agent_legs SET ended_at = $1, outcome = $2 WHERE leg_call_id = $3 AND ended_at IS NULL")
-                    .bind(at)
-                    .bind(&v[1])
-                    .bind(&v[0])
-                    .execute(&mut *conn)
-                    .await?;
-                Ok(())
-            })
-        })
-        .await
+        let q = query(
+            "UPDATE agent_legs SET ended_at = $1, outcome = $2 \
+             WHERE leg_call_id = $3 AND ended_at IS NULL",
+        );
+        self.write_query(q.bind(at).bind(outcome).bind(leg_call_id))
+            .await?;
+        Ok(())
     }
 
     /// The legs of every call of a case, oldest first, with the caller's Call-ID of each.

@@ -158,6 +158,13 @@ impl Store {
         rx.await.map_err(|_| StoreError::Closed)?
     }
 
+    /// Runs one statement in the next group commit; returns the rows it changed, once
+    /// committed.
+    pub async fn write_query(&self, q: db::Query) -> Result<u64, StoreError> {
+        self.write(move |conn| Box::pin(async move { Ok(q.execute(conn).await?.rows_affected()) }))
+            .await
+    }
+
     /// Creates a new case and its first call; durable when this returns.
     pub async fn open_call(&self, call: NewCall) -> Result<OpenedCall, StoreError> {
         self.write(move |conn| Box::pin(async move { insert_case_and_call(conn, &call).await }))
@@ -170,18 +177,11 @@ impl Store {
         sip_call_id: &str,
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let id = sip_call_id.to_string();
-        self.write(move |conn| {
-            Box::pin(async move {
-                query("UPDATE calls SET answered_at = $1 WHERE sip_call_id = $2 AND answered_at IS NULL")
-                    .bind(at)
-                    .bind(&id)
-                    .execute(&mut *conn)
-                    .await?;
-                Ok(())
-            })
-        })
-        .await
+        let q = query(
+            "UPDATE calls SET answered_at = $1 WHERE sip_call_id = $2 AND answered_at IS NULL",
+        );
+        self.write_query(q.bind(at).bind(sip_call_id)).await?;
+        Ok(())
     }
 
     /// Ends a call: end time, duration and cause; a call already ended keeps its first end.

@@ -141,22 +141,12 @@ impl Store {
         size: i64,
         sha256: &str,
     ) -> Result<(), StoreError> {
-        let sha = sha256.to_string();
-        self.write(move |conn| {
-            Box::pin(async move {
-                query(
-                    "UPDATE recordings SET status = 'complete', duration_ms = $1, size_bytes = $2, sha256 = $3 WHERE id = $4",
-                )
-                .bind(duration_ms)
-                .bind(size)
-                .bind(&sha)
-                .bind(id)
-                .execute(&mut *conn)
-                .await?;
-                Ok(())
-            })
-        })
-        .await
+        let q = query(
+            "UPDATE recordings SET status = 'complete', duration_ms = $1, size_bytes = $2, sha256 = $3 WHERE id = $4",
+        );
+        self.write_query(q.bind(duration_ms).bind(size).bind(sha256).bind(id))
+            .await?;
+        Ok(())
     }
 
     /// The recordings of a case.
@@ -225,22 +215,13 @@ impl Store {
         reason: &str,
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let (id, reason) = (sip_call_id.to_string(), reason.to_string());
-        self.write(move |conn| {
-            Box::pin(async move {
-                query(
-                    "UPDATE cases SET callback_status = 'awaiting', callback_reason = $1, callback_requested_at = $2 \
-                     WHERE id = (SELECT case_id FROM calls WHERE sip_call_id = $3) AND callback_status IS NULL",
-                )
-                .bind(&reason)
-                .bind(at)
-                .bind(&id)
-                .execute(&mut *conn)
-                .await?;
-                Ok(())
-            })
-        })
-        .await
+        let q = query(
+            "UPDATE cases SET callback_status = 'awaiting', callback_reason = $1, callback_requested_at = $2 \
+             WHERE id = (SELECT case_id FROM calls WHERE sip_call_id = $3) AND callback_status IS NULL",
+        );
+        self.write_query(q.bind(reason).bind(at).bind(sip_call_id))
+            .await?;
+        Ok(())
     }
 
     /// Cases owed a callback, oldest first.

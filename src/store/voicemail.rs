@@ -142,16 +142,9 @@ impl Store {
 
     /// Forgets a message that held nothing (the caller said nothing): no record remains.
     pub async fn discard_voicemail(&self, id: i64) -> Result<(), StoreError> {
-        self.write(move |conn| {
-            Box::pin(async move {
-                query("DELETE FROM voicemails WHERE id = $1")
-                    .bind(id)
-                    .execute(&mut *conn)
-                    .await?;
-                Ok(())
-            })
-        })
-        .await
+        self.write_query(query("DELETE FROM voicemails WHERE id = $1").bind(id))
+            .await?;
+        Ok(())
     }
 
     /// Messages whose recording a crash interrupted: (id, file, platform, started_at).
