@@ -285,10 +285,11 @@ impl Acd {
 
     /// The next change of a seat's state to store (every change, with its time).
     pub fn poll_state_change(&mut self) -> Option<AgentStateChange> {
-        self.note_state_changes();
         self.state_changes.pop_front()
     }
 
+    /// Moves the seats' changes of state into the log's queue, in the order they happened;
+    /// called once at the end of `handle` and `tick`, the only places where states change.
     fn note_state_changes(&mut self) {
         for a in self.agents.values_mut() {
             for (state, at) in a.take_changes() {
@@ -464,6 +465,7 @@ impl Acd {
             }
         }
         self.assign(now);
+        self.note_state_changes();
         Ok(())
     }
 
@@ -557,6 +559,7 @@ impl Acd {
             });
         }
         self.assign(now);
+        self.note_state_changes();
     }
 
     /// The earliest moment `tick` has something to do.
