@@ -13,6 +13,7 @@ pub mod call;
 pub mod cases;
 pub mod dialplan;
 pub mod media;
+pub mod net;
 pub mod registrar;
 pub mod routing;
 pub mod scheduler;

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use hotline12345::call::CallLimits;
-use hotline12345::server::{serve, ServeConfig};
+use hotline12345::server::{serve, ServeConfig, TlsListen};
+use hotline12345::sip::stream::StreamLimits;
 
 /// A contact-center backend for a provincial 12345 government service hotline.
 #[derive(Parser)]
@@ -19,47 +20,69 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Runs the hotline: SIP (UDP and TCP), RTP media and the HTTP API.
-    Serve {
-        /// The dialplan folder (platforms, routing tables, hours).
-        #[arg(long, default_value = "dialplan")]
-        dialplan: PathBuf,
-        /// The prompts folder (8 kHz mono 16-bit WAV files).
-        #[arg(long, default_value = "prompts")]
-        prompts: PathBuf,
-        /// Where the SQLite database and audio files are kept.
-        #[arg(long, default_value = "data")]
-        data: PathBuf,
-        /// A postgres:// URL to use PostgreSQL instead of the SQLite file in --data.
-        #[arg(long, env = "HOTLINE_DATABASE_URL")]
-        database_url: Option<String>,
-        /// SIP listen address, for UDP and TCP both (port 0 picks a free port).
-        #[arg(long, default_value = "0.0.0.0:5060")]
-        sip_listen: SocketAddr,
-        /// HTTP API listen address.
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        http_listen: SocketAddr,
-        /// RTP port range, LO-HI.
-        #[arg(long, default_value = "20000-29999", value_parser = parse_port_range)]
-        rtp_ports: (u16, u16),
-        /// IP to put in SDP and Contact (default: the address the caller reached us on).
-        #[arg(long)]
-        advertise_ip: Option<IpAddr>,
-        /// Calls handled at once before new ones get 503 with Retry-After.
-        #[arg(long, default_value_t = 2000)]
-        max_calls: usize,
-        /// Seconds without RTP from the caller before the call is ended.
-        #[arg(long, default_value_t = 60)]
-        media_timeout: u64,
-        /// Longest call in seconds before the server hangs up.
-        #[arg(long, default_value_t = 7200)]
-        max_call_duration: u64,
-    },
+    /// Runs the hotline: SIP (UDP, TCP, TLS), RTP media and the HTTP API.
+    Serve(Box<ServeArgs>),
     /// Validates a dialplan folder; prints each problem with its file and line.
     CheckDialplan {
         /// The dialplan folder.
         dir: PathBuf,
     },
+}
+
+/// The options of `serve`.
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// The dialplan folder (platforms, routing tables, hours).
+    #[arg(long, default_value = "dialplan")]
+    dialplan: PathBuf,
+    /// The prompts folder (8 kHz mono 16-bit WAV files).
+    #[arg(long, default_value = "prompts")]
+    prompts: PathBuf,
+    /// Where the SQLite database and audio files are kept.
+    #[arg(long, default_value = "data")]
+    data: PathBuf,
+    /// A postgres:// URL to use PostgreSQL instead of the SQLite file in --data.
+    #[arg(long, env = "HOTLINE_DATABASE_URL")]
+    database_url: Option<String>,
+    /// SIP listen address, for UDP and TCP both (port 0 picks a free port).
+    #[arg(long, default_value = "0.0.0.0:5060")]
+    sip_listen: SocketAddr,
+    /// HTTP API listen address.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    http_listen: SocketAddr,
+    /// RTP port range, LO-HI.
+    #[arg(long, default_value = "20000-29999", value_parser = parse_port_range)]
+    rtp_ports: (u16, u16),
+    /// IP to put in SDP and Contact (default: the address the caller reached us on).
+    #[arg(long)]
+    advertise_ip: Option<IpAddr>,
+    /// Calls handled at once before new ones get 503 with Retry-After.
+    #[arg(long, default_value_t = 2000)]
+    max_calls: usize,
+    /// Seconds without RTP from the caller before the call is ended.
+    #[arg(long, default_value_t = 60)]
+    media_timeout: u64,
+    /// Longest call in seconds before the server hangs up.
+    #[arg(long, default_value_t = 7200)]
+    max_call_duration: u64,
+    /// SIP over TLS listen address (needs --tls-cert and --tls-key).
+    #[arg(long, requires_all = ["tls_cert", "tls_key"])]
+    sips_listen: Option<SocketAddr>,
+    /// PEM certificate chain for SIP over TLS.
+    #[arg(long)]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key for SIP over TLS.
+    #[arg(long)]
+    tls_key: Option<PathBuf>,
+    /// Seconds a TCP or TLS connection may stay silent before it is closed.
+    #[arg(long, default_value_t = 600)]
+    tcp_idle_timeout: u64,
+    /// Open TCP and TLS connections from one IP address at most.
+    #[arg(long, default_value_t = 64)]
+    max_connections_per_source: usize,
+    /// Open TCP and TLS connections in all at most (keep below the file descriptor limit).
+    #[arg(long, default_value_t = 4096)]
+    max_connections: usize,
 }
 
 fn parse_port_range(s: &str) -> Result<(u16, u16), String> {
@@ -104,19 +127,26 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
-        Command::Serve {
-            dialplan,
-            prompts,
-            data,
-            database_url,
-            sip_listen,
-            http_listen,
-            rtp_ports,
-            advertise_ip,
-            max_calls,
-            media_timeout,
-            max_call_duration,
-        } => {
+        Command::Serve(args) => {
+            let ServeArgs {
+                dialplan,
+                prompts,
+                data,
+                database_url,
+                sip_listen,
+                http_listen,
+                rtp_ports,
+                advertise_ip,
+                max_calls,
+                media_timeout,
+                max_call_duration,
+                sips_listen,
+                tls_cert,
+                tls_key,
+                tcp_idle_timeout,
+                max_connections_per_source,
+                max_connections,
+            } = *args;
             let config = ServeConfig {
                 dialplan,
                 prompts,
@@ -130,6 +160,16 @@ fn main() -> ExitCode {
                     max_calls,
                     media_timeout: Duration::from_secs(media_timeout),
                     max_call_duration: Duration::from_secs(max_call_duration),
+                },
+                tls: match (sips_listen, tls_cert, tls_key) {
+                    (Some(listen), Some(cert), Some(key)) => Some(TlsListen { listen, cert, key }),
+                    _ => None,
+                },
+                streams: StreamLimits {
+                    idle: Duration::from_secs(tcp_idle_timeout.max(1)),
+                    per_source: max_connections_per_source.max(1),
+                    total: max_connections.max(1),
+                    ..StreamLimits::default()
                 },
             };
             let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");

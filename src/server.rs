@@ -15,6 +15,8 @@ use tracing::info;
 use crate::call::{run_call_manager, voicemail, CallLimits, CallServices};
 use crate::media::prompt::PromptLibrary;
 use crate::media::rtp::RtpPortPool;
+use crate::sip::endpoint::EndpointConfig;
+use crate::sip::stream::StreamLimits;
 use crate::sip::transaction::Timers;
 use crate::store::Store;
 use crate::{api, dialplan, sip};
@@ -43,6 +45,20 @@ pub struct ServeConfig {
     pub advertise_ip: Option<IpAddr>,
     /// Per-call and server-wide limits.
     pub limits: CallLimits,
+    /// SIP over TLS, when asked for.
+    pub tls: Option<TlsListen>,
+    /// Limits on TCP and TLS connections.
+    pub streams: StreamLimits,
+}
+
+/// Where SIP over TLS listens and the certificate it shows.
+#[derive(Debug, Clone)]
+pub struct TlsListen {
+    pub listen: SocketAddr,
+    /// PEM certificate chain.
+    pub cert: PathBuf,
+    /// PEM private key.
+    pub key: PathBuf,
 }
 
 /// The database URL in force: the one given, else a SQLite file in the data folder.
@@ -89,9 +105,22 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
 
     let (lo, hi) = config.rtp_ports;
     let rtp_ports = Arc::new(RtpPortPool::new(lo, hi)?);
-    let (endpoint, events) = sip::endpoint::start(config.sip_listen, Timers::default())
-        .await
-        .with_context(|| format!("cannot listen for SIP on {}", config.sip_listen))?;
+    let tls = match &config.tls {
+        Some(tls) => Some((
+            tls.listen,
+            sip::tls::server_config(&tls.cert, &tls.key).context("SIP over TLS")?,
+        )),
+        None => None,
+    };
+    let (endpoint, events) = sip::endpoint::start(EndpointConfig {
+        listen: config.sip_listen,
+        tls,
+        streams: config.streams,
+        udp_buffer: sip::endpoint::SIP_UDP_BUFFER,
+        timers: Timers::default(),
+    })
+    .await
+    .with_context(|| format!("cannot listen for SIP on {}", config.sip_listen))?;
     let http = tokio::net::TcpListener::bind(config.http_listen)
         .await
         .with_context(|| format!("cannot listen for HTTP on {}", config.http_listen))?;
@@ -121,8 +150,12 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     ));
 
     // Tests and scripts read this line to learn the ports when they asked for port 0.
+    let sips = endpoint
+        .listening()
+        .sips
+        .map_or(String::new(), |a| format!(" sips={a}"));
     println!(
-        "hotline12345 ready: sip={} http={}",
+        "hotline12345 ready: sip={} http={}{sips}",
         endpoint.local_addr(),
         http.local_addr()?
     );

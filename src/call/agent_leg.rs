@@ -71,24 +71,19 @@ impl AgentLeg {
             .contacts(agent)
             .pop()
             .ok_or_else(|| format!("seat {agent} is not registered"))?;
-        let transport = if binding
-            .contact
-            .to_ascii_lowercase()
-            .contains("transport=tcp")
-        {
-            Transport::Tcp
+        let transport = Transport::of_uri(&binding.contact);
+        // A TLS seat is reached on the connection it registered over.
+        let addr = if transport == Transport::Tls {
+            binding.source
         } else {
-            Transport::Udp
+            target(&binding.contact, binding.source)
         };
-        let peer = Peer {
-            addr: target(&binding.contact, binding.source),
-            transport,
-        };
+        let peer = Peer { addr, transport };
         let media =
             MediaSession::open(&services.rtp_ports, local_ip, services.limits.media_timeout)
                 .await
                 .map_err(|e| e.to_string())?;
-        let local = SocketAddr::new(local_ip, services.endpoint.local_addr().port());
+        let local = SocketAddr::new(local_ip, services.endpoint.local_addr_for(transport).port());
         let via_host = local.to_string();
         let call_id = message::new_call_id(&local_ip.to_string());
         let offer = sdp::offer(local_ip, media.local_port(), rand::random::<u32>() as u64);
@@ -106,7 +101,7 @@ impl AgentLeg {
             t = transport.via_name(),
             branch = message::new_branch(),
             tag = message::new_tag(),
-            tp = if transport == Transport::Tcp { ";transport=tcp" } else { "" },
+            tp = transport.uri_param(),
             allow = super::manager::ALLOWED_METHODS,
             len = offer.len(),
         );

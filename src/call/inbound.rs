@@ -348,11 +348,12 @@ impl InboundCall<'_> {
 
     fn ok_response(&self, negotiated: &Negotiated, local_ip: IpAddr) -> rsip::Response {
         let mut ok = response_for(self.request, rsip::StatusCode::OK, Some(&self.to_tag));
-        let port = self.services.endpoint.local_addr().port();
-        let transport = match self.peer.transport {
-            crate::sip::transaction::Transport::Udp => "",
-            crate::sip::transaction::Transport::Tcp => ";transport=tcp",
-        };
+        let port = self
+            .services
+            .endpoint
+            .local_addr_for(self.peer.transport)
+            .port();
+        let transport = self.peer.transport.uri_param();
         let user = message::request_uri_user(self.request).unwrap_or_else(|| "12345".into());
         let host = SocketAddr::new(local_ip, port);
         ok.headers.push(rsip::Header::Other(
@@ -378,7 +379,13 @@ impl InboundCall<'_> {
     }
 
     pub(super) async fn send_bye(&self, dialog: &mut Dialog, local_ip: IpAddr) {
-        let via_host = SocketAddr::new(local_ip, self.services.endpoint.local_addr().port());
+        let via_host = SocketAddr::new(
+            local_ip,
+            self.services
+                .endpoint
+                .local_addr_for(self.peer.transport)
+                .port(),
+        );
         let bye = dialog.new_request(
             rsip::Method::Bye,
             &via_host.to_string(),

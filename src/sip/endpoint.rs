@@ -2,23 +2,24 @@
 //! [`TransactionLayer`]. It owns the layer, feeds it parsed messages and timer ticks, transmits
 //! what the layer asks for, and hands transaction-user events to the call layer over a channel.
 //!
-//! One task owns the layer (no locks); TCP connections each get a reader task and a writer
-//! channel. Responses go back to the source address and connection a request came from
+//! One task owns the layer (no locks); each TCP or TLS connection gets a task of its own
+//! ([`super::stream`]) with a bounded writer queue, within per-source and total limits. Responses go back to the source address and connection a request came from
 //! (symmetric signalling, which is what RFC 3581 `rport` asks for and NATed phones need).
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
-use std::time::Instant;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, info, warn};
 
-use super::framing::{next_frame, Frame};
+use super::stream::{run_connection, ConnectionCounter, Inbound, StreamLimits, WRITE_QUEUE};
 use super::transaction::{
     Output, Peer, Timers, TransactionError, TransactionKey, TransactionLayer, Transport, TuEvent,
 };
+use crate::net::WarnThrottle;
 
 /// How many transaction-user events may wait for the call layer before new requests are
 /// refused with 503 (overload protection).
@@ -44,17 +45,12 @@ enum Command {
     },
 }
 
-/// Something read from a socket, on its way to the layer.
-struct Inbound {
-    bytes: Vec<u8>,
-    peer: Peer,
-}
-
 /// A cheap, cloneable handle through which the call layer sends SIP.
 #[derive(Clone)]
 pub struct EndpointHandle {
     commands: mpsc::UnboundedSender<Command>,
     local_addr: SocketAddr,
+    listening: Listening,
 }
 
 impl EndpointHandle {
@@ -90,45 +86,126 @@ impl EndpointHandle {
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
     }
+
+    /// The local address that reaches us over `transport` (the TLS port for TLS).
+    pub fn local_addr_for(&self, transport: Transport) -> SocketAddr {
+        match (transport, self.listening.sips) {
+            (Transport::Tls, Some(sips)) => sips,
+            _ => self.local_addr,
+        }
+    }
+
+    /// Every address the endpoint listens on.
+    pub fn listening(&self) -> Listening {
+        self.listening
+    }
 }
 
-/// Binds UDP and TCP on `listen` (port 0 picks a free port that both can use) and starts the
-/// endpoint. Returns the handle and the stream of transaction-user events.
+/// How the endpoint listens, and its limits.
+#[derive(Clone)]
+pub struct EndpointConfig {
+    /// UDP and TCP share this address (port 0 picks a free port both can use).
+    pub listen: SocketAddr,
+    /// SIP over TLS: where to listen and the server's certificate.
+    pub tls: Option<(SocketAddr, Arc<rustls::ServerConfig>)>,
+    /// Limits on TCP and TLS connections.
+    pub streams: StreamLimits,
+    /// Bytes of UDP receive and send buffer to ask the kernel for.
+    pub udp_buffer: usize,
+    /// Transaction timers.
+    pub timers: Timers,
+}
+
+impl EndpointConfig {
+    /// UDP and TCP on `listen` with the default limits, no TLS.
+    pub fn new(listen: SocketAddr) -> EndpointConfig {
+        EndpointConfig {
+            listen,
+            tls: None,
+            streams: StreamLimits::default(),
+            udp_buffer: SIP_UDP_BUFFER,
+            timers: Timers::default(),
+        }
+    }
+}
+
+/// UDP buffer asked for the SIP socket: a burst of thousands of INVITEs fits.
+pub const SIP_UDP_BUFFER: usize = 8 * 1024 * 1024;
+
+/// Where the endpoint listens, once started.
+#[derive(Debug, Clone, Copy)]
+pub struct Listening {
+    /// UDP and TCP.
+    pub sip: SocketAddr,
+    /// TLS, when configured.
+    pub sips: Option<SocketAddr>,
+}
+
+/// Binds UDP, TCP and (when configured) TLS and starts the endpoint. Returns the handle and
+/// the stream of transaction-user events.
 pub async fn start(
-    listen: SocketAddr,
-    timers: Timers,
+    config: EndpointConfig,
 ) -> std::io::Result<(EndpointHandle, mpsc::Receiver<TuEvent>)> {
-    let (udp, tcp) = bind_both(listen).await?;
+    let (udp, tcp) = bind_both(config.listen).await?;
     let local_addr = udp.local_addr()?;
-    info!(%local_addr, "SIP listening on UDP and TCP");
+    let sizes = crate::net::size_udp_buffers(&udp, config.udp_buffer)?;
+    if sizes.capped() {
+        warn!(
+            asked = sizes.asked,
+            receive = sizes.receive,
+            send = sizes.send,
+            "SIP UDP buffers smaller than asked: raise net.core.rmem_max and wmem_max"
+        );
+    }
+    info!(%local_addr, receive_buffer = sizes.receive, send_buffer = sizes.send,
+          "SIP listening on UDP and TCP");
 
     let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
     let (tu_tx, tu_rx) = mpsc::channel(TU_QUEUE);
     let (in_tx, in_rx) = mpsc::channel::<Inbound>(8192);
-    let (conn_tx, conn_rx) =
-        mpsc::unbounded_channel::<(SocketAddr, mpsc::UnboundedSender<Vec<u8>>)>();
+    let counter = ConnectionCounter::new(config.streams);
 
-    let udp = std::sync::Arc::new(udp);
+    let udp = Arc::new(udp);
     tokio::spawn(udp_reader(udp.clone(), in_tx.clone()));
-    tokio::spawn(tcp_acceptor(tcp, in_tx.clone(), conn_tx.clone()));
+    let accept = Acceptor {
+        inbound: in_tx.clone(),
+        counter: counter.clone(),
+        refused: Arc::new(Mutex::new(WarnThrottle::new(WARN_PERIOD))),
+    };
+    tokio::spawn(accept.clone().run(tcp, None));
+    let mut sips = None;
+    if let Some((addr, tls)) = config.tls {
+        let listener = TcpListener::bind(addr).await?;
+        sips = Some(listener.local_addr()?);
+        info!(addr = %listener.local_addr()?, "SIP listening on TLS");
+        tokio::spawn(accept.run(listener, Some(tokio_rustls::TlsAcceptor::from(tls))));
+    }
 
     let driver = Driver {
-        layer: TransactionLayer::new(timers),
+        layer: TransactionLayer::new(config.timers),
         udp,
-        tcp_writers: HashMap::new(),
+        writers: HashMap::new(),
         tu: tu_tx,
         inbound: in_tx,
-        new_connections: conn_tx,
+        counter,
+        warnings: WarnThrottle::new(WARN_PERIOD),
     };
-    tokio::spawn(driver.run(cmd_rx, in_rx, conn_rx));
+    tokio::spawn(driver.run(cmd_rx, in_rx));
     Ok((
         EndpointHandle {
             commands: cmd_tx,
             local_addr,
+            listening: Listening {
+                sip: local_addr,
+                sips,
+            },
         },
         tu_rx,
     ))
 }
+
+/// Warnings about one source are summarised over this period.
+const WARN_PERIOD: Duration = Duration::from_secs(10);
 
 async fn bind_both(listen: SocketAddr) -> std::io::Result<(UdpSocket, TcpListener)> {
     if listen.port() != 0 {
@@ -150,7 +227,7 @@ async fn bind_both(listen: SocketAddr) -> std::io::Result<(UdpSocket, TcpListene
     Err(last_err.unwrap_or_else(|| std::io::Error::other("could not bind UDP and TCP")))
 }
 
-async fn udp_reader(socket: std::sync::Arc<UdpSocket>, inbound: mpsc::Sender<Inbound>) {
+async fn udp_reader(socket: Arc<UdpSocket>, inbound: mpsc::Sender<Inbound>) {
     let mut buf = vec![0u8; 65_536];
     loop {
         match socket.recv_from(&mut buf).await {
@@ -160,10 +237,7 @@ async fn udp_reader(socket: std::sync::Arc<UdpSocket>, inbound: mpsc::Sender<Inb
                     transport: Transport::Udp,
                 };
                 if inbound
-                    .send(Inbound {
-                        bytes: buf[..n].to_vec(),
-                        peer,
-                    })
+                    .send(Inbound::Message(buf[..n].to_vec(), peer))
                     .await
                     .is_err()
                 {
@@ -176,83 +250,99 @@ async fn udp_reader(socket: std::sync::Arc<UdpSocket>, inbound: mpsc::Sender<Inb
     }
 }
 
-async fn tcp_acceptor(
-    listener: TcpListener,
+/// Accepts TCP or TLS connections within the limits and starts a task for each.
+#[derive(Clone)]
+struct Acceptor {
     inbound: mpsc::Sender<Inbound>,
-    connections: mpsc::UnboundedSender<(SocketAddr, mpsc::UnboundedSender<Vec<u8>>)>,
-) {
-    loop {
-        match listener.accept().await {
-            Ok((stream, addr)) => {
-                let writer = spawn_connection(stream, addr, inbound.clone());
-                let _ = connections.send((addr, writer));
-            }
-            Err(e) => {
-                warn!(error = %e, "TCP accept failed");
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-            }
-        }
-    }
+    counter: Arc<ConnectionCounter>,
+    refused: Arc<Mutex<WarnThrottle<IpAddr>>>,
 }
 
-/// Starts reader and writer tasks for one TCP connection; returns the writer's channel.
-fn spawn_connection(
-    stream: TcpStream,
-    addr: SocketAddr,
-    inbound: mpsc::Sender<Inbound>,
-) -> mpsc::UnboundedSender<Vec<u8>> {
-    let (mut read_half, mut write_half) = stream.into_split();
-    let (tx, mut rx) = mpsc::unbounded_channel::<Vec<u8>>();
-    tokio::spawn(async move {
-        while let Some(bytes) = rx.recv().await {
-            if write_half.write_all(&bytes).await.is_err() {
-                break;
-            }
-        }
-    });
-    tokio::spawn(async move {
-        let peer = Peer {
-            addr,
-            transport: Transport::Tcp,
+impl Acceptor {
+    async fn run(self, listener: TcpListener, tls: Option<tokio_rustls::TlsAcceptor>) {
+        let transport = if tls.is_some() {
+            Transport::Tls
+        } else {
+            Transport::Tcp
         };
-        let mut buf: Vec<u8> = Vec::with_capacity(8192);
-        let mut chunk = vec![0u8; 16_384];
         loop {
-            match read_half.read(&mut chunk).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            }
-            loop {
-                match next_frame(&buf) {
-                    Ok(Frame::Incomplete) => break,
-                    Ok(Frame::KeepAlive(n)) => {
-                        buf.drain(..n);
+            let (stream, addr) = match listener.accept().await {
+                Ok(x) => x,
+                Err(e) => {
+                    // Out of file descriptors, typically: wait rather than spin.
+                    warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            };
+            let permit = match self.counter.acquire(addr.ip()) {
+                Ok(p) => p,
+                Err(over) => {
+                    let left_out = self
+                        .refused
+                        .lock()
+                        .expect("throttle")
+                        .allow(&addr.ip(), std::time::Instant::now());
+                    if let Some(left_out) = left_out {
+                        warn!(%addr, ?over, left_out, "connection refused: over the limit");
                     }
-                    Ok(Frame::Message(n)) => {
-                        let bytes: Vec<u8> = buf.drain(..n).collect();
-                        if inbound.send(Inbound { bytes, peer }).await.is_err() {
-                            return;
+                    drop(stream); // closed at once
+                    continue;
+                }
+            };
+            let _ = stream.set_nodelay(true);
+            let peer = Peer { addr, transport };
+            let this = self.clone();
+            let tls = tls.clone();
+            tokio::spawn(async move {
+                let limits = this.counter.limits();
+                let (tx, rx) = mpsc::channel(WRITE_QUEUE);
+                match tls {
+                    None => {
+                        if this
+                            .inbound
+                            .send(Inbound::Connected(peer, tx))
+                            .await
+                            .is_ok()
+                        {
+                            run_connection(stream, peer, this.inbound, rx, limits, permit).await;
                         }
                     }
-                    Err(e) => {
-                        warn!(%addr, error = %e, "closing TCP connection: cannot frame SIP");
-                        return;
+                    Some(acceptor) => {
+                        let handshake =
+                            tokio::time::timeout(limits.io_timeout, acceptor.accept(stream)).await;
+                        match handshake {
+                            Ok(Ok(stream)) => {
+                                if this
+                                    .inbound
+                                    .send(Inbound::Connected(peer, tx))
+                                    .await
+                                    .is_ok()
+                                {
+                                    run_connection(stream, peer, this.inbound, rx, limits, permit)
+                                        .await;
+                                }
+                            }
+                            Ok(Err(e)) => debug!(%addr, error = %e, "TLS handshake failed"),
+                            Err(_) => debug!(%addr, "TLS handshake timed out"),
+                        }
                     }
                 }
-            }
+            });
         }
-    });
-    tx
+    }
 }
 
 /// The task that owns the transaction layer.
 struct Driver {
     layer: TransactionLayer,
-    udp: std::sync::Arc<UdpSocket>,
-    tcp_writers: HashMap<SocketAddr, mpsc::UnboundedSender<Vec<u8>>>,
+    udp: Arc<UdpSocket>,
+    /// The open stream connections, by transport and peer address.
+    writers: HashMap<Peer, mpsc::Sender<Vec<u8>>>,
     tu: mpsc::Sender<TuEvent>,
     inbound: mpsc::Sender<Inbound>,
-    new_connections: mpsc::UnboundedSender<(SocketAddr, mpsc::UnboundedSender<Vec<u8>>)>,
+    counter: Arc<ConnectionCounter>,
+    warnings: WarnThrottle<IpAddr>,
 }
 
 impl Driver {
@@ -260,7 +350,6 @@ impl Driver {
         mut self,
         mut commands: mpsc::UnboundedReceiver<Command>,
         mut inbound: mpsc::Receiver<Inbound>,
-        mut connections: mpsc::UnboundedReceiver<(SocketAddr, mpsc::UnboundedSender<Vec<u8>>)>,
     ) {
         loop {
             let deadline = self.layer.poll_timeout();
@@ -271,39 +360,46 @@ impl Driver {
                 }
             };
             tokio::select! {
-                Some(msg) = inbound.recv() => self.on_inbound(msg),
-                Some(cmd) = commands.recv() => self.on_command(cmd).await,
-                Some((addr, writer)) = connections.recv() => {
-                    self.tcp_writers.insert(addr, writer);
-                }
+                Some(inbound) = inbound.recv() => match inbound {
+                    Inbound::Message(bytes, peer) => self.on_inbound(&bytes, peer),
+                    Inbound::Connected(peer, writer) => {
+                        self.writers.insert(peer, writer);
+                    }
+                },
+                Some(cmd) = commands.recv() => self.on_command(cmd),
                 _ = sleep => self.layer.handle_timeout(Instant::now()),
                 else => return,
             }
-            self.tcp_writers.retain(|_, w| !w.is_closed());
+            self.writers.retain(|_, w| !w.is_closed());
             self.flush().await;
         }
     }
 
-    fn on_inbound(&mut self, inbound: Inbound) {
-        let text = match std::str::from_utf8(&inbound.bytes) {
+    /// Logs a warning about `peer` unless one was logged lately (then it is counted).
+    fn warn_peer(&mut self, peer: Peer, what: &str, detail: &str) {
+        if let Some(left_out) = self
+            .warnings
+            .allow(&peer.addr.ip(), std::time::Instant::now())
+        {
+            warn!(peer = %peer.addr, left_out, detail, "{what}");
+        }
+    }
+
+    fn on_inbound(&mut self, bytes: &[u8], peer: Peer) {
+        let text = match std::str::from_utf8(bytes) {
             Ok(t) => t,
-            Err(_) => {
-                warn!(peer = %inbound.peer.addr, "dropping SIP datagram that is not UTF-8");
-                return;
-            }
+            Err(_) => return self.warn_peer(peer, "dropping SIP message that is not UTF-8", ""),
         };
         if text.trim().is_empty() {
             return; // keep-alive
         }
         match rsip::SipMessage::try_from(text) {
-            Ok(msg) => self.layer.handle_message(msg, inbound.peer, Instant::now()),
-            Err(e) => {
-                warn!(peer = %inbound.peer.addr, error = %e, "dropping unparsable SIP message")
-            }
+            Ok(msg) => self.layer.handle_message(msg, peer, Instant::now()),
+            Err(e) => self.warn_peer(peer, "dropping unparsable SIP message", &e.to_string()),
         }
     }
 
-    async fn on_command(&mut self, cmd: Command) {
+    fn on_command(&mut self, cmd: Command) {
         let now = Instant::now();
         match cmd {
             Command::Respond { key, response } => {
@@ -317,7 +413,7 @@ impl Driver {
                 reply,
             } => {
                 if peer.transport == Transport::Tcp {
-                    self.ensure_connection(peer.addr).await;
+                    self.ensure_connection(peer);
                 }
                 let _ = reply.send(self.layer.send_request(request, peer, now));
             }
@@ -325,19 +421,34 @@ impl Driver {
         }
     }
 
-    /// Opens a TCP connection to `addr` unless one is already there.
-    async fn ensure_connection(&mut self, addr: SocketAddr) {
-        if self.tcp_writers.contains_key(&addr) {
+    /// Opens a TCP connection to `peer` unless one is there. The connect runs in a task of its
+    /// own; what is sent meanwhile waits in the connection's queue. (TLS peers are reached on
+    /// the connection they opened: phones behind NAT accept none.)
+    fn ensure_connection(&mut self, peer: Peer) {
+        if self.writers.contains_key(&peer) {
             return;
         }
-        match TcpStream::connect(addr).await {
-            Ok(stream) => {
-                let writer = spawn_connection(stream, addr, self.inbound.clone());
-                self.tcp_writers.insert(addr, writer.clone());
-                let _ = self.new_connections.send((addr, writer));
+        let permit = match self.counter.acquire(peer.addr.ip()) {
+            Ok(p) => p,
+            Err(over) => {
+                warn!(peer = %peer.addr, ?over, "no TCP connection opened: over the limit");
+                return;
             }
-            Err(e) => warn!(%addr, error = %e, "TCP connect failed"),
-        }
+        };
+        let (tx, rx) = mpsc::channel(WRITE_QUEUE);
+        self.writers.insert(peer, tx);
+        let inbound = self.inbound.clone();
+        let limits = self.counter.limits();
+        tokio::spawn(async move {
+            match tokio::time::timeout(limits.io_timeout, TcpStream::connect(peer.addr)).await {
+                Ok(Ok(stream)) => {
+                    let _ = stream.set_nodelay(true);
+                    run_connection(stream, peer, inbound, rx, limits, permit).await;
+                }
+                Ok(Err(e)) => warn!(peer = %peer.addr, error = %e, "TCP connect failed"),
+                Err(_) => warn!(peer = %peer.addr, "TCP connect timed out"),
+            }
+        });
     }
 
     /// Carries out everything the layer produced.
@@ -352,18 +463,19 @@ impl Driver {
 
     async fn transmit(&mut self, msg: rsip::SipMessage, peer: Peer) {
         let bytes = msg.to_string().into_bytes();
-        match peer.transport {
-            Transport::Udp => {
-                if let Err(e) = self.udp.send_to(&bytes, peer.addr).await {
-                    debug!(peer = %peer.addr, error = %e, "UDP send failed");
-                }
+        if peer.transport == Transport::Udp {
+            if let Err(e) = self.udp.send_to(&bytes, peer.addr).await {
+                debug!(peer = %peer.addr, error = %e, "UDP send failed");
             }
-            Transport::Tcp => match self.tcp_writers.get(&peer.addr) {
-                Some(w) => {
-                    let _ = w.send(bytes);
-                }
-                None => warn!(peer = %peer.addr, "no TCP connection for response"),
-            },
+            return;
+        }
+        let Some(writer) = self.writers.get(&peer) else {
+            return self.warn_peer(peer, "no connection to send on", "");
+        };
+        if let Err(mpsc::error::TrySendError::Full(_)) = writer.try_send(bytes) {
+            // The peer does not read: closing its connection is all that helps.
+            warn!(peer = %peer.addr, "peer does not read its stream: closing it");
+            self.writers.remove(&peer);
         }
     }
 

@@ -83,6 +83,12 @@ impl ServerOptions {
         })
     }
 
+    /// These options with more command-line arguments for `serve`.
+    pub fn with_args(mut self, args: &[&str]) -> Self {
+        self.extra_args.extend(args.iter().map(|a| a.to_string()));
+        self
+    }
+
     /// A copy of the bundled dialplan with each file passed through `edit(name, text)`.
     pub fn with_dialplan_edit(edit: impl Fn(&str, String) -> String) -> Self {
         let dir = tempfile::tempdir().unwrap();
@@ -226,6 +232,19 @@ impl TestServer {
             log,
             _data_dir: None,
         }
+    }
+
+    /// The server's process id (None once it was stopped).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.lock().unwrap().as_ref().map(|c| c.id())
+    }
+
+    /// How many file descriptors the server holds now.
+    pub fn open_fds(&self) -> usize {
+        let pid = self.pid().expect("server running");
+        std::fs::read_dir(format!("/proc/{pid}/fd"))
+            .unwrap()
+            .count()
     }
 
     /// The server's log so far.

@@ -32,14 +32,38 @@ pub use server::ServerState;
 pub enum Transport {
     Udp,
     Tcp,
+    /// TCP with TLS (RFC 3261 §26.2; `sips:` and `transport=tls`).
+    Tls,
 }
 
 impl Transport {
-    /// The name in a Via (`UDP`, `TCP`).
+    /// The name in a Via (`UDP`, `TCP`, `TLS`).
     pub fn via_name(self) -> &'static str {
         match self {
             Transport::Udp => "UDP",
             Transport::Tcp => "TCP",
+            Transport::Tls => "TLS",
+        }
+    }
+
+    /// The `transport=` URI parameter that reaches us this way (empty for UDP).
+    pub fn uri_param(self) -> &'static str {
+        match self {
+            Transport::Udp => "",
+            Transport::Tcp => ";transport=tcp",
+            Transport::Tls => ";transport=tls",
+        }
+    }
+
+    /// The transport a contact URI asks for (`transport=` or a `sips:` scheme).
+    pub fn of_uri(uri: &str) -> Transport {
+        let lower = uri.to_ascii_lowercase();
+        if lower.starts_with("sips:") || lower.contains("transport=tls") {
+            Transport::Tls
+        } else if lower.contains("transport=tcp") {
+            Transport::Tcp
+        } else {
+            Transport::Udp
         }
     }
 
