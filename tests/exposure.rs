@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use common::harness::run_on;
 use common::server::{Backend, ServerOptions, TestServer};
+use common::softphone::Softphone;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -138,5 +139,96 @@ async fn tcp_connections_never_leak() {
             "the refusal is logged"
         );
     })
+    .await;
+}
+
+/// The seats with a registration (a contact) now, through the API.
+async fn contacts_of(server: &TestServer, seat: &str) -> Vec<String> {
+    let (status, body) = server.get_json("/api/agents").await;
+    assert_eq!(status, 200, "{body}");
+    let seat = body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == seat)
+        .unwrap_or_else(|| panic!("seat {seat} in {body}"))
+        .clone();
+    seat["contacts"]
+        .as_array()
+        .map(|r| {
+            r.iter()
+                .map(|b| b["contact"].as_str().unwrap_or_default().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A REGISTER's Authorization captured on the wire and replayed, from another host or from
+/// the same one, registers nothing; the phone that owns it goes on counting up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replayed_authorization_never_registers() {
+    run_on(
+        Backend::Sqlite,
+        ServerOptions::default(),
+        |server| async move {
+            let mut desk = Softphone::new(&server, "1001").await;
+            let contact = format!("<sip:1001@{}>", desk.phone.local_addr());
+            let ok = desk
+                .register_with("SHA-256", "dev-1001", &contact, Some(600))
+                .await;
+            assert!(ok.starts_with("SIP/2.0 200"), "{ok}");
+            let captured = desk.last_authorization.clone().unwrap();
+
+            for ip in ["127.0.0.2", "127.0.0.1"] {
+                let mut attacker = Softphone::new_from(&server, "1001", ip).await;
+                let evil = format!("<sip:1001@{}>", attacker.phone.local_addr());
+                let r = attacker
+                    .register(&evil, Some(600), Some(captured.clone()))
+                    .await;
+                assert!(r.starts_with("SIP/2.0 401"), "replay from {ip}: {r}");
+                let now = contacts_of(&server, "1001").await;
+                assert!(
+                    !now.iter().any(|c| evil.contains(c.as_str())),
+                    "replay from {ip} registered {now:?}"
+                );
+            }
+            // The same request from the phone itself, verbatim (same nc), is a replay too.
+            let again = desk.register(&contact, Some(600), Some(captured)).await;
+            assert!(again.starts_with("SIP/2.0 401"), "{again}");
+            assert_eq!(contacts_of(&server, "1001").await.len(), 1);
+            assert!(server.log().contains("nonce reused"));
+        },
+    )
+    .await;
+}
+
+/// A neighbour behind the same address guessing a seat's password does not lock out a
+/// colleague who signs in to another seat with the right one; the guesser is slowed down.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_right_password_registers_beside_a_guessing_neighbour() {
+    run_on(
+        Backend::Sqlite,
+        ServerOptions::default(),
+        |server| async move {
+            let mut guesser = Softphone::new(&server, "1001").await;
+            let gcontact = format!("<sip:1001@{}>", guesser.phone.local_addr());
+            for _ in 0..5 {
+                let r = guesser.register_with("MD5", "guess", &gcontact, None).await;
+                assert!(r.starts_with("SIP/2.0 401"), "{r}");
+            }
+            let slowed = guesser.register(&gcontact, None, None).await;
+            assert!(slowed.starts_with("SIP/2.0 403"), "{slowed}");
+
+            // Another port of the same IP: a colleague at seat 1002, right away.
+            let mut colleague = Softphone::new(&server, "1002").await;
+            let contact = format!("<sip:1002@{}>", colleague.phone.local_addr());
+            let ok = colleague
+                .register_with("SHA-256", "dev-1002", &contact, Some(600))
+                .await;
+            assert!(ok.starts_with("SIP/2.0 200"), "{ok}");
+            assert_eq!(contacts_of(&server, "1002").await.len(), 1);
+            assert!(contacts_of(&server, "1001").await.is_empty());
+        },
+    )
     .await;
 }

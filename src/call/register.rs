@@ -14,8 +14,8 @@ use tracing::{info, warn};
 
 use super::services::CallServices;
 use crate::registrar::{
-    Binding, BindingError, Bindings, ContactUpdate, Credentials, DigestError, FailureLimiter,
-    NonceKeeper,
+    Binding, BindingError, Bindings, ContactUpdate, Credentials, DigestError, LoginLimiter,
+    NonceCounts, NonceKeeper,
 };
 use crate::sip::message::{self, response_for};
 use crate::sip::transaction::{Peer, TransactionKey};
@@ -27,7 +27,8 @@ const DEFAULT_EXPIRES: u32 = 3600;
 
 struct State {
     bindings: Bindings,
-    limiter: FailureLimiter,
+    limiter: LoginLimiter,
+    counts: NonceCounts,
 }
 
 /// Registrations of the operator seats.
@@ -45,7 +46,8 @@ impl Default for Registrar {
             nonces: NonceKeeper::new(REALM, &secret, 300),
             state: Mutex::new(State {
                 bindings: Bindings::new(60, 3600),
-                limiter: FailureLimiter::new(5, 600, 300),
+                limiter: LoginLimiter::new(5, 50, 600, 300),
+                counts: NonceCounts::new(),
             }),
         }
     }
@@ -100,7 +102,7 @@ impl Registrar {
         };
         let ip = peer.addr.ip();
         let mut state = self.state.lock().expect("registrar");
-        if let Some(wait) = state.limiter.check(ip, now) {
+        if let Some(wait) = state.limiter.check(ip, &seat.id, now) {
             warn!(%ip, wait, "REGISTER refused: too many failed attempts");
             return with(
                 reply(rsip::StatusCode::Forbidden),
@@ -110,7 +112,7 @@ impl Registrar {
         }
         let challenge = |stale: bool| {
             let mut r = reply(rsip::StatusCode::Unauthorized);
-            for c in self.nonces.challenges(now, stale, seat.md5_only) {
+            for c in self.nonces.challenges(now, ip, stale, seat.md5_only) {
                 r.headers.push(rsip::Header::Other(
                     "WWW-Authenticate".into(),
                     c.header_value(),
@@ -129,16 +131,28 @@ impl Registrar {
                 return reply(rsip::StatusCode::BadRequest);
             }
         };
-        match self.nonces.verify(&creds, "REGISTER", &seat.password, now) {
+        match self
+            .nonces
+            .verify(&creds, "REGISTER", &seat.password, ip, now)
+        {
             Ok(()) => {}
             Err(DigestError::StaleNonce) => return challenge(true),
             Err(e) => {
                 warn!(%ip, seat = seat.id, error = %e, "REGISTER authentication failed");
-                state.limiter.failed(ip, now);
+                state.limiter.failed(ip, &seat.id, now);
                 return challenge(false);
             }
         }
-        state.limiter.succeeded(ip);
+        // The right answer, but perhaps one seen before: a replay registers nothing.
+        if let Err(e) = state
+            .counts
+            .record(&creds, now, self.nonces.lifetime_secs())
+        {
+            warn!(%ip, seat = seat.id, error = %e, "REGISTER refused: nonce reused");
+            state.limiter.failed(ip, &seat.id, now);
+            return challenge(false);
+        }
+        state.limiter.succeeded(ip, &seat.id);
 
         let default_expires = message::header_value(req, "expires")
             .and_then(|e| e.trim().parse().ok())

@@ -1,10 +1,17 @@
 //! HTTP digest authentication as SIP uses it (RFC 3261 §22.4, RFC 7616; SHA-256 per RFC 8760).
 //!
 //! The server challenges with a nonce it can check without storing it: the nonce carries its
-//! issue time and a keyed hash of it, so any node that shares the secret accepts it until it
-//! expires, and an expired but genuine nonce gets `stale=true` (the phone retries silently).
+//! issue time and a keyed hash of it and of the address it was issued to, so any node that
+//! shares the secret accepts it until it expires, only from that address, and an expired but
+//! genuine nonce gets `stale=true` (the phone retries silently).
+//!
+//! Replays: a captured `Authorization` is worthless elsewhere (the nonce is bound to its
+//! address) and worthless again from the same address, because [`NonceCounts`] remembers the
+//! highest `nc` used with each nonce (RFC 7616 §3.4: it must increase), and a nonce without
+//! `qop` may be used once.
 
 use std::fmt::Write as _;
+use std::net::IpAddr;
 
 use md5::{Digest as _, Md5};
 use sha2::Sha256;
@@ -80,6 +87,10 @@ pub enum DigestError {
     StaleNonce,
     #[error("wrong username or password")]
     WrongResponse,
+    #[error("nonce count {nc} was used already with this nonce (a replay)")]
+    Replayed { nc: u32 },
+    #[error("nonce count {0:?} is not 8 hex digits")]
+    BadNonceCount(String),
 }
 
 impl Credentials {
@@ -228,16 +239,22 @@ impl NonceKeeper {
         &self.realm
     }
 
-    /// A fresh nonce for a challenge at `now` (Unix seconds).
-    pub fn nonce(&self, now: i64) -> String {
+    /// A fresh nonce for a challenge at `now` (Unix seconds) to a client at `client`.
+    pub fn nonce(&self, now: i64, client: IpAddr) -> String {
         let stamp = format!("{now:x}");
-        format!("{stamp}.{}", self.seal(&stamp))
+        format!("{stamp}.{}", self.seal(&stamp, client))
     }
 
     /// Challenges with both algorithms, SHA-256 first (clients take the first they support),
     /// or MD5 only for clients that cannot do better.
-    pub fn challenges(&self, now: i64, stale: bool, md5_only: bool) -> Vec<Challenge> {
-        let nonce = self.nonce(now);
+    pub fn challenges(
+        &self,
+        now: i64,
+        client: IpAddr,
+        stale: bool,
+        md5_only: bool,
+    ) -> Vec<Challenge> {
+        let nonce = self.nonce(now, client);
         let algorithms: &[Algorithm] = if md5_only {
             &[Algorithm::Md5]
         } else {
@@ -255,12 +272,14 @@ impl NonceKeeper {
             .collect()
     }
 
-    /// Checks credentials for `method` against the user's `password` at `now`.
+    /// Checks credentials for `method` from `client` against the user's `password` at `now`.
+    /// (Whether the nonce count is fresh is [`NonceCounts`]' part.)
     pub fn verify(
         &self,
         creds: &Credentials,
         method: &str,
         password: &str,
+        client: IpAddr,
         now: i64,
     ) -> Result<(), DigestError> {
         if creds.realm != self.realm {
@@ -273,7 +292,7 @@ impl NonceKeeper {
             .nonce
             .split_once('.')
             .ok_or(DigestError::ForgedNonce)?;
-        if !constant_time_eq(seal, &self.seal(stamp)) {
+        if !constant_time_eq(seal, &self.seal(stamp, client)) {
             return Err(DigestError::ForgedNonce);
         }
         let issued = i64::from_str_radix(stamp, 16).map_err(|_| DigestError::ForgedNonce)?;
@@ -288,9 +307,85 @@ impl NonceKeeper {
         Ok(())
     }
 
-    fn seal(&self, stamp: &str) -> String {
-        Algorithm::Sha256.hex(&format!("{}:{}:{}", self.secret, self.realm, stamp))[..32]
+    /// How long a nonce lasts.
+    pub fn lifetime_secs(&self) -> i64 {
+        self.lifetime_secs
+    }
+
+    fn seal(&self, stamp: &str, client: IpAddr) -> String {
+        Algorithm::Sha256.hex(&format!(
+            "{}:{}:{}:{}",
+            self.secret, self.realm, stamp, client
+        ))[..32]
             .to_string()
+    }
+}
+
+/// Nonces remembered at most; past it the oldest half is forgotten (their clients are then
+/// challenged afresh with `stale=true`, which phones answer silently).
+const MAX_NONCES: usize = 200_000;
+
+/// The highest nonce count used with each live nonce: a request that does not count up is a
+/// replay. Entries go when their nonce expires.
+#[derive(Debug, Clone, Default)]
+pub struct NonceCounts {
+    used: std::collections::HashMap<String, (i64, u32)>,
+}
+
+impl NonceCounts {
+    /// An empty ledger.
+    pub fn new() -> NonceCounts {
+        NonceCounts::default()
+    }
+
+    /// Records the use of verified `creds` at `now`; refuses a count that does not increase
+    /// (and a second use of a nonce without `qop`, which has no count). Nonces older than
+    /// `lifetime_secs` are forgotten (the keeper refuses them as stale anyway).
+    pub fn record(
+        &mut self,
+        creds: &Credentials,
+        now: i64,
+        lifetime_secs: i64,
+    ) -> Result<(), DigestError> {
+        let nc = match (&creds.qop, &creds.nc) {
+            (None, _) => 1,
+            (Some(_), Some(nc)) => match u32::from_str_radix(nc, 16) {
+                Ok(n) if nc.len() == 8 && n > 0 => n,
+                _ => return Err(DigestError::BadNonceCount(nc.clone())),
+            },
+            (Some(_), None) => return Err(DigestError::Missing("nc")),
+        };
+        if self.used.len() >= MAX_NONCES {
+            self.used
+                .retain(|_, (first, _)| now - *first <= lifetime_secs);
+            if self.used.len() >= MAX_NONCES {
+                let mut firsts: Vec<i64> = self.used.values().map(|(f, _)| *f).collect();
+                firsts.sort_unstable();
+                let cut = firsts[firsts.len() / 2];
+                self.used.retain(|_, (first, _)| *first > cut);
+            }
+        }
+        match self.used.get_mut(&creds.nonce) {
+            Some((_, last)) if nc <= *last => Err(DigestError::Replayed { nc }),
+            Some((_, last)) => {
+                *last = nc;
+                Ok(())
+            }
+            None => {
+                self.used.insert(creds.nonce.clone(), (now, nc));
+                Ok(())
+            }
+        }
+    }
+
+    /// Nonces remembered now.
+    pub fn len(&self) -> usize {
+        self.used.len()
+    }
+
+    /// True when no nonce is remembered.
+    pub fn is_empty(&self) -> bool {
+        self.used.is_empty()
     }
 }
 
@@ -362,27 +457,87 @@ mod tests {
         c
     }
 
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn nonce_counts_must_increase_and_a_nonce_without_qop_is_used_once() {
+        let keeper = NonceKeeper::new("hotline12345", "s3cret", 300);
+        let nonce = keeper.nonce(1_000_000, ip("192.0.2.1"));
+        let mut counts = NonceCounts::new();
+        let mut c = signed(&keeper, &nonce, "SHA-256", "pw");
+        assert_eq!(counts.record(&c, 1_000_001, 300), Ok(()));
+        assert_eq!(
+            counts.record(&c, 1_000_002, 300),
+            Err(DigestError::Replayed { nc: 1 }),
+            "the same request again is a replay"
+        );
+        c.nc = Some("00000003".into());
+        assert_eq!(
+            counts.record(&c, 1_000_003, 300),
+            Ok(()),
+            "counting up is fine"
+        );
+        c.nc = Some("00000002".into());
+        assert_eq!(
+            counts.record(&c, 1_000_004, 300),
+            Err(DigestError::Replayed { nc: 2 })
+        );
+        c.nc = Some("zz".into());
+        assert_eq!(
+            counts.record(&c, 1_000_004, 300),
+            Err(DigestError::BadNonceCount("zz".into()))
+        );
+        let mut old = signed(&keeper, &nonce, "MD5", "pw");
+        old.nonce = keeper.nonce(1_000_010, ip("192.0.2.1"));
+        old.qop = None;
+        old.nc = None;
+        assert_eq!(counts.record(&old, 1_000_010, 300), Ok(()));
+        assert!(counts.record(&old, 1_000_011, 300).is_err());
+        assert_eq!(counts.len(), 2);
+    }
+
+    #[test]
+    fn a_nonce_is_good_only_from_the_address_it_was_issued_to() {
+        let keeper = NonceKeeper::new("hotline12345", "s3cret", 300);
+        let nonce = keeper.nonce(1_000_000, ip("192.0.2.1"));
+        let good = signed(&keeper, &nonce, "SHA-256", "pw");
+        assert_eq!(
+            keeper.verify(&good, "REGISTER", "pw", ip("192.0.2.1"), 1_000_001),
+            Ok(())
+        );
+        assert_eq!(
+            keeper.verify(&good, "REGISTER", "pw", ip("192.0.2.2"), 1_000_001),
+            Err(DigestError::ForgedNonce)
+        );
+    }
+
     #[test]
     fn right_password_wrong_password_forged_and_stale_nonces() {
         let keeper = NonceKeeper::new("hotline12345", "s3cret", 300);
-        let nonce = keeper.nonce(1_000_000);
+        let client = ip("127.0.0.1");
+        let nonce = keeper.nonce(1_000_000, client);
         for alg in ["MD5", "SHA-256"] {
             let good = signed(&keeper, &nonce, alg, "pw");
-            assert_eq!(keeper.verify(&good, "REGISTER", "pw", 1_000_100), Ok(()));
+            assert_eq!(
+                keeper.verify(&good, "REGISTER", "pw", client, 1_000_100),
+                Ok(())
+            );
             let bad = signed(&keeper, &nonce, alg, "nope");
             assert_eq!(
-                keeper.verify(&bad, "REGISTER", "pw", 1_000_100),
+                keeper.verify(&bad, "REGISTER", "pw", client, 1_000_100),
                 Err(DigestError::WrongResponse)
             );
             assert_eq!(
-                keeper.verify(&good, "REGISTER", "pw", 1_000_301),
+                keeper.verify(&good, "REGISTER", "pw", client, 1_000_301),
                 Err(DigestError::StaleNonce)
             );
         }
         let other = NonceKeeper::new("hotline12345", "other-secret", 300);
-        let forged = signed(&keeper, &other.nonce(1_000_000), "MD5", "pw");
+        let forged = signed(&keeper, &other.nonce(1_000_000, client), "MD5", "pw");
         assert_eq!(
-            keeper.verify(&forged, "REGISTER", "pw", 1_000_001),
+            keeper.verify(&forged, "REGISTER", "pw", client, 1_000_001),
             Err(DigestError::ForgedNonce)
         );
     }
@@ -400,8 +555,9 @@ mod tests {
             Credentials::parse("Digest username=\"a\""),
             Err(DigestError::Missing("nonce"))
         );
-        let ch = &NonceKeeper::new("r", "s", 60).challenges(0, true, false)[0];
-        let only = NonceKeeper::new("r", "s", 60).challenges(0, false, true);
+        let any = ip("127.0.0.1");
+        let ch = &NonceKeeper::new("r", "s", 60).challenges(0, any, true, false)[0];
+        let only = NonceKeeper::new("r", "s", 60).challenges(0, any, false, true);
         assert_eq!(only.len(), 1);
         assert_eq!(only[0].algorithm, Algorithm::Md5);
         assert!(ch

@@ -44,7 +44,13 @@ fn random_token() -> String {
 impl TestPhone {
     /// A phone on UDP.
     pub async fn udp(server: SocketAddr) -> Self {
-        let sock = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        Self::udp_from(server, "127.0.0.1").await
+    }
+
+    /// A phone on UDP at another loopback address (`127.0.0.2`, …): another host, as far as
+    /// the server can tell.
+    pub async fn udp_from(server: SocketAddr, ip: &str) -> Self {
+        let sock = UdpSocket::bind(format!("{ip}:0")).await.unwrap();
         let local = sock.local_addr().unwrap();
         Self {
             link: Link::Udp(sock),

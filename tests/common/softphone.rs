@@ -38,15 +38,28 @@ pub struct Softphone {
     seat: String,
     call_id: String,
     cseq: u32,
+    /// The last Authorization this phone sent (what an eavesdropper could capture).
+    pub last_authorization: Option<String>,
 }
 
 impl Softphone {
     pub async fn new(server: &TestServer, seat: &str) -> Softphone {
+        Self::with_phone(TestPhone::udp(server.sip).await, seat)
+    }
+
+    /// A softphone of `seat` on another loopback address (another host to the server).
+    pub async fn new_from(server: &TestServer, seat: &str, ip: &str) -> Softphone {
+        Self::with_phone(TestPhone::udp_from(server.sip, ip).await, seat)
+    }
+
+    /// A softphone of `seat` signalling through `phone`.
+    pub fn with_phone(phone: TestPhone, seat: &str) -> Softphone {
         Softphone {
-            phone: TestPhone::udp(server.sip).await,
+            phone,
             seat: seat.into(),
             call_id: format!("reg-{:x}@test", rand::random::<u64>()),
             cseq: 0,
+            last_authorization: None,
         }
     }
 
@@ -75,6 +88,7 @@ impl Softphone {
         }
         if let Some(a) = auth {
             msg.push_str(&format!("Authorization: {a}\r\n"));
+            self.last_authorization = Some(a);
         }
         msg.push_str("Content-Length: 0\r\n\r\n");
         self.phone.send_raw(msg.as_bytes()).await;
