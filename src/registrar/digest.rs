@@ -240,8 +240,10 @@ impl NonceKeeper {
     }
 
     /// A fresh nonce for a challenge at `now` (Unix seconds) to a client at `client`.
+    /// Each nonce is unique (a random part), so that two phones challenged in the same second
+    /// never share one and its counts.
     pub fn nonce(&self, now: i64, client: IpAddr) -> String {
-        let stamp = format!("{now:x}");
+        let stamp = format!("{now:x}-{:016x}", rand::random::<u64>());
         format!("{stamp}.{}", self.seal(&stamp, client))
     }
 
@@ -295,7 +297,10 @@ impl NonceKeeper {
         if !constant_time_eq(seal, &self.seal(stamp, client)) {
             return Err(DigestError::ForgedNonce);
         }
-        let issued = i64::from_str_radix(stamp, 16).map_err(|_| DigestError::ForgedNonce)?;
+        let issued = stamp
+            .split_once('-')
+            .and_then(|(time, _)| i64::from_str_radix(time, 16).ok())
+            .ok_or(DigestError::ForgedNonce)?;
         // The response is checked first: a stale nonce with a wrong password is still wrong.
         let expected = creds.expected_response(method, password)?;
         if !constant_time_eq(&expected, &creds.response.to_ascii_lowercase()) {
