@@ -7,6 +7,7 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
 use super::auth::Caller;
+use super::body::JsonBody;
 use super::error::ApiError;
 use super::ApiState;
 use crate::cases::Role;
@@ -107,9 +108,8 @@ pub async fn set_state(
     State(state): State<ApiState>,
     user: Caller,
     axum::extract::Path(id): axum::extract::Path<String>,
-    body: Result<Json<StateBody>, axum::extract::rejection::JsonRejection>,
+    JsonBody(body): JsonBody<StateBody>,
 ) -> Result<(axum::http::StatusCode, Json<serde_json::Value>), ApiError> {
-    let Json(body) = body.map_err(|e| ApiError::invalid("state", e.body_text()))?;
     let seat = seat_of(&state, &user, &id)?;
     let agent = seat.id.clone();
     let event = match body.state.as_str() {

@@ -14,6 +14,7 @@ use serde::Deserialize;
 use tokio::sync::oneshot;
 
 use super::auth::Caller;
+use super::body::JsonBody;
 use super::error::ApiError;
 use super::ApiState;
 use crate::call::inbound::CallSignal;
@@ -33,14 +34,13 @@ pub async fn transfer(
     State(state): State<ApiState>,
     user: Caller,
     Path(call_id): Path<String>,
-    body: Result<Json<TransferBody>, axum::extract::rejection::JsonRejection>,
+    JsonBody(body): JsonBody<TransferBody>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     if user.user.role == Role::Unit {
         return Err(ApiError::forbidden(
             "calls are transferred by the platform's operators",
         ));
     }
-    let Json(body) = body.map_err(|e| ApiError::invalid("to", e.body_text()))?;
     let to = body.to.trim().to_string();
     if to.is_empty() {
         return Err(ApiError::invalid(

@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::Json;
 
 use super::auth::Caller;
+use super::body::JsonBody;
 use super::error::ApiError;
 use super::ApiState;
 use crate::cases::Role;
@@ -42,10 +43,9 @@ pub async fn export(
 pub async fn import(
     State(state): State<ApiState>,
     user: Caller,
-    body: Result<Json<CaseRecord>, axum::extract::rejection::JsonRejection>,
+    JsonBody(record): JsonBody<CaseRecord>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     supervisor(&user)?;
-    let Json(record) = body.map_err(|e| ApiError::invalid("body", e.body_text()))?;
     if !user.may_see(&record.case.platform, None) {
         return Err(ApiError::forbidden(format!(
             "you may not import cases of platform {}",

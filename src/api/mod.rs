@@ -10,6 +10,7 @@
 
 pub mod agents;
 pub mod auth;
+pub mod body;
 pub mod calls;
 pub mod cases;
 pub mod error;
@@ -96,7 +97,22 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/statistics", get(statistics::json))
         .route("/api/statistics.csv", get(statistics::csv))
         .route("/api/dialplan/reload", post(reload))
+        .fallback(no_route)
+        .method_not_allowed_fallback(wrong_method)
         .with_state(state)
+}
+
+/// Unknown paths answer a JSON 404 like every other error.
+async fn no_route(uri: axum::http::Uri) -> error::ApiError {
+    error::ApiError::not_found(format!("no endpoint {}", uri.path()))
+}
+
+/// A known path with a method it does not take: a JSON 405.
+async fn wrong_method(method: axum::http::Method, uri: axum::http::Uri) -> error::ApiError {
+    error::ApiError::status(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        format!("{} does not take {method}", uri.path()),
+    )
 }
 
 async fn healthz() -> axum::Json<serde_json::Value> {

@@ -10,6 +10,7 @@ use axum::Json;
 use serde::Deserialize;
 
 use super::auth::Caller;
+use super::body::JsonBody;
 use super::error::ApiError;
 use super::ApiState;
 use crate::call::queue::QueueSnapshot;
@@ -179,10 +180,9 @@ pub async fn attempt(
     State(state): State<ApiState>,
     user: Caller,
     Path(number): Path<String>,
-    body: Result<Json<AttemptBody>, axum::extract::rejection::JsonRejection>,
+    JsonBody(body): JsonBody<AttemptBody>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     platform_staff(&user)?;
-    let Json(body) = body.map_err(|e| ApiError::invalid("reached", e.body_text()))?;
     if body
         .operator
         .as_deref()

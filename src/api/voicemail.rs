@@ -11,6 +11,7 @@ use chrono::Utc;
 use serde::Deserialize;
 
 use super::auth::Caller;
+use super::body::JsonBody;
 use super::error::ApiError;
 use super::ApiState;
 use crate::cases::Role;
@@ -128,9 +129,8 @@ pub async fn callback(
     State(state): State<ApiState>,
     user: Caller,
     Path(id): Path<i64>,
-    body: Result<Json<CallbackBody>, axum::extract::rejection::JsonRejection>,
+    JsonBody(body): JsonBody<CallbackBody>,
 ) -> Result<Json<VoicemailView>, ApiError> {
-    let Json(body) = body.map_err(|e| ApiError::invalid("body", e.body_text()))?;
     find(&state, &user, id).await?;
     if body.operator.trim().is_empty() {
         return Err(ApiError::invalid("operator", "who called back is required"));

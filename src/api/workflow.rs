@@ -13,6 +13,7 @@ use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::auth::Caller;
+use super::body::JsonBody;
 use super::error::ApiError;
 use super::ApiState;
 use crate::calendar::DeadlineRules;
@@ -238,9 +239,8 @@ pub async fn apply(
     State(state): State<ApiState>,
     user: Caller,
     Path(number): Path<String>,
-    body: Result<Json<CaseEvent>, axum::extract::rejection::JsonRejection>,
+    JsonBody(event): JsonBody<CaseEvent>,
 ) -> Result<Json<WorkflowView>, ApiError> {
-    let Json(event) = body.map_err(|e| ApiError::invalid("action", e.body_text()))?;
     let stored = visible_case(&state, &user, &number).await?;
     let plan = state.dialplan.current();
     if let CaseEvent::Dispatch { unit, .. } = &event {
@@ -277,7 +277,9 @@ pub async fn apply(
         Err(e @ WorkflowError::NotAllowed { .. }) | Err(e @ WorkflowError::NotYourCase { .. }) => {
             return Err(ApiError::forbidden(e.to_string()))
         }
-        Err(e @ WorkflowError::Empty(_)) => return Err(ApiError::invalid("note", e.to_string())),
+        Err(e @ (WorkflowError::Empty { field } | WorkflowError::OutOfRange { field, .. })) => {
+            return Err(ApiError::invalid(field, e.to_string()))
+        }
         Err(e) => return Err(ApiError::conflict(e.to_string())),
     }
     match state.store.save_transition(&stored, &next).await {
@@ -450,9 +452,8 @@ pub async fn link(
     State(state): State<ApiState>,
     user: Caller,
     Path(number): Path<String>,
-    body: Result<Json<LinkBody>, axum::extract::rejection::JsonRejection>,
+    JsonBody(body): JsonBody<LinkBody>,
 ) -> Result<Json<WorkflowView>, ApiError> {
-    let Json(body) = body.map_err(|e| ApiError::invalid("into", e.body_text()))?;
     if body.into == number {
         return Err(ApiError::invalid("into", "a case cannot join itself"));
     }

@@ -135,7 +135,7 @@ pub struct Actor {
 
 /// A request to move a case.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "action", rename_all = "kebab-case")]
+#[serde(tag = "action", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum CaseEvent {
     /// Set or correct the category (and the topic, a few keywords) while the case is at the
     /// platform.
@@ -261,8 +261,17 @@ pub enum WorkflowError {
     ReturnWindowClosed(DateTime<Utc>),
     #[error("a case may be extended at most twice")]
     TooManyExtensions,
-    #[error("{0} must not be empty")]
-    Empty(&'static str),
+    /// A text the event needs is empty; `field` is its name in the event.
+    #[error("{field} must not be empty")]
+    Empty { field: &'static str },
+    /// A number outside what the rules allow; `field` is its name in the event.
+    #[error("{field} must be between {min} and {max}, not {got}")]
+    OutOfRange {
+        field: &'static str,
+        min: u64,
+        max: u64,
+        got: u64,
+    },
 }
 
 /// The deadlines in force; None where none runs.
@@ -315,6 +324,11 @@ pub const SIGN_HOURS: i64 = 2;
 pub const RETURN_HOURS: i64 = 24;
 /// Working days each extension adds.
 pub const EXTENSION_DAYS: u32 = 10;
+/// The longest handling limit a law may set for a dispatched case, in working days. The
+/// longest statutory limits a hotline case meets are about 60 days plus a 30-day extension
+/// (the Regulations on Letters and Visits, administrative reconsideration): 90 covers them,
+/// and anything longer is a typing error, refused before it reaches the deadlines.
+pub const MAX_LEGAL_DAYS: u32 = 90;
 /// Extensions allowed.
 pub const MAX_EXTENSIONS: u32 = 2;
 
@@ -428,8 +442,10 @@ impl Case {
                 reason,
             } => {
                 self.require(&[S::Accepted, S::Returned], name)?;
-                non_empty(&reason, "the reason")?;
-                let to = to_platform.ok_or(WorkflowError::Empty("the provincial platform"))?;
+                non_empty(&reason, "reason")?;
+                let to = to_platform.ok_or(WorkflowError::Empty {
+                    field: "to_platform",
+                })?;
                 if to == self.platform {
                     return Err(WorkflowError::WrongState {
                         event: name,
@@ -448,7 +464,7 @@ impl Case {
                 if matches!(self.state, S::Closed | S::Published | S::NotAccepted) {
                     return Err(wrong(self.state));
                 }
-                non_empty(&from_case, "the linked case")?;
+                non_empty(&from_case, "from_case")?;
                 Ok(format!("the call of {from_case} joins this case"))
             }
             CaseEvent::AnswerDirectly { answer } => {
@@ -458,7 +474,7 @@ impl Case {
                     Some(other) => return Err(WorkflowError::NotAConsultation(other.as_str())),
                     None => return Err(WorkflowError::NoCategory("answered")),
                 }
-                non_empty(&answer, "the answer")?;
+                non_empty(&answer, "answer")?;
                 self.state = S::AnsweredDirectly;
                 self.deadlines = Deadlines::default();
                 Ok(answer)
@@ -479,7 +495,17 @@ impl Case {
                 if self.category.is_none() {
                     return Err(WorkflowError::NoCategory("dispatched"));
                 }
-                non_empty(&unit, "the unit")?;
+                non_empty(&unit, "unit")?;
+                if let Some(days) = legal_days {
+                    if !(1..=MAX_LEGAL_DAYS).contains(&days) {
+                        return Err(WorkflowError::OutOfRange {
+                            field: "legal_days",
+                            min: 1,
+                            max: MAX_LEGAL_DAYS as u64,
+                            got: days as u64,
+                        });
+                    }
+                }
                 self.state = S::Dispatched;
                 self.unit = Some(unit.clone());
                 self.legal_days = legal_days;
@@ -509,7 +535,7 @@ impl Case {
             CaseEvent::Return { reason } => {
                 self.require(&[S::Signed, S::Handling], name)?;
                 self.check_unit(actor)?;
-                non_empty(&reason, "the reason")?;
+                non_empty(&reason, "reason")?;
                 if let Some(window) = self.deadlines.return_until {
                     if now > window.at {
                         return Err(WorkflowError::ReturnWindowClosed(window.at));
@@ -531,7 +557,7 @@ impl Case {
             }
             CaseEvent::Extend { reason } => {
                 self.require(&[S::Signed, S::Handling, S::Extended], name)?;
-                non_empty(&reason, "the reason")?;
+                non_empty(&reason, "reason")?;
                 if self.extensions >= MAX_EXTENSIONS {
                     return Err(WorkflowError::TooManyExtensions);
                 }
@@ -547,7 +573,7 @@ impl Case {
             CaseEvent::Reply { reply } => {
                 self.require(&[S::Signed, S::Handling, S::Extended], name)?;
                 self.check_unit(actor)?;
-                non_empty(&reply, "the reply")?;
+                non_empty(&reply, "reply")?;
                 self.state = S::Replied;
                 // The handling deadline stays on record: it says whether the reply was on time.
                 self.deadlines = Deadlines {
@@ -645,9 +671,9 @@ fn check_role(role: Role, event: &'static str) -> Result<(), WorkflowError> {
     }
 }
 
-fn non_empty(text: &str, what: &'static str) -> Result<(), WorkflowError> {
+fn non_empty(text: &str, field: &'static str) -> Result<(), WorkflowError> {
     if text.trim().is_empty() {
-        Err(WorkflowError::Empty(what))
+        Err(WorkflowError::Empty { field })
     } else {
         Ok(())
     }

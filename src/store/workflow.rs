@@ -85,6 +85,25 @@ fn due(at: Option<DateTime<Utc>>, provisional: bool) -> Result<Option<Deadline>,
     Ok(at.map(|at| Deadline { at, provisional }))
 }
 
+/// Reads every row it can: a row that cannot be read (a value out of range, a broken text) is
+/// logged and left out, so that one bad row never fails a whole list for everyone.
+fn readable<T>(
+    rows: &[DbRow],
+    what: &str,
+    read: impl Fn(&DbRow) -> Result<T, StoreError>,
+) -> Vec<T> {
+    rows.iter()
+        .enumerate()
+        .filter_map(|(i, row)| match read(row) {
+            Ok(item) => Some(item),
+            Err(e) => {
+                tracing::error!(list = what, row = i, error = %e, "unreadable row left out");
+                None
+            }
+        })
+        .collect()
+}
+
 fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Corrupt(format!("{what} {value:?}"))
 }
@@ -258,28 +277,25 @@ impl Store {
             .bind(offset)
             .fetch_all(self.pool())
             .await?;
-        let items = rows
-            .iter()
-            .map(|row| {
-                let s = stored_case(row)?;
-                Ok(CaseSummary {
-                    case_number: s.case.case_number,
-                    platform: s.case.platform,
-                    caller: s.caller,
-                    state: s.case.state.as_str().to_string(),
-                    category: s.case.category.map(|c| c.as_str().to_string()),
-                    topic: s.case.topic,
-                    unit: s.case.unit,
-                    created_at: s.created_at,
-                    dispatch_due: s.case.deadlines.dispatch.map(|d| d.at),
-                    sign_due: s.case.deadlines.sign.map(|d| d.at),
-                    handle_due: s.case.deadlines.handle.map(|d| d.at),
-                    extensions: s.case.extensions as i64,
-                    provisional: s.case.deadlines.provisional(),
-                    callback_status: s.callback_status,
-                })
+        let items = readable(&rows, "cases", |row| {
+            let s = stored_case(row)?;
+            Ok(CaseSummary {
+                case_number: s.case.case_number,
+                platform: s.case.platform,
+                caller: s.caller,
+                state: s.case.state.as_str().to_string(),
+                category: s.case.category.map(|c| c.as_str().to_string()),
+                topic: s.case.topic,
+                unit: s.case.unit,
+                created_at: s.created_at,
+                dispatch_due: s.case.deadlines.dispatch.map(|d| d.at),
+                sign_due: s.case.deadlines.sign.map(|d| d.at),
+                handle_due: s.case.deadlines.handle.map(|d| d.at),
+                extensions: s.case.extensions as i64,
+                provisional: s.case.deadlines.provisional(),
+                callback_status: s.callback_status,
             })
-            .collect::<Result<Vec<_>, StoreError>>()?;
+        });
         Ok((items, total))
     }
 
@@ -298,7 +314,7 @@ impl Store {
         .bind(unit.unwrap_or(""))
         .fetch_all(self.pool())
         .await?;
-        rows.iter().map(stored_case).collect()
+        Ok(readable(&rows, "open cases", stored_case))
     }
 
     /// The facts statistics count, for cases created in `[from, to)`.
@@ -319,20 +335,18 @@ impl Store {
         .bind(platform.unwrap_or(""))
         .fetch_all(self.pool())
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(CaseFacts {
-                    platform: r.try_get(0)?,
-                    category: r.try_get(1)?,
-                    unit: r.try_get(2)?,
-                    state: r.try_get(3)?,
-                    day: r.time(4)?.with_timezone(&zone).date_naive(),
-                    topic: r.try_get(5)?,
-                    handle_due: r.time_opt(6)?,
-                    replied_at: r.time_opt(7)?,
-                })
+        Ok(readable(&rows, "case facts", |r| {
+            Ok(CaseFacts {
+                platform: r.try_get(0)?,
+                category: r.try_get(1)?,
+                unit: r.try_get(2)?,
+                state: r.try_get(3)?,
+                day: r.time(4)?.with_timezone(&zone).date_naive(),
+                topic: r.try_get(5)?,
+                handle_due: r.time_opt(6)?,
+                replied_at: r.time_opt(7)?,
             })
-            .collect()
+        }))
     }
 }
 
@@ -437,7 +451,7 @@ impl Store {
         .bind(caller)
         .fetch_all(self.pool())
         .await?;
-        rows.iter().map(stored_case).collect()
+        Ok(readable(&rows, "open cases of a caller", stored_case))
     }
 }
 

@@ -265,7 +265,7 @@ fn return_within_24_hours_of_signing_then_dispatch_again() {
             &rules,
         )
         .unwrap_err();
-    assert_eq!(err, WorkflowError::Empty("the reason"));
+    assert_eq!(err, WorkflowError::Empty { field: "reason" });
     // At 24 hours and one minute it is too late.
     let mut late = case.clone();
     let err = late
@@ -515,7 +515,9 @@ fn escalation_goes_to_the_province_with_a_new_dispatch_deadline() {
     assert_eq!(
         case.apply(&operator(), escalate(None), sh("2026-11-25 10:05"), &rules)
             .unwrap_err(),
-        WorkflowError::Empty("the provincial platform")
+        WorkflowError::Empty {
+            field: "to_platform"
+        }
     );
     assert!(matches!(
         case.apply(
