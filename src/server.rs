@@ -140,6 +140,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         registrar: registrar.clone(),
         queue: queue.clone(),
         calls: calls.clone(),
+        live: Default::default(),
         legs: Default::default(),
     });
     tokio::spawn(run_call_manager(services, events));

@@ -232,3 +232,73 @@ async fn the_right_password_registers_beside_a_guessing_neighbour() {
     )
     .await;
 }
+
+/// An SDP with a payload type beyond 7 bits (`a=rtpmap:200 telephone-event/8000`) used to be
+/// accepted and panicked the call's media when DTMF was sent, leaving the call counted, its
+/// seat on-call and its end never stored. Now the caller gets a clean 488, the seat that
+/// answers with it is hung up and passed over, and nothing is left counted (`--max-calls 1`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_payload_type_wedges_nothing() {
+    let options = ServerOptions::default().with_args(&["--max-calls", "1"]);
+    run_on(Backend::Sqlite, options, |server| async move {
+        let mut phone = common::phone::TestPhone::udp(server.sip).await;
+        let rtp = phone.rtp.local_addr().unwrap().port();
+        let wedging = format!(
+            "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
+             m=audio {rtp} RTP/AVP 0 200\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:200 telephone-event/8000\r\n"
+        );
+        for _ in 0..3 {
+            let mut call = phone
+                .invite_with_body("087163644444", "12345", "", &wedging)
+                .await;
+            let resp = phone.final_response(&mut call).await;
+            assert_eq!(resp.status_code.code(), 488, "{resp}");
+        }
+
+        // A seat that answers with it is hung up and passed over; the caller stays queued and
+        // the next seat takes the call.
+        let mut bad = Softphone::signed_in(&server, "1001").await;
+        let mut caller = common::phone::TestPhone::udp(server.sip).await;
+        let (mut call, ok) = caller.call("087163655555", "12345").await;
+        assert_eq!(ok.status_code.code(), 200, "one call fits in --max-calls 1");
+        {
+            let invite = bad
+                .expect(rsip::Method::Invite, Duration::from_secs(20))
+                .await
+                .expect("the seat rings");
+            let seat_sdp = format!(
+                "v=0\r\no=seat 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
+                 m=audio {} RTP/AVP 0 200\r\na=rtpmap:200 telephone-event/8000\r\n",
+                bad.phone.rtp.local_addr().unwrap().port()
+            );
+            bad.respond(&invite, "200 OK", Some("seat"), Some(&seat_sdp))
+                .await;
+        }
+        assert!(
+            bad.expect(rsip::Method::Bye, Duration::from_secs(10))
+                .await
+                .is_some(),
+            "the seat with the unusable answer is hung up"
+        );
+        let mut good = Softphone::signed_in(&server, "1002").await;
+        let _ = good.take_call(Duration::from_secs(20), "the next seat").await;
+        caller.bye(&mut call).await;
+        let (_, agents) = server.get_json("/api/agents").await;
+        let seat = agents
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["id"] == "1001")
+            .unwrap()
+            .clone();
+        assert_ne!(seat["state"], "on-call", "{seat}");
+
+        // Nothing stayed counted: another call is answered under --max-calls 1.
+        let (_, ok) = caller.call("087163666666", "12345").await;
+        assert_eq!(ok.status_code.code(), 200, "{ok}");
+        let cases = server.cases_of("087163655555").await;
+        let ended = cases[0]["calls"][0]["ended_at"].is_string();
+        assert!(ended, "the call's end is stored: {cases:?}");
+    })
+    .await;
+}

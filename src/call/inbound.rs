@@ -110,6 +110,8 @@ pub async fn run_inbound_call(
     ended: mpsc::UnboundedSender<String>,
 ) {
     let call_id = message::call_id_of(&request).unwrap_or_default();
+    let mut guard =
+        super::guard::CallGuard::new(services.clone(), call_id.clone(), me.clone(), ended);
     let call = InboundCall {
         me,
         dialplan: services.dialplan(),
@@ -119,9 +121,10 @@ pub async fn run_inbound_call(
         peer,
         call_id: &call_id,
         to_tag: message::new_tag(),
+        pending_bye: std::sync::Mutex::new(None),
     };
-    call.run(&mut signals).await;
-    let _ = ended.send(call_id);
+    call.run(&mut signals, &mut guard).await;
+    guard.finish();
 }
 
 /// One inbound call's fixed facts.
@@ -136,10 +139,16 @@ pub(super) struct InboundCall<'a> {
     pub(super) peer: Peer,
     pub(super) call_id: &'a str,
     pub(super) to_tag: String,
+    /// The caller's BYE, answered once the call's end is stored (see [`InboundCall::end`]).
+    pub(super) pending_bye: std::sync::Mutex<Option<(TransactionKey, rsip::Request)>>,
 }
 
 impl InboundCall<'_> {
-    async fn run(&self, signals: &mut mpsc::UnboundedReceiver<CallSignal>) {
+    async fn run(
+        &self,
+        signals: &mut mpsc::UnboundedReceiver<CallSignal>,
+        guard: &mut super::guard::CallGuard,
+    ) {
         let ep = &self.services.endpoint;
         ep.respond(
             self.key,
@@ -162,6 +171,7 @@ impl InboundCall<'_> {
         };
         info!(call_id = self.call_id, called = %identity.called, caller = %identity.caller,
               platform = %route.platform, reason = %route.reason, "call routed");
+        guard.count();
 
         let local_ip = self.local_ip();
         let media = match MediaSession::open(
@@ -219,6 +229,7 @@ impl InboundCall<'_> {
 
         if cancelled_meanwhile(signals) {
             self.reject(rsip::StatusCode::RequestTerminated);
+            guard.ending();
             self.end(EndCause::Cancelled).await;
             return;
         }
@@ -255,6 +266,7 @@ impl InboundCall<'_> {
             self.send_bye(&mut dialog, local_ip).await;
         }
         media.close();
+        guard.ending();
         self.end(cause).await;
     }
 
@@ -372,10 +384,11 @@ impl InboundCall<'_> {
         ok
     }
 
+    /// The caller hung up: the 200 OK waits until the call's end is durable (a retransmitted
+    /// BYE is absorbed by its transaction meanwhile).
     pub(super) fn answer_bye(&self, key: &TransactionKey, request: &rsip::Request) {
-        self.services
-            .endpoint
-            .respond(key, response_for(request, rsip::StatusCode::OK, None));
+        *self.pending_bye.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some((key.clone(), request.clone()));
     }
 
     pub(super) async fn send_bye(&self, dialog: &mut Dialog, local_ip: IpAddr) {
@@ -412,6 +425,16 @@ impl InboundCall<'_> {
             .await
         {
             error!(call_id = self.call_id, error = %e, "call end not stored");
+        }
+        let bye = self
+            .pending_bye
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some((key, request)) = bye {
+            self.services
+                .endpoint
+                .respond(&key, response_for(&request, rsip::StatusCode::OK, None));
         }
     }
 

@@ -72,9 +72,9 @@ fn on_event(
                         // A second INVITE with a new branch for a call we already handle: a loop
                         // or a fork that came back (RFC 3261 §8.2.2.2).
                         reply(services, &key, &request, rsip::StatusCode::LoopDetected);
-                    } else if calls.len() >= services.limits.max_calls {
+                    } else if services.live.get() >= services.limits.max_calls {
                         warn!(
-                            active = calls.len(),
+                            active = services.live.get(),
                             "at max calls: refusing INVITE with 503"
                         );
                         reply_retry_later(services, &key, &request);

@@ -6,6 +6,7 @@
 
 pub mod agent_leg;
 pub mod announce;
+pub mod guard;
 pub mod identity;
 pub mod inbound;
 pub mod manager;

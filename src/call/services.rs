@@ -66,6 +66,8 @@ pub struct CallServices {
     pub queue: super::queue::QueueHandle,
     /// The callers' calls in progress.
     pub calls: CallDirectory,
+    /// Calls that count against `--max-calls` (see [`super::guard`]).
+    pub live: super::guard::LiveCalls,
     /// The server's calls to seats, by their Call-ID: where their responses and BYEs go.
     pub legs: std::sync::Mutex<
         std::collections::HashMap<

@@ -97,7 +97,8 @@ impl RtpSender {
         self.packet_with_type(self.payload_type, payload, marker, samples)
     }
 
-    /// Like [`RtpSender::packet`] with another payload type (telephone-event).
+    /// Like [`RtpSender::packet`] with another payload type (telephone-event). Returns an empty
+    /// packet (nothing to send) when `pt` does not fit in 7 bits; it never panics.
     pub fn packet_with_type(
         &mut self,
         pt: u8,
@@ -112,8 +113,13 @@ impl RtpSender {
             .timestamp(self.timestamp)
             .marked(marker)
             .payload(payload)
-            .build()
-            .expect("payload type below 128 and a payload that fits");
+            .build();
+        // The SDP layer refuses payload types above 127, so this cannot fail; if it ever did,
+        // the packet is skipped rather than the call's media brought down.
+        let Ok(bytes) = bytes else {
+            tracing::warn!(pt, "RTP packet not built: payload type out of range");
+            return Vec::new();
+        };
         self.seq = self.seq.wrapping_add(1);
         self.timestamp = self.timestamp.wrapping_add(samples);
         bytes

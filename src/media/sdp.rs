@@ -51,6 +51,12 @@ struct Audio {
     direction: &'static str,
 }
 
+/// An RTP payload type: 7 bits (RFC 3550 §5.1), so 0 to 127; anything else is refused here,
+/// before it can reach a packet builder.
+fn payload_type(text: &str) -> Option<u8> {
+    text.parse::<u8>().ok().filter(|pt| *pt <= 127)
+}
+
 fn parse(sdp: &str) -> Result<Audio, SdpError> {
     if sdp.trim().is_empty() {
         return Err(SdpError::Empty);
@@ -89,7 +95,7 @@ fn parse(sdp: &str) -> Result<Audio, SdpError> {
                     .ok_or_else(|| bad("bad port in m= line"))?;
                 let profile = parts.next().ok_or_else(|| bad("no profile in m= line"))?;
                 let payloads = parts
-                    .map(|p| p.parse::<u8>().map_err(|_| bad("bad payload type")))
+                    .map(|p| payload_type(p).ok_or_else(|| bad("payload type not in 0-127")))
                     .collect::<Result<Vec<_>, _>>()?;
                 audio = Some(Audio {
                     port,
@@ -120,10 +126,8 @@ fn parse(sdp: &str) -> Result<Audio, SdpError> {
                 let Some(a) = audio.as_mut() else { continue };
                 if let Some(map) = value.strip_prefix("rtpmap:") {
                     let (pt, enc) = map.split_once(' ').ok_or_else(|| bad("bad rtpmap"))?;
-                    let pt: u8 = pt
-                        .trim()
-                        .parse()
-                        .map_err(|_| bad("bad rtpmap payload type"))?;
+                    let pt = payload_type(pt.trim())
+                        .ok_or_else(|| bad("rtpmap payload type not in 0-127"))?;
                     let mut enc = enc.trim().split('/');
                     let name = enc.next().unwrap_or("").to_string();
                     let rate = enc.next().and_then(|r| r.parse().ok()).unwrap_or(8000);
@@ -287,6 +291,21 @@ fn description(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn payload_types_beyond_7_bits_are_refused() {
+        for bad in [
+            "m=audio 4000 RTP/AVP 0 101\r\na=rtpmap:200 telephone-event/8000\r\n",
+            "m=audio 4000 RTP/AVP 0 200\r\n",
+            "m=audio 4000 RTP/AVP 0 128\r\n",
+        ] {
+            let offer = format!("v=0\r\nc=IN IP4 127.0.0.1\r\n{bad}");
+            assert!(
+                negotiate(&offer, "127.0.0.1".parse().unwrap(), 5000, 1).is_err(),
+                "{bad}"
+            );
+        }
+    }
 
     const LOCAL: &str = "127.0.0.1";
 

@@ -98,7 +98,7 @@ impl MediaSession {
     /// Starts media towards `remote` with the negotiated codec; begins receiving.
     pub fn start(&self, remote: SocketAddr, codec: Codec, telephone_event_pt: Option<u8>) {
         {
-            let mut st = self.state.lock().expect("media state");
+            let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
             st.remote = Some(remote);
             st.codec = codec;
             st.te_pt = telephone_event_pt;
@@ -110,7 +110,12 @@ impl MediaSession {
             self.events_tx.clone(),
             self.media_timeout,
         ));
-        if let Some(old) = self.receiver.lock().expect("receiver").replace(task) {
+        if let Some(old) = self
+            .receiver
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .replace(task)
+        {
             old.abort();
         }
     }
@@ -119,7 +124,7 @@ impl MediaSession {
     pub fn events(&self) -> mpsc::UnboundedReceiver<MediaEvent> {
         self.events_rx
             .lock()
-            .expect("events")
+            .unwrap_or_else(|e| e.into_inner())
             .take()
             .unwrap_or_else(|| mpsc::unbounded_channel().1)
     }
@@ -128,7 +133,7 @@ impl MediaSession {
     pub async fn play(&self, prompt: Prompt) {
         for chunk in prompt.samples().chunks(FRAME_SAMPLES) {
             let due = {
-                let st = self.state.lock().expect("media state");
+                let st = self.state.lock().unwrap_or_else(|e| e.into_inner());
                 if st.remote.is_none() {
                     return;
                 }
@@ -147,7 +152,7 @@ impl MediaSession {
 
     /// Sends one 20 ms frame now (for relaying audio, e.g. a bridge).
     pub fn send_frame(&self, frame: &[i16], due: Instant) {
-        let mut st = self.state.lock().expect("media state");
+        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let Some(remote) = st.remote else { return };
         let marker = match st.next_due {
             None => true,
@@ -162,6 +167,9 @@ impl MediaSession {
         let payload = st.codec.encode(frame);
         let bytes = st.sender.packet(&payload, marker, frame.len() as u32);
         st.next_due = Some(due + FRAME);
+        if bytes.is_empty() {
+            return;
+        }
         if let Err(e) = self.socket.try_send_to(&bytes, remote) {
             debug!(error = %e, "RTP packet not sent");
         }
@@ -173,7 +181,7 @@ impl MediaSession {
         let Some(event) = super::dtmf::event_of(digit) else {
             return;
         };
-        let mut st = self.state.lock().expect("media state");
+        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let (Some(remote), Some(pt)) = (st.remote, st.te_pt) else {
             return;
         };
@@ -188,7 +196,7 @@ impl MediaSession {
             packets.push(st.sender.packet_with_type(pt, &payload, i == 0, 0));
         }
         st.sender.skip(DURATION as u32);
-        for p in packets {
+        for p in packets.into_iter().filter(|p| !p.is_empty()) {
             if let Err(e) = self.socket.try_send_to(&p, remote) {
                 debug!(error = %e, "DTMF packet not sent");
             }
@@ -197,12 +205,21 @@ impl MediaSession {
 
     /// The SSRC of what we send.
     pub fn ssrc(&self) -> u32 {
-        self.state.lock().expect("media state").sender.ssrc
+        self.state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .sender
+            .ssrc
     }
 
     /// Stops receiving and frees the socket once the session is dropped.
     pub fn close(&self) {
-        if let Some(task) = self.receiver.lock().expect("receiver").take() {
+        if let Some(task) = self
+            .receiver
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        {
             task.abort();
         }
     }
@@ -240,7 +257,7 @@ async fn receive(
             continue;
         };
         let (codec, te_pt) = {
-            let mut st = state.lock().expect("media state");
+            let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
             if !st.latched {
                 st.latched = true;
                 if st.remote != Some(from) {

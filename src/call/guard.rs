@@ -1,0 +1,111 @@
+//! Whatever way a call's task ends (its flow returns, it fails, panics or is aborted), the call
+//! ends with it: [`CallGuard`] tells the manager, and when the flow did not reach its own end
+//! it also takes the call out of the ACD (which frees the seat it was with), drops the call's
+//! seat legs, and stores the call's end with the cause `server-error`.
+//!
+//! It also keeps the count that `--max-calls` is checked against: a call counts from the moment
+//! it is routed until it starts to end, so neither INVITEs still being routed nor calls whose
+//! end is being written make new callers hear 503.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use chrono::Utc;
+use tokio::sync::mpsc;
+use tracing::error;
+
+use super::inbound::CallSignal;
+use super::services::CallServices;
+use crate::acd::AcdEvent;
+
+/// Calls that count against `--max-calls` now.
+#[derive(Debug, Default)]
+pub struct LiveCalls(AtomicUsize);
+
+impl LiveCalls {
+    /// How many calls count now.
+    pub fn get(&self) -> usize {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// One call's guard; see the module documentation.
+pub struct CallGuard {
+    services: Arc<CallServices>,
+    call_id: String,
+    me: mpsc::UnboundedSender<CallSignal>,
+    ended: mpsc::UnboundedSender<String>,
+    counted: bool,
+    finished: bool,
+}
+
+impl CallGuard {
+    /// A guard for the call `call_id`, whose signals come through `me`.
+    pub fn new(
+        services: Arc<CallServices>,
+        call_id: String,
+        me: mpsc::UnboundedSender<CallSignal>,
+        ended: mpsc::UnboundedSender<String>,
+    ) -> CallGuard {
+        CallGuard {
+            services,
+            call_id,
+            me,
+            ended,
+            counted: false,
+            finished: false,
+        }
+    }
+
+    /// The call was routed: from now on it counts against `--max-calls`.
+    pub fn count(&mut self) {
+        if !self.counted {
+            self.counted = true;
+            self.services.live.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// The call begins to end: it no longer counts.
+    pub fn ending(&mut self) {
+        if self.counted {
+            self.counted = false;
+            self.services.live.0.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
+    /// The flow reached its own end (its end is stored).
+    pub fn finish(mut self) {
+        self.finished = true;
+    }
+}
+
+impl Drop for CallGuard {
+    fn drop(&mut self) {
+        self.ending();
+        if !self.finished {
+            error!(call_id = %self.call_id, "call task ended abnormally: ending the call");
+            let call = self.call_id.clone();
+            self.services
+                .queue
+                .event(AcdEvent::CallAbandoned { call: call.clone() });
+            self.services.queue.event(AcdEvent::CallEnded {
+                call: call.clone(),
+                by_agent: false,
+            });
+            self.services
+                .legs
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .retain(|_, to| !to.same_channel(&self.me));
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                let store = self.services.store.clone();
+                runtime.spawn(async move {
+                    if let Err(e) = store.end_call(&call, Utc::now(), "server-error").await {
+                        error!(call_id = %call, error = %e, "call end not stored");
+                    }
+                });
+            }
+        }
+        let _ = self.ended.send(self.call_id.clone());
+    }
+}
