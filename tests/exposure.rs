@@ -302,3 +302,93 @@ async fn a_bad_payload_type_wedges_nothing() {
     })
     .await;
 }
+
+/// A stranger's RTP aimed at a call's media port changes nothing the caller hears or sends:
+/// sent before the caller's first packet it does not steer the greeting away; sent during a
+/// voice message, neither its audio nor its `#` reaches the message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_foreign_rtp_source_changes_nothing() {
+    use common::audio::{correlation, decode_stream, prompt_samples, through_codec, tone};
+    use common::phone::{PhoneStream, TestPhone};
+    use hotline12345::media::g711::Codec;
+    run_on(
+        Backend::Sqlite,
+        ServerOptions::with_hours("[]"),
+        |server| async move {
+            let mut phone = TestPhone::udp(server.sip).await;
+            let (call, resp) = phone.call("087163677777", "12345").await;
+            assert_eq!(resp.status_code.code(), 200, "{resp}");
+            let to = TestPhone::server_rtp(&call);
+
+            // The stranger (another host) streams first, with well-counted sequence numbers.
+            let stranger = TestPhone::udp_from(server.sip, "127.0.0.2").await;
+            let mut evil = PhoneStream::default();
+            stranger.send_audio(to, &mut evil, &tone(1000.0, 800)).await;
+            stranger.send_dtmf(to, &mut evil, '*').await;
+
+            // The caller still hears the greeting from its start, on its own socket.
+            let packets = phone.receive_rtp(50, Duration::from_secs(5)).await;
+            assert_eq!(packets.len(), 50, "the greeting was steered away");
+            let heard = decode_stream(Codec::Pcmu, &packets);
+            let greeting = prompt_samples("after-hours.wav");
+            assert_eq!(
+                heard,
+                through_codec(Codec::Pcmu, &greeting[..heard.len()]),
+                "the after-hours greeting, not replayed by the stranger's *"
+            );
+
+            // The caller skips it and speaks; the stranger talks over it and presses #.
+            let mut mine = PhoneStream::default();
+            phone.send_dtmf(to, &mut mine, '#').await;
+            tokio::time::sleep(Duration::from_millis(800)).await;
+            let said: Vec<i16> = tone(600.0, 12_000)
+                .into_iter()
+                .chain(tone(450.0, 12_000))
+                .collect();
+            let noise = async {
+                stranger
+                    .send_audio(to, &mut evil, &tone(1000.0, 8_000))
+                    .await;
+                stranger.send_dtmf(to, &mut evil, '#').await;
+                stranger
+                    .send_audio(to, &mut evil, &tone(1000.0, 8_000))
+                    .await;
+            };
+            tokio::join!(phone.send_audio(to, &mut mine, &said), noise);
+            phone.send_dtmf(to, &mut mine, '#').await;
+            assert!(phone.expect_bye(Duration::from_secs(15)).await);
+
+            let (_, list) = server.get_json("/api/voicemails?platform=530100").await;
+            let list = list.as_array().unwrap().clone();
+            assert_eq!(list.len(), 1, "{list:?}");
+            let id = list[0]["id"].as_i64().unwrap();
+            let bytes = reqwest::Client::new()
+                .get(format!("{}/api/voicemails/{id}/audio", server.http))
+                .bearer_auth(common::server::SUPERVISOR_TOKEN)
+                .send()
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap();
+            let recorded: Vec<i16> = hound::WavReader::new(std::io::Cursor::new(bytes.to_vec()))
+                .unwrap()
+                .into_samples::<i16>()
+                .map(Result::unwrap)
+                .collect();
+            let expected = through_codec(Codec::Pcmu, &said);
+            assert!(
+                recorded.len() >= expected.len(),
+                "the stranger's # cut the message short: {} < {}",
+                recorded.len(),
+                expected.len()
+            );
+            let mine_corr = correlation(&recorded, &expected[..12_000]);
+            let theirs = correlation(&recorded, &through_codec(Codec::Pcmu, &tone(1000.0, 4_000)));
+            assert!(mine_corr > 0.99, "the caller's words: {mine_corr}");
+            assert!(theirs < 0.5, "the stranger's tone got in: {theirs}");
+            assert!(server.log().contains("strict RTP"), "the drops are logged");
+        },
+    )
+    .await;
+}

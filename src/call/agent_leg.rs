@@ -156,8 +156,12 @@ impl AgentLeg {
         self.dialog = Some(dialog);
         let answer =
             sdp::parse_answer(&String::from_utf8_lossy(&ok.body)).map_err(|e| e.to_string())?;
-        self.media
-            .start(answer.remote_rtp, answer.codec, answer.telephone_event_pt);
+        self.media.start(
+            answer.remote_rtp,
+            answer.codec,
+            answer.telephone_event_pt,
+            self.peer.addr.ip(),
+        );
         Ok(())
     }
 

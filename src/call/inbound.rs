@@ -297,6 +297,7 @@ impl InboundCall<'_> {
             negotiated.remote_rtp,
             negotiated.codec,
             negotiated.telephone_event_pt,
+            self.peer.addr.ip(),
         );
         let mut media_events = media.events();
         let dialplan = self.dialplan.clone();

@@ -11,6 +11,7 @@ pub mod recorder;
 pub mod rtp;
 pub mod sdp;
 pub mod session;
+pub mod strict;
 
 /// Media problems.
 #[derive(Debug, thiserror::Error)]

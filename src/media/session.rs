@@ -5,8 +5,9 @@
 //! stream across prompts: same SSRC, sequence +1, timestamp +160. After a pause the timestamp
 //! jumps by the pause and the marker bit starts a new talkspurt. Each packet is built and sent
 //! synchronously after its pacing sleep, so dropping a `play` future mid-prompt leaves the
-//! stream consistent. Receiving latches onto the address the caller's RTP really comes from
-//! (symmetric RTP, for phones behind NAT).
+//! stream consistent. Receiving is strict ([`super::strict`]): media is taken from the address
+//! in the peer's SDP, or for a phone behind NAT from the one source that sends a run of
+//! consecutive packets, and then outgoing media goes there too; everything else is dropped.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
@@ -16,12 +17,13 @@ use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
-use tracing::debug;
+use tracing::{debug, warn};
 
 use super::dtmf::DtmfDetector;
 use super::g711::Codec;
 use super::prompt::Prompt;
 use super::rtp::{self, RtpPortPool, RtpSender};
+use super::strict::{SourceFilter, Verdict};
 use super::MediaError;
 
 /// Samples in one 20 ms packet.
@@ -48,7 +50,6 @@ struct SendState {
     te_pt: Option<u8>,
     sender: RtpSender,
     next_due: Option<Instant>,
-    latched: bool,
 }
 
 /// One call's RTP session.
@@ -82,7 +83,6 @@ impl MediaSession {
                 te_pt: None,
                 sender: RtpSender::new(0),
                 next_due: None,
-                latched: false,
             })),
             events_tx,
             events_rx: Mutex::new(Some(events_rx)),
@@ -95,8 +95,16 @@ impl MediaSession {
         self.local_port
     }
 
-    /// Starts media towards `remote` with the negotiated codec; begins receiving.
-    pub fn start(&self, remote: SocketAddr, codec: Codec, telephone_event_pt: Option<u8>) {
+    /// Starts media towards `remote` (the peer's SDP) with the negotiated codec; begins
+    /// receiving from `remote`, or from a NAT source at `signalling_ip` (where the peer's SIP
+    /// came from).
+    pub fn start(
+        &self,
+        remote: SocketAddr,
+        codec: Codec,
+        telephone_event_pt: Option<u8>,
+        signalling_ip: IpAddr,
+    ) {
         {
             let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
             st.remote = Some(remote);
@@ -109,6 +117,7 @@ impl MediaSession {
             self.state.clone(),
             self.events_tx.clone(),
             self.media_timeout,
+            SourceFilter::new(remote, signalling_ip),
         ));
         if let Some(old) = self
             .receiver
@@ -236,11 +245,14 @@ async fn receive(
     state: Arc<Mutex<SendState>>,
     events: mpsc::UnboundedSender<MediaEvent>,
     media_timeout: Duration,
+    mut sources: SourceFilter,
 ) {
     let mut buf = vec![0u8; 2048];
     let mut dtmf = DtmfDetector::new();
+    // Only packets taken from the call's own source keep the call alive.
+    let mut alive_until = Instant::now() + media_timeout;
     loop {
-        let (n, from) = match tokio::time::timeout(media_timeout, socket.recv_from(&mut buf)).await
+        let (n, from) = match tokio::time::timeout_at(alive_until, socket.recv_from(&mut buf)).await
         {
             Err(_) => {
                 let _ = events.send(MediaEvent::Timeout);
@@ -256,15 +268,26 @@ async fn receive(
         let Some(packet) = rtp::parse(&buf[..n]) else {
             continue;
         };
-        let (codec, te_pt) = {
-            let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
-            if !st.latched {
-                st.latched = true;
-                if st.remote != Some(from) {
-                    debug!(%from, "RTP latched to the address it comes from");
-                    st.remote = Some(from);
+        match sources.judge(from, packet.seq) {
+            Verdict::Drop => {
+                let dropped = sources.dropped();
+                if dropped.is_power_of_two() {
+                    warn!(%from, dropped, locked = ?sources.locked(),
+                          "RTP from a foreign source dropped (strict RTP)");
+                }
+                continue;
+            }
+            Verdict::Locked { moved } => {
+                if moved {
+                    debug!(%from, "RTP source learnt (NAT): media now goes there");
+                    state.lock().unwrap_or_else(|e| e.into_inner()).remote = Some(from);
                 }
             }
+            Verdict::Take => {}
+        }
+        alive_until = Instant::now() + media_timeout;
+        let (codec, te_pt) = {
+            let st = state.lock().unwrap_or_else(|e| e.into_inner());
             (st.codec, st.te_pt)
         };
         if Some(packet.payload_type) == te_pt {
@@ -296,7 +319,12 @@ mod tests {
     #[tokio::test]
     async fn plays_a_prompt_as_a_paced_well_formed_stream() {
         let (media, phone) = session(Duration::from_secs(5)).await;
-        media.start(phone.local_addr().unwrap(), Codec::Pcmu, None);
+        media.start(
+            phone.local_addr().unwrap(),
+            Codec::Pcmu,
+            None,
+            [127, 0, 0, 1].into(),
+        );
         let samples: Vec<i16> = (0..4000)
             .map(|i| ((i * 37) % 20000 - 10000) as i16)
             .collect();
@@ -335,7 +363,12 @@ mod tests {
     async fn reports_audio_dtmf_once_per_digit_and_timeout() {
         let (media, phone) = session(Duration::from_millis(300)).await;
         let local = SocketAddr::new("127.0.0.1".parse().unwrap(), media.local_port());
-        media.start(phone.local_addr().unwrap(), Codec::Pcma, Some(101));
+        media.start(
+            phone.local_addr().unwrap(),
+            Codec::Pcma,
+            Some(101),
+            [127, 0, 0, 1].into(),
+        );
         let mut events = media.events();
         let mut sender = RtpSender::new(8);
         let audio: Vec<i16> = (0..160).map(|i| (i * 100) as i16).collect();

@@ -56,7 +56,7 @@ impl TestPhone {
             link: Link::Udp(sock),
             server,
             local,
-            rtp: UdpSocket::bind("127.0.0.1:0").await.unwrap(),
+            rtp: UdpSocket::bind(format!("{ip}:0")).await.unwrap(),
         }
     }
 
