@@ -127,6 +127,19 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
 
     let registrar = Arc::new(crate::call::register::Registrar::default());
     let queue = crate::call::queue::start(&live.current(), store.clone());
+    // Registrations acknowledged before a restart hold until their expiry.
+    let kept = store.live_registrations(Utc::now().timestamp()).await?;
+    let bindings = kept.len();
+    for agent in registrar.restore(kept) {
+        queue.event(crate::acd::AcdEvent::Login {
+            agent: agent.clone(),
+        });
+        queue.event(crate::acd::AcdEvent::Ready { agent });
+    }
+    if bindings > 0 {
+        info!(bindings, "registrations restored");
+    }
+    registrar.start_persisting(store.clone(), endpoint.clone());
     let calls = crate::call::services::CallDirectory::default();
     let services = Arc::new(CallServices {
         endpoint: endpoint.clone(),

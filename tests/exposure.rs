@@ -392,3 +392,95 @@ async fn a_foreign_rtp_source_changes_nothing() {
     )
     .await;
 }
+
+/// Registrar bindings: the expiry beside a quoted `+sip.instance` is honoured (also one
+/// shorter than the default), an unregister with it removes the binding, a restarted device
+/// replaces its old contact, contacts nobody answers at are refused, and a restart keeps every
+/// acknowledged registration.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bindings_follow_the_rfc_and_survive_a_restart() {
+    run_on(
+        Backend::Sqlite,
+        ServerOptions::default(),
+        |server| async move {
+            let instance =
+                r#"+sip.instance="<urn:uuid:00000000-0000-1000-8000-00000000a001>";reg-id=1"#;
+            let mut desk = Softphone::new(&server, "1001").await;
+            let contact = format!(
+                "<sip:1001@{}>;expires=120;{instance}",
+                desk.phone.local_addr()
+            );
+            let ok = desk
+                .register_with("SHA-256", "dev-1001", &contact, None)
+                .await;
+            assert!(ok.starts_with("SIP/2.0 200"), "{ok}");
+            assert!(ok.contains("expires=120"), "granted as asked: {ok}");
+
+            // The softphone restarts on another port: its new contact replaces the old one.
+            let mut restarted = Softphone::new(&server, "1001").await;
+            let contact2 = format!(
+                "<sip:1001@{}>;{instance};expires=300",
+                restarted.phone.local_addr()
+            );
+            let ok = restarted
+                .register_with("SHA-256", "dev-1001", &contact2, None)
+                .await;
+            assert!(ok.starts_with("SIP/2.0 200"), "{ok}");
+            let now = contacts_of(&server, "1001").await;
+            assert_eq!(now.len(), 1, "{now:?}");
+            assert!(contact2.contains(now[0].as_str()), "{now:?}");
+
+            // Seat 1002 registers, then unregisters with the instance after the expiry.
+            let mut other = Softphone::new(&server, "1002").await;
+            let inst2 = r#"+sip.instance="<urn:uuid:00000000-0000-1000-8000-00000000a002>""#;
+            let c = format!("<sip:1002@{}>;{inst2}", other.phone.local_addr());
+            let ok = other.register_with("MD5", "dev-1002", &c, Some(600)).await;
+            assert!(ok.starts_with("SIP/2.0 200"), "{ok}");
+            let gone = format!("<sip:1002@{}>;expires=0;{inst2}", other.phone.local_addr());
+            let ok = other.register_with("MD5", "dev-1002", &gone, None).await;
+            assert!(ok.starts_with("SIP/2.0 200"), "{ok}");
+            assert!(
+                contacts_of(&server, "1002").await.is_empty(),
+                "unregistered"
+            );
+
+            // Contacts nobody can be called at.
+            for bad in ["<>", "<tel:+8687163111111>", "<sip:1002@>"] {
+                let r = other.register_with("MD5", "dev-1002", bad, Some(600)).await;
+                assert!(r.starts_with("SIP/2.0 400"), "{bad}: {r}");
+            }
+            assert!(contacts_of(&server, "1002").await.is_empty());
+
+            // A restart keeps 1001's registration, and 1001 is rung again.
+            server.stop();
+            let again = TestServer::start_in(
+                &server.database_url,
+                &server.data,
+                &ServerOptions::default(),
+            );
+            let kept = contacts_of(&again, "1001").await;
+            assert_eq!(kept, now, "the registration survived the restart");
+            assert!(contacts_of(&again, "1002").await.is_empty());
+            let (_, agents) = again.get_json("/api/agents").await;
+            let seat = agents
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|a| a["id"] == "1001")
+                .unwrap()
+                .clone();
+            assert_eq!(seat["registered"], true, "{seat}");
+            let mut caller = common::phone::TestPhone::udp(again.sip).await;
+            let (_call, ok) = caller.call("087163688888", "12345").await;
+            assert_eq!(ok.status_code.code(), 200);
+            assert!(
+                restarted
+                    .expect(rsip::Method::Invite, Duration::from_secs(20))
+                    .await
+                    .is_some(),
+                "the restored seat is rung"
+            );
+        },
+    )
+    .await;
+}

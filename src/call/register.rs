@@ -35,6 +35,15 @@ struct State {
 pub struct Registrar {
     nonces: NonceKeeper,
     state: Mutex<State>,
+    persist: Mutex<Option<tokio::sync::mpsc::UnboundedSender<Persist>>>,
+}
+
+/// A binding change on its way to the store, with the answer that waits for it.
+struct Persist {
+    aor: String,
+    bindings: Vec<Binding>,
+    key: TransactionKey,
+    response: rsip::Response,
 }
 
 impl Default for Registrar {
@@ -49,6 +58,7 @@ impl Default for Registrar {
                 limiter: LoginLimiter::new(5, 50, 600, 300),
                 counts: NonceCounts::new(),
             }),
+            persist: Mutex::new(None),
         }
     }
 }
@@ -72,7 +82,9 @@ impl Registrar {
             .lookup(seat, Utc::now().timestamp())
     }
 
-    /// Answers one REGISTER.
+    /// Answers one REGISTER. A change of a seat's bindings is stored before its 200 OK (in
+    /// order, by the task [`Registrar::start_persisting`] started), so that a restart loses
+    /// no registration a phone was told of.
     pub fn handle(
         &self,
         services: &CallServices,
@@ -80,11 +92,70 @@ impl Registrar {
         req: &rsip::Request,
         peer: Peer,
     ) {
-        let response = self.answer(services, req, peer);
-        services.endpoint.respond(key, response);
+        let mut changed = None;
+        let response = self.answer(services, req, peer, &mut changed);
+        let persist = self
+            .persist
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        match (changed, persist) {
+            (Some((aor, bindings)), Some(persist)) => {
+                let _ = persist.send(Persist {
+                    aor,
+                    bindings,
+                    key: key.clone(),
+                    response,
+                });
+            }
+            _ => services.endpoint.respond(key, response),
+        }
     }
 
-    fn answer(&self, services: &CallServices, req: &rsip::Request, peer: Peer) -> rsip::Response {
+    /// Starts the task that stores binding changes and then answers their REGISTERs.
+    pub fn start_persisting(
+        &self,
+        store: crate::store::Store,
+        endpoint: crate::sip::endpoint::EndpointHandle,
+    ) {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Persist>();
+        *self.persist.lock().unwrap_or_else(|e| e.into_inner()) = Some(tx);
+        tokio::spawn(async move {
+            while let Some(p) = rx.recv().await {
+                let response = match store.save_registrations(&p.aor, p.bindings).await {
+                    Ok(()) => p.response,
+                    Err(e) => {
+                        tracing::error!(seat = p.aor, error = %e, "registration not stored: 500");
+                        let mut r = p.response;
+                        r.status_code = rsip::StatusCode::ServerInternalError;
+                        r
+                    }
+                };
+                endpoint.respond(&p.key, response);
+            }
+        });
+    }
+
+    /// Puts back the registrations kept in the store (at start-up); returns the seats that
+    /// have one, to be signed in.
+    pub fn restore(&self, kept: Vec<(String, Binding)>) -> Vec<String> {
+        let mut state = self.state.lock().expect("registrar");
+        let mut seats: Vec<String> = kept.iter().map(|(aor, _)| aor.clone()).collect();
+        for (aor, binding) in kept {
+            state.bindings.restore(&aor, binding);
+        }
+        seats.dedup();
+        seats
+    }
+
+    /// The response; `changed` gets the seat's bindings when they changed.
+    fn answer(
+        &self,
+        services: &CallServices,
+        req: &rsip::Request,
+        peer: Peer,
+        changed: &mut Option<(String, Vec<Binding>)>,
+    ) -> rsip::Response {
         let now = Utc::now().timestamp();
         let reply = |status: rsip::StatusCode| response_for(req, status, Some(&message::new_tag()));
         let with = |mut r: rsip::Response, name: &str, value: String| {
@@ -164,12 +235,22 @@ impl Registrar {
                 if c == "*" {
                     updates.push(ContactUpdate::All);
                 } else if !c.is_empty() {
-                    let expires = message::param(c, "expires")
-                        .and_then(|e| e.parse().ok())
-                        .unwrap_or(default_expires);
+                    let contact = match crate::registrar::contact::parse(c) {
+                        Ok(contact) => contact,
+                        Err(e) => {
+                            warn!(%ip, seat = seat.id, error = %e, "REGISTER refused: bad contact");
+                            return with(
+                                reply(rsip::StatusCode::BadRequest),
+                                "Warning",
+                                format!("399 hotline12345 \"{e}\""),
+                            );
+                        }
+                    };
                     updates.push(ContactUpdate::Contact {
-                        uri: message::addr_uri(c),
-                        expires,
+                        uri: contact.uri,
+                        expires: contact.expires.unwrap_or(default_expires),
+                        instance: contact.instance,
+                        reg_id: contact.reg_id,
                     });
                 }
             }
@@ -187,6 +268,9 @@ impl Registrar {
         match result {
             Ok(bindings) => {
                 info!(seat = seat.id, contacts = bindings.len(), "registered");
+                if !updates.is_empty() {
+                    *changed = Some((seat.id.clone(), bindings.clone()));
+                }
                 // A softphone's first registration signs the seat in, ready for calls; its last
                 // contact leaving signs it out. Refreshes change nothing (a seat on a break
                 // stays on its break).

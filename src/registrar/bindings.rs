@@ -1,7 +1,9 @@
 //! The location service: which contacts each agent's address-of-record is registered at, until
 //! when (RFC 3261 §10.3). Several contacts per agent are kept (a desk phone and a softphone);
 //! a REGISTER with `Contact: *` and `Expires: 0` removes them all; a retransmitted or
-//! out-of-order REGISTER (same Call-ID, lower CSeq) is refused.
+//! out-of-order REGISTER (same Call-ID, lower CSeq) is refused. A contact with a
+//! `+sip.instance` (and `reg-id`) replaces the binding of the same instance (RFC 5626 §6): a
+//! softphone that restarts on another port leaves no stale contact behind to be rung.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -18,13 +20,22 @@ pub struct Binding {
     pub cseq: u32,
     /// Where the REGISTER came from (the address to reach a phone behind NAT).
     pub source: SocketAddr,
+    /// The device's `+sip.instance` and `reg-id` (RFC 5626), when it sent them.
+    pub instance: Option<String>,
+    pub reg_id: Option<u32>,
 }
 
 /// One Contact of a REGISTER.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ContactUpdate {
-    /// Add or refresh this contact for `expires` seconds (0 removes it).
-    Contact { uri: String, expires: u32 },
+    /// Add or refresh this contact for `expires` seconds (0 removes it), of the device
+    /// `instance` (its `+sip.instance`, with `reg_id`) when given.
+    Contact {
+        uri: String,
+        expires: u32,
+        instance: Option<String>,
+        reg_id: Option<u32>,
+    },
     /// `Contact: *` (with `Expires: 0`): remove every contact.
     All,
 }
@@ -100,10 +111,20 @@ impl Bindings {
         }
         let mut next = current;
         for u in updates {
-            let ContactUpdate::Contact { uri, expires } = u else {
+            let ContactUpdate::Contact {
+                uri,
+                expires,
+                instance,
+                reg_id,
+            } = u
+            else {
                 continue;
             };
-            next.retain(|b| &b.contact != uri);
+            next.retain(|b| {
+                let same_device =
+                    instance.is_some() && b.instance == *instance && b.reg_id == *reg_id;
+                &b.contact != uri && !same_device
+            });
             if *expires > 0 {
                 next.push(Binding {
                     contact: uri.clone(),
@@ -111,6 +132,8 @@ impl Bindings {
                     call_id: call_id.to_string(),
                     cseq,
                     source,
+                    instance: instance.clone(),
+                    reg_id: *reg_id,
                 });
             }
         }
@@ -120,6 +143,13 @@ impl Bindings {
             self.by_aor.insert(aor.to_string(), next.clone());
         }
         Ok(next)
+    }
+
+    /// Puts back a binding kept in the store (at start-up).
+    pub fn restore(&mut self, aor: &str, binding: Binding) {
+        let v = self.by_aor.entry(aor.to_string()).or_default();
+        v.retain(|b| b.contact != binding.contact);
+        v.push(binding);
     }
 
     /// The live contacts of `aor`, most recently registered last.
@@ -162,7 +192,51 @@ mod tests {
         ContactUpdate::Contact {
             uri: uri.into(),
             expires,
+            instance: None,
+            reg_id: None,
         }
+    }
+
+    #[test]
+    fn a_restarted_device_replaces_its_own_binding_only() {
+        let mut b = Bindings::new(60, 3600);
+        let device = |uri: &str, inst: &str| ContactUpdate::Contact {
+            uri: uri.into(),
+            expires: 600,
+            instance: Some(inst.into()),
+            reg_id: Some(1),
+        };
+        b.register(
+            "op1",
+            &[device("sip:op1@a:5060", "<urn:uuid:1>")],
+            "c1",
+            1,
+            src(),
+            0,
+        )
+        .unwrap();
+        b.register(
+            "op1",
+            &[device("sip:op1@b:5060", "<urn:uuid:2>")],
+            "c2",
+            1,
+            src(),
+            0,
+        )
+        .unwrap();
+        // Device 1 restarts on another port with a new Call-ID.
+        let now = b
+            .register(
+                "op1",
+                &[device("sip:op1@a:6000", "<urn:uuid:1>")],
+                "c3",
+                1,
+                src(),
+                5,
+            )
+            .unwrap();
+        let contacts: Vec<&str> = now.iter().map(|x| x.contact.as_str()).collect();
+        assert_eq!(contacts, vec!["sip:op1@b:5060", "sip:op1@a:6000"]);
     }
 
     #[test]

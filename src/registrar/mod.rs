@@ -5,6 +5,7 @@
 //! clock.
 
 pub mod bindings;
+pub mod contact;
 pub mod digest;
 pub mod limiter;
 

@@ -12,6 +12,7 @@ pub mod exchange;
 pub mod legs;
 pub mod model;
 pub mod queue;
+pub mod registrations;
 pub mod testdb;
 pub mod voicemail;
 pub mod workflow;
