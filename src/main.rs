@@ -83,6 +83,9 @@ struct ServeArgs {
     /// Open TCP and TLS connections in all at most (keep below the file descriptor limit).
     #[arg(long, default_value_t = 4096)]
     max_connections: usize,
+    /// Seconds SIGTERM lets calls in progress finish (new calls get 503 meanwhile).
+    #[arg(long, default_value_t = 30)]
+    shutdown_grace: u64,
 }
 
 fn parse_port_range(s: &str) -> Result<(u16, u16), String> {
@@ -146,6 +149,7 @@ fn main() -> ExitCode {
                 tcp_idle_timeout,
                 max_connections_per_source,
                 max_connections,
+                shutdown_grace,
             } = *args;
             let config = ServeConfig {
                 dialplan,
@@ -171,6 +175,7 @@ fn main() -> ExitCode {
                     total: max_connections.max(1),
                     ..StreamLimits::default()
                 },
+                shutdown_grace: Duration::from_secs(shutdown_grace),
             };
             let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
             match runtime.block_on(serve(config)) {

@@ -49,6 +49,8 @@ pub struct ServeConfig {
     pub tls: Option<TlsListen>,
     /// Limits on TCP and TLS connections.
     pub streams: StreamLimits,
+    /// How long SIGTERM lets calls in progress finish.
+    pub shutdown_grace: std::time::Duration,
 }
 
 /// Where SIP over TLS listens and the certificate it shows.
@@ -153,10 +155,11 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         registrar: registrar.clone(),
         queue: queue.clone(),
         calls: calls.clone(),
+        draining: Default::default(),
         live: Default::default(),
         legs: Default::default(),
     });
-    tokio::spawn(run_call_manager(services, events));
+    tokio::spawn(run_call_manager(services.clone(), events));
     tokio::spawn(crate::scheduler::run(store.clone(), live.clone()));
     tokio::spawn(crate::call::register::expire_registrations(
         registrar.clone(),
@@ -188,8 +191,9 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         calls,
         reload,
     });
+    let grace = config.shutdown_grace;
     axum::serve(http, app)
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(drain(services, grace))
         .await?;
     info!("shutting down: flushing the store");
     store.close().await;
@@ -244,6 +248,31 @@ async fn reload_on_sighup(reload: api::Reloader) {
     };
     while hup.recv().await.is_some() {
         let _ = reload();
+    }
+}
+
+/// On SIGTERM or SIGINT: refuse new calls (503 with Retry-After), let the calls in progress
+/// finish for up to `grace`, then return (the caller stops the API and flushes the store).
+async fn drain(services: Arc<CallServices>, grace: std::time::Duration) {
+    shutdown_signal().await;
+    services
+        .draining
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    let in_progress = || services.calls.lock().map_or(0, |c| c.len());
+    info!(
+        calls = in_progress(),
+        grace_s = grace.as_secs(),
+        "shutting down: new calls refused, waiting for the calls in progress"
+    );
+    let until = tokio::time::Instant::now() + grace;
+    while in_progress() > 0 && tokio::time::Instant::now() < until {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    if in_progress() > 0 {
+        tracing::warn!(
+            calls = in_progress(),
+            "grace period over: stopping with calls in progress (closed as server-restart at the next start)"
+        );
     }
 }
 

@@ -484,3 +484,42 @@ async fn bindings_follow_the_rfc_and_survive_a_restart() {
     )
     .await;
 }
+
+/// SIGTERM: new calls get 503 with Retry-After, the call in progress goes on to its end (which
+/// is stored), and then the server exits 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_lets_calls_finish_and_refuses_new_ones() {
+    run_on(
+        Backend::Sqlite,
+        ServerOptions::default(),
+        |server| async move {
+            let mut phone = common::phone::TestPhone::udp(server.sip).await;
+            let (mut call, ok) = phone.call("087163699999", "12345").await;
+            assert_eq!(ok.status_code.code(), 200);
+            server.terminate();
+            let refused = eventually(Duration::from_secs(10), || {
+                server.log().contains("new calls refused")
+            })
+            .await;
+            assert!(refused, "{}", server.log());
+            let mut late = common::phone::TestPhone::udp(server.sip).await;
+            let (_, resp) = late.call("087163600000", "12345").await;
+            assert_eq!(resp.status_code.code(), 503, "{resp}");
+            assert!(resp.to_string().contains("Retry-After"));
+            assert_eq!(
+                server.wait_exit(Duration::from_secs(1)),
+                None,
+                "still serving its call"
+            );
+            let _ = server.cases_of("087163699999").await;
+            let bye = phone.bye(&mut call).await;
+            assert_eq!(bye.status_code.code(), 200);
+            assert_eq!(
+                server.wait_exit(Duration::from_secs(10)),
+                Some(0),
+                "a clean exit"
+            );
+        },
+    )
+    .await;
+}

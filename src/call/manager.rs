@@ -72,6 +72,9 @@ fn on_event(
                         // A second INVITE with a new branch for a call we already handle: a loop
                         // or a fork that came back (RFC 3261 §8.2.2.2).
                         reply(services, &key, &request, rsip::StatusCode::LoopDetected);
+                    } else if services.draining.load(std::sync::atomic::Ordering::Relaxed) {
+                        info!(%call_id, "shutting down: refusing INVITE with 503");
+                        reply_retry_later(services, &key, &request);
                     } else if services.live.get() >= services.limits.max_calls {
                         warn!(
                             active = services.live.get(),

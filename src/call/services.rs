@@ -66,6 +66,8 @@ pub struct CallServices {
     pub queue: super::queue::QueueHandle,
     /// The callers' calls in progress.
     pub calls: CallDirectory,
+    /// Set on SIGTERM: new calls get 503 while the calls in progress finish.
+    pub draining: std::sync::atomic::AtomicBool,
     /// Calls that count against `--max-calls` (see [`super::guard`]).
     pub live: super::guard::LiveCalls,
     /// The server's calls to seats, by their Call-ID: where their responses and BYEs go.

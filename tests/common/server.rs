@@ -270,6 +270,29 @@ impl TestServer {
         }
     }
 
+    /// Sends SIGTERM and returns at once (the server drains its calls).
+    pub fn terminate(&self) {
+        let pid = self.pid().expect("server running");
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(pid.to_string())
+            .status();
+    }
+
+    /// Waits up to `wait` for the server to exit; its exit code, None while it runs on.
+    pub fn wait_exit(&self, wait: Duration) -> Option<i32> {
+        let until = std::time::Instant::now() + wait;
+        while std::time::Instant::now() < until {
+            if let Some(child) = self.child.lock().unwrap().as_mut() {
+                if let Ok(Some(status)) = child.try_wait() {
+                    return Some(status.code().unwrap_or(-1));
+                }
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+
     /// Kills the server without warning (SIGKILL), as a crash would.
     pub fn crash(&self) {
         if let Some(mut child) = self.child.lock().unwrap().take() {
