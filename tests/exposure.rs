@@ -144,15 +144,7 @@ async fn tcp_connections_never_leak() {
 
 /// The seats with a registration (a contact) now, through the API.
 async fn contacts_of(server: &TestServer, seat: &str) -> Vec<String> {
-    let (status, body) = server.get_json("/api/agents").await;
-    assert_eq!(status, 200, "{body}");
-    let seat = body
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["id"] == seat)
-        .unwrap_or_else(|| panic!("seat {seat} in {body}"))
-        .clone();
+    let seat = server.seat(seat).await;
     seat["contacts"]
         .as_array()
         .map(|r| {
@@ -283,14 +275,7 @@ async fn a_bad_payload_type_wedges_nothing() {
         let mut good = Softphone::signed_in(&server, "1002").await;
         let _ = good.take_call(Duration::from_secs(20), "the next seat").await;
         caller.bye(&mut call).await;
-        let (_, agents) = server.get_json("/api/agents").await;
-        let seat = agents
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|a| a["id"] == "1001")
-            .unwrap()
-            .clone();
+        let seat = server.seat("1001").await;
         assert_ne!(seat["state"], "on-call", "{seat}");
 
         // Nothing stayed counted: another call is answered under --max-calls 1.
@@ -362,20 +347,7 @@ async fn a_foreign_rtp_source_changes_nothing() {
             let list = list.as_array().unwrap().clone();
             assert_eq!(list.len(), 1, "{list:?}");
             let id = list[0]["id"].as_i64().unwrap();
-            let bytes = reqwest::Client::new()
-                .get(format!("{}/api/voicemails/{id}/audio", server.http))
-                .bearer_auth(common::server::SUPERVISOR_TOKEN)
-                .send()
-                .await
-                .unwrap()
-                .bytes()
-                .await
-                .unwrap();
-            let recorded: Vec<i16> = hound::WavReader::new(std::io::Cursor::new(bytes.to_vec()))
-                .unwrap()
-                .into_samples::<i16>()
-                .map(Result::unwrap)
-                .collect();
+            let recorded = server.voicemail_samples(id).await;
             let expected = through_codec(Codec::Pcmu, &said);
             assert!(
                 recorded.len() >= expected.len(),
@@ -461,14 +433,7 @@ async fn bindings_follow_the_rfc_and_survive_a_restart() {
             let kept = contacts_of(&again, "1001").await;
             assert_eq!(kept, now, "the registration survived the restart");
             assert!(contacts_of(&again, "1002").await.is_empty());
-            let (_, agents) = again.get_json("/api/agents").await;
-            let seat = agents
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|a| a["id"] == "1001")
-                .unwrap()
-                .clone();
+            let seat = again.seat("1001").await;
             assert_eq!(seat["registered"], true, "{seat}");
             let mut caller = common::phone::TestPhone::udp(again.sip).await;
             let (_call, ok) = caller.call("087163688888", "12345").await;

@@ -3,7 +3,6 @@
 
 mod common;
 
-use std::io::Cursor;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -79,18 +78,7 @@ async fn voicemails(server: &TestServer, query: &str) -> Vec<serde_json::Value> 
 }
 
 async fn recorded_samples(server: &TestServer, id: i64) -> Vec<i16> {
-    let bytes = reqwest::Client::new()
-        .get(format!("{}/api/voicemails/{id}/audio", server.http))
-        .bearer_auth(common::server::SUPERVISOR_TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    let reader = hound::WavReader::new(Cursor::new(bytes.to_vec())).expect("a WAV file");
-    assert_eq!(reader.spec().sample_rate, 8000);
-    reader.into_samples::<i16>().map(Result::unwrap).collect()
+    server.voicemail_samples(id).await
 }
 
 fn never_staffed(silence_secs: u64) -> ServerOptions {

@@ -314,6 +314,33 @@ impl TestServer {
         (status, body)
     }
 
+    /// The samples of voice message `id`, read from its WAV through the API.
+    pub async fn voicemail_samples(&self, id: i64) -> Vec<i16> {
+        let bytes = reqwest::Client::new()
+            .get(format!("{}/api/voicemails/{id}/audio", self.http))
+            .bearer_auth(SUPERVISOR_TOKEN)
+            .send()
+            .await
+            .expect("HTTP request")
+            .bytes()
+            .await
+            .unwrap();
+        let reader =
+            hound::WavReader::new(std::io::Cursor::new(bytes.to_vec())).expect("a WAV file");
+        assert_eq!(reader.spec().sample_rate, 8000);
+        reader.into_samples::<i16>().map(Result::unwrap).collect()
+    }
+
+    /// One seat as `GET /api/agents` shows it.
+    pub async fn seat(&self, id: &str) -> serde_json::Value {
+        let (status, body) = self.get_json("/api/agents").await;
+        assert_eq!(status, 200, "{body}");
+        body.as_array()
+            .and_then(|seats| seats.iter().find(|a| a["id"] == id))
+            .unwrap_or_else(|| panic!("seat {id} in {body}"))
+            .clone()
+    }
+
     /// The cases of a caller, through the API.
     pub async fn cases_of(&self, caller: &str) -> Vec<serde_json::Value> {
         let (status, body) = self
