@@ -4,8 +4,8 @@
 //! seat legs, and stores the call's end with the cause `server-error`.
 //!
 //! It also keeps the count that `--max-calls` is checked against: a call counts from the moment
-//! it is routed until it starts to end, so neither INVITEs still being routed nor calls whose
-//! end is being written make new callers hear 503.
+//! its offer is accepted (routed, media negotiated) until it starts to end, so neither INVITEs
+//! still being routed or refused nor calls whose end is being written make callers hear 503.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -57,7 +57,7 @@ impl CallGuard {
         }
     }
 
-    /// The call was routed: from now on it counts against `--max-calls`.
+    /// The call was routed and its offer accepted: from now on it counts against `--max-calls`.
     pub fn count(&mut self) {
         if !self.counted {
             self.counted = true;

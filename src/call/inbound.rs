@@ -171,7 +171,6 @@ impl InboundCall<'_> {
         };
         info!(call_id = self.call_id, called = %identity.called, caller = %identity.caller,
               platform = %route.platform, reason = %route.reason, "call routed");
-        guard.count();
 
         let local_ip = self.local_ip();
         let media = match MediaSession::open(
@@ -203,6 +202,10 @@ impl InboundCall<'_> {
             }
         };
 
+        // From here the call counts against --max-calls (a refusal above never did: its final
+        // response may reach the caller before this task ends).
+        guard.count();
+
         // The case and the call are durable before the caller is answered.
         let caller = normalize_number(&identity.caller).unwrap_or(identity.caller.clone());
         let new_call = NewCall {
@@ -221,6 +224,7 @@ impl InboundCall<'_> {
             Ok(opened) => opened,
             Err(e) => {
                 error!(call_id = self.call_id, error = %e, "cannot record the call: 503");
+                guard.ending();
                 reply_retry_later(self.services, self.key, self.request);
                 return;
             }

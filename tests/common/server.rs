@@ -341,6 +341,17 @@ impl TestServer {
             .clone()
     }
 
+    /// One seat's live state in the ACD, as `GET /api/queues` shows it.
+    pub async fn live_seat(&self, id: &str) -> serde_json::Value {
+        let (status, body) = self.get_json("/api/queues").await;
+        assert_eq!(status, 200, "{body}");
+        body["agents"]
+            .as_array()
+            .and_then(|seats| seats.iter().find(|a| a["id"] == id))
+            .unwrap_or_else(|| panic!("seat {id} in {body}"))
+            .clone()
+    }
+
     /// The cases of a caller, through the API.
     pub async fn cases_of(&self, caller: &str) -> Vec<serde_json::Value> {
         let (status, body) = self
