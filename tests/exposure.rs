@@ -494,3 +494,157 @@ async fn sigterm_lets_calls_finish_and_refuses_new_ones() {
     )
     .await;
 }
+
+/// A test CA and a server certificate it signed for `localhost` and 127.0.0.1, made with the
+/// openssl command: (CA certificate, server certificate, server key) paths in `dir`.
+fn test_certificates(
+    dir: &std::path::Path,
+) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
+    let path = |name: &str| dir.join(name);
+    let run = |args: &[&str]| {
+        let status = std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .stderr(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .status()
+            .expect("openssl");
+        assert!(status.success(), "openssl {args:?}");
+    };
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=hotline12345 test CA",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+    ]);
+    run(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=localhost",
+        "-keyout",
+        "key.pem",
+        "-out",
+        "server.csr",
+    ]);
+    std::fs::write(
+        path("ext.cnf"),
+        "basicConstraints=critical,CA:FALSE\nsubjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "ext.cnf",
+        "-out",
+        "cert.pem",
+    ]);
+    (path("ca.pem"), path("cert.pem"), path("key.pem"))
+}
+
+/// SIP over TLS: a seat registers over TLS and is rung over its TLS connection, a caller
+/// calls over TLS, and plain bytes on the TLS port are refused without harm.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seats_and_callers_use_sip_over_tls() {
+    let certs = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = test_certificates(certs.path());
+    let options = ServerOptions::default().with_args(&[
+        "--sips-listen",
+        "127.0.0.1:0",
+        "--tls-cert",
+        cert.to_str().unwrap(),
+        "--tls-key",
+        key.to_str().unwrap(),
+    ]);
+    run_on(Backend::Sqlite, options, move |server| async move {
+        let sips = server.sips.expect("the server says where TLS listens");
+
+        // Plain text on the TLS port gets nowhere and harms nothing.
+        let mut plain = TcpStream::connect(sips).await.unwrap();
+        plain
+            .write_all(options_request(&server, plain.local_addr().unwrap(), 1).as_bytes())
+            .await
+            .unwrap();
+        let mut byte = [0u8; 64];
+        let r = tokio::time::timeout(Duration::from_secs(15), plain.read(&mut byte))
+            .await
+            .expect("the handshake fails and the connection closes");
+        assert!(
+            !matches!(r, Ok(n) if n > 0 && byte.starts_with(b"SIP/2.0")),
+            "{r:?}"
+        );
+
+        // A seat registers over TLS.
+        let phone = common::phone::TestPhone::tls(sips, &ca).await;
+        let mut seat = Softphone::with_phone(phone, "1001");
+        let contact = format!("<sip:1001@{};transport=tls>", seat.phone.local_addr());
+        let ok = seat
+            .register_with("SHA-256", "dev-1001", &contact, Some(600))
+            .await;
+        assert!(ok.starts_with("SIP/2.0 200"), "{ok}");
+        assert!(ok.contains("SIP/2.0/TLS"), "{ok}");
+
+        // A caller over TLS reaches the hotline, and the seat is rung over its connection.
+        let mut caller = common::phone::TestPhone::tls(sips, &ca).await;
+        let (mut call, ok) = caller.call("087163612121", "12345").await;
+        assert_eq!(ok.status_code.code(), 200, "{ok}");
+        let invite = seat
+            .expect(rsip::Method::Invite, Duration::from_secs(20))
+            .await
+            .expect("the seat is rung over TLS");
+        assert!(invite.to_string().contains("SIP/2.0/TLS"), "{invite}");
+        seat.answer(&invite).await;
+        assert!(
+            seat.expect(rsip::Method::Ack, Duration::from_secs(10))
+                .await
+                .is_some(),
+            "the ACK comes over TLS"
+        );
+        let bye = caller.bye(&mut call).await;
+        assert_eq!(bye.status_code.code(), 200);
+        assert!(
+            seat.expect(rsip::Method::Bye, Duration::from_secs(10))
+                .await
+                .is_some(),
+            "the seat's leg is hung up over TLS"
+        );
+        let freed = async {
+            for _ in 0..100 {
+                let seat = server.live_seat("1001").await;
+                if seat["on_calls"] == 0 && seat["state"]["state"] != "on-call" {
+                    return true;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            false
+        };
+        assert!(freed.await, "{}", server.live_seat("1001").await);
+        let cases = server.cases_of("087163612121").await;
+        assert_eq!(
+            cases[0]["calls"][0]["agent_legs"][0]["agent"], "1001",
+            "{cases:?}"
+        );
+    })
+    .await;
+}

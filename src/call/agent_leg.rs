@@ -148,6 +148,18 @@ impl AgentLeg {
         }
     }
 
+    /// Ends a leg that will not be bridged: BYE when the seat answered (it was ACKed), CANCEL
+    /// while it still rings. Returns the outcome to store.
+    pub async fn give_up(&mut self, services: &CallServices) -> &'static str {
+        if self.dialog.is_some() {
+            self.hang_up(services).await;
+            "caller-gone"
+        } else {
+            self.cancel(services).await;
+            "no-answer"
+        }
+    }
+
     /// The seat answered: ACK, and media towards its SDP answer.
     pub fn answered(&mut self, services: &CallServices, ok: &rsip::Response) -> Result<(), String> {
         let dialog = Dialog::new_uac(&self.invite, ok);

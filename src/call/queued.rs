@@ -295,9 +295,20 @@ impl InboundCall<'_> {
                 }
             }
         };
-        for (_, leg) in legs.drain() {
-            leg.cancel(self.services).await;
-            self.leg_ended(&leg, "no-answer").await;
+        // A seat that answered but is not to be bridged is hung up (it was ACKed: a CANCEL
+        // would not end its call); one still ringing is cancelled.
+        let connected = matches!(outcome, Waited::Connected { .. });
+        for (_, mut leg) in legs.drain() {
+            let ended = leg.give_up(self.services).await;
+            // The ACD already counts an answering seat as on this call: unless the call goes
+            // on to another seat, the call ended, and the seat is free (it stayed on-call).
+            if ended == "caller-gone" && !connected {
+                queue.event(AcdEvent::CallEnded {
+                    call: self.call_id.into(),
+                    by_agent: false,
+                });
+            }
+            self.leg_ended(&leg, ended).await;
             leg.release(self.services);
         }
         outcome

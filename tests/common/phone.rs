@@ -8,10 +8,15 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
 use tokio::time::timeout;
 
+/// A byte stream the phone signals over (TCP, or TLS over TCP).
+pub trait SipStream: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + Sync {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + Sync> SipStream for T {}
+
 /// The test phone's signalling transport.
 pub enum Link {
     Udp(UdpSocket),
-    Tcp(TcpStream, Vec<u8>),
+    /// A stream, what is read of it and not yet framed, and its Via name (TCP, TLS).
+    Stream(Box<dyn SipStream>, Vec<u8>, &'static str),
 }
 
 /// A phone that calls the hotline.
@@ -65,17 +70,46 @@ impl TestPhone {
         let stream = TcpStream::connect(server).await.unwrap();
         let local = stream.local_addr().unwrap();
         Self {
-            link: Link::Tcp(stream, Vec::new()),
+            link: Link::Stream(Box::new(stream), Vec::new(), "TCP"),
             server,
             local,
             rtp: UdpSocket::bind("127.0.0.1:0").await.unwrap(),
         }
     }
 
-    fn transport(&self) -> &'static str {
+    /// A phone on SIP over TLS to `server` (the server's `sips=` address), trusting the
+    /// certificate in the PEM file `ca`.
+    pub async fn tls(server: SocketAddr, ca: &std::path::Path) -> Self {
+        let mut roots = rustls::RootCertStore::empty();
+        let pem = std::fs::read(ca).unwrap();
+        for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
+            roots.add(cert.unwrap()).unwrap();
+        }
+        let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+        let tcp = TcpStream::connect(server).await.unwrap();
+        let local = tcp.local_addr().unwrap();
+        let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+        let stream = connector.connect(name, tcp).await.expect("TLS handshake");
+        Self {
+            link: Link::Stream(Box::new(stream), Vec::new(), "TLS"),
+            server,
+            local,
+            rtp: UdpSocket::bind("127.0.0.1:0").await.unwrap(),
+        }
+    }
+
+    /// The Via name of the phone's transport (UDP, TCP, TLS).
+    pub fn transport(&self) -> &'static str {
         match self.link {
             Link::Udp(_) => "UDP",
-            Link::Tcp(..) => "TCP",
+            Link::Stream(_, _, name) => name,
         }
     }
 
@@ -85,7 +119,7 @@ impl TestPhone {
             Link::Udp(s) => {
                 s.send_to(bytes, self.server).await.unwrap();
             }
-            Link::Tcp(s, _) => s.write_all(bytes).await.unwrap(),
+            Link::Stream(s, _, _) => s.write_all(bytes).await.unwrap(),
         }
     }
 
@@ -97,7 +131,7 @@ impl TestPhone {
                 let (n, _) = timeout(wait, s.recv_from(&mut buf)).await.ok()?.ok()?;
                 Some(rsip::SipMessage::try_from(&buf[..n]).expect("server sent valid SIP"))
             }
-            Link::Tcp(s, pending) => loop {
+            Link::Stream(s, pending, _) => loop {
                 if let Some(end) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
                     let head = String::from_utf8_lossy(&pending[..end]).to_string();
                     let len: usize = head

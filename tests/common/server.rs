@@ -38,6 +38,8 @@ pub struct TestServer {
     pub sip: SocketAddr,
     /// HTTP API base, e.g. `http://127.0.0.1:40123`.
     pub http: String,
+    /// SIP over TLS, when the server was started with it.
+    pub sips: Option<SocketAddr>,
     /// The data folder (SQLite file, audio).
     pub data: PathBuf,
     /// The database URL the server uses.
@@ -215,6 +217,7 @@ impl TestServer {
         };
         let mut sip = None;
         let mut http = None;
+        let mut sips = None;
         for part in ready.split_whitespace() {
             if let Some(v) = part.strip_prefix("sip=") {
                 sip = Some(v.parse().unwrap());
@@ -222,11 +225,15 @@ impl TestServer {
             if let Some(v) = part.strip_prefix("http=") {
                 http = Some(format!("http://{v}"));
             }
+            if let Some(v) = part.strip_prefix("sips=") {
+                sips = Some(v.parse().unwrap());
+            }
         }
         TestServer {
             child: std::sync::Mutex::new(Some(child)),
             sip: sip.expect("sip address"),
             http: http.expect("http address"),
+            sips,
             data: data.to_path_buf(),
             database_url: database_url.to_string(),
             log,

@@ -74,7 +74,7 @@ impl Softphone {
         let server = self.phone.server_addr();
         let local = self.phone.local_addr();
         let mut msg = format!(
-            "REGISTER sip:{server} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch=z9hG4bK{:x};rport\r\n\
+            "REGISTER sip:{server} SIP/2.0\r\nVia: SIP/2.0/{t} {local};branch=z9hG4bK{:x};rport\r\n\
              Max-Forwards: 70\r\nFrom: <sip:{seat}@{server}>;tag=r{:x}\r\nTo: <sip:{seat}@{server}>\r\n\
              Call-ID: {cid}\r\nCSeq: {cseq} REGISTER\r\nContact: {contact}\r\n",
             rand::random::<u64>(),
@@ -82,6 +82,7 @@ impl Softphone {
             seat = self.seat,
             cid = self.call_id,
             cseq = self.cseq,
+            t = self.phone.transport(),
         );
         if let Some(e) = expires {
             msg.push_str(&format!("Expires: {e}\r\n"));
@@ -235,7 +236,7 @@ impl Softphone {
         let target = target.trim_start_matches('<').split('>').next().unwrap();
         let local = self.phone.local_addr();
         let out = format!(
-            "{method} {target} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch=z9hG4bK{branch:x};rport\r\n\
+            "{method} {target} SIP/2.0\r\nVia: SIP/2.0/{t} {local};branch=z9hG4bK{branch:x};rport\r\n\
              Max-Forwards: 70\r\nFrom: {to};tag=seat\r\nTo: {from}\r\nCall-ID: {call_id}\r\n\
              CSeq: {cseq} {method}\r\nContact: <sip:{seat}@{local}>\r\n{extra}Content-Length: 0\r\n\r\n",
             branch = rand::random::<u64>(),
@@ -243,6 +244,7 @@ impl Softphone {
             from = header_value(&text, "From").unwrap(),
             call_id = header_value(&text, "Call-ID").unwrap(),
             seat = self.seat,
+            t = self.phone.transport(),
         );
         self.phone.send_raw(out.as_bytes()).await;
     }
