@@ -648,3 +648,86 @@ async fn seats_and_callers_use_sip_over_tls() {
     })
     .await;
 }
+
+/// A new INVITE with the Call-ID of a finished call is a new call (RFC 3261: a dialog is the
+/// Call-ID with both tags), not a 503 that invites retrying for ever; a stale copy of the
+/// finished INVITE itself (same Call-ID and From tag) gets 482.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reused_call_id_is_a_new_call() {
+    run_on(
+        Backend::Sqlite,
+        ServerOptions::default(),
+        |server| async move {
+            let mut phone = common::phone::TestPhone::udp(server.sip).await;
+            let (mut first, ok) = phone.call("087163613131", "12345").await;
+            assert_eq!(ok.status_code.code(), 200);
+            assert_eq!(phone.bye(&mut first).await.status_code.code(), 200);
+
+            let sdp = phone.offer();
+            let mut second = phone
+                .invite_with_call_id(&first.call_id, "087163613131", "12345", "", &sdp)
+                .await;
+            let ok = phone.final_response(&mut second).await;
+            assert_eq!(ok.status_code.code(), 200, "{ok}");
+            phone.ack(&second).await;
+            assert_eq!(phone.bye(&mut second).await.status_code.code(), 200);
+            let cases = server.cases_of("087163613131").await;
+            assert_eq!(cases.len(), 2, "two calls, two cases: {cases:?}");
+            assert!(
+                cases.iter().all(|c| c["calls"][0]["ended_at"].is_string()),
+                "{cases:?}"
+            );
+
+            // The second INVITE again, on a new branch, after its call ended.
+            let mut stale = second.clone();
+            stale.branch = format!("z9hG4bKstale{}", rand::random::<u32>());
+            stale.to_tag = None;
+            let mut stale = phone.send_invite(stale, "12345", "", &sdp).await;
+            let resp = phone.final_response(&mut stale).await;
+            assert_eq!(resp.status_code.code(), 482, "{resp}");
+            assert_eq!(server.cases_of("087163613131").await.len(), 2);
+        },
+    )
+    .await;
+}
+
+/// `--max-call-duration` is one deadline from the INVITE: a call that waited in the queue
+/// and then talked with an operator is hung up when the whole call reaches it (the limit
+/// used to start again in each phase, so a call could last several times the limit).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_longest_call_is_one_deadline_from_the_invite() {
+    let options = ServerOptions::default().with_args(&["--max-call-duration", "4"]);
+    run_on(Backend::Sqlite, options, |server| async move {
+        let mut seat = Softphone::signed_in(&server, "1001").await;
+        let mut phone = common::phone::TestPhone::udp(server.sip).await;
+        let invited = tokio::time::Instant::now();
+        let (_call, ok) = phone.call("087163614141", "12345").await;
+        assert_eq!(ok.status_code.code(), 200);
+        // The seat lets it ring for 3 s of the 4, then answers: the caller is bridged.
+        let invite = seat
+            .expect(rsip::Method::Invite, Duration::from_secs(10))
+            .await
+            .expect("the seat rings");
+        tokio::time::sleep_until(invited + Duration::from_secs(3)).await;
+        seat.answer(&invite).await;
+        assert!(
+            phone.expect_bye(Duration::from_secs(10)).await,
+            "the server hangs up"
+        );
+        let after = invited.elapsed();
+        assert!(
+            after < Duration::from_millis(5_500),
+            "hung up {after:?} after the INVITE; the limit is 4 s for the whole call"
+        );
+        let mut cause = serde_json::Value::Null;
+        for _ in 0..100 {
+            cause = server.cases_of("087163614141").await[0]["calls"][0]["end_cause"].clone();
+            if !cause.is_null() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(cause, "max-duration");
+    })
+    .await;
+}

@@ -32,7 +32,10 @@ impl LiveCalls {
 /// One call's guard; see the module documentation.
 pub struct CallGuard {
     services: Arc<CallServices>,
+    /// The Call-ID the manager knows the call by.
     call_id: String,
+    /// The id the ACD and the store know the call by (see [`CallGuard::store_as`]).
+    stored_id: String,
     me: mpsc::UnboundedSender<CallSignal>,
     ended: mpsc::UnboundedSender<String>,
     counted: bool,
@@ -49,12 +52,18 @@ impl CallGuard {
     ) -> CallGuard {
         CallGuard {
             services,
+            stored_id: call_id.clone(),
             call_id,
             me,
             ended,
             counted: false,
             finished: false,
         }
+    }
+
+    /// The call is stored and queued as `id` (a reused Call-ID gets its From tag added).
+    pub fn store_as(&mut self, id: &str) {
+        self.stored_id = id.to_string();
     }
 
     /// The call was routed and its offer accepted: from now on it counts against `--max-calls`.
@@ -83,8 +92,8 @@ impl Drop for CallGuard {
     fn drop(&mut self) {
         self.ending();
         if !self.finished {
-            error!(call_id = %self.call_id, "call task ended abnormally: ending the call");
-            let call = self.call_id.clone();
+            error!(call_id = %self.stored_id, "call task ended abnormally: ending the call");
+            let call = self.stored_id.clone();
             self.services
                 .queue
                 .event(AcdEvent::CallAbandoned { call: call.clone() });

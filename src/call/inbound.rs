@@ -109,9 +109,24 @@ pub async fn run_inbound_call(
     ),
     ended: mpsc::UnboundedSender<String>,
 ) {
-    let call_id = message::call_id_of(&request).unwrap_or_default();
+    let arrived = tokio::time::Instant::now();
+    let raw_call_id = message::call_id_of(&request).unwrap_or_default();
     let mut guard =
-        super::guard::CallGuard::new(services.clone(), call_id.clone(), me.clone(), ended);
+        super::guard::CallGuard::new(services.clone(), raw_call_id.clone(), me.clone(), ended);
+    // A Call-ID that a finished call already had: a new dialog all the same (RFC 3261 §12: a
+    // dialog is the Call-ID with both tags), kept under the Call-ID with its From tag.
+    let call_id = match stored_call_id(&services, &request, &raw_call_id).await {
+        Ok(id) => id,
+        Err(status) => {
+            services.endpoint.respond(
+                &key,
+                response_for(&request, status, Some(&message::new_tag())),
+            );
+            guard.finish();
+            return;
+        }
+    };
+    guard.store_as(&call_id);
     let call = InboundCall {
         me,
         dialplan: services.dialplan(),
@@ -122,9 +137,47 @@ pub async fn run_inbound_call(
         call_id: &call_id,
         to_tag: message::new_tag(),
         pending_bye: std::sync::Mutex::new(None),
+        hang_up_at: arrived + services.limits.max_call_duration,
     };
     call.run(&mut signals, &mut guard).await;
     guard.finish();
+}
+
+/// The id a new call is stored and known by: its Call-ID, or when a finished call had that
+/// Call-ID, the Call-ID with the new From tag. The same Call-ID and From tag again is a stale
+/// copy of a finished INVITE: 482. A store that cannot tell: 503.
+async fn stored_call_id(
+    services: &CallServices,
+    request: &rsip::Request,
+    raw: &str,
+) -> Result<String, rsip::StatusCode> {
+    let unavailable = |e: crate::store::StoreError| {
+        error!(call_id = raw, error = %e, "cannot look the Call-ID up: 503");
+        rsip::StatusCode::ServiceUnavailable
+    };
+    if !services.store.call_known(raw).await.map_err(unavailable)? {
+        return Ok(raw.to_string());
+    }
+    let from_tag = message::from_tag(request).unwrap_or_default();
+    let again = format!("{raw};from-tag={from_tag}");
+    if services
+        .store
+        .call_known(&again)
+        .await
+        .map_err(unavailable)?
+    {
+        info!(
+            call_id = raw,
+            from_tag, "an INVITE of a finished call again: 482"
+        );
+        return Err(rsip::StatusCode::LoopDetected);
+    }
+    info!(
+        call_id = raw,
+        stored_as = again,
+        "Call-ID of a finished call reused: a new call"
+    );
+    Ok(again)
 }
 
 /// One inbound call's fixed facts.
@@ -141,6 +194,9 @@ pub(super) struct InboundCall<'a> {
     pub(super) to_tag: String,
     /// The caller's BYE, answered once the call's end is stored (see [`InboundCall::end`]).
     pub(super) pending_bye: std::sync::Mutex<Option<(TransactionKey, rsip::Request)>>,
+    /// When the call must end at the latest: `--max-call-duration` after its INVITE, one
+    /// deadline for every phase (queue, bridge, transfers).
+    pub(super) hang_up_at: tokio::time::Instant,
 }
 
 impl InboundCall<'_> {

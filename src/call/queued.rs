@@ -131,7 +131,7 @@ impl InboundCall<'_> {
             }
         };
         tokio::pin!(playback);
-        let limit = tokio::time::sleep(self.services.limits.max_call_duration);
+        let limit = tokio::time::sleep_until(self.hang_up_at);
         tokio::pin!(limit);
         let mut staffing = tokio::time::interval(Duration::from_secs(1));
         let mut legs: HashMap<String, AgentLeg> = HashMap::new();
@@ -365,7 +365,7 @@ impl InboundCall<'_> {
                 }
             }
         }
-        let limit = tokio::time::sleep(self.services.limits.max_call_duration);
+        let limit = tokio::time::sleep_until(self.hang_up_at);
         tokio::pin!(limit);
         let write =
             |recorders: &mut Vec<Option<(i64, WavRecorder)>>, side: usize, samples: &[i16]| {

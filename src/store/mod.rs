@@ -185,6 +185,15 @@ impl Store {
         Ok(())
     }
 
+    /// True when a call (open or finished) is stored under `sip_call_id`.
+    pub async fn call_known(&self, sip_call_id: &str) -> Result<bool, StoreError> {
+        Ok(query("SELECT 1 FROM calls WHERE sip_call_id = $1")
+            .bind(sip_call_id)
+            .fetch_optional(self.pool())
+            .await?
+            .is_some())
+    }
+
     /// Ends a call: end time, duration and cause; a call already ended keeps its first end.
     pub async fn end_call(
         &self,

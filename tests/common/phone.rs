@@ -193,8 +193,23 @@ impl TestPhone {
         extra_headers: &str,
         sdp: &str,
     ) -> Call {
+        let call_id = format!("{}@test", random_token());
+        self.invite_with_call_id(&call_id, caller, called, extra_headers, sdp)
+            .await
+    }
+
+    /// Sends an INVITE of a new dialog (new From tag) with the given Call-ID, as a UA that
+    /// reuses Call-IDs would.
+    pub async fn invite_with_call_id(
+        &mut self,
+        call_id: &str,
+        caller: &str,
+        called: &str,
+        extra_headers: &str,
+        sdp: &str,
+    ) -> Call {
         let call = Call {
-            call_id: format!("{}@test", random_token()),
+            call_id: call_id.to_string(),
             from_tag: random_token(),
             to_tag: None,
             branch: format!("z9hG4bK{}", random_token()),
@@ -203,6 +218,24 @@ impl TestPhone {
             cseq: 1,
             answer: None,
         };
+        self.send_invite(call, called, extra_headers, sdp).await
+    }
+
+    /// Sends the INVITE of `call` (again, for a retransmission or a stale copy).
+    pub async fn send_invite(
+        &mut self,
+        call: Call,
+        called: &str,
+        extra_headers: &str,
+        sdp: &str,
+    ) -> Call {
+        let caller = call
+            .caller_uri
+            .trim_start_matches("sip:")
+            .split('@')
+            .next()
+            .unwrap_or_default()
+            .to_string();
         let msg = format!(
             "INVITE {ruri} SIP/2.0\r\n\
              Via: SIP/2.0/{t} {local};branch={branch};rport\r\n\
