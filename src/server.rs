@@ -107,6 +107,22 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
 
     let (lo, hi) = config.rtp_ports;
     let rtp_ports = Arc::new(RtpPortPool::new(lo, hi)?);
+    // What the kernel grants each RTP socket, said once.
+    if let Ok(probe) = std::net::UdpSocket::bind("127.0.0.1:0") {
+        if let Ok(sizes) = crate::net::size_udp_buffers(&probe, crate::media::rtp::RTP_UDP_BUFFER) {
+            info!(
+                receive = sizes.receive,
+                send = sizes.send,
+                asked = sizes.asked,
+                "RTP socket buffers"
+            );
+            if sizes.capped() {
+                tracing::warn!(
+                    "RTP buffers smaller than asked: raise net.core.rmem_max and wmem_max"
+                );
+            }
+        }
+    }
     let tls = match &config.tls {
         Some(tls) => Some((
             tls.listen,

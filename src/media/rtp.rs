@@ -12,6 +12,11 @@ use tokio::net::UdpSocket;
 
 use super::MediaError;
 
+/// UDP buffer asked for each RTP socket, each direction. The kernel counts about 1 KiB per
+/// small datagram, so this holds some 250 packets, 5 s of one 20 ms stream: a stall of the
+/// media task loses nothing.
+pub const RTP_UDP_BUFFER: usize = 256 * 1024;
+
 /// The even ports of a range, handed out round-robin.
 #[derive(Debug)]
 pub struct RtpPortPool {
@@ -58,7 +63,11 @@ impl RtpPortPool {
             let i = self.next.fetch_add(1, Ordering::Relaxed) % n;
             let port = first + (i * 2) as u16;
             match UdpSocket::bind(SocketAddr::new(ip, port)).await {
-                Ok(s) => return Ok(s),
+                Ok(s) => {
+                    // Best effort: a bigger buffer rides out a scheduling hiccup under load.
+                    let _ = crate::net::size_udp_buffers(&s, RTP_UDP_BUFFER);
+                    return Ok(s);
+                }
                 Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => continue,
                 Err(e) => return Err(MediaError::Io(e)),
             }
