@@ -49,7 +49,6 @@ enum Command {
 #[derive(Clone)]
 pub struct EndpointHandle {
     commands: mpsc::UnboundedSender<Command>,
-    local_addr: SocketAddr,
     listening: Listening,
 }
 
@@ -84,14 +83,14 @@ impl EndpointHandle {
 
     /// The address the endpoint listens on (UDP and TCP share the port).
     pub fn local_addr(&self) -> SocketAddr {
-        self.local_addr
+        self.listening.sip
     }
 
     /// The local address that reaches us over `transport` (the TLS port for TLS).
     pub fn local_addr_for(&self, transport: Transport) -> SocketAddr {
         match (transport, self.listening.sips) {
             (Transport::Tls, Some(sips)) => sips,
-            _ => self.local_addr,
+            _ => self.listening.sip,
         }
     }
 
@@ -194,7 +193,6 @@ pub async fn start(
     Ok((
         EndpointHandle {
             commands: cmd_tx,
-            local_addr,
             listening: Listening {
                 sip: local_addr,
                 sips,
