@@ -162,7 +162,10 @@ impl TestServer {
     pub fn start_in(database_url: &str, data: &std::path::Path, options: &ServerOptions) -> Self {
         // A random RTP range per server so parallel tests do not collide.
         let base = 30000 + 2 * (rand::random::<u16>() % 14000);
-        let mut child = Command::new(env!("CARGO_BIN_EXE_hotline12345"))
+        // HOTLINE_TEST_BINARY runs the suite against another build (an older commit, say).
+        let binary = std::env::var("HOTLINE_TEST_BINARY")
+            .unwrap_or_else(|_| env!("CARGO_BIN_EXE_hotline12345").to_string());
+        let mut child = Command::new(binary)
             .arg("serve")
             .arg("--dialplan")
             .arg(&options.dialplan)
