@@ -177,6 +177,30 @@ impl StaffingHours {
             .find(|d| !self.hours_on(*d).is_closed())
     }
 
+    /// When a voice message left at `at` must be called back, by the hotline's rule "before
+    /// `callback_by` (10:00) of the next staffed day": a message left while the platform is
+    /// staffed (an overflow) is due at `callback_by` of the next staffed day; one left outside
+    /// staffed hours at `callback_by` of the day the platform next opens (a message left at
+    /// 02:00 on Saturday is due on Saturday, not Sunday), and never before that opening (a
+    /// platform opening at 11:00 is due at 11:00). None when nothing opens within a year.
+    pub fn callback_due<Tz: TimeZone>(
+        &self,
+        at: &DateTime<Tz>,
+        callback_by: NaiveTime,
+    ) -> Option<DateTime<Tz>> {
+        let zone = at.timezone();
+        let on = |date: NaiveDate| {
+            zone.from_local_datetime(&date.and_time(callback_by))
+                .earliest()
+        };
+        if self.is_staffed(at) {
+            return on(self.next_staffed_day(at.naive_local().date())?);
+        }
+        let opening = self.next_opening(at)?;
+        let due = on(opening.naive_local().date())?;
+        Some(if due < opening { opening } else { due })
+    }
+
     /// The next moment, at or after `at`, when operators answer; None if no period opens in
     /// the next 366 days.
     pub fn next_opening<Tz: TimeZone>(&self, at: &DateTime<Tz>) -> Option<DateTime<Tz>> {
@@ -204,6 +228,41 @@ impl StaffingHours {
 mod tests {
     use super::*;
     use chrono_tz::Asia::Shanghai;
+
+    #[test]
+    fn a_message_is_due_before_ten_of_the_day_the_platform_next_opens() {
+        let h = StaffingHours::seven_by_twelve();
+        let ten = t(10, 0);
+        let due = |s: &str| h.callback_due(&at(s), ten).unwrap();
+        // Saturday 2026-11-28, 02:00: the platform opens at 08:00 the same day.
+        assert_eq!(due("2026-11-28 02:00:00"), at("2026-11-28 10:00:00"));
+        assert_eq!(due("2026-11-28 07:59:59"), at("2026-11-28 10:00:00"));
+        // After closing: the next morning.
+        assert_eq!(due("2026-11-28 20:00:00"), at("2026-11-29 10:00:00"));
+        assert_eq!(due("2026-11-28 23:30:00"), at("2026-11-29 10:00:00"));
+        // Left while staffed (an overflow at 15:00): the next staffed day.
+        assert_eq!(due("2026-11-28 15:00:00"), at("2026-11-29 10:00:00"));
+        // A platform that opens at 11:00 is not due before it opens.
+        let late = StaffingHours::new(
+            std::array::from_fn(|_| DayHours::parse(&["11:00-20:00"]).unwrap()),
+            HashMap::new(),
+        );
+        assert_eq!(
+            late.callback_due(&at("2026-11-28 02:00:00"), ten).unwrap(),
+            at("2026-11-28 11:00:00")
+        );
+        // Closed on Sunday: a Saturday-night message waits for Monday.
+        let mut weekly: [DayHours; 7] =
+            std::array::from_fn(|_| DayHours::parse(&["08:00-20:00"]).unwrap());
+        weekly[6] = DayHours::closed();
+        let no_sunday = StaffingHours::new(weekly, HashMap::new());
+        assert_eq!(
+            no_sunday
+                .callback_due(&at("2026-11-28 21:00:00"), ten)
+                .unwrap(),
+            at("2026-11-30 10:00:00")
+        );
+    }
 
     fn at(s: &str) -> DateTime<chrono_tz::Tz> {
         let naive = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap();

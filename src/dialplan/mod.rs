@@ -68,22 +68,18 @@ impl Dialplan {
         })
     }
 
-    /// When a voice message left at `at` must be called back: before `callback_by` (10:00 by
-    /// default) of the platform's next staffed day.
+    /// When a voice message left at `at` must be called back (the rule is
+    /// [`StaffingHours::callback_due`]); a day later when the platform never opens.
     pub fn callback_due(
         &self,
         platform: &str,
         at: chrono::DateTime<chrono::Utc>,
     ) -> chrono::DateTime<chrono::Utc> {
-        use chrono::TimeZone;
-        let local = at.with_timezone(&self.time_zone);
-        let day = self
-            .staffing(platform)
-            .next_staffed_day(local.date_naive())
-            .unwrap_or(local.date_naive() + chrono::Duration::days(1));
-        self.time_zone
-            .from_local_datetime(&day.and_time(self.voicemail.callback_by))
-            .earliest()
+        self.staffing(platform)
+            .callback_due(
+                &at.with_timezone(&self.time_zone),
+                self.voicemail.callback_by,
+            )
             .map(|t| t.with_timezone(&chrono::Utc))
             .unwrap_or(at + chrono::Duration::days(1))
     }
