@@ -173,6 +173,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         calls: calls.clone(),
         draining: Default::default(),
         live: Default::default(),
+        late_legs: Default::default(),
         legs: Default::default(),
     });
     tokio::spawn(run_call_manager(services.clone(), events));

@@ -500,3 +500,59 @@ async fn a_crash_mid_call_keeps_the_recordings() {
     )
     .await;
 }
+
+/// Issue 11, flow bug (a): a seat whose 200 OK crosses the CANCEL sent on its ring timeout is
+/// ACKed and hung up with a BYE (it used to be left in a call nobody bridged), the caller keeps
+/// its place, and the next seat to answer is bridged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_that_crosses_the_cancel_is_hung_up() {
+    common::harness::run_on(Backend::Sqlite, options(), |server| async move {
+        let mut late = Softphone::signed_in(&server, "1001").await;
+        let mut caller = TestPhone::udp(server.sip).await;
+        let (mut call, ok) = caller.call("087163615151", "12345").await;
+        assert_eq!(ok.status_code.code(), 200);
+        let invite = late
+            .expect(rsip::Method::Invite, Duration::from_secs(10))
+            .await
+            .expect("the seat rings");
+        late.respond(&invite, "180 Ringing", Some("seat"), None)
+            .await;
+        let cancel = late
+            .expect(rsip::Method::Cancel, Duration::from_secs(10))
+            .await
+            .expect("the ring timeout cancels");
+        // The seat picks up just as the CANCEL arrives: its 200 crosses it.
+        late.answer(&invite).await;
+        late.respond(&cancel, "200 OK", None, None).await;
+        let mut got = Vec::new();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while !got.contains(&rsip::Method::Bye) && tokio::time::Instant::now() < deadline {
+            if let Some(rsip::SipMessage::Request(r)) =
+                late.phone.recv(Duration::from_millis(500)).await
+            {
+                got.push(r.method);
+            }
+        }
+        assert!(
+            got.contains(&rsip::Method::Ack),
+            "the late 200 is ACKed: {got:?}"
+        );
+        assert!(got.contains(&rsip::Method::Bye), "and hung up: {got:?}");
+
+        // The caller is still queued: the next seat takes it and both are bridged.
+        let mut next = Softphone::signed_in(&server, "1002").await;
+        let (_invite, _rtp) = next
+            .take_call(Duration::from_secs(20), "the next seat")
+            .await;
+        caller.bye(&mut call).await;
+        let legs = server.cases_of("087163615151").await[0]["calls"][0]["agent_legs"].clone();
+        let agents: Vec<&str> = legs
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|l| l["agent"].as_str())
+            .collect();
+        assert!(agents.contains(&"1002"), "{legs}");
+    })
+    .await;
+}

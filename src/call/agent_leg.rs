@@ -236,9 +236,23 @@ impl AgentLeg {
     }
 
     /// Forgets the leg in the manager's table.
+    /// Lets go of the leg. One the seat never answered stays known to the manager a while,
+    /// so that an answer crossing its CANCEL is ACKed and hung up ([`super::late`]).
     pub fn release(&self, services: &CallServices) {
         self.media.close();
         services.legs.lock().expect("legs").remove(&self.call_id);
+        if self.dialog.is_none() {
+            services
+                .late_legs
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(
+                    &self.call_id,
+                    self.invite.clone(),
+                    self.peer,
+                    self.via_host.clone(),
+                );
+        }
     }
 }
 

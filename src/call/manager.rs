@@ -180,7 +180,9 @@ fn on_event(
                     let _ = leg.send(CallSignal::AgentResponse(Box::new(response)));
                 }
                 None => {
-                    debug!(status = %response.status_code, "response for a call that has ended")
+                    if !super::late::answer_late(services, &response) {
+                        debug!(status = %response.status_code, "response for a call that has ended")
+                    }
                 }
             }
         }

@@ -9,6 +9,7 @@ pub mod announce;
 pub mod guard;
 pub mod identity;
 pub mod inbound;
+pub mod late;
 pub mod manager;
 pub mod menu;
 pub mod queue;

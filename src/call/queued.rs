@@ -156,6 +156,8 @@ impl InboundCall<'_> {
                         let code = resp.status_code.code();
                         let leg_id = crate::sip::message::call_id(&*resp).unwrap_or_default();
                         let Some(agent) = legs.values().find(|l| l.call_id == leg_id).map(|l| l.agent.clone()) else {
+                            // A leg let go while this response was on its way to us.
+                            super::late::answer_late(self.services, &resp);
                             continue;
                         };
                         if code < 200 {
@@ -241,10 +243,34 @@ impl InboundCall<'_> {
                         }
                     }
                     Some(QueueNotice::StopRinging { agent }) => {
-                        if let Some(leg) = legs.remove(&agent) {
-                            leg.cancel(self.services).await;
-                            self.leg_ended(&leg, "no-answer").await;
+                        // Its answer may have come in just before the ring timeout: then it
+                        // is hung up (the ACD has moved on), else cancelled; the caller keeps
+                        // its place.
+                        if let Some(mut leg) = legs.remove(&agent) {
+                            let ended = leg.give_up(self.services).await;
+                            answered.remove(&leg.call_id);
+                            let (its, others): (Vec<_>, Vec<_>) = deferred
+                                .drain(..)
+                                .partition(|s| signal_leg(s).as_deref() == Some(leg.call_id.as_str()));
+                            deferred = others;
+                            for signal in its {
+                                match signal {
+                                    CallSignal::AgentBye { key, request } => {
+                                        leg.answer_bye(self.services, &key, &request)
+                                    }
+                                    CallSignal::AgentRefer { key, request } => self.services.endpoint.respond(
+                                        &key,
+                                        crate::sip::message::response_for(
+                                            &request,
+                                            rsip::StatusCode::CallTransactionDoesNotExist,
+                                            None,
+                                        ),
+                                    ),
+                                    _ => {}
+                                }
+                            }
                             leg.release(self.services);
+                            self.leg_ended(&leg, if ended == "caller-gone" { "answered-too-late" } else { ended }).await;
                         }
                     }
                     Some(QueueNotice::Connect { agent }) => {

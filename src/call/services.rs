@@ -70,6 +70,8 @@ pub struct CallServices {
     pub draining: std::sync::atomic::AtomicBool,
     /// Calls that count against `--max-calls` (see [`super::guard`]).
     pub live: super::guard::LiveCalls,
+    /// Legs released without an answer, whose 200 OK may still cross their CANCEL.
+    pub late_legs: std::sync::Mutex<super::late::LateLegs>,
     /// The server's calls to seats, by their Call-ID: where their responses and BYEs go.
     pub legs: std::sync::Mutex<
         std::collections::HashMap<
