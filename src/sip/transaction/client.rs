@@ -8,7 +8,8 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use super::{message, Output, Peer, Timers, TransactionKey, TuEvent};
+use super::message;
+use super::types::{Output, Peer, Timers, TransactionKey, TuEvent};
 
 /// States of a client transaction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,7 +158,7 @@ impl ClientTransaction {
         if let Some((at, kind)) = self.deadline {
             if at <= now {
                 if kind == Deadline::GiveUp {
-                    outputs.push_back(super::timed_out(key, &self.request));
+                    outputs.push_back(super::types::timed_out(key, &self.request));
                 }
                 return true;
             }

@@ -7,7 +7,8 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use super::{message, Output, Peer, Timers, TransactionError, TransactionKey};
+use super::message;
+use super::types::{Output, Peer, Timers, TransactionError, TransactionKey};
 
 /// States of a server transaction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -187,7 +188,7 @@ impl ServerTransaction {
         if let Some((at, kind)) = self.deadline {
             if at <= now {
                 if matches!(kind, Deadline::H | Deadline::AckWait) {
-                    outputs.push_back(super::timed_out(key, &self.request));
+                    outputs.push_back(super::types::timed_out(key, &self.request));
                 }
                 return true;
             }
