@@ -2,27 +2,12 @@
 //! Call-ID, when it rang, whether and when it answered, and how it ended. With the caller's
 //! call they trace a case from the first ring to the operator who took it.
 
+pub use super::model::AgentLegView;
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 
 use super::case_of_call;
 use super::db::query;
 use super::{Store, StoreError};
-
-/// One seat rung for a call.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct AgentLegView {
-    /// The Call-ID of the server's INVITE to the seat.
-    pub leg_call_id: String,
-    /// The seat (login id).
-    pub agent: String,
-    pub rang_at: DateTime<Utc>,
-    pub answered_at: Option<DateTime<Utc>>,
-    pub ended_at: Option<DateTime<Utc>>,
-    /// `completed` (answered and talked), `no-answer` (rang out or withdrawn), `declined 486`
-    /// (a final response), `no-response`, `hung-up` (before answering), `server-restart`.
-    pub outcome: Option<String>,
-}
 
 impl Store {
     /// A seat is being rung for the caller's call `sip_call_id` with the leg `leg_call_id`.

@@ -45,10 +45,10 @@ pub struct CaseView {
     /// Oldest first.
     pub calls: Vec<CallView>,
     /// Voice messages left on this case, oldest first.
-    pub voicemails: Vec<super::VoicemailView>,
+    pub voicemails: Vec<VoicemailView>,
     /// Callback attempts on the case itself (a caller who hung up while waiting), oldest
     /// first; those on a voice message are in its `voicemails` entry.
-    pub callback_attempts: Vec<super::queue::CaseCallbackAttempt>,
+    pub callback_attempts: Vec<CaseCallbackAttempt>,
 }
 
 /// One call of a case.
@@ -65,7 +65,7 @@ pub struct CallView {
     pub duration_ms: Option<i64>,
     pub end_cause: Option<String>,
     /// The operator seats rung for this call, oldest first, each with its own Call-ID.
-    pub agent_legs: Vec<super::legs::AgentLegView>,
+    pub agent_legs: Vec<AgentLegView>,
 }
 
 /// The stored form of a time on SQLite: UTC, ISO 8601 with milliseconds, so that text order is
@@ -79,4 +79,55 @@ pub fn from_db_time(s: &str) -> Result<DateTime<Utc>, StoreError> {
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| StoreError::Corrupt(format!("time {s:?}: {e}")))
+}
+
+/// One seat rung for a call.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct AgentLegView {
+    /// The Call-ID of the server's INVITE to the seat.
+    pub leg_call_id: String,
+    /// The seat (login id).
+    pub agent: String,
+    pub rang_at: DateTime<Utc>,
+    pub answered_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    /// `completed` (answered and talked), `no-answer` (rang out or withdrawn), `declined 486`
+    /// (a final response), `no-response`, `hung-up` (before answering), `unusable answer`,
+    /// `caller-gone` (answered as the caller hung up), `answered-too-late` (after its ring
+    /// timeout), `server-restart`.
+    pub outcome: Option<String>,
+}
+
+/// One callback attempt on a case (a caller who hung up while waiting).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct CaseCallbackAttempt {
+    pub at: DateTime<Utc>,
+    pub reached: bool,
+    /// Who called back.
+    pub operator: String,
+    pub note: String,
+}
+
+/// A voice message as the API shows it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct VoicemailView {
+    pub id: i64,
+    pub case_number: String,
+    pub sip_call_id: String,
+    pub platform: String,
+    pub caller: String,
+    /// `recording`, `awaiting-callback` or `called-back`.
+    pub status: String,
+    pub started_at: DateTime<Utc>,
+    pub duration_ms: Option<i64>,
+    pub size_bytes: Option<i64>,
+    pub sha256: Option<String>,
+    pub callback_due: Option<DateTime<Utc>>,
+    pub attempts: i64,
+    pub last_attempt_at: Option<DateTime<Utc>>,
+    /// `reached` or `not-reached`.
+    pub last_outcome: Option<String>,
+    /// The file, relative to the data folder.
+    #[serde(skip)]
+    pub file: String,
 }

@@ -1,5 +1,6 @@
 //! The queue log and call recordings.
 
+pub use super::model::CaseCallbackAttempt;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -195,16 +196,6 @@ pub struct CallbackView {
     pub attempts: i64,
     /// `awaiting` or `done`.
     pub status: String,
-}
-
-/// One callback attempt on a case (a caller who hung up while waiting).
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct CaseCallbackAttempt {
-    pub at: DateTime<Utc>,
-    pub reached: bool,
-    /// Who called back.
-    pub operator: String,
-    pub note: String,
 }
 
 impl Store {

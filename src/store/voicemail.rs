@@ -6,35 +6,11 @@
 //! (with a callback deadline on the message) until a callback reaches the caller (`done`);
 //! each attempt is recorded.
 
+pub use super::model::VoicemailView;
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 
 use super::db::{query, DbRow};
 use super::{Store, StoreError};
-
-/// A voice message as the API shows it.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct VoicemailView {
-    pub id: i64,
-    pub case_number: String,
-    pub sip_call_id: String,
-    pub platform: String,
-    pub caller: String,
-    /// `recording`, `awaiting-callback` or `called-back`.
-    pub status: String,
-    pub started_at: DateTime<Utc>,
-    pub duration_ms: Option<i64>,
-    pub size_bytes: Option<i64>,
-    pub sha256: Option<String>,
-    pub callback_due: Option<DateTime<Utc>>,
-    pub attempts: i64,
-    pub last_attempt_at: Option<DateTime<Utc>>,
-    /// `reached` or `not-reached`.
-    pub last_outcome: Option<String>,
-    /// The file, relative to the data folder.
-    #[serde(skip)]
-    pub file: String,
-}
 
 /// What a finished recording measured.
 #[derive(Debug, Clone)]

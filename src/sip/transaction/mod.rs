@@ -13,9 +13,9 @@
 
 mod client;
 mod server;
-mod types;
 #[cfg(test)]
 mod tests;
+mod types;
 
 use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
@@ -26,9 +26,7 @@ use super::message::{self, response_for};
 
 pub use client::ClientState;
 pub use server::ServerState;
-pub use types::{
-    Output, Peer, Timers, TransactionError, TransactionKey, Transport, TuEvent,
-};
+pub use types::{Output, Peer, Timers, TransactionError, TransactionKey, Transport, TuEvent};
 
 /// The transaction layer.
 pub struct TransactionLayer {

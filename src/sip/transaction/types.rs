@@ -161,4 +161,3 @@ pub enum Output {
     /// Hand this event to the transaction user.
     Event(TuEvent),
 }
-
