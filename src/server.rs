@@ -21,9 +21,6 @@ use crate::sip::transaction::Timers;
 use crate::store::Store;
 use crate::{api, dialplan, sip};
 
-/// The prompt every call falls back to while it waits.
-pub const HOLD_PROMPT: &str = "hold-music.wav";
-
 /// Everything `hotline12345 serve` is told on its command line.
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
@@ -226,7 +223,14 @@ fn needed_prompts(plan: &dialplan::Dialplan) -> Vec<String> {
         .flat_map(|p| [p.welcome_prompt.clone(), p.after_hours_prompt.clone()])
         .collect();
     needed.extend(plan.queues.menus.values().map(|m| m.prompt.clone()));
-    needed.extend([HOLD_PROMPT, voicemail::BEEP_PROMPT, voicemail::SAVED_PROMPT].map(String::from));
+    needed.extend(
+        [
+            crate::call::queued::HOLD_PROMPT,
+            voicemail::BEEP_PROMPT,
+            voicemail::SAVED_PROMPT,
+        ]
+        .map(String::from),
+    );
     needed.sort();
     needed.dedup();
     needed

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::auth::Caller;
 use super::body::JsonBody;
 use super::error::ApiError;
-use super::ApiState;
+use super::state::ApiState;
 use crate::cases::Role;
 
 /// Query of the seat list.

@@ -9,7 +9,7 @@ use axum::http::request::Parts;
 use axum::http::StatusCode;
 
 use super::error::ApiError;
-use super::ApiState;
+use super::state::ApiState;
 use crate::cases::{Actor, Role};
 use crate::dialplan::User;
 

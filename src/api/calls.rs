@@ -16,7 +16,7 @@ use tokio::sync::oneshot;
 use super::auth::Caller;
 use super::body::JsonBody;
 use super::error::ApiError;
-use super::ApiState;
+use super::state::ApiState;
 use crate::call::inbound::CallSignal;
 use crate::cases::Role;
 use crate::routing::TransferRefused;

@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use super::auth::Caller;
 use super::error::ApiError;
-use super::ApiState;
+use super::state::ApiState;
 use crate::routing::normalize_number;
 use crate::store::CaseView;
 

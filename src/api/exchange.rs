@@ -9,7 +9,7 @@ use axum::Json;
 use super::auth::Caller;
 use super::body::JsonBody;
 use super::error::ApiError;
-use super::ApiState;
+use super::state::ApiState;
 use crate::cases::Role;
 use crate::store::exchange::{CaseRecord, Imported};
 use crate::store::StoreError;

@@ -16,40 +16,15 @@ pub mod cases;
 pub mod error;
 pub mod exchange;
 pub mod queues;
+pub mod state;
 pub mod statistics;
 pub mod voicemail;
 pub mod workflow;
 
-use std::path::PathBuf;
-use std::sync::Arc;
-
 use axum::routing::{get, post};
 use axum::Router;
 
-use crate::dialplan::LiveDialplan;
-use crate::store::Store;
-
-/// Reloads the dialplan; Ok(platforms) or the problems found (the running dialplan stays).
-pub type Reloader = Arc<dyn Fn() -> Result<usize, String> + Send + Sync>;
-
-/// What every handler can reach.
-#[derive(Clone)]
-pub struct ApiState {
-    /// Cases, calls, voice messages.
-    pub store: Store,
-    /// The data folder (voice message files).
-    pub data_dir: PathBuf,
-    /// The dialplan in force (users, units, calendar).
-    pub dialplan: Arc<LiveDialplan>,
-    /// Registrations of the operator seats.
-    pub registrar: Arc<crate::call::register::Registrar>,
-    /// The ACD.
-    pub queue: crate::call::queue::QueueHandle,
-    /// The calls in progress (for transfers).
-    pub calls: crate::call::services::CallDirectory,
-    /// Reloads the dialplan.
-    pub reload: Reloader,
-}
+pub use state::{ApiState, Reloader};
 
 /// The OpenAPI description.
 pub const OPENAPI: &str = include_str!("openapi.json");

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::auth::Caller;
 use super::body::JsonBody;
 use super::error::ApiError;
-use super::ApiState;
+use super::state::ApiState;
 use crate::call::queue::QueueSnapshot;
 use crate::cases::Role;
 use crate::dialplan::queues::platform_of_queue;

@@ -10,8 +10,8 @@ use serde::Deserialize;
 
 use super::auth::Caller;
 use super::error::ApiError;
+use super::state::ApiState;
 use super::workflow::local_day_start;
-use super::ApiState;
 use crate::cases::statistics::{compute, to_csv, Statistics};
 use crate::cases::Role;
 

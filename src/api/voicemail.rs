@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::auth::Caller;
 use super::body::JsonBody;
 use super::error::ApiError;
-use super::ApiState;
+use super::state::ApiState;
 use crate::cases::Role;
 use crate::store::{StoreError, VoicemailView};
 

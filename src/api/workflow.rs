@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::auth::Caller;
 use super::body::JsonBody;
 use super::error::ApiError;
-use super::ApiState;
+use super::state::ApiState;
 use crate::calendar::DeadlineRules;
 use crate::cases::supervision::{marks, Mark};
 use crate::cases::workflow::{CaseEvent, HistoryEntry, WorkflowError};

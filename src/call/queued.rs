@@ -22,6 +22,9 @@ use crate::media::recorder::WavRecorder;
 use crate::media::session::{MediaEvent, MediaSession};
 
 /// The seat leg (Call-ID) a seat's request belongs to.
+/// The prompt every call falls back to while it waits.
+pub const HOLD_PROMPT: &str = "hold-music.wav";
+
 fn signal_leg(signal: &CallSignal) -> Option<String> {
     match signal {
         CallSignal::AgentBye { request, .. } | CallSignal::AgentRefer { request, .. } => {
@@ -112,7 +115,7 @@ impl InboundCall<'_> {
         };
         let queue = &self.services.queue;
         let mut notices = queue.join(self.call_id, &queue_name);
-        let hold = prompts.get(crate::server::HOLD_PROMPT);
+        let hold = prompts.get(HOLD_PROMPT);
         let (announce_tx, mut announce_rx) = mpsc::unbounded_channel::<Vec<Prompt>>();
         let playback = async {
             if let Some(welcome) = welcome {
