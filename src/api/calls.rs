@@ -17,7 +17,7 @@ use super::auth::Caller;
 use super::body::JsonBody;
 use super::error::ApiError;
 use super::state::ApiState;
-use crate::call::inbound::CallSignal;
+use crate::call::signal::CallSignal;
 use crate::cases::Role;
 use crate::routing::TransferRefused;
 

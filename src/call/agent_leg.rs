@@ -8,8 +8,8 @@ use std::net::{IpAddr, SocketAddr};
 use tokio::sync::mpsc;
 use tracing::{info, warn};
 
-use super::inbound::CallSignal;
 use super::services::CallServices;
+use super::signal::CallSignal;
 use crate::media::sdp;
 use crate::media::session::MediaSession;
 use crate::sip::dialog::Dialog;
@@ -102,7 +102,7 @@ impl AgentLeg {
             branch = message::new_branch(),
             tag = message::new_tag(),
             tp = transport.uri_param(),
-            allow = super::manager::ALLOWED_METHODS,
+            allow = super::signal::ALLOWED_METHODS,
             len = offer.len(),
         );
         let invite = rsip::Request::try_from(text.as_str())

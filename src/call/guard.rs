@@ -7,27 +7,16 @@
 //! its offer is accepted (routed, media negotiated) until it starts to end, so neither INVITEs
 //! still being routed or refused nor calls whose end is being written make callers hear 503.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use chrono::Utc;
 use tokio::sync::mpsc;
 use tracing::error;
 
-use super::inbound::CallSignal;
 use super::services::CallServices;
+use super::signal::CallSignal;
 use crate::acd::AcdEvent;
-
-/// Calls that count against `--max-calls` now.
-#[derive(Debug, Default)]
-pub struct LiveCalls(AtomicUsize);
-
-impl LiveCalls {
-    /// How many calls count now.
-    pub fn get(&self) -> usize {
-        self.0.load(Ordering::Relaxed)
-    }
-}
 
 /// One call's guard; see the module documentation.
 pub struct CallGuard {

@@ -15,10 +15,11 @@ use chrono::Utc;
 use tokio::sync::mpsc;
 use tracing::{error, info, warn};
 
+use super::context::{InboundCall, Waited};
 use super::identity::call_identity;
-use super::manager::reply_retry_later;
 use super::queued::{Bridged, Entry};
 use super::services::CallServices;
+pub use super::signal::{CallSignal, EndCause};
 use crate::media::sdp::{self, Negotiated};
 use crate::media::session::MediaSession;
 use crate::routing::normalize_number;
@@ -26,76 +27,6 @@ use crate::sip::dialog::Dialog;
 use crate::sip::message::{self, response_for};
 use crate::sip::transaction::{Peer, TransactionKey};
 use crate::store::NewCall;
-
-/// What the call manager passes on to a running call.
-#[derive(Debug)]
-pub enum CallSignal {
-    /// The caller acknowledged our 200 OK.
-    Ack,
-    /// The caller hung up; the call answers the BYE.
-    Bye {
-        key: TransactionKey,
-        request: Box<rsip::Request>,
-    },
-    /// The caller gave up before we answered (the layer already said 200 to the CANCEL).
-    Cancel,
-    /// Our 200 OK was never acknowledged.
-    Timeout,
-    /// A response on a call to a seat.
-    AgentResponse(Box<rsip::Response>),
-    /// The seat hung up.
-    AgentBye {
-        key: TransactionKey,
-        request: Box<rsip::Request>,
-    },
-    /// The call to a seat got no final response.
-    AgentTimeout { call_id: String },
-    /// The seat asks to transfer the caller (REFER in its leg's dialog).
-    AgentRefer {
-        key: TransactionKey,
-        request: Box<rsip::Request>,
-    },
-    /// A transfer asked through the API by `by`: the reply says where the caller went, or why
-    /// not; a call not talking with an operator drops it unanswered.
-    Transfer {
-        to: String,
-        by: crate::cases::workflow::Actor,
-        reply: tokio::sync::oneshot::Sender<
-            Result<super::transfer::TransferTarget, crate::routing::TransferRefused>,
-        >,
-    },
-}
-
-/// Why a call ended, as stored with the call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EndCause {
-    CallerHangup,
-    Cancelled,
-    AckTimeout,
-    MediaTimeout,
-    MaxDuration,
-    Rejected,
-    /// The caller left a voice message and the server hung up.
-    VoicemailDone,
-    /// The operator hung up.
-    AgentHangup,
-}
-
-impl EndCause {
-    /// The stored form.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EndCause::CallerHangup => "caller-hangup",
-            EndCause::Cancelled => "cancelled",
-            EndCause::AckTimeout => "ack-timeout",
-            EndCause::MediaTimeout => "media-timeout",
-            EndCause::MaxDuration => "max-duration",
-            EndCause::Rejected => "rejected",
-            EndCause::VoicemailDone => "voicemail-done",
-            EndCause::AgentHangup => "agent-hangup",
-        }
-    }
-}
 
 /// Runs one inbound call to its end, then tells the manager through `ended`.
 pub async fn run_inbound_call(
@@ -180,25 +111,6 @@ async fn stored_call_id(
     Ok(again)
 }
 
-/// One inbound call's fixed facts.
-pub(super) struct InboundCall<'a> {
-    /// This call's own signal channel (given to its calls to seats).
-    pub(super) me: mpsc::UnboundedSender<CallSignal>,
-    pub(super) services: &'a CallServices,
-    /// The dialplan in force when the call arrived (a reload does not change a running call).
-    pub(super) dialplan: std::sync::Arc<crate::dialplan::Dialplan>,
-    pub(super) key: &'a TransactionKey,
-    pub(super) request: &'a rsip::Request,
-    pub(super) peer: Peer,
-    pub(super) call_id: &'a str,
-    pub(super) to_tag: String,
-    /// The caller's BYE, answered once the call's end is stored (see [`InboundCall::end`]).
-    pub(super) pending_bye: std::sync::Mutex<Option<(TransactionKey, rsip::Request)>>,
-    /// When the call must end at the latest: `--max-call-duration` after its INVITE, one
-    /// deadline for every phase (queue, bridge, transfers).
-    pub(super) hang_up_at: tokio::time::Instant,
-}
-
 impl InboundCall<'_> {
     async fn run(
         &self,
@@ -239,7 +151,7 @@ impl InboundCall<'_> {
             Ok(media) => media,
             Err(e) => {
                 warn!(call_id = self.call_id, error = %e, "no media port: 503");
-                reply_retry_later(self.services, self.key, self.request);
+                self.services.reply_retry_later(self.key, self.request);
                 return;
             }
         };
@@ -281,7 +193,7 @@ impl InboundCall<'_> {
             Err(e) => {
                 error!(call_id = self.call_id, error = %e, "cannot record the call: 503");
                 guard.ending();
-                reply_retry_later(self.services, self.key, self.request);
+                self.services.reply_retry_later(self.key, self.request);
                 return;
             }
         };
@@ -435,7 +347,7 @@ impl InboundCall<'_> {
         ));
         ok.headers.push(rsip::Header::Other(
             "Allow".into(),
-            super::manager::ALLOWED_METHODS.into(),
+            super::signal::ALLOWED_METHODS.into(),
         ));
         message::set_body(
             &mut ok,
@@ -443,31 +355,6 @@ impl InboundCall<'_> {
             negotiated.answer.clone().into_bytes(),
         );
         ok
-    }
-
-    /// The caller hung up: the 200 OK waits until the call's end is durable (a retransmitted
-    /// BYE is absorbed by its transaction meanwhile).
-    pub(super) fn answer_bye(&self, key: &TransactionKey, request: &rsip::Request) {
-        *self.pending_bye.lock().unwrap_or_else(|e| e.into_inner()) =
-            Some((key.clone(), request.clone()));
-    }
-
-    pub(super) async fn send_bye(&self, dialog: &mut Dialog, local_ip: IpAddr) {
-        let via_host = SocketAddr::new(
-            local_ip,
-            self.services
-                .endpoint
-                .local_addr_for(self.peer.transport)
-                .port(),
-        );
-        let bye = dialog.new_request(
-            rsip::Method::Bye,
-            &via_host.to_string(),
-            self.peer.transport,
-        );
-        if let Err(e) = self.services.endpoint.send_request(bye, self.peer).await {
-            warn!(call_id = self.call_id, error = %e, "BYE not sent");
-        }
     }
 
     fn reject(&self, status: rsip::StatusCode) {
@@ -498,38 +385,6 @@ impl InboundCall<'_> {
                 .respond(&key, response_for(&request, rsip::StatusCode::OK, None));
         }
     }
-
-    /// The IP we tell the caller to send media to: the configured one, else the local address
-    /// of the route towards the caller.
-    pub(super) fn local_ip(&self) -> IpAddr {
-        if let Some(ip) = self.services.advertise_ip {
-            return ip;
-        }
-        let bind: SocketAddr = if self.peer.addr.is_ipv4() {
-            "0.0.0.0:0".parse().unwrap()
-        } else {
-            "[::]:0".parse().unwrap()
-        };
-        std::net::UdpSocket::bind(bind)
-            .and_then(|s| {
-                s.connect(self.peer.addr)?;
-                s.local_addr()
-            })
-            .map(|a| a.ip())
-            .unwrap_or(self.services.endpoint.local_addr().ip())
-    }
-}
-
-/// How waiting for an operator ended.
-pub(super) enum Waited {
-    Ended(EndCause),
-    /// The platform closed, or the caller waited too long: voicemail.
-    Closed,
-    /// A seat answered the call waiting in `queue`.
-    Connected {
-        leg: Box<super::agent_leg::AgentLeg>,
-        queue: String,
-    },
 }
 
 /// True when a CANCEL arrived while we were recording the case.

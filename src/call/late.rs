@@ -2,14 +2,12 @@
 //! may answer just as its CANCEL crosses the 200 OK: the seat is then in a call nobody will
 //! bridge. Every 200 OK from a seat must end bridged, or ACKed and hung up with a BYE: a
 //! released, unanswered leg stays here for the longest an INVITE transaction lasts (64 × T1),
-//! and a 2xx for it is ACKed and answered with a BYE at once.
+//! and a 2xx for it is ACKed and answered with a BYE at once (`CallServices::answer_late`).
+//! Pure bookkeeping: no I/O here.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use tracing::{info, warn};
-
-use super::services::CallServices;
 use crate::sip::dialog::Dialog;
 use crate::sip::transaction::Peer;
 
@@ -75,31 +73,4 @@ impl LateLeg {
         let bye = dialog.new_request(rsip::Method::Bye, &self.via_host, self.peer.transport);
         (ack, bye)
     }
-}
-
-/// When `response` is a final answer on a released leg, takes the leg; a 2xx is ACKed and hung
-/// up with a BYE. Returns whether the response was such a leg's.
-pub fn answer_late(services: &CallServices, response: &rsip::Response) -> bool {
-    let call_id = crate::sip::message::call_id(response).unwrap_or_default();
-    let code = response.status_code.code();
-    let leg = services
-        .late_legs
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .take_on_final(&call_id, code);
-    let Some(leg) = leg else {
-        return false;
-    };
-    if code < 300 {
-        info!(leg = %call_id, "a seat answered after its leg was let go: ACK and BYE");
-        let (ack, bye) = leg.ack_and_bye(response);
-        services.endpoint.send_stateless(ack.into(), leg.peer);
-        let endpoint = services.endpoint.clone();
-        tokio::spawn(async move {
-            if let Err(e) = endpoint.send_request(bye, leg.peer).await {
-                warn!(error = %e, "BYE to a late seat not sent");
-            }
-        });
-    }
-    true
 }

@@ -7,14 +7,13 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
 
-use super::inbound::{run_inbound_call, CallSignal};
+use super::inbound::run_inbound_call;
 use super::services::CallServices;
-use crate::sip::endpoint::OVERLOAD_RETRY_AFTER_SECS;
+use super::signal::CallSignal;
 use crate::sip::message::{self, response_for};
 use crate::sip::transaction::{TransactionKey, TuEvent};
 
-/// Methods this server understands, for Allow headers and 405 answers.
-pub const ALLOWED_METHODS: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REGISTER, REFER";
+pub use super::signal::ALLOWED_METHODS;
 
 /// Routes SIP events to call tasks until the endpoint closes.
 pub async fn run_call_manager(services: Arc<CallServices>, mut events: mpsc::Receiver<TuEvent>) {
@@ -74,13 +73,13 @@ fn on_event(
                         reply(services, &key, &request, rsip::StatusCode::LoopDetected);
                     } else if services.draining.load(std::sync::atomic::Ordering::Relaxed) {
                         info!(%call_id, "shutting down: refusing INVITE with 503");
-                        reply_retry_later(services, &key, &request);
+                        services.reply_retry_later(&key, &request);
                     } else if services.live.get() >= services.limits.max_calls {
                         warn!(
                             active = services.live.get(),
                             "at max calls: refusing INVITE with 503"
                         );
-                        reply_retry_later(services, &key, &request);
+                        services.reply_retry_later(&key, &request);
                     } else {
                         let (tx, rx) = mpsc::unbounded_channel();
                         calls.insert(call_id.clone(), tx.clone());
@@ -122,9 +121,12 @@ fn on_event(
                     // Only an operator's seat transfers a call (REFER in our call to it).
                     reply(services, &key, &request, rsip::StatusCode::Forbidden)
                 }
-                (rsip::Method::Register, _) => {
-                    services.registrar.handle(services, &key, &request, peer)
-                }
+                (rsip::Method::Register, _) => services.registrar.handle(
+                    (&services.endpoint, &services.queue, &services.dialplan()),
+                    &key,
+                    &request,
+                    peer,
+                ),
                 (rsip::Method::Options, _) => {
                     let mut response = response_for(&request, rsip::StatusCode::OK, None);
                     response
@@ -180,7 +182,7 @@ fn on_event(
                     let _ = leg.send(CallSignal::AgentResponse(Box::new(response)));
                 }
                 None => {
-                    if !super::late::answer_late(services, &response) {
+                    if !services.answer_late(&response) {
                         debug!(status = %response.status_code, "response for a call that has ended")
                     }
                 }
@@ -211,14 +213,4 @@ fn reply(
     services
         .endpoint
         .respond(key, response_for(request, status, None));
-}
-
-/// 503 with Retry-After: the caller's phone or carrier tries again instead of giving up.
-pub fn reply_retry_later(services: &CallServices, key: &TransactionKey, request: &rsip::Request) {
-    let mut response = response_for(request, rsip::StatusCode::ServiceUnavailable, None);
-    response.headers.push(rsip::Header::Other(
-        "Retry-After".into(),
-        OVERLOAD_RETRY_AFTER_SECS.to_string(),
-    ));
-    services.endpoint.respond(key, response);
 }

@@ -7,7 +7,8 @@ use chrono::Utc;
 use tokio::sync::mpsc;
 use tracing::{error, info};
 
-use super::inbound::{CallSignal, EndCause, InboundCall};
+use super::context::InboundCall;
+use super::signal::{CallSignal, EndCause};
 use crate::dialplan::Menu;
 use crate::media::session::{MediaEvent, MediaSession};
 

@@ -11,9 +11,10 @@ use tokio::time::Instant;
 use tracing::{error, info, warn};
 
 use super::agent_leg::AgentLeg;
-use super::inbound::{CallSignal, EndCause, InboundCall, Waited};
+use super::context::{InboundCall, Waited};
 use super::menu::Chosen;
 use super::queue::QueueNotice;
+use super::signal::{CallSignal, EndCause};
 use super::transfer::TransferTarget;
 use crate::acd::{AcdEvent, AgentState};
 use crate::cases::workflow::{Actor, Role};
@@ -160,7 +161,7 @@ impl InboundCall<'_> {
                         let leg_id = crate::sip::message::call_id(&*resp).unwrap_or_default();
                         let Some(agent) = legs.values().find(|l| l.call_id == leg_id).map(|l| l.agent.clone()) else {
                             // A leg let go while this response was on its way to us.
-                            super::late::answer_late(self.services, &resp);
+                            self.services.answer_late(&resp);
                             continue;
                         };
                         if code < 200 {

@@ -12,11 +12,13 @@ use std::sync::Mutex;
 use chrono::Utc;
 use tracing::{info, warn};
 
-use super::services::CallServices;
+use super::queue::QueueHandle;
+use crate::dialplan::Dialplan;
 use crate::registrar::{
     Binding, BindingError, Bindings, ContactUpdate, Credentials, DigestError, LoginLimiter,
     NonceCounts, NonceKeeper,
 };
+use crate::sip::endpoint::EndpointHandle;
 use crate::sip::message::{self, response_for};
 use crate::sip::transaction::{Peer, TransactionKey};
 
@@ -87,13 +89,13 @@ impl Registrar {
     /// no registration a phone was told of.
     pub fn handle(
         &self,
-        services: &CallServices,
+        (endpoint, queue, plan): (&EndpointHandle, &QueueHandle, &Dialplan),
         key: &TransactionKey,
         req: &rsip::Request,
         peer: Peer,
     ) {
         let mut changed = None;
-        let response = self.answer(services, req, peer, &mut changed);
+        let response = self.answer(queue, plan, req, peer, &mut changed);
         let persist = self
             .persist
             .lock()
@@ -108,7 +110,7 @@ impl Registrar {
                     response,
                 });
             }
-            _ => services.endpoint.respond(key, response),
+            _ => endpoint.respond(key, response),
         }
     }
 
@@ -151,7 +153,8 @@ impl Registrar {
     /// The response; `changed` gets the seat's bindings when they changed.
     fn answer(
         &self,
-        services: &CallServices,
+        queue: &QueueHandle,
+        plan: &Dialplan,
         req: &rsip::Request,
         peer: Peer,
         changed: &mut Option<(String, Vec<Binding>)>,
@@ -166,7 +169,6 @@ impl Registrar {
         else {
             return reply(rsip::StatusCode::BadRequest);
         };
-        let plan = services.dialplan();
         let Some(seat) = plan.seats.iter().find(|s| s.id == seat_id) else {
             info!(seat = seat_id, "REGISTER for an unknown seat: 404");
             return reply(rsip::StatusCode::NotFound);
@@ -276,12 +278,12 @@ impl Registrar {
                 // stays on its break).
                 let agent = seat.id.clone();
                 match (was_signed_in, bindings.is_empty()) {
-                    (true, true) => services.queue.event(crate::acd::AcdEvent::Logout { agent }),
+                    (true, true) => queue.event(crate::acd::AcdEvent::Logout { agent }),
                     (false, false) => {
-                        services.queue.event(crate::acd::AcdEvent::Login {
+                        queue.event(crate::acd::AcdEvent::Login {
                             agent: agent.clone(),
                         });
-                        services.queue.event(crate::acd::AcdEvent::Ready { agent });
+                        queue.event(crate::acd::AcdEvent::Ready { agent });
                     }
                     _ => {}
                 }

@@ -2,6 +2,12 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
+
+use tracing::{info, warn};
+
+use crate::sip::endpoint::OVERLOAD_RETRY_AFTER_SECS;
+use crate::sip::message::response_for;
+use crate::sip::transaction::TransactionKey;
 use std::time::Duration;
 
 use crate::dialplan::{Dialplan, LiveDialplan};
@@ -37,7 +43,7 @@ pub type CallDirectory = Arc<
     std::sync::Mutex<
         std::collections::HashMap<
             String,
-            tokio::sync::mpsc::UnboundedSender<super::inbound::CallSignal>,
+            tokio::sync::mpsc::UnboundedSender<super::signal::CallSignal>,
         >,
     >,
 >;
@@ -69,19 +75,67 @@ pub struct CallServices {
     /// Set on SIGTERM: new calls get 503 while the calls in progress finish.
     pub draining: std::sync::atomic::AtomicBool,
     /// Calls that count against `--max-calls` (see [`super::guard`]).
-    pub live: super::guard::LiveCalls,
+    pub live: LiveCalls,
     /// Legs released without an answer, whose 200 OK may still cross their CANCEL.
     pub late_legs: std::sync::Mutex<super::late::LateLegs>,
     /// The server's calls to seats, by their Call-ID: where their responses and BYEs go.
     pub legs: std::sync::Mutex<
         std::collections::HashMap<
             String,
-            tokio::sync::mpsc::UnboundedSender<super::inbound::CallSignal>,
+            tokio::sync::mpsc::UnboundedSender<super::signal::CallSignal>,
         >,
     >,
 }
 
+/// Calls that count against `--max-calls` now.
+#[derive(Debug, Default)]
+pub struct LiveCalls(pub(super) std::sync::atomic::AtomicUsize);
+
+impl LiveCalls {
+    /// How many calls count now.
+    pub fn get(&self) -> usize {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
 impl CallServices {
+    /// When `response` is a final answer on a released leg, takes the leg; a 2xx is ACKed and hung
+    /// up with a BYE. Returns whether the response was such a leg's.
+    pub fn answer_late(&self, response: &rsip::Response) -> bool {
+        let call_id = crate::sip::message::call_id(response).unwrap_or_default();
+        let code = response.status_code.code();
+        let leg = self
+            .late_legs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take_on_final(&call_id, code);
+        let Some(leg) = leg else {
+            return false;
+        };
+        if code < 300 {
+            info!(leg = %call_id, "a seat answered after its leg was let go: ACK and BYE");
+            let (ack, bye) = leg.ack_and_bye(response);
+            self.endpoint.send_stateless(ack.into(), leg.peer);
+            let endpoint = self.endpoint.clone();
+            tokio::spawn(async move {
+                if let Err(e) = endpoint.send_request(bye, leg.peer).await {
+                    warn!(error = %e, "BYE to a late seat not sent");
+                }
+            });
+        }
+        true
+    }
+
+    /// 503 with Retry-After: the caller's phone or carrier tries again instead of giving up.
+    pub fn reply_retry_later(&self, key: &TransactionKey, request: &rsip::Request) {
+        let mut response = response_for(request, rsip::StatusCode::ServiceUnavailable, None);
+        response.headers.push(rsip::Header::Other(
+            "Retry-After".into(),
+            OVERLOAD_RETRY_AFTER_SECS.to_string(),
+        ));
+        self.endpoint.respond(key, response);
+    }
+
     /// The dialplan in force now.
     pub fn dialplan(&self) -> Arc<Dialplan> {
         self.dialplan.current()

@@ -12,8 +12,9 @@ use tokio::sync::mpsc;
 use tracing::{info, warn};
 
 use super::agent_leg::AgentLeg;
-use super::inbound::{CallSignal, EndCause, InboundCall};
+use super::context::InboundCall;
 use super::services::CallServices;
+use super::signal::{CallSignal, EndCause};
 use crate::calendar::DeadlineRules;
 use crate::cases::workflow::{Actor, CaseEvent};
 use crate::dialplan::Dialplan;
@@ -21,14 +22,7 @@ use crate::routing::{check_transfer, RouteReason, TransferRefused};
 use crate::sip::message::{self, response_for};
 use crate::sip::transaction::TransactionKey;
 
-/// Where a transfer goes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TransferTarget {
-    /// The queue the caller joins.
-    pub queue: String,
-    /// Its platform.
-    pub platform: String,
-}
+pub use super::signal::TransferTarget;
 
 /// The queue `target` names for a call that is in `from_queue`, if the rule allows it.
 pub fn resolve(

@@ -21,7 +21,8 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tracing::{error, info, warn};
 
-use super::inbound::{CallSignal, EndCause, InboundCall};
+use super::context::InboundCall;
+use super::signal::{CallSignal, EndCause};
 use crate::dialplan::Dialplan;
 use crate::media::recorder::{self, WavRecorder};
 use crate::media::session::{MediaEvent, MediaSession};
