@@ -272,62 +272,55 @@ mod tests {
         assert!(c.acquire(a).is_ok(), "a place freed by a closed connection");
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn eof_idle_and_slow_senders_end_the_task() {
-        let counter = ConnectionCounter::new(limits());
-        let ip = peer().addr.ip();
-        // EOF: the peer closes; the message it sent was delivered first.
-        let (client, server) = tokio::io::duplex(4096);
-        let (in_tx, mut in_rx) = mpsc::channel(8);
-        let (_out_tx, out_rx) = mpsc::channel(8);
+    /// A connection task on one end of an in-memory stream: (the other end, what it delivers,
+    /// the queue that writes to it, the task).
+    fn connection(
+        counter: &Arc<ConnectionCounter>,
+        buffer: usize,
+    ) -> (
+        tokio::io::DuplexStream,
+        mpsc::Receiver<Inbound>,
+        mpsc::Sender<Vec<u8>>,
+        tokio::task::JoinHandle<Closed>,
+    ) {
+        let (client, server) = tokio::io::duplex(buffer);
+        let (in_tx, in_rx) = mpsc::channel(8);
+        let (out_tx, out_rx) = mpsc::channel(8);
+        let permit = counter.acquire(peer().addr.ip()).unwrap();
         let task = tokio::spawn(run_connection(
             server,
             peer(),
             in_tx,
             out_rx,
             limits(),
-            counter.acquire(ip).unwrap(),
+            permit,
         ));
-        let mut client = client;
+        (client, in_rx, out_tx, task)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn eof_idle_and_slow_senders_end_the_task() {
+        let counter = ConnectionCounter::new(limits());
+        // EOF: the peer closes; the message it sent was delivered first.
+        let (mut client, mut delivered, _out, task) = connection(&counter, 4096);
         client
             .write_all(b"OPTIONS sip:a@b SIP/2.0\r\nl: 0\r\n\r\n")
             .await
             .unwrap();
         drop(client);
         assert_eq!(task.await.unwrap(), Closed::Eof);
-        assert!(in_rx.recv().await.is_some());
+        assert!(delivered.recv().await.is_some());
         assert_eq!(counter.open(), 0);
 
         // Idle: nothing for a minute.
-        let (_client, server) = tokio::io::duplex(4096);
-        let (in_tx, _in_rx) = mpsc::channel(8);
-        let (_out_tx, out_rx) = mpsc::channel(8);
         let started = Instant::now();
-        let closed = run_connection(
-            server,
-            peer(),
-            in_tx,
-            out_rx,
-            limits(),
-            counter.acquire(ip).unwrap(),
-        )
-        .await;
-        assert_eq!(closed, Closed::Idle);
+        let (_client, _delivered, _out, task) = connection(&counter, 4096);
+        assert_eq!(task.await.unwrap(), Closed::Idle);
         assert_eq!(started.elapsed(), Duration::from_secs(60));
 
         // A slow sender: a byte a second never finishes its headers within 5 s.
-        let (mut client, server) = tokio::io::duplex(4096);
-        let (in_tx, _in_rx) = mpsc::channel(8);
-        let (_out_tx, out_rx) = mpsc::channel(8);
         let started = Instant::now();
-        let task = tokio::spawn(run_connection(
-            server,
-            peer(),
-            in_tx,
-            out_rx,
-            limits(),
-            counter.acquire(ip).unwrap(),
-        ));
+        let (mut client, _delivered, _out, task) = connection(&counter, 4096);
         let dribble = tokio::spawn(async move {
             for b in b"INVITE sip:a@b SIP/2.0\r\nVia: x\r\n".iter().cycle() {
                 if client.write_all(&[*b]).await.is_err() {
@@ -345,19 +338,8 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_peer_that_does_not_read_is_closed() {
         let counter = ConnectionCounter::new(limits());
-        let (_client, server) = tokio::io::duplex(64);
-        let (in_tx, _in_rx) = mpsc::channel(8);
-        let (out_tx, out_rx) = mpsc::channel(8);
-        out_tx.send(vec![b'x'; 4096]).await.unwrap();
-        let closed = run_connection(
-            server,
-            peer(),
-            in_tx,
-            out_rx,
-            limits(),
-            counter.acquire(peer().addr.ip()).unwrap(),
-        )
-        .await;
-        assert_eq!(closed, Closed::Error);
+        let (_client, _delivered, out, task) = connection(&counter, 64);
+        out.send(vec![b'x'; 4096]).await.unwrap();
+        assert_eq!(task.await.unwrap(), Closed::Error);
     }
 }
