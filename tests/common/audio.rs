@@ -5,9 +5,44 @@ use hotline12345::media::g711::Codec;
 use super::phone::RtpSeen;
 use super::server::project_dir;
 
-/// A prompt's samples as read from `prompts/` with hound.
+/// The longest prompt the tests play: the bundled prompts cut to this (the real ones run to
+/// 23 s, and tests would mostly wait for them to end).
+pub const TEST_PROMPT_SECONDS: usize = 3;
+
+/// The prompts folder the test servers use: the bundled prompts, each cut to
+/// [`TEST_PROMPT_SECONDS`] (made once per test binary).
+pub fn test_prompts() -> &'static std::path::Path {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        for entry in std::fs::read_dir(project_dir("prompts")).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().and_then(|e| e.to_str()) != Some("wav") {
+                continue;
+            }
+            let mut reader = hound::WavReader::open(&path).unwrap();
+            let spec = reader.spec();
+            let keep = TEST_PROMPT_SECONDS * spec.sample_rate as usize;
+            let samples: Vec<i16> = reader
+                .samples::<i16>()
+                .take(keep)
+                .map(Result::unwrap)
+                .collect();
+            let mut writer =
+                hound::WavWriter::create(dir.path().join(path.file_name().unwrap()), spec).unwrap();
+            for s in samples {
+                writer.write_sample(s).unwrap();
+            }
+            writer.finalize().unwrap();
+        }
+        dir
+    })
+    .path()
+}
+
+/// A prompt's samples as the test servers play it (from [`test_prompts`]), read with hound.
 pub fn prompt_samples(name: &str) -> Vec<i16> {
-    let mut reader = hound::WavReader::open(project_dir("prompts").join(name)).expect("prompt");
+    let mut reader = hound::WavReader::open(test_prompts().join(name)).expect("prompt");
     reader.samples::<i16>().map(Result::unwrap).collect()
 }
 

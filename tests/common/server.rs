@@ -170,7 +170,7 @@ impl TestServer {
             .arg("--dialplan")
             .arg(&options.dialplan)
             .arg("--prompts")
-            .arg(project_dir("prompts"))
+            .arg(super::audio::test_prompts())
             .arg("--data")
             .arg(data)
             .arg("--database-url")
