@@ -12,6 +12,7 @@
 pub mod agent_leg;
 pub mod announce;
 pub mod context;
+pub mod flow;
 pub mod guard;
 pub mod identity;
 pub mod inbound;

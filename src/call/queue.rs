@@ -18,23 +18,7 @@ use crate::acd::{Acd, AcdCommand, AcdEvent, Agent, AgentState, Overflow, QueueCo
 use crate::dialplan::{Dialplan, QueueDef, Seat};
 use crate::store::Store;
 
-/// What the ACD tells a waiting call.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum QueueNotice {
-    /// Offer the call to this seat.
-    Ring { agent: String },
-    /// Withdraw the offer.
-    StopRinging { agent: String },
-    /// Bridge with this seat, which answered.
-    Connect { agent: String },
-    /// Waited too long: voicemail.
-    Overflow,
-    /// The caller's position and an estimated wait.
-    Announce {
-        position: usize,
-        estimated_wait: Duration,
-    },
-}
+pub use super::signal::QueueNotice;
 
 enum Request {
     Join {

@@ -2,6 +2,8 @@
 //! call ([`CallSignal`]), why a call ended ([`EndCause`]), and the methods the server allows.
 //! Every file of the call layer may import it; it imports none of them.
 
+use std::time::Duration;
+
 use crate::sip::transaction::TransactionKey;
 
 /// Where a transfer goes.
@@ -83,4 +85,22 @@ impl EndCause {
             EndCause::AgentHangup => "agent-hangup",
         }
     }
+}
+
+/// What the ACD tells a waiting call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QueueNotice {
+    /// Offer the call to this seat.
+    Ring { agent: String },
+    /// Withdraw the offer.
+    StopRinging { agent: String },
+    /// Bridge with this seat, which answered.
+    Connect { agent: String },
+    /// Waited too long: voicemail.
+    Overflow,
+    /// The caller's position and an estimated wait.
+    Announce {
+        position: usize,
+        estimated_wait: Duration,
+    },
 }
