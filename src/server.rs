@@ -87,7 +87,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             "closed calls left open by the previous run"
         );
     }
-    let sealed = crate::call::queued::recover_recordings(&store, &config.data).await;
+    let sealed = crate::call::recording::recover_recordings(&store, &config.data).await;
     if sealed > 0 {
         info!(
             recordings = sealed,
@@ -225,7 +225,7 @@ fn needed_prompts(plan: &dialplan::Dialplan) -> Vec<String> {
     needed.extend(plan.queues.menus.values().map(|m| m.prompt.clone()));
     needed.extend(
         [
-            crate::call::queued::HOLD_PROMPT,
+            crate::call::flow::io::HOLD_PROMPT,
             voicemail::BEEP_PROMPT,
             voicemail::SAVED_PROMPT,
         ]

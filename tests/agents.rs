@@ -9,7 +9,7 @@ use std::io::Cursor;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::audio::{correlation, decode_stream, tone};
+use common::audio::{correlation, decode_stream, find_prompt, tone};
 use common::harness::run_on;
 use common::phone::{header_value, PhoneStream, TestPhone};
 use common::server::{Backend, ServerOptions, TestServer, SUPERVISOR_TOKEN};
@@ -89,7 +89,10 @@ async fn operators_answer(server: Arc<TestServer>) {
     let mut caller_stream = PhoneStream::default();
     let mut agent_stream = PhoneStream::default();
     // Drain what the caller heard so far (greeting, hold).
-    let _ = caller.receive_rtp(10_000, Duration::from_millis(100)).await;
+    // The greeting plays out before the bridge: then the caller hears nothing.
+    caller
+        .wait_quiet(Duration::from_millis(300), Duration::from_secs(20))
+        .await;
     let (_, _, heard_by_agent, heard_by_caller) = tokio::join!(
         caller.send_audio(to_server, &mut caller_stream, &said_by_caller),
         second
@@ -450,6 +453,17 @@ async fn a_crash_mid_call_keeps_the_recordings() {
             seat.expect(rsip::Method::Ack, Duration::from_secs(5))
                 .await
                 .expect("ACK");
+            // The seat answered at once, yet the caller hears the whole greeting before the
+            // bridge.
+            let heard = caller
+                .wait_quiet(Duration::from_millis(300), Duration::from_secs(20))
+                .await;
+            let heard = decode_stream(Codec::Pcmu, &heard);
+            assert!(
+                find_prompt(&heard, Codec::Pcmu, "welcome-530100.wav", usize::MAX).is_some(),
+                "the greeting is played out ({} samples heard)",
+                heard.len()
+            );
             let said = tone(500.0, 20_000);
             let answered = tone(250.0, 20_000);
             let mut stream = PhoneStream::default();

@@ -13,8 +13,8 @@ use super::signal::CallSignal;
 use crate::media::sdp;
 use crate::media::session::MediaSession;
 use crate::sip::dialog::Dialog;
-use crate::sip::message::{self, response_for};
-use crate::sip::transaction::{Peer, TransactionKey, Transport};
+use crate::sip::message;
+use crate::sip::transaction::{Peer, Transport};
 
 /// Where to send a seat's INVITE: the address in its Contact (RFC 3261), unless that is a
 /// private address other than the one the REGISTER came from, i.e. the phone is behind NAT,
@@ -148,18 +148,6 @@ impl AgentLeg {
         }
     }
 
-    /// Ends a leg that will not be bridged: BYE when the seat answered (it was ACKed), CANCEL
-    /// while it still rings. Returns the outcome to store.
-    pub async fn give_up(&mut self, services: &CallServices) -> &'static str {
-        if self.dialog.is_some() {
-            self.hang_up(services).await;
-            "caller-gone"
-        } else {
-            self.cancel(services).await;
-            "no-answer"
-        }
-    }
-
     /// The seat answered: ACK, and media towards its SDP answer.
     pub fn answered(&mut self, services: &CallServices, ok: &rsip::Response) -> Result<(), String> {
         let dialog = Dialog::new_uac(&self.invite, ok);
@@ -175,6 +163,11 @@ impl AgentLeg {
             self.peer.addr.ip(),
         );
         Ok(())
+    }
+
+    /// True once the seat answered (and was ACKed).
+    pub fn is_answered(&self) -> bool {
+        self.dialog.is_some()
     }
 
     /// Re-sends the ACK for a retransmitted 2xx.
@@ -221,18 +214,6 @@ impl AgentLeg {
         if let Err(e) = services.endpoint.send_request(notify, self.peer).await {
             warn!(leg = self.call_id, error = %e, "NOTIFY to the seat not sent");
         }
-    }
-
-    /// Answers the seat's BYE.
-    pub fn answer_bye(
-        &self,
-        services: &CallServices,
-        key: &TransactionKey,
-        request: &rsip::Request,
-    ) {
-        services
-            .endpoint
-            .respond(key, response_for(request, rsip::StatusCode::OK, None));
     }
 
     /// Forgets the leg in the manager's table.

@@ -9,7 +9,7 @@ use tokio::sync::mpsc;
 use tracing::warn;
 
 use super::services::CallServices;
-use super::signal::{CallSignal, EndCause};
+use super::signal::CallSignal;
 use crate::sip::dialog::Dialog;
 use crate::sip::transaction::{Peer, TransactionKey};
 
@@ -77,16 +77,4 @@ impl InboundCall<'_> {
             .map(|a| a.ip())
             .unwrap_or(self.services.endpoint.local_addr().ip())
     }
-}
-
-/// How waiting for an operator ended.
-pub(super) enum Waited {
-    Ended(EndCause),
-    /// The platform closed, or the caller waited too long: voicemail.
-    Closed,
-    /// A seat answered the call waiting in `queue`.
-    Connected {
-        leg: Box<super::agent_leg::AgentLeg>,
-        queue: String,
-    },
 }

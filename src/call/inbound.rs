@@ -15,9 +15,10 @@ use chrono::Utc;
 use tokio::sync::mpsc;
 use tracing::{error, info, warn};
 
-use super::context::{InboundCall, Waited};
+use super::context::InboundCall;
+use super::driver::Driver;
+use super::flow::Call;
 use super::identity::call_identity;
-use super::queued::{Bridged, Entry};
 use super::services::CallServices;
 pub use super::signal::{CallSignal, EndCause};
 use crate::media::sdp::{self, Negotiated};
@@ -225,24 +226,16 @@ impl InboundCall<'_> {
                 &negotiated,
                 &route.platform,
                 &opened.case_number,
+                &mut dialog,
             )
             .await;
-        if matches!(
-            cause,
-            EndCause::AckTimeout
-                | EndCause::MediaTimeout
-                | EndCause::MaxDuration
-                | EndCause::VoicemailDone
-                | EndCause::AgentHangup
-        ) {
-            self.send_bye(&mut dialog, local_ip).await;
-        }
         media.close();
         guard.ending();
         self.end(cause).await;
     }
 
-    /// From the 200 OK to the end of the call.
+    /// From the 200 OK to the end of the call: the pure machine ([`super::flow`]) decides,
+    /// the driver performs.
     async fn converse(
         &self,
         signals: &mut mpsc::UnboundedReceiver<CallSignal>,
@@ -250,85 +243,17 @@ impl InboundCall<'_> {
         negotiated: &Negotiated,
         platform: &str,
         case_number: &str,
+        dialog: &mut Dialog,
     ) -> EndCause {
-        // Wait for the ACK (the layer retransmits the 200 OK meanwhile).
-        loop {
-            match signals.recv().await {
-                Some(CallSignal::Ack) => break,
-                Some(CallSignal::Bye { key, request }) => {
-                    self.answer_bye(&key, &request);
-                    return EndCause::CallerHangup;
-                }
-                Some(CallSignal::Timeout) | None => return EndCause::AckTimeout,
-                // Too late for a CANCEL: the call is answered; no seat is rung before the ACK.
-                Some(_) => {}
-            }
-        }
-
-        media.start(
-            negotiated.remote_rtp,
-            negotiated.codec,
-            negotiated.telephone_event_pt,
-            self.peer.addr.ip(),
+        let mut machine = Call::new(
+            self.call_id,
+            self.dialplan.clone(),
+            platform,
+            self.hang_up_at.into_std(),
         );
-        let mut media_events = media.events();
-        let dialplan = self.dialplan.clone();
-        if !dialplan.is_staffed(platform, Utc::now()) {
-            info!(
-                call_id = self.call_id,
-                platform, "outside staffed hours: voice message"
-            );
-            return self
-                .take_message(
-                    signals,
-                    media,
-                    &mut media_events,
-                    &dialplan,
-                    platform,
-                    case_number,
-                )
-                .await;
-        }
-        // Waits and bridges, again after each transfer, until the call ends.
-        let mut platform = platform.to_string();
-        let mut entry = Entry::Platform;
-        loop {
-            match self
-                .wait_in_queue(signals, media, &mut media_events, &platform, &entry)
-                .await
-            {
-                Waited::Ended(cause) => return cause,
-                Waited::Connected { leg, queue } => {
-                    match self
-                        .bridge(signals, media, &mut media_events, *leg, &queue, case_number)
-                        .await
-                    {
-                        Bridged::Ended(cause) => return cause,
-                        Bridged::Transferred(to) => {
-                            platform = to.platform;
-                            entry = Entry::Transferred(to.queue);
-                        }
-                    }
-                }
-                Waited::Closed => {
-                    info!(
-                        call_id = self.call_id,
-                        platform, "the platform closed while the caller waited: voice message"
-                    );
-                    let now_in_force = self.services.dialplan();
-                    return self
-                        .take_message(
-                            signals,
-                            media,
-                            &mut media_events,
-                            &now_in_force,
-                            &platform,
-                            case_number,
-                        )
-                        .await;
-                }
-            }
-        }
+        Driver::new(self, media, case_number, dialog)
+            .run(&mut machine, signals, negotiated, platform)
+            .await
     }
 
     fn ok_response(&self, negotiated: &Negotiated, local_ip: IpAddr) -> rsip::Response {

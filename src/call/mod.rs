@@ -1,26 +1,30 @@
-//! Runs each call's flow across the edges (SIP, media, store) and the pure core (routing).
+//! Runs each call's flow across the edges (SIP, media, store) and the pure core.
 //!
 //! [`manager`] receives every transaction-user event from the SIP endpoint and hands each call's
-//! events to that call's own task; [`inbound`] is the flow of one call to 12345: route, record
-//! the case, answer, play the platform's greeting, and end the call with its cause.
+//! events to that call's own task; [`inbound`] takes one call to 12345 up to its 200 OK: route,
+//! negotiate media, record the case and the call durably, answer. From there the call is the
+//! pure state machine of [`flow`] (one file per phase: menu, queue wait, bridge, transfer
+//! hand-over, voicemail), and [`driver`] feeds it and performs what it asks: seat legs
+//! ([`agent_leg`]), prompts, relaying, [`recording`]s, voice messages ([`voicemail`]), the ACD
+//! ([`queue`]) and the case going along with a transfer ([`transfer`]).
 //!
-//! Imports go one way: [`signal`] (the shared types) is the leaf; [`context`] (one call's
-//! facts and common helpers) and [`services`] build on it; the phases ([`menu`], [`queued`]
-//! with the bridge, [`transfer`], [`voicemail`]) build on those; [`inbound`] runs the phases;
-//! [`manager`] starts the calls. `../shared/tools/import-circles src` finds no circle.
+//! Imports go one way: [`signal`] (the shared types) is the leaf; [`flow`] builds on it alone;
+//! [`context`] (one call's facts and common helpers) and [`services`] build on it; the edges
+//! build on those; [`inbound`] runs the driver; [`manager`] starts the calls.
+//! `../shared/tools/import-circles src` finds no circle.
 
 pub mod agent_leg;
 pub mod announce;
 pub mod context;
+pub mod driver;
 pub mod flow;
 pub mod guard;
 pub mod identity;
 pub mod inbound;
 pub mod late;
 pub mod manager;
-pub mod menu;
 pub mod queue;
-pub mod queued;
+pub mod recording;
 pub mod register;
 pub mod services;
 pub mod signal;

@@ -5,22 +5,14 @@
 //! escalated there (the province then dispatches it, or passes the call on to a prefecture).
 //! The API (`POST /api/calls/{call_id}/transfer`) asks the same of a call, by the same rule.
 
-use std::time::Duration;
-
 use chrono::Utc;
-use tokio::sync::mpsc;
 use tracing::{info, warn};
 
-use super::agent_leg::AgentLeg;
-use super::context::InboundCall;
 use super::services::CallServices;
-use super::signal::{CallSignal, EndCause};
 use crate::calendar::DeadlineRules;
 use crate::cases::workflow::{Actor, CaseEvent};
 use crate::dialplan::Dialplan;
 use crate::routing::{check_transfer, RouteReason, TransferRefused};
-use crate::sip::message::{self, response_for};
-use crate::sip::transaction::TransactionKey;
 
 pub use super::signal::TransferTarget;
 
@@ -94,95 +86,6 @@ pub async fn escalate_with_call(
     match store.save_transition(&stored, &next).await {
         Ok(()) => info!(case_number, %agent, "case escalated with its call"),
         Err(e) => warn!(case_number, error = %e, "case escalation not saved"),
-    }
-}
-
-impl InboundCall<'_> {
-    /// Answers a seat's REFER: 202 when the rule allows its target (returned), 403 naming the
-    /// rule otherwise, 400 without a Refer-To; a refused transfer leaves the call as it was.
-    pub(super) fn answer_refer(
-        &self,
-        leg: &AgentLeg,
-        queue: &str,
-        key: &TransactionKey,
-        request: &rsip::Request,
-    ) -> Option<TransferTarget> {
-        let target = message::header_value(request, "Refer-To")
-            .as_deref()
-            .and_then(message::uri_user);
-        let respond = |status: rsip::StatusCode, warning: Option<String>| {
-            let mut response = response_for(request, status, None);
-            if let Some(w) = warning {
-                response.headers.push(rsip::Header::Other(
-                    "Warning".into(),
-                    format!("399 hotline12345 \"{}\"", w.replace('"', "'")),
-                ));
-            }
-            self.services.endpoint.respond(key, response);
-        };
-        let Some(target) = target else {
-            respond(
-                rsip::StatusCode::BadRequest,
-                Some("Refer-To is missing".into()),
-            );
-            return None;
-        };
-        match resolve(&self.services.dialplan(), queue, &target) {
-            Ok(to) => {
-                info!(
-                    call_id = self.call_id,
-                    agent = leg.agent,
-                    from = queue,
-                    to = to.queue,
-                    "transfer accepted"
-                );
-                // 202 Accepted (RFC 3515). Not rsip's `StatusCode::Accepted`: rsip 0.4 gives
-                // that the code 201.
-                respond(rsip::StatusCode::Other(202, "Accepted".into()), None);
-                Some(to)
-            }
-            Err(refused) => {
-                info!(call_id = self.call_id, agent = leg.agent, %target, %refused, "transfer refused");
-                respond(rsip::StatusCode::Forbidden, Some(refused.to_string()));
-                None
-            }
-        }
-    }
-
-    /// Ends the transferring seat's leg: the NOTIFY that its transfer succeeded, then its BYE
-    /// (or ours after 2 s). Some(cause) when the caller hung up meanwhile.
-    pub(super) async fn hand_over(
-        &self,
-        leg: &mut AgentLeg,
-        signals: &mut mpsc::UnboundedReceiver<CallSignal>,
-    ) -> Option<EndCause> {
-        leg.notify_transfer(self.services, "200 OK").await;
-        let wait = tokio::time::sleep(Duration::from_secs(2));
-        tokio::pin!(wait);
-        loop {
-            tokio::select! {
-                signal = signals.recv() => match signal {
-                    Some(CallSignal::AgentBye { key, request }) => {
-                        leg.answer_bye(self.services, &key, &request);
-                        return None;
-                    }
-                    Some(CallSignal::Bye { key, request }) => {
-                        self.answer_bye(&key, &request);
-                        leg.hang_up(self.services).await;
-                        return Some(EndCause::CallerHangup);
-                    }
-                    None => {
-                        leg.hang_up(self.services).await;
-                        return Some(EndCause::CallerHangup);
-                    }
-                    Some(_) => {}
-                },
-                _ = &mut wait => {
-                    leg.hang_up(self.services).await;
-                    return None;
-                }
-            }
-        }
     }
 }
 

@@ -411,6 +411,25 @@ impl TestPhone {
         seen
     }
 
+    /// Receives RTP until none has come for `gap`: the server stopped playing (a bridged
+    /// caller hears nothing more once the greeting is over, until the operator speaks).
+    /// Panics when the stream does not pause within `max`.
+    pub async fn wait_quiet(&self, gap: Duration, max: Duration) -> Vec<RtpSeen> {
+        let deadline = tokio::time::Instant::now() + max;
+        let mut heard = Vec::new();
+        loop {
+            let got = self.receive_rtp(1, gap).await;
+            if got.is_empty() {
+                return heard;
+            }
+            heard.extend(got);
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the server kept playing for {max:?}"
+            );
+        }
+    }
+
     /// Sends `samples` as PCMU RTP to `to`, paced at 20 ms per packet like a real phone.
     pub async fn send_audio(&self, to: SocketAddr, stream: &mut PhoneStream, samples: &[i16]) {
         let mut tick = tokio::time::interval(Duration::from_millis(20));

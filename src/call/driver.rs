@@ -1,0 +1,644 @@
+//! The edge of one answered call: it feeds the pure [`Call`] machine with what the caller, the
+//! seats, the media, the ACD and the clock do, and performs every output the machine asks for
+//! (SIP to seats, prompts, relaying and recording, store writes, ACD events). The rules are in
+//! `flow/`; this file only translates.
+
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+use tracing::{error, info, warn};
+
+use super::agent_leg::AgentLeg;
+use super::context::InboundCall;
+use super::flow::{Call, Input, LegId, LegReply, Output, ReferRefusal, SeatEvent};
+use super::queue::QueueNotice;
+use super::recording::Recordings;
+use super::signal::{CallSignal, EndCause, TransferTarget};
+use crate::acd::AgentState;
+use crate::media::prompt::Prompt;
+use crate::media::recorder::WavRecorder;
+use crate::media::session::{MediaEvent, MediaSession, FRAME};
+use crate::routing::TransferRefused;
+use crate::sip::dialog::Dialog;
+use crate::sip::message::{self, response_for};
+use crate::sip::transaction::TransactionKey;
+
+type Playing<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
+
+/// What the caller hears: a list of prompts, then a prompt repeated (hold music) or silence.
+struct Player<'a> {
+    media: &'a MediaSession,
+    queue: VecDeque<Prompt>,
+    hold: Option<Prompt>,
+    /// The machine waits for [`Input::PlayDone`] once the list runs out.
+    report: bool,
+    current: Option<Playing<'a>>,
+}
+
+impl<'a> Player<'a> {
+    fn new(media: &'a MediaSession) -> Player<'a> {
+        Player {
+            media,
+            queue: VecDeque::new(),
+            hold: None,
+            report: false,
+            current: None,
+        }
+    }
+
+    /// Starts the next prompt if none plays; true when the list has just run out.
+    fn advance(&mut self) -> bool {
+        if self.current.is_some() {
+            return false;
+        }
+        if let Some(prompt) = self.queue.pop_front() {
+            self.current = Some(Box::pin(self.media.play(prompt)));
+            return false;
+        }
+        if let Some(hold) = self.hold.clone() {
+            let media = self.media;
+            // At least a frame between repeats, so that a prompt that plays at once cannot
+            // spin.
+            self.current = Some(Box::pin(async move {
+                media.play(hold).await;
+                tokio::time::sleep(FRAME).await;
+            }));
+        }
+        std::mem::take(&mut self.report)
+    }
+
+    fn stop(&mut self) {
+        self.queue.clear();
+        self.hold = None;
+        self.report = false;
+        self.current = None;
+    }
+}
+
+/// The seat bridged with the caller: its media events and the recordings.
+struct Bridged {
+    leg: LegId,
+    events: mpsc::UnboundedReceiver<MediaEvent>,
+    recordings: Recordings,
+}
+
+/// A voice message being recorded.
+struct Message {
+    id: i64,
+    platform: String,
+    rec: WavRecorder,
+}
+
+/// The edge's side of one call.
+pub(super) struct Driver<'c, 'a> {
+    call: &'c InboundCall<'a>,
+    media: &'c MediaSession,
+    case_number: &'c str,
+    dialog: &'c mut Dialog,
+    legs: HashMap<LegId, AgentLeg>,
+    /// Seat legs by SIP Call-ID.
+    leg_ids: HashMap<String, LegId>,
+    /// Seats' BYEs and REFERs not answered yet, oldest first.
+    requests: HashMap<LegId, VecDeque<(TransactionKey, rsip::Request)>>,
+    notices: Option<mpsc::UnboundedReceiver<QueueNotice>>,
+    queue: String,
+    bridged: Option<Bridged>,
+    message: Option<Message>,
+    transfer_reply: Option<oneshot::Sender<Result<TransferTarget, TransferRefused>>>,
+    /// Inputs the outputs gave rise to (a seat that cannot be rung, a message not started).
+    inputs: VecDeque<Input>,
+}
+
+impl<'c, 'a> Driver<'c, 'a> {
+    pub(super) fn new(
+        call: &'c InboundCall<'a>,
+        media: &'c MediaSession,
+        case_number: &'c str,
+        dialog: &'c mut Dialog,
+    ) -> Self {
+        Driver {
+            call,
+            media,
+            case_number,
+            dialog,
+            legs: HashMap::new(),
+            leg_ids: HashMap::new(),
+            requests: HashMap::new(),
+            notices: None,
+            queue: String::new(),
+            bridged: None,
+            message: None,
+            transfer_reply: None,
+            inputs: VecDeque::new(),
+        }
+    }
+
+    /// Runs the machine from the 200 OK to the end of the call.
+    pub(super) async fn run(
+        mut self,
+        machine: &mut Call,
+        signals: &mut mpsc::UnboundedReceiver<CallSignal>,
+        negotiated: &crate::media::sdp::Negotiated,
+        platform: &str,
+    ) -> EndCause {
+        let media = self.media;
+        let mut media_events = media.events();
+        let mut player = Player::new(media);
+        let mut staffing = tokio::time::interval(Duration::from_secs(1));
+        let now = || Instant::now().into_std();
+        loop {
+            while let Some(output) = machine.poll_output() {
+                if let Some(cause) = self.perform(output, &mut player).await {
+                    self.let_go_all().await;
+                    return cause;
+                }
+            }
+            // A transfer the machine did not answer is dropped: the API says the caller is not
+            // talking with an operator.
+            self.transfer_reply = None;
+            if let Some(input) = self.inputs.pop_front() {
+                machine.handle(input, now());
+                continue;
+            }
+            if player.advance() {
+                machine.handle(Input::PlayDone, now());
+                continue;
+            }
+            let deadline = machine.poll_timeout().map(Instant::from_std);
+            let waiting_on = machine.waiting_on().map(str::to_string);
+            tokio::select! {
+                signal = signals.recv() => {
+                    let input = match signal {
+                        Some(CallSignal::Ack) => {
+                            media.start(negotiated.remote_rtp, negotiated.codec,
+                                        negotiated.telephone_event_pt, self.call.peer.addr.ip());
+                            let open = self.call.dialplan.is_staffed(platform, Utc::now());
+                            if !open {
+                                info!(call_id = self.call.call_id, platform, "outside staffed hours: voice message");
+                            }
+                            Some(Input::Ack { open })
+                        }
+                        Some(CallSignal::Bye { key, request }) => {
+                            self.call.answer_bye(&key, &request);
+                            // Whatever media is still queued arrived before the hang-up.
+                            while let Ok(event) = media_events.try_recv() {
+                                if let Some(input) = self.caller_media(event) {
+                                    self.inputs.push_back(input);
+                                }
+                            }
+                            self.inputs.push_back(Input::CallerBye);
+                            None
+                        }
+                        None => Some(Input::CallerBye),
+                        Some(CallSignal::Timeout) => Some(Input::AckTimeout),
+                        Some(signal) => self.seat_signal(signal),
+                    };
+                    if let Some(input) = input {
+                        machine.handle(input, now());
+                    }
+                }
+                Some(notice) = recv_or_pending(self.notices.as_mut()) => {
+                    if let QueueNotice::Announce { position, estimated_wait } = &notice {
+                        info!(call_id = self.call.call_id, position, wait_s = estimated_wait.as_secs(), "position announced");
+                    }
+                    machine.handle(Input::Queue(notice), now());
+                }
+                event = media_events.recv() => match event {
+                    Some(event) => {
+                        if let Some(input) = self.caller_media(event) {
+                            machine.handle(input, now());
+                        }
+                    }
+                    None => std::future::pending::<()>().await,
+                },
+                event = recv_or_pending(self.bridged.as_mut().map(|b| &mut b.events)) => {
+                    if let Some(input) = self.seat_media(event) {
+                        machine.handle(input, now());
+                    }
+                }
+                _ = async { player.current.as_mut().expect("checked").await }, if player.current.is_some() => {
+                    player.current = None;
+                }
+                _ = staffing.tick(), if waiting_on.is_some() => {
+                    let platform = waiting_on.expect("checked");
+                    if !self.call.services.dialplan().is_staffed(&platform, Utc::now()) {
+                        let seats_signed_in = self.call.services.queue.snapshot().await.is_some_and(|s| {
+                            s.agents.iter().any(|a| a.platform == platform && a.state != AgentState::LoggedOut)
+                        });
+                        machine.handle(Input::Staffing { open: false, seats_signed_in }, now());
+                    }
+                }
+                _ = sleep_until_or_pending(deadline) => machine.handle_timeout(now()),
+            }
+        }
+    }
+
+    /// The caller's media: relayed while bridged, recorded while a message is taken.
+    fn caller_media(&mut self, event: MediaEvent) -> Option<Input> {
+        match event {
+            MediaEvent::Audio { samples } => {
+                if let Some(bridged) = self.bridged.as_mut() {
+                    if let Some(leg) = self.legs.get(&bridged.leg) {
+                        leg.media.send_frame(&samples, Instant::now());
+                    }
+                    bridged.recordings.write(0, &samples);
+                }
+                let message = self.message.as_mut()?;
+                if let Err(e) = message.rec.write(&samples) {
+                    error!(call_id = self.call.call_id, error = %e, "voice message not written");
+                    return Some(Input::MediaTimeout);
+                }
+                super::voicemail::is_voice(&samples).then_some(Input::Voice)
+            }
+            MediaEvent::Dtmf { digit } => {
+                info!(call_id = self.call.call_id, %digit, "DTMF received");
+                if let Some(leg) = self.bridged.as_ref().and_then(|b| self.legs.get(&b.leg)) {
+                    leg.media.send_dtmf(digit);
+                }
+                Some(Input::Dtmf(digit))
+            }
+            MediaEvent::Timeout => {
+                warn!(call_id = self.call.call_id, "no RTP from the caller");
+                Some(Input::MediaTimeout)
+            }
+        }
+    }
+
+    /// The bridged seat's media, relayed to the caller and recorded.
+    fn seat_media(&mut self, event: Option<MediaEvent>) -> Option<Input> {
+        let bridged = self.bridged.as_mut()?;
+        match event {
+            Some(MediaEvent::Audio { samples }) => {
+                self.media.send_frame(&samples, Instant::now());
+                bridged.recordings.write(1, &samples);
+                None
+            }
+            Some(MediaEvent::Dtmf { digit }) => {
+                self.media.send_dtmf(digit);
+                None
+            }
+            Some(MediaEvent::Timeout) | None => Some(Input::Seat {
+                leg: bridged.leg,
+                event: SeatEvent::MediaTimeout,
+            }),
+        }
+    }
+
+    /// A signal about a seat's leg, or the API's transfer, as an input.
+    fn seat_signal(&mut self, signal: CallSignal) -> Option<Input> {
+        let services = self.call.services;
+        match signal {
+            CallSignal::AgentResponse(resp) => {
+                let leg_call_id = message::call_id(&*resp).unwrap_or_default();
+                let Some(&id) = self.leg_ids.get(&leg_call_id) else {
+                    // A leg let go while this response was on its way to us.
+                    services.answer_late(&resp);
+                    return None;
+                };
+                let leg = self.legs.get_mut(&id)?;
+                let code = resp.status_code.code();
+                if code < 200 || message::cseq(&*resp).is_none_or(|(_, m)| m != "INVITE") {
+                    return None;
+                }
+                if leg.is_answered() {
+                    if code < 300 {
+                        leg.ack_again(services, &resp);
+                    }
+                    return None;
+                }
+                let event = if code >= 300 {
+                    info!(
+                        call_id = self.call.call_id,
+                        agent = leg.agent,
+                        code,
+                        "seat did not take the call"
+                    );
+                    SeatEvent::Declined(code)
+                } else {
+                    match leg.answered(services, &resp) {
+                        Ok(()) => {
+                            let store = services.store.clone();
+                            let leg_call_id = leg_call_id.clone();
+                            tokio::spawn(async move {
+                                if let Err(e) = store.leg_answered(&leg_call_id, Utc::now()).await {
+                                    warn!(leg = leg_call_id, error = %e, "seat's answer not stored");
+                                }
+                            });
+                            SeatEvent::Answered
+                        }
+                        Err(e) => {
+                            warn!(call_id = self.call.call_id, agent = leg.agent, error = %e, "seat's answer unusable");
+                            SeatEvent::Unusable
+                        }
+                    }
+                };
+                Some(Input::Seat { leg: id, event })
+            }
+            CallSignal::AgentTimeout { call_id } => {
+                let leg = *self.leg_ids.get(&call_id)?;
+                Some(Input::Seat {
+                    leg,
+                    event: SeatEvent::NoResponse,
+                })
+            }
+            CallSignal::AgentBye { key, request } => {
+                let leg = self.hold_request(key, *request)?;
+                Some(Input::Seat {
+                    leg,
+                    event: SeatEvent::Bye,
+                })
+            }
+            CallSignal::AgentRefer { key, request } => {
+                let target = message::header_value(&*request, "Refer-To")
+                    .as_deref()
+                    .and_then(message::uri_user);
+                let leg = self.hold_request(key, *request)?;
+                let to = match target {
+                    None => Err(ReferRefusal {
+                        status: 400,
+                        warning: "Refer-To is missing".into(),
+                    }),
+                    Some(target) => super::transfer::resolve(
+                        &services.dialplan(),
+                        &self.queue,
+                        &target,
+                    )
+                    .map_err(|refused| {
+                        info!(call_id = self.call.call_id, %target, %refused, "transfer refused");
+                        ReferRefusal {
+                            status: 403,
+                            warning: refused.to_string(),
+                        }
+                    }),
+                };
+                Some(Input::Seat {
+                    leg,
+                    event: SeatEvent::Refer(to),
+                })
+            }
+            CallSignal::Transfer { to, by, reply } => {
+                let to = super::transfer::resolve(&services.dialplan(), &self.queue, &to);
+                self.transfer_reply = Some(reply);
+                Some(Input::Transfer { to, by })
+            }
+            CallSignal::Ack | CallSignal::Bye { .. } | CallSignal::Cancel | CallSignal::Timeout => {
+                None
+            }
+        }
+    }
+
+    /// Keeps a seat's request for the machine's answer; one on a leg we do not know gets 481.
+    fn hold_request(&mut self, key: TransactionKey, request: rsip::Request) -> Option<LegId> {
+        let leg_call_id = message::call_id_of(&request).unwrap_or_default();
+        match self.leg_ids.get(&leg_call_id) {
+            Some(&leg) => {
+                self.requests
+                    .entry(leg)
+                    .or_default()
+                    .push_back((key, request));
+                Some(leg)
+            }
+            None => {
+                let response = response_for(
+                    &request,
+                    rsip::StatusCode::CallTransactionDoesNotExist,
+                    None,
+                );
+                self.call.services.endpoint.respond(&key, response);
+                None
+            }
+        }
+    }
+
+    /// Performs one output; the cause when it ends the call.
+    async fn perform(&mut self, output: Output, player: &mut Player<'c>) -> Option<EndCause> {
+        let services = self.call.services;
+        let call_id = self.call.call_id;
+        let prompts =
+            |names: Vec<String>| names.into_iter().filter_map(|n| services.prompts.get(&n));
+        match output {
+            Output::Play(names) => {
+                player.stop_list();
+                player.queue.extend(prompts(names));
+                player.report = true;
+            }
+            Output::Enqueue(names) => {
+                player.queue.extend(prompts(names));
+                player.report = true;
+            }
+            Output::Hold(name) => player.hold = name.and_then(|n| services.prompts.get(&n)),
+            Output::JoinQueue(queue) => {
+                self.notices = Some(services.queue.join(call_id, &queue));
+                self.queue = queue;
+            }
+            Output::Acd(event) => services.queue.event(event),
+            Output::Dial { leg, agent } => {
+                let caller = super::identity::call_identity(self.call.request).caller;
+                match AgentLeg::dial(
+                    services,
+                    &agent,
+                    &caller,
+                    self.call.local_ip(),
+                    &self.call.me,
+                )
+                .await
+                {
+                    Ok(seat) => {
+                        if let Err(e) = services
+                            .store
+                            .leg_rang(call_id, &seat.call_id, &agent, Utc::now())
+                            .await
+                        {
+                            warn!(call_id, %agent, error = %e, "seat's leg not stored");
+                        }
+                        self.leg_ids.insert(seat.call_id.clone(), leg);
+                        self.legs.insert(leg, seat);
+                    }
+                    Err(e) => {
+                        warn!(call_id, %agent, error = %e, "cannot ring the seat");
+                        self.inputs.push_back(Input::Seat {
+                            leg,
+                            event: SeatEvent::DialFailed,
+                        });
+                    }
+                }
+            }
+            Output::CancelLeg(leg) => {
+                if let Some(seat) = self.legs.get(&leg) {
+                    seat.cancel(services).await;
+                }
+            }
+            Output::HangUpLeg(leg) => {
+                if let Some(seat) = self.legs.get_mut(&leg) {
+                    seat.hang_up(services).await;
+                }
+            }
+            Output::NotifyTransferred(leg) => {
+                if let Some(seat) = self.legs.get_mut(&leg) {
+                    seat.notify_transfer(services, "200 OK").await;
+                }
+            }
+            Output::AnswerLeg { leg, reply } => {
+                if let Some((key, request)) =
+                    self.requests.get_mut(&leg).and_then(VecDeque::pop_front)
+                {
+                    services.endpoint.respond(&key, leg_reply(&request, reply));
+                }
+            }
+            Output::ReleaseLeg { leg, outcome } => self.release(leg, &outcome).await,
+            Output::Bridge(leg) => {
+                player.stop();
+                if let Some(seat) = self.legs.get(&leg) {
+                    info!(
+                        call_id,
+                        agent = seat.agent,
+                        queue = self.queue,
+                        "caller and operator connected"
+                    );
+                    let mut events = seat.media.events();
+                    // What the seat said while the greeting played is not relayed late.
+                    while let Ok(MediaEvent::Audio { .. }) = events.try_recv() {}
+                    let recordings =
+                        Recordings::start(services, call_id, seat, &self.queue, self.case_number)
+                            .await;
+                    self.bridged = Some(Bridged {
+                        leg,
+                        events,
+                        recordings,
+                    });
+                }
+            }
+            Output::Unbridge => {
+                if let Some(bridged) = self.bridged.take() {
+                    bridged.recordings.finish(services).await;
+                }
+            }
+            Output::RequestCallback => {
+                if let Err(e) = services
+                    .store
+                    .request_callback(call_id, "abandoned", Utc::now())
+                    .await
+                {
+                    error!(call_id, error = %e, "callback not requested");
+                }
+            }
+            Output::Escalate { to, by } => {
+                super::transfer::escalate_with_call(services, self.case_number, &by, &to).await
+            }
+            Output::ReplyTransfer(result) => {
+                if let Some(reply) = self.transfer_reply.take() {
+                    let _ = reply.send(result);
+                }
+            }
+            Output::StartMessage { platform } => {
+                match super::voicemail::start(self.call, &platform, self.case_number).await {
+                    Some((id, rec)) => self.message = Some(Message { id, platform, rec }),
+                    None => self.inputs.push_back(Input::MessageFailed),
+                }
+            }
+            Output::DiscardMessage => {
+                if let Some(message) = self.message.take() {
+                    info!(call_id, "caller re-records the message");
+                    let _ = message.rec.discard();
+                    let _ = services.store.discard_voicemail(message.id).await;
+                }
+            }
+            Output::FinishMessage { voiced } => {
+                if let Some(message) = self.message.take() {
+                    let plan = self.call.dialplan.clone();
+                    super::voicemail::keep_or_drop(
+                        self.call,
+                        &plan,
+                        &message.platform,
+                        message.id,
+                        message.rec,
+                        voiced,
+                    )
+                    .await;
+                }
+            }
+            Output::HangUpCaller => self.call.send_bye(self.dialog, self.call.local_ip()).await,
+            Output::End(cause) => return Some(cause),
+        }
+        None
+    }
+
+    /// Stores a leg's outcome and lets go of it; requests it still holds get 481.
+    async fn release(&mut self, leg: LegId, outcome: &str) {
+        let services = self.call.services;
+        for (key, request) in self.requests.remove(&leg).unwrap_or_default() {
+            services
+                .endpoint
+                .respond(&key, leg_reply(&request, LegReply::NoDialog));
+        }
+        let Some(seat) = self.legs.remove(&leg) else {
+            return;
+        };
+        self.leg_ids.remove(&seat.call_id);
+        if let Err(e) = services
+            .store
+            .leg_ended(&seat.call_id, outcome, Utc::now())
+            .await
+        {
+            warn!(call_id = self.call.call_id, leg = seat.call_id, error = %e, "seat leg's end not stored");
+        }
+        seat.release(services);
+    }
+
+    /// At the end: nothing may stay behind (the machine releases every leg; this is the net).
+    async fn let_go_all(&mut self) {
+        if let Some(bridged) = self.bridged.take() {
+            bridged.recordings.finish(self.call.services).await;
+        }
+        let legs: Vec<LegId> = self.legs.keys().copied().collect();
+        for leg in legs {
+            self.release(leg, "call-ended").await;
+        }
+    }
+}
+
+impl Player<'_> {
+    /// Drops the list and what plays now (the hold prompt stays).
+    fn stop_list(&mut self) {
+        self.queue.clear();
+        self.current = None;
+    }
+}
+
+/// The SIP answer to a seat's BYE or REFER.
+fn leg_reply(request: &rsip::Request, reply: LegReply) -> rsip::Response {
+    let (status, warning) = match reply {
+        LegReply::Ok => (rsip::StatusCode::OK, None),
+        LegReply::NoDialog => (rsip::StatusCode::CallTransactionDoesNotExist, None),
+        // Not rsip's `StatusCode::Accepted`: rsip 0.4 gives that the code 201.
+        LegReply::Accepted => (rsip::StatusCode::Other(202, "Accepted".into()), None),
+        LegReply::Refused(r) => (rsip::StatusCode::from(r.status), Some(r.warning)),
+    };
+    let mut response = response_for(request, status, None);
+    if let Some(w) = warning {
+        response.headers.push(rsip::Header::Other(
+            "Warning".into(),
+            format!("399 hotline12345 \"{}\"", w.replace('"', "'")),
+        ));
+    }
+    response
+}
+
+async fn recv_or_pending<T>(rx: Option<&mut mpsc::UnboundedReceiver<T>>) -> Option<T> {
+    match rx {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn sleep_until_or_pending(deadline: Option<Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
