@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use common::audio::{decode_stream, find_prompt};
 use common::harness::run_on;
 use common::phone::{PhoneStream, TestPhone};
-use common::queue_log::{eventually, queue_log, story_of, story_once};
+use common::queue_log::{eventually, eventually_within, queue_log, story_of, story_once};
 use common::server::{Backend, ServerOptions, TestServer};
 use common::softphone::Softphone;
 use hotline12345::media::g711::Codec;
@@ -77,20 +77,20 @@ async fn the_menu_leads_to_the_bai_desk(server: Arc<TestServer>) {
         .await
         .expect("ACK");
 
-    // The silent caller hears the greeting (about 9 s) and the menu (about 6 s), waits 4 s
-    // for a key, then joins Dali's own queue: 2002 rings.
-    let heard = decode_stream(
-        Codec::Pcmu,
-        &silent.receive_rtp(900, Duration::from_secs(25)).await,
-    );
+    // The silent caller hears the greeting and the menu, waits for a key, then joins Dali's
+    // own queue: 2002 rings.
+    let (heard, invite) = silent
+        .listen_until(
+            mandarin_seat.expect(rsip::Method::Invite, Duration::from_secs(30)),
+            Duration::from_secs(30),
+        )
+        .await;
+    let invite = invite.expect("the general queue's seat rings for the caller who pressed nothing");
+    let heard = decode_stream(Codec::Pcmu, &heard);
     let greeting = find_prompt(&heard, Codec::Pcmu, "welcome-532900.wav", 8000)
         .expect("the silent caller hears Dali's greeting");
     let menu = find_prompt(&heard, Codec::Pcmu, "menu-532900.wav", 8000).expect("then the menu");
     assert!(greeting < menu);
-    let invite = mandarin_seat
-        .expect(rsip::Method::Invite, Duration::from_secs(15))
-        .await
-        .expect("the general queue's seat rings for the caller who pressed nothing");
     assert!(invite.to_string().contains("087226611111"), "{invite}");
     mandarin_seat
         .respond(&invite, "486 Busy Here", Some("busy"), None)
@@ -210,11 +210,16 @@ async fn overflow_into_the_provincial_queue(server: Arc<TestServer>) {
     let mut caller = TestPhone::udp(server.sip).await;
     let (call, resp) = caller.call("087163633333", "12345").await;
     assert_eq!(resp.status_code.code(), 200);
-    // The greeting (about 9 s), then the announcement due at 5 s.
-    let heard = decode_stream(
-        Codec::Pcmu,
-        &caller.receive_rtp(1500, Duration::from_secs(20)).await,
-    );
+    // The greeting, then the announcement due at 5 s: listen until its last word.
+    let mut packets = Vec::new();
+    let heard = loop {
+        packets.extend(caller.receive_rtp(50, Duration::from_secs(2)).await);
+        let heard = decode_stream(Codec::Pcmu, &packets);
+        if find_prompt(&heard, Codec::Pcmu, "queue-minutes.wav", 4000).is_some() {
+            break heard;
+        }
+        assert!(packets.len() < 2000, "no announcement in 40 s of audio");
+    };
     let next = find_prompt(&heard, Codec::Pcmu, "queue-next.wav", 4000)
         .expect("the caller hears that they are next");
     // Nobody is signed in: the estimate is the default talk time of 3 minutes.
@@ -226,13 +231,17 @@ async fn overflow_into_the_provincial_queue(server: Arc<TestServer>) {
         "{next} {wait} {three} {minutes}"
     );
 
-    // By now (20 s) the caller has overflowed to the province's queue.
-    let story = story_of(&server, "530100", &call.call_id).await;
-    assert_eq!(
-        story,
-        vec!["enter-queue 530100 -", "overflow 530100 -"],
-        "{story:?}"
-    );
+    // At 8 s the caller overflows to the province's queue.
+    let overflowed = ["enter-queue 530100 -", "overflow 530100 -"]
+        .map(String::from)
+        .to_vec();
+    let story = eventually_within(
+        &overflowed,
+        || story_of(&server, "530100", &call.call_id),
+        Duration::from_secs(30),
+    )
+    .await;
+    assert_eq!(story, overflowed, "{story:?}");
     let (_, live) = server.get_json("/api/queues").await;
     let waiting = live["waiting"].as_array().unwrap();
     assert!(

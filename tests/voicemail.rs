@@ -54,8 +54,9 @@ async fn call_after_hours(
     let mut phone = TestPhone::udp(server.sip).await;
     let (call, resp) = phone.call(caller, "12345").await;
     assert_eq!(resp.status_code.code(), 200, "{resp}");
-    let packets = phone.receive_rtp(50, Duration::from_secs(5)).await;
-    assert_eq!(packets.len(), 50);
+    // Half of the (1 s) test greeting, so that `#` comes while it plays.
+    let packets = phone.receive_rtp(25, Duration::from_secs(5)).await;
+    assert_eq!(packets.len(), 25);
     let heard = decode_stream(Codec::Pcmu, &packets);
     let greeting = prompt_samples("after-hours.wav");
     assert_eq!(
@@ -66,8 +67,10 @@ async fn call_after_hours(
     let to = TestPhone::server_rtp(&call);
     let mut stream = PhoneStream::default();
     phone.send_dtmf(to, &mut stream, '#').await;
-    // The beep (0.4 s) plays before recording starts.
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    // The beep plays before recording starts; then the server plays nothing.
+    phone
+        .wait_quiet(Duration::from_millis(200), Duration::from_secs(10))
+        .await;
     (phone, to, stream)
 }
 
@@ -249,7 +252,10 @@ after_hours_test!(star_records_the_message_again, 5, |server: Arc<
         .collect();
     phone.send_audio(to, &mut stream, &first).await;
     phone.send_dtmf(to, &mut stream, '*').await;
-    tokio::time::sleep(Duration::from_millis(800)).await; // the new beep
+    // The new beep, then quiet: recording again.
+    phone
+        .wait_quiet(Duration::from_millis(200), Duration::from_secs(10))
+        .await;
     let second = tone_and_speech();
     phone.send_audio(to, &mut stream, &second).await;
     phone.send_dtmf(to, &mut stream, '#').await;

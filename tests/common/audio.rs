@@ -7,7 +7,7 @@ use super::server::project_dir;
 
 /// The longest prompt the tests play: the bundled prompts cut to this (the real ones run to
 /// 23 s, and tests would mostly wait for them to end).
-pub const TEST_PROMPT_SECONDS: usize = 3;
+pub const TEST_PROMPT_SECONDS: usize = 1;
 
 /// The prompts folder the test servers use: the bundled prompts, each cut to
 /// [`TEST_PROMPT_SECONDS`] (made once per test binary).

@@ -411,6 +411,28 @@ impl TestPhone {
         seen
     }
 
+    /// Receives RTP until `until` completes (an event the test waits for), at most `max`;
+    /// returns what was heard and the event's output.
+    pub async fn listen_until<F: std::future::Future>(
+        &self,
+        until: F,
+        max: Duration,
+    ) -> (Vec<RtpSeen>, F::Output) {
+        let deadline = tokio::time::Instant::now() + max;
+        tokio::pin!(until);
+        let mut heard = Vec::new();
+        loop {
+            tokio::select! {
+                out = &mut until => return (heard, out),
+                got = self.receive_rtp(1, Duration::from_millis(100)) => heard.extend(got),
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the awaited event did not come within {max:?}"
+            );
+        }
+    }
+
     /// Receives RTP until none has come for `gap`: the server stopped playing (a bridged
     /// caller hears nothing more once the greeting is over, until the operator speaks).
     /// Panics when the stream does not pause within `max`.

@@ -34,13 +34,23 @@ pub async fn story_of(server: &TestServer, platform: &str, call_id: &str) -> Vec
 
 /// Reads `read` until it gives `expected` (the queue log and seat states are written as the
 /// call goes: up to 5 s); returns what it read last.
-pub async fn eventually<T, F, Fut>(expected: &T, mut read: F) -> T
+pub async fn eventually<T, F, Fut>(expected: &T, read: F) -> T
 where
     T: PartialEq,
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = T>,
 {
-    let deadline = Instant::now() + Duration::from_secs(5);
+    eventually_within(expected, read, Duration::from_secs(5)).await
+}
+
+/// [`eventually`], for something due `within` (a queue's timers).
+pub async fn eventually_within<T, F, Fut>(expected: &T, mut read: F, within: Duration) -> T
+where
+    T: PartialEq,
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
+    let deadline = Instant::now() + within;
     loop {
         let value = read().await;
         if value == *expected || Instant::now() > deadline {
