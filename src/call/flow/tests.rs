@@ -48,6 +48,26 @@ fn ring(agent: &str) -> Input {
     })
 }
 
+fn connect(agent: &str) -> Input {
+    Input::Queue(QueueNotice::Connect {
+        agent: agent.into(),
+    })
+}
+
+fn stop_ringing(agent: &str) -> Input {
+    Input::Queue(QueueNotice::StopRinging {
+        agent: agent.into(),
+    })
+}
+
+fn actor(role: Role, id: &str) -> Actor {
+    Actor {
+        role,
+        id: id.into(),
+        unit: None,
+    }
+}
+
 fn seat(leg: u32, event: SeatEvent) -> Input {
     Input::Seat {
         leg: LegId(leg),
@@ -102,12 +122,7 @@ fn bridged() -> (Call, Clock) {
     let (mut call, clock) = waiting();
     call.handle(ring("1001"), clock.at(3.0));
     call.handle(seat(1, SeatEvent::Answered), clock.at(5.0));
-    call.handle(
-        Input::Queue(QueueNotice::Connect {
-            agent: "1001".into(),
-        }),
-        clock.at(5.0),
-    );
+    call.handle(connect("1001"), clock.at(5.0));
     assert_eq!(
         drain(&mut call),
         vec![
@@ -135,21 +150,11 @@ fn ring_timeout_then_the_next_seat_then_bridge_then_bye() {
     let (mut call, clock) = waiting();
     call.handle(ring("1001"), clock.at(3.0));
     // 1001 does not answer within the ring timeout: cancelled, and 1002 is rung.
-    call.handle(
-        Input::Queue(QueueNotice::StopRinging {
-            agent: "1001".into(),
-        }),
-        clock.at(18.0),
-    );
+    call.handle(stop_ringing("1001"), clock.at(18.0));
     call.handle(seat(1, SeatEvent::Declined(487)), clock.at(18.1));
     call.handle(ring("1002"), clock.at(18.0));
     call.handle(seat(2, SeatEvent::Answered), clock.at(20.0));
-    call.handle(
-        Input::Queue(QueueNotice::Connect {
-            agent: "1002".into(),
-        }),
-        clock.at(20.0),
-    );
+    call.handle(connect("1002"), clock.at(20.0));
     call.handle(Input::CallerBye, clock.at(80.0));
     assert_eq!(
         drain(&mut call),
@@ -188,12 +193,7 @@ fn the_greeting_is_played_out_before_the_bridge() {
     // The seat rings and answers while the greeting plays.
     call.handle(ring("1001"), clock.at(0.0));
     call.handle(seat(1, SeatEvent::Answered), clock.at(0.5));
-    call.handle(
-        Input::Queue(QueueNotice::Connect {
-            agent: "1001".into(),
-        }),
-        clock.at(0.5),
-    );
+    call.handle(connect("1001"), clock.at(0.5));
     let outputs = drain(&mut call);
     assert!(!outputs.contains(&Output::Bridge(LegId(1))), "{outputs:?}");
     assert_eq!(call.phase(), "bridged");
@@ -259,12 +259,7 @@ fn an_answer_at_the_ring_timeout_is_hung_up_and_the_caller_keeps_waiting() {
     let (mut call, clock) = waiting();
     call.handle(ring("1001"), clock.at(3.0));
     call.handle(seat(1, SeatEvent::Answered), clock.at(17.999));
-    call.handle(
-        Input::Queue(QueueNotice::StopRinging {
-            agent: "1001".into(),
-        }),
-        clock.at(18.0),
-    );
+    call.handle(stop_ringing("1001"), clock.at(18.0));
     assert_eq!(
         drain(&mut call)[1..],
         [
@@ -277,12 +272,7 @@ fn an_answer_at_the_ring_timeout_is_hung_up_and_the_caller_keeps_waiting() {
     // Rung again for the same caller: a new leg, bridged when it answers.
     call.handle(ring("1001"), clock.at(20.0));
     call.handle(seat(2, SeatEvent::Answered), clock.at(21.0));
-    call.handle(
-        Input::Queue(QueueNotice::Connect {
-            agent: "1001".into(),
-        }),
-        clock.at(21.0),
-    );
+    call.handle(connect("1001"), clock.at(21.0));
     // A late request on the first leg is still answered.
     call.handle(seat(1, SeatEvent::Bye), clock.at(21.5));
     assert_eq!(
@@ -306,12 +296,7 @@ fn a_ring_all_loser_that_answered_is_hung_up() {
     call.handle(ring("1002"), clock.at(3.0));
     call.handle(seat(2, SeatEvent::Answered), clock.at(4.0));
     call.handle(seat(1, SeatEvent::Answered), clock.at(4.0));
-    call.handle(
-        Input::Queue(QueueNotice::Connect {
-            agent: "1002".into(),
-        }),
-        clock.at(4.0),
-    );
+    call.handle(connect("1002"), clock.at(4.0));
     let outputs = drain(&mut call);
     assert_eq!(
         outputs[4..],
@@ -329,12 +314,7 @@ fn a_seat_that_hangs_up_before_the_bridge_ends_the_call_when_connected() {
     call.handle(ring("1001"), clock.at(3.0));
     call.handle(seat(1, SeatEvent::Answered), clock.at(4.0));
     call.handle(seat(1, SeatEvent::Bye), clock.at(4.1));
-    call.handle(
-        Input::Queue(QueueNotice::Connect {
-            agent: "1001".into(),
-        }),
-        clock.at(4.2),
-    );
+    call.handle(connect("1001"), clock.at(4.2));
     assert_eq!(
         drain(&mut call)[2..],
         [
@@ -422,11 +402,7 @@ fn a_seats_transfer_hands_the_caller_over_to_the_province() {
             }),
             Output::Escalate {
                 to: target("530000"),
-                by: Actor {
-                    role: Role::Operator,
-                    id: "1001".into(),
-                    unit: None
-                }
+                by: actor(Role::Operator, "1001")
             },
             Output::JoinQueue("530000".into()),
             Output::Hold(Some(HOLD_PROMPT.into())),
@@ -466,11 +442,7 @@ fn a_refused_transfer_leaves_the_call_as_it_was() {
         clock.at(30.0),
     );
     let refused = crate::routing::TransferRefused::UnknownTarget("9".into());
-    let by = Actor {
-        role: Role::Operator,
-        id: "1001".into(),
-        unit: None,
-    };
+    let by = actor(Role::Operator, "1001");
     call.handle(
         Input::Transfer {
             to: Err(refused.clone()),
@@ -491,11 +463,7 @@ fn a_refused_transfer_leaves_the_call_as_it_was() {
 #[test]
 fn the_apis_transfer_hangs_up_the_seat_and_requeues_the_caller() {
     let (mut call, clock) = bridged();
-    let by = Actor {
-        role: Role::Supervisor,
-        id: "lead".into(),
-        unit: None,
-    };
+    let by = actor(Role::Supervisor, "lead");
     call.handle(
         Input::Transfer {
             to: Ok(target("530000")),
@@ -530,11 +498,7 @@ fn a_transfer_asked_of_a_waiting_call_goes_unanswered() {
     call.handle(
         Input::Transfer {
             to: Ok(target("530000")),
-            by: Actor {
-                role: Role::Supervisor,
-                id: "lead".into(),
-                unit: None,
-            },
+            by: actor(Role::Supervisor, "lead"),
         },
         clock.at(10.0),
     );
