@@ -12,6 +12,7 @@ use std::time::Duration;
 use common::audio::{correlation, decode_stream, find_prompt, tone};
 use common::harness::run_on;
 use common::phone::{header_value, PhoneStream, TestPhone};
+use common::queue_log::eventually;
 use common::server::{Backend, ServerOptions, TestServer, SUPERVISOR_TOKEN};
 use common::softphone::Softphone;
 use hotline12345::media::g711::Codec;
@@ -210,7 +211,18 @@ async fn operators_answer(server: Arc<TestServer>) {
         ["enter-queue", "ring-no-answer", "connect", "complete"],
         "{log}"
     );
-    // Every change of the seat's state is stored with its time; the API changes it too.
+    // Every change of the seat's state is stored with its time; the API changes it too, once
+    // the 1 s wrap-up is over.
+    let last_state = || async {
+        let states: serde_json::Value = get(&server, "/api/agents/1002/states")
+            .await
+            .json()
+            .await
+            .unwrap();
+        states.as_array().unwrap().last().unwrap()["state"].clone()
+    };
+    let available = serde_json::json!("available");
+    assert_eq!(eventually(&available, last_state).await, available);
     let client = reqwest::Client::new();
     let resp = client
         .post(format!("{}/api/agents/1002/state", server.http))
@@ -228,7 +240,8 @@ async fn operators_answer(server: Arc<TestServer>) {
         .await
         .unwrap();
     assert_eq!(resp.status(), 422, "a reason is required");
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let not_ready = serde_json::json!("not-ready");
+    assert_eq!(eventually(&not_ready, last_state).await, not_ready);
     let states: serde_json::Value = get(&server, "/api/agents/1002/states")
         .await
         .json()
