@@ -1,5 +1,5 @@
 //! Whatever way a call's task ends (its flow returns, it fails, panics or is aborted), the call
-//! ends with it: [`CallGuard`] tells the manager, and when the flow did not reach its own end
+//! ends with it: [`CallGuard`] takes it out of the call directory, and when the flow did not reach its own end
 //! it also takes the call out of the ACD (which frees the seat it was with), drops the call's
 //! seat legs, and stores the call's end with the cause `server-error`.
 //!
@@ -26,7 +26,6 @@ pub struct CallGuard {
     /// The id the ACD and the store know the call by (see [`CallGuard::store_as`]).
     stored_id: String,
     me: mpsc::UnboundedSender<CallSignal>,
-    ended: mpsc::UnboundedSender<String>,
     counted: bool,
     finished: bool,
 }
@@ -37,14 +36,12 @@ impl CallGuard {
         services: Arc<CallServices>,
         call_id: String,
         me: mpsc::UnboundedSender<CallSignal>,
-        ended: mpsc::UnboundedSender<String>,
     ) -> CallGuard {
         CallGuard {
             services,
             stored_id: call_id.clone(),
             call_id,
             me,
-            ended,
             counted: false,
             finished: false,
         }
@@ -104,6 +101,18 @@ impl Drop for CallGuard {
                 });
             }
         }
-        let _ = self.ended.send(self.call_id.clone());
+        // Out of the directory (unless its end already took it out, and a new call with the
+        // same Call-ID came in since).
+        let mut calls = self
+            .services
+            .calls
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if calls
+            .get(&self.call_id)
+            .is_some_and(|tx| tx.same_channel(&self.me))
+        {
+            calls.remove(&self.call_id);
+        }
     }
 }

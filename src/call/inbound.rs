@@ -29,7 +29,7 @@ use crate::sip::message::{self, response_for};
 use crate::sip::transaction::{Peer, TransactionKey};
 use crate::store::NewCall;
 
-/// Runs one inbound call to its end, then tells the manager through `ended`.
+/// Runs one inbound call to its end (its guard then takes it out of the call directory).
 pub async fn run_inbound_call(
     services: Arc<CallServices>,
     key: TransactionKey,
@@ -39,12 +39,10 @@ pub async fn run_inbound_call(
         mpsc::UnboundedSender<CallSignal>,
         mpsc::UnboundedReceiver<CallSignal>,
     ),
-    ended: mpsc::UnboundedSender<String>,
 ) {
     let arrived = tokio::time::Instant::now();
     let raw_call_id = message::call_id_of(&request).unwrap_or_default();
-    let mut guard =
-        super::guard::CallGuard::new(services.clone(), raw_call_id.clone(), me.clone(), ended);
+    let mut guard = super::guard::CallGuard::new(services.clone(), raw_call_id.clone(), me.clone());
     // A Call-ID that a finished call already had: a new dialog all the same (RFC 3261 §12: a
     // dialog is the Call-ID with both tags), kept under the Call-ID with its From tag.
     let call_id = match stored_call_id(&services, &request, &raw_call_id).await {
@@ -298,6 +296,18 @@ impl InboundCall<'_> {
             .await
         {
             error!(call_id = self.call_id, error = %e, "call end not stored");
+        }
+        // The call leaves the directory before its BYE is answered: a new INVITE that reuses
+        // the Call-ID right after the 200 is a new call, not a loop (482).
+        if let Some(raw) = message::call_id_of(self.request) {
+            let mut calls = self
+                .services
+                .calls
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            if calls.get(&raw).is_some_and(|tx| tx.same_channel(&self.me)) {
+                calls.remove(&raw);
+            }
         }
         let bye = self
             .pending_bye

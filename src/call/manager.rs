@@ -18,24 +18,14 @@ pub use super::signal::ALLOWED_METHODS;
 /// Routes SIP events to call tasks until the endpoint closes.
 pub async fn run_call_manager(services: Arc<CallServices>, mut events: mpsc::Receiver<TuEvent>) {
     let calls = services.calls.clone();
-    let (ended_tx, mut ended_rx) = mpsc::unbounded_channel::<String>();
-    loop {
-        tokio::select! {
-            event = events.recv() => match event {
-                Some(event) => on_event(&services, &mut calls.lock().expect("calls"), &ended_tx, event),
-                None => return,
-            },
-            Some(call_id) = ended_rx.recv() => {
-                calls.lock().expect("calls").remove(&call_id);
-            }
-        }
+    while let Some(event) = events.recv().await {
+        on_event(&services, &mut calls.lock().expect("calls"), event);
     }
 }
 
 fn on_event(
     services: &Arc<CallServices>,
     calls: &mut HashMap<String, mpsc::UnboundedSender<CallSignal>>,
-    ended: &mpsc::UnboundedSender<String>,
     event: TuEvent,
 ) {
     match event {
@@ -89,7 +79,6 @@ fn on_event(
                             request,
                             peer,
                             (tx, rx),
-                            ended.clone(),
                         ));
                     }
                 }

@@ -1,6 +1,6 @@
 //! SIPp leaves voice messages of real speech after hours; every caller's message is stored.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

@@ -2,7 +2,7 @@
 //! and refused transitions, visibility, supervision, statistics, and the exchange of a case
 //! between two servers.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

@@ -2,7 +2,8 @@
 //! TCP, real RTP, on SQLite and PostgreSQL. Each scenario checks the case through the HTTP API
 //! and that the RTP the caller receives decodes to the platform's welcome prompt.
 
-mod common;
+use crate::common;
+use crate::on_both_backends;
 
 use std::sync::Arc;
 use std::time::Duration;

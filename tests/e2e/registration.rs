@@ -2,7 +2,7 @@
 //! the md-5 and sha2 crates): challenge, MD5 and SHA-256 answers, several contacts, too-short
 //! expiry, un-registration, unknown seats, and a source that keeps failing is slowed down.
 
-mod common;
+use crate::common;
 
 use common::harness::run_on;
 use common::phone::header_value;

@@ -1,6 +1,7 @@
 //! SIPp's caller scenario against the real server: every call it places gets a case.
 
-mod common;
+use crate::common;
+use crate::on_both_backends;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -4,7 +4,7 @@
 //! waits in the provincial queue and a provincial operator answers and talks with them. The
 //! queue log shows the transfer and the case goes to the province with the call.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! Refusals a real front end must get right: overload (503 with Retry-After), an offer with
 //! no common codec (488), and `check-dialplan` naming the file and line of a mistake.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

@@ -6,7 +6,7 @@
 //! CI installs baresip-core (`.ci/run`); elsewhere a missing baresip skips this test with a
 //! note.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -56,12 +56,18 @@ impl Baresip {
             wav.write_sample(s).unwrap();
         }
         wav.finalize().unwrap();
-        // Its own SIP port: a free one, found by binding it a moment.
-        let port = std::net::UdpSocket::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        // Its own SIP port (UDP and TCP, and the next one for TLS): below the range the OS
+        // hands out, where the other tests' thousands of connections never land, and proved
+        // free by binding them a moment.
+        let port = (0..1000)
+            .map(|_| 10_000 + 2 * (rand::random::<u16>() % 5000))
+            .find(|&p| {
+                let udp = std::net::UdpSocket::bind(("127.0.0.1", p));
+                let tcp = std::net::TcpListener::bind(("127.0.0.1", p));
+                let tls = std::net::TcpListener::bind(("127.0.0.1", p + 1));
+                udp.is_ok() && tcp.is_ok() && tls.is_ok()
+            })
+            .expect("a free port for baresip");
         let mut child = Command::new(project_dir("sipp-scenarios").join("baresip-seat.sh"))
             .arg(server.sip.to_string())
             .args([seat, password])

@@ -1,7 +1,7 @@
 //! Outside staffed hours callers leave a voice message that becomes a callback case. The
 //! server's clock is the test's dialplan: hours `[]` means never staffed.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! Safe on an open network: each test plays a hostile or broken peer on loopback against the
 //! real binary and checks that it exhausts, wedges, wiretaps or impersonates nothing.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

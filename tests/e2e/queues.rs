@@ -3,7 +3,7 @@
 //! the provincial platform's queue and a provincial operator answers; the waiting caller hears
 //! who is ahead and the estimated wait.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -3,7 +3,7 @@
 //! caller hear each other (checked on the samples); both sides are recorded; the queue log
 //! tells the story.
 
-mod common;
+use crate::common;
 
 use std::io::Cursor;
 use std::sync::Arc;

@@ -1,0 +1,18 @@
+//! The end-to-end suite, one test binary: each test runs the real server binary on loopback
+//! (ports the OS hands out) against real SIP phones, SIPp and baresip, and waits for events.
+//! One binary runs every scenario side by side (see `.cargo/config.toml`) and links once.
+
+mod common;
+
+mod agents;
+mod baresip;
+mod call_routing;
+mod exposure;
+mod limits_and_cli;
+mod queues;
+mod registration;
+mod sipp_caller;
+mod sipp_voicemail;
+mod transfer;
+mod voicemail;
+mod workflow_api;
