@@ -80,7 +80,9 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     std::fs::create_dir_all(&config.data)
         .with_context(|| format!("cannot create data folder {}", config.data.display()))?;
     let store = Store::open(&database_url(&config)).await?;
-    let left_open = store.end_open_calls(Utc::now(), "server-restart").await?;
+    let left_open = store
+        .end_open_calls(Utc::now(), crate::call::flow::recovery::RESTART_CAUSE)
+        .await?;
     if left_open > 0 {
         info!(
             calls = left_open,

@@ -14,6 +14,7 @@ use chrono::Utc;
 use tracing::{error, info, warn};
 
 use super::context::InboundCall;
+use super::flow::recovery::{interrupted_message, MessageRecovery};
 use crate::dialplan::Dialplan;
 use crate::media::recorder::{self, WavRecorder};
 use crate::store::{FinishedVoicemail, Store};
@@ -129,25 +130,31 @@ pub async fn recover_interrupted(store: &Store, dialplan: &Dialplan, data_dir: &
     for vm in pending {
         let target = data_dir.join(&vm.file);
         match recorder::recover(&target) {
-            Ok(Some(rec)) if rec.samples > 0 => {
-                let finished = FinishedVoicemail {
-                    duration_ms: rec.duration_ms,
-                    size_bytes: rec.size as i64,
-                    sha256: rec.sha256,
-                    callback_due: dialplan.callback_due(&vm.platform, vm.started_at),
-                };
-                if store.finish_voicemail(vm.id, finished).await.is_ok() {
-                    kept += 1;
+            Ok(rec) => {
+                let samples = rec.as_ref().map_or(0, |r| r.samples);
+                let rule = interrupted_message(dialplan, &vm.platform, vm.started_at, samples);
+                match (rule, rec) {
+                    (MessageRecovery::Keep { callback_due }, Some(rec)) => {
+                        let finished = FinishedVoicemail {
+                            duration_ms: rec.duration_ms,
+                            size_bytes: rec.size as i64,
+                            sha256: rec.sha256,
+                            callback_due,
+                        };
+                        if store.finish_voicemail(vm.id, finished).await.is_ok() {
+                            kept += 1;
+                        }
+                    }
+                    _ => {
+                        info!(
+                            id = vm.id,
+                            file = vm.file,
+                            "interrupted voice message held no audio"
+                        );
+                        let _ = std::fs::remove_file(&target);
+                        let _ = store.discard_voicemail(vm.id).await;
+                    }
                 }
-            }
-            Ok(_) => {
-                info!(
-                    id = vm.id,
-                    file = vm.file,
-                    "interrupted voice message held no audio"
-                );
-                let _ = std::fs::remove_file(&target);
-                let _ = store.discard_voicemail(vm.id).await;
             }
             Err(e) => {
                 error!(id = vm.id, file = vm.file, error = %e, "interrupted voice message not recovered")

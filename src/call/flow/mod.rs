@@ -7,12 +7,14 @@
 //! The phases, one file each: waiting for the ACK (here), [`menu`], [`queue_wait`], [`bridge`],
 //! [`transfer`] (the hand-over after a seat's REFER) and [`voicemail`]. [`io`] and [`ctx`] are
 //! their shared leaves. Every phase ends at the call's maximum duration, one deadline for all.
+//! [`recovery`] holds the rules for what a crash left half done.
 
 pub mod bridge;
 pub mod ctx;
 pub mod io;
 pub mod menu;
 pub mod queue_wait;
+pub mod recovery;
 pub mod transfer;
 pub mod voicemail;
 

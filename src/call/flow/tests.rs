@@ -773,3 +773,23 @@ fn a_call_ignores_inputs_after_its_end() {
     call.handle_timeout(clock.at(7200.0));
     assert!(drain(&mut call).is_empty());
 }
+
+#[test]
+fn after_a_crash_a_message_is_due_as_when_it_was_left_and_an_empty_one_is_dropped() {
+    use super::recovery::{interrupted_message, MessageRecovery};
+    let plan = plan();
+    let at = |s: &str| s.parse::<chrono::DateTime<chrono::Utc>>().unwrap();
+    // Left at 02:00 on a Saturday (China Standard Time), found by a restart on Monday: due
+    // before 10:00 that Saturday, the first staffed opening after it, not after the restart.
+    let left = at("2026-11-27T18:00:00Z");
+    assert_eq!(
+        interrupted_message(&plan, KUNMING, left, 8000),
+        MessageRecovery::Keep {
+            callback_due: at("2026-11-28T02:00:00Z")
+        }
+    );
+    assert_eq!(
+        interrupted_message(&plan, KUNMING, left, 0),
+        MessageRecovery::Discard
+    );
+}
