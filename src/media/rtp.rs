@@ -134,6 +134,31 @@ impl RtpSender {
         bytes
     }
 
+    /// Writes the next packet carrying `payload` into `out` (no allocation: the packet path
+    /// builds into a buffer on the stack) and advances; the packet's length, or None when it
+    /// does not fit or `pt` is out of range (nothing is sent, the stream does not advance).
+    pub fn write_into(
+        &mut self,
+        pt: u8,
+        payload: &[u8],
+        marker: bool,
+        samples: u32,
+        out: &mut [u8],
+    ) -> Option<usize> {
+        let n = RtpPacketBuilder::new()
+            .payload_type(pt)
+            .ssrc(self.ssrc)
+            .sequence(Seq::from(self.seq))
+            .timestamp(self.timestamp)
+            .marked(marker)
+            .payload(payload)
+            .build_into(out)
+            .ok()?;
+        self.seq = self.seq.wrapping_add(1);
+        self.timestamp = self.timestamp.wrapping_add(samples);
+        Some(n)
+    }
+
     /// Advances the timestamp without sending (silence suppressed, a pause).
     pub fn skip(&mut self, samples: u32) {
         self.timestamp = self.timestamp.wrapping_add(samples);
@@ -151,19 +176,43 @@ pub struct RtpIn {
     pub payload: Vec<u8>,
 }
 
-/// Parses an RTP packet; None when it is not one.
-pub fn parse(bytes: &[u8]) -> Option<RtpIn> {
+/// A received RTP packet, borrowed from the receive buffer (the packet path allocates nothing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RtpView<'a> {
+    pub payload_type: u8,
+    pub seq: u16,
+    pub timestamp: u32,
+    pub ssrc: u32,
+    pub marker: bool,
+    pub payload: &'a [u8],
+}
+
+/// Reads an RTP packet in place; None when it is not one.
+pub fn view(bytes: &[u8]) -> Option<RtpView<'_>> {
     let r = RtpReader::new(bytes).ok()?;
     if r.version() != 2 {
         return None;
     }
-    Some(RtpIn {
+    Some(RtpView {
         payload_type: r.payload_type(),
         seq: r.sequence_number().into(),
         timestamp: r.timestamp(),
         ssrc: r.ssrc(),
         marker: r.mark(),
-        payload: r.payload().to_vec(),
+        payload: r.payload(),
+    })
+}
+
+/// Parses an RTP packet into an owned copy; None when it is not one.
+pub fn parse(bytes: &[u8]) -> Option<RtpIn> {
+    let v = view(bytes)?;
+    Some(RtpIn {
+        payload_type: v.payload_type,
+        seq: v.seq,
+        timestamp: v.timestamp,
+        ssrc: v.ssrc,
+        marker: v.marker,
+        payload: v.payload.to_vec(),
     })
 }
 
@@ -182,6 +231,25 @@ mod tests {
         assert!(a.marker && !b.marker);
         assert_eq!(b.payload, vec![2; 160]);
         assert_eq!(parse(b"not rtp"), None);
+    }
+
+    #[test]
+    fn a_packet_written_in_place_is_the_one_built() {
+        let mut a = RtpSender::new(0);
+        let mut b = a.clone();
+        let mut out = [0u8; 200];
+        let n = a.write_into(0, &[7; 160], true, 160, &mut out).unwrap();
+        assert_eq!(&out[..n], b.packet(&[7; 160], true, 160).as_slice());
+        let v = view(&out[..n]).unwrap();
+        assert_eq!((v.payload, v.marker), (&[7u8; 160][..], true));
+        // Too small a buffer, or a payload type out of range: nothing, and no advance.
+        assert_eq!(
+            a.write_into(0, &[7; 160], false, 160, &mut [0u8; 100]),
+            None
+        );
+        assert_eq!(a.write_into(200, &[7; 160], false, 160, &mut out), None);
+        let n = a.write_into(0, &[8; 160], false, 160, &mut out).unwrap();
+        assert_eq!(&out[..n], b.packet(&[8; 160], false, 160).as_slice());
     }
 
     #[tokio::test]
