@@ -242,12 +242,8 @@ impl<'c, 'a> Driver<'c, 'a> {
     fn caller_media(&mut self, event: MediaEvent) -> Option<Input> {
         match event {
             MediaEvent::Audio { samples } => {
-                if let Some(bridged) = self.bridged.as_mut() {
-                    if let Some(leg) = self.legs.get(&bridged.leg) {
-                        leg.media.send_frame(&samples, Instant::now());
-                    }
-                    bridged.recordings.write(0, &samples);
-                }
+                // While bridged the receive task relays and records the audio itself (see
+                // `MediaSession::relay_to`); what was queued before is not relayed late.
                 let message = self.message.as_mut()?;
                 if let Err(e) = message.rec.write(&samples) {
                     error!(call_id = self.call.call_id, error = %e, "voice message not written");
@@ -273,11 +269,7 @@ impl<'c, 'a> Driver<'c, 'a> {
     fn seat_media(&mut self, event: Option<MediaEvent>) -> Option<Input> {
         let bridged = self.bridged.as_mut()?;
         match event {
-            Some(MediaEvent::Audio { samples }) => {
-                self.media.send_frame(&samples, Instant::now());
-                bridged.recordings.write(1, &samples);
-                None
-            }
+            Some(MediaEvent::Audio { .. }) => None,
             Some(MediaEvent::Dtmf { digit }) => {
                 self.media.send_dtmf(digit);
                 None
@@ -506,6 +498,9 @@ impl<'c, 'a> Driver<'c, 'a> {
                     let recordings =
                         Recordings::start(services, call_id, seat, &self.queue, self.case_number)
                             .await;
+                    // From here audio goes socket to socket in the receive tasks.
+                    self.media.relay_to(&seat.media, recordings.queue(0));
+                    seat.media.relay_to(self.media, recordings.queue(1));
                     self.bridged = Some(Bridged {
                         leg,
                         events,
@@ -513,11 +508,7 @@ impl<'c, 'a> Driver<'c, 'a> {
                     });
                 }
             }
-            Output::Unbridge => {
-                if let Some(bridged) = self.bridged.take() {
-                    bridged.recordings.finish(services).await;
-                }
-            }
+            Output::Unbridge => self.unbridge().await,
             Output::RequestCallback => {
                 if let Err(e) = services
                     .store
@@ -568,6 +559,18 @@ impl<'c, 'a> Driver<'c, 'a> {
         None
     }
 
+    /// Stops the relay both ways and seals the recordings.
+    async fn unbridge(&mut self) {
+        let Some(bridged) = self.bridged.take() else {
+            return;
+        };
+        self.media.stop_relay();
+        if let Some(seat) = self.legs.get(&bridged.leg) {
+            seat.media.stop_relay();
+        }
+        bridged.recordings.finish(self.call.services).await;
+    }
+
     /// Stores a leg's outcome and lets go of it; requests it still holds get 481.
     async fn release(&mut self, leg: LegId, outcome: &str) {
         let services = self.call.services;
@@ -592,9 +595,7 @@ impl<'c, 'a> Driver<'c, 'a> {
 
     /// At the end: nothing may stay behind (the machine releases every leg; this is the net).
     async fn let_go_all(&mut self) {
-        if let Some(bridged) = self.bridged.take() {
-            bridged.recordings.finish(self.call.services).await;
-        }
+        self.unbridge().await;
         let legs: Vec<LegId> = self.legs.keys().copied().collect();
         for leg in legs {
             self.release(leg, "call-ended").await;

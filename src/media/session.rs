@@ -52,6 +52,74 @@ struct SendState {
     next_due: Option<Instant>,
 }
 
+/// The longest G.711 payload relayed (60 ms; phones send 20 or 30 ms).
+pub const MAX_PAYLOAD: usize = 480;
+
+/// One received payload on its way to a recording (copied, never allocated: the packet path
+/// hands it to a bounded queue that a blocking writer drains).
+#[derive(Debug, Clone, Copy)]
+pub struct Frame {
+    pub codec: Codec,
+    pub len: u16,
+    pub payload: [u8; MAX_PAYLOAD],
+}
+
+impl Frame {
+    /// The frame's audio, decoded into `out`; the number of samples.
+    pub fn decode_into(&self, out: &mut [i16; MAX_PAYLOAD]) -> usize {
+        self.codec
+            .decode_into(&self.payload[..self.len as usize], out)
+    }
+}
+
+/// Where a session's received audio goes while it is bridged: out of the other leg's socket,
+/// from the receive task itself (no task hop, no allocation), and to a recording.
+#[derive(Clone)]
+struct Relay {
+    socket: Arc<UdpSocket>,
+    state: Arc<Mutex<SendState>>,
+    record: Option<std::sync::mpsc::SyncSender<Frame>>,
+}
+
+impl SendState {
+    /// Sends one packet of `samples` whose payload `fill` writes (returning its length), due
+    /// at `due`: a pause moves the timestamp on and starts a talkspurt (marker). Built on the
+    /// stack, sent at once.
+    fn send(
+        &mut self,
+        socket: &UdpSocket,
+        due: Instant,
+        samples: u32,
+        fill: impl FnOnce(&mut [u8]) -> usize,
+    ) {
+        let Some(remote) = self.remote else { return };
+        let marker = match self.next_due {
+            None => true,
+            Some(d) if due > d + GAP => {
+                // A pause: the timestamp moves on by it, and a new talkspurt begins.
+                let gap = (due - d).as_millis() as u32;
+                self.sender.skip(gap * 8);
+                true
+            }
+            Some(_) => false,
+        };
+        self.next_due = Some(due + FRAME);
+        let mut payload = [0u8; MAX_PAYLOAD];
+        let len = fill(&mut payload);
+        let mut packet = [0u8; 12 + MAX_PAYLOAD];
+        let pt = self.codec.payload_type();
+        let Some(n) = self
+            .sender
+            .write_into(pt, &payload[..len], marker, samples, &mut packet)
+        else {
+            return;
+        };
+        if let Err(e) = socket.try_send_to(&packet[..n], remote) {
+            debug!(error = %e, "RTP packet not sent");
+        }
+    }
+}
+
 /// One call's RTP session.
 pub struct MediaSession {
     socket: Arc<UdpSocket>,
@@ -61,6 +129,7 @@ pub struct MediaSession {
     events_tx: mpsc::UnboundedSender<MediaEvent>,
     events_rx: Mutex<Option<mpsc::UnboundedReceiver<MediaEvent>>>,
     receiver: Mutex<Option<JoinHandle<()>>>,
+    relay: tokio::sync::watch::Sender<Option<Relay>>,
 }
 
 impl MediaSession {
@@ -87,6 +156,7 @@ impl MediaSession {
             events_tx,
             events_rx: Mutex::new(Some(events_rx)),
             receiver: Mutex::new(None),
+            relay: tokio::sync::watch::Sender::new(None),
         })
     }
 
@@ -113,9 +183,14 @@ impl MediaSession {
             st.sender.payload_type = codec.payload_type();
         }
         let task = tokio::spawn(receive(
-            self.socket.clone(),
-            self.state.clone(),
-            self.events_tx.clone(),
+            Receiver {
+                socket: self.socket.clone(),
+                state: self.state.clone(),
+                events: self.events_tx.clone(),
+                codec,
+                te_pt: telephone_event_pt,
+                relay: self.relay.subscribe(),
+            },
             self.media_timeout,
             SourceFilter::new(remote, signalling_ip),
         ));
@@ -159,29 +234,29 @@ impl MediaSession {
         }
     }
 
-    /// Sends one 20 ms frame now (for relaying audio, e.g. a bridge).
+    /// Sends one 20 ms frame now (a prompt's frame, encoded on the stack).
     pub fn send_frame(&self, frame: &[i16], due: Instant) {
         let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(remote) = st.remote else { return };
-        let marker = match st.next_due {
-            None => true,
-            Some(d) if due > d + GAP => {
-                // A pause: the timestamp moves on by it, and a new talkspurt begins.
-                let gap = (due - d).as_millis() as u32;
-                st.sender.skip(gap * 8);
-                true
-            }
-            Some(_) => false,
-        };
-        let payload = st.codec.encode(frame);
-        let bytes = st.sender.packet(&payload, marker, frame.len() as u32);
-        st.next_due = Some(due + FRAME);
-        if bytes.is_empty() {
-            return;
-        }
-        if let Err(e) = self.socket.try_send_to(&bytes, remote) {
-            debug!(error = %e, "RTP packet not sent");
-        }
+        let codec = st.codec;
+        st.send(&self.socket, due, frame.len() as u32, |out| {
+            codec.encode_into(frame, out)
+        });
+    }
+
+    /// From now on, audio received on this session goes straight out of `to` (passed through
+    /// when both use the same codec, else transcoded on the stack), and its payloads to
+    /// `record` when given. The received audio no longer comes as [`MediaEvent::Audio`].
+    pub fn relay_to(&self, to: &MediaSession, record: Option<std::sync::mpsc::SyncSender<Frame>>) {
+        self.relay.send_replace(Some(Relay {
+            socket: to.socket.clone(),
+            state: to.state.clone(),
+            record,
+        }));
+    }
+
+    /// Stops relaying (the recording's queue is let go).
+    pub fn stop_relay(&self) {
+        self.relay.send_replace(None);
     }
 
     /// Sends a DTMF key as RFC 4733 telephone-events (when the peer negotiated them): three
@@ -240,32 +315,48 @@ impl Drop for MediaSession {
     }
 }
 
-async fn receive(
+/// What the receive task needs of its session.
+struct Receiver {
     socket: Arc<UdpSocket>,
     state: Arc<Mutex<SendState>>,
     events: mpsc::UnboundedSender<MediaEvent>,
-    media_timeout: Duration,
-    mut sources: SourceFilter,
-) {
-    let mut buf = vec![0u8; 2048];
+    codec: Codec,
+    te_pt: Option<u8>,
+    relay: tokio::sync::watch::Receiver<Option<Relay>>,
+}
+
+/// Receives the session's RTP until no packet from its source has come for `media_timeout`.
+/// One buffer for the session's life; the media timeout is one timer, moved on only when it
+/// fires (not once per packet); packets are read in place.
+async fn receive(mut rx: Receiver, media_timeout: Duration, mut sources: SourceFilter) {
+    let mut buf = [0u8; 2048];
     let mut dtmf = DtmfDetector::new();
+    let mut relay = rx.relay.borrow_and_update().clone();
     // Only packets taken from the call's own source keep the call alive.
-    let mut alive_until = Instant::now() + media_timeout;
+    let mut last_taken = Instant::now();
+    let timeout = tokio::time::sleep_until(last_taken + media_timeout);
+    tokio::pin!(timeout);
     loop {
-        let (n, from) = match tokio::time::timeout_at(alive_until, socket.recv_from(&mut buf)).await
-        {
-            Err(_) => {
-                let _ = events.send(MediaEvent::Timeout);
-                return;
-            }
-            Ok(Err(e)) => {
-                // ICMP unreachable from the peer shows up here on Linux; keep listening.
-                debug!(error = %e, "RTP receive error");
+        let (n, from) = tokio::select! {
+            got = rx.socket.recv_from(&mut buf) => match got {
+                Ok(x) => x,
+                Err(e) => {
+                    // ICMP unreachable from the peer shows up here on Linux; keep listening.
+                    debug!(error = %e, "RTP receive error");
+                    continue;
+                }
+            },
+            () = &mut timeout => {
+                let due = last_taken + media_timeout;
+                if Instant::now() >= due {
+                    let _ = rx.events.send(MediaEvent::Timeout);
+                    return;
+                }
+                timeout.as_mut().reset(due);
                 continue;
             }
-            Ok(Ok(x)) => x,
         };
-        let Some(packet) = rtp::parse(&buf[..n]) else {
+        let Some(packet) = rtp::view(&buf[..n]) else {
             continue;
         };
         match sources.judge(from, packet.seq) {
@@ -280,26 +371,63 @@ async fn receive(
             Verdict::Locked { moved } => {
                 if moved {
                     debug!(%from, "RTP source learnt (NAT): media now goes there");
-                    state.lock().unwrap_or_else(|e| e.into_inner()).remote = Some(from);
+                    rx.state.lock().unwrap_or_else(|e| e.into_inner()).remote = Some(from);
                 }
             }
             Verdict::Take => {}
         }
-        alive_until = Instant::now() + media_timeout;
-        let (codec, te_pt) = {
-            let st = state.lock().unwrap_or_else(|e| e.into_inner());
-            (st.codec, st.te_pt)
-        };
-        if Some(packet.payload_type) == te_pt {
-            if let Some(digit) = dtmf.on_packet(packet.timestamp, &packet.payload) {
-                let _ = events.send(MediaEvent::Dtmf { digit });
+        last_taken = Instant::now();
+        if Some(packet.payload_type) == rx.te_pt {
+            if let Some(digit) = dtmf.on_packet(packet.timestamp, packet.payload) {
+                let _ = rx.events.send(MediaEvent::Dtmf { digit });
             }
-        } else if packet.payload_type == codec.payload_type() {
-            let _ = events.send(MediaEvent::Audio {
-                samples: codec.decode(&packet.payload),
-            });
+            continue;
+        }
+        if packet.payload_type != rx.codec.payload_type() {
+            continue;
+        }
+        if rx.relay.has_changed().unwrap_or(false) {
+            relay = rx.relay.borrow_and_update().clone();
+        }
+        match &relay {
+            Some(relay) => forward(relay, rx.codec, packet.payload, last_taken),
+            None => {
+                let _ = rx.events.send(MediaEvent::Audio {
+                    samples: rx.codec.decode(packet.payload),
+                });
+            }
         }
     }
+}
+
+/// The bridge's packet path: the payload to the recording's queue (a fixed ring: dropped, not
+/// waited for, when the writer falls behind), and out of the other leg, passed through or
+/// transcoded.
+fn forward(relay: &Relay, codec: Codec, payload: &[u8], now: Instant) {
+    let len = payload.len().min(MAX_PAYLOAD);
+    if let Some(record) = &relay.record {
+        let mut frame = Frame {
+            codec,
+            len: len as u16,
+            payload: [0; MAX_PAYLOAD],
+        };
+        frame.payload[..len].copy_from_slice(&payload[..len]);
+        if record.try_send(frame).is_err() {
+            debug!("recording queue full: a frame is not recorded");
+        }
+    }
+    let mut st = relay.state.lock().unwrap_or_else(|e| e.into_inner());
+    let out = st.codec;
+    st.send(&relay.socket, now, len as u32, |buf| {
+        if out == codec {
+            buf[..len].copy_from_slice(&payload[..len]);
+            len
+        } else {
+            let mut samples = [0i16; MAX_PAYLOAD];
+            let k = codec.decode_into(&payload[..len], &mut samples);
+            out.encode_into(&samples[..k], buf)
+        }
+    });
 }
 
 #[cfg(test)]
@@ -412,6 +540,58 @@ mod tests {
         assert!(
             media.events().recv().await.is_none(),
             "events are taken once"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_relay_passes_audio_through_or_transcodes_and_records_it() {
+        // The caller's session (PCMU) relays to a seat's session that speaks PCMA.
+        let (caller, caller_phone) = session(Duration::from_secs(5)).await;
+        let (seat, seat_phone) = session(Duration::from_secs(5)).await;
+        let ip: IpAddr = [127, 0, 0, 1].into();
+        caller.start(caller_phone.local_addr().unwrap(), Codec::Pcmu, None, ip);
+        seat.start(seat_phone.local_addr().unwrap(), Codec::Pcma, None, ip);
+        let mut caller_events = caller.events();
+        let (record, recorded) = std::sync::mpsc::sync_channel(10);
+        caller.relay_to(&seat, Some(record));
+        let to_caller = SocketAddr::new(ip, caller.local_port());
+        let audio: Vec<i16> = (0..160).map(|i| (i * 150 - 12000) as i16).collect();
+        let mut phone = RtpSender::new(0);
+        for _ in 0..3 {
+            let packet = phone.packet(&Codec::Pcmu.encode(&audio), false, 160);
+            caller_phone.send_to(&packet, to_caller).await.unwrap();
+        }
+        let mut buf = [0u8; 2048];
+        let mut got = Vec::new();
+        for _ in 0..3 {
+            let n = tokio::time::timeout(Duration::from_secs(2), seat_phone.recv(&mut buf))
+                .await
+                .expect("relayed")
+                .unwrap();
+            got.push(rtp::parse(&buf[..n]).unwrap());
+        }
+        let heard = Codec::Pcmu.decode(&Codec::Pcmu.encode(&audio));
+        for p in &got {
+            assert_eq!(p.payload_type, 8, "transcoded to the seat's PCMA");
+            assert_eq!(p.payload, Codec::Pcma.encode(&heard));
+        }
+        assert_eq!(got[1].seq, got[0].seq.wrapping_add(1));
+        assert_eq!(got[1].timestamp, got[0].timestamp.wrapping_add(160));
+        // Each payload reached the recording, and no audio event was sent meanwhile.
+        let mut samples = [0i16; MAX_PAYLOAD];
+        for _ in 0..3 {
+            let frame = recorded.recv_timeout(Duration::from_secs(1)).unwrap();
+            let n = frame.decode_into(&mut samples);
+            assert_eq!(samples[..n], heard[..]);
+        }
+        assert!(caller_events.try_recv().is_err());
+        // Without the relay, audio comes as events again.
+        caller.stop_relay();
+        let packet = phone.packet(&Codec::Pcmu.encode(&audio), false, 160);
+        caller_phone.send_to(&packet, to_caller).await.unwrap();
+        assert_eq!(
+            caller_events.recv().await,
+            Some(MediaEvent::Audio { samples: heard })
         );
     }
 }
