@@ -7,6 +7,11 @@
 # calls/s, calls connected to a seat, and the most calls bridged at once (sampled each 0.5 s
 # from GET /api/queues). Bounded: each rate places RATE x SECONDS_PER_RATE calls; every SIPp
 # stops by itself; everything runs on loopback. Last, the server's peak resident memory.
+# Callers talk TALK_MS (default 8000: the greeting, at most 4 s, plays out before the bridge).
+# Per rate it also prints the server's CPU time and the packets on loopback (every RTP packet
+# there is one the server received or sent: SIPp talks only to it), and their quotient:
+# server CPU per packet in or out (a relayed packet is one in and one out).
+# HOTLINE_BIN runs another build (an older commit's, to compare).
 #
 #   sipp-scenarios/load-agents.sh
 #   RATES="2 4" SECONDS_PER_RATE=10 sipp-scenarios/load-agents.sh
@@ -16,11 +21,16 @@ cd "$(dirname "$0")/.."
 RATES=${RATES:-"2 4 6"}
 SECONDS_PER_RATE=${SECONDS_PER_RATE:-20}
 SEATS=${SEATS:-20}
+TALK_MS=${TALK_MS:-8000}
 TOKEN=${TOKEN:-dev-sup-kunming}
 command -v sipp >/dev/null || { echo "sipp not installed (apt-get install sip-tester)"; exit 1; }
 
 cargo build --release --quiet
+bin=${HOTLINE_BIN:-./target/release/hotline12345}
 work=$(mktemp -d)
+# The callers' scenario, talking TALK_MS with their sentence looped.
+sed -e "s/<pause milliseconds=\"3000\"\/>/<pause milliseconds=\"$TALK_MS\"\/>/" \
+    -e 's/caller-pcmu.wav,1,0/caller-pcmu.wav,-1,0/' sipp-scenarios/caller.xml >"$work/caller.xml"
 # The bundled dialplan with every platform staffed around the clock, no wrap-up, 5 s ring.
 cp -r dialplan "$work/dialplan"
 sed -i 's/^default_hours = .*/default_hours = ["00:00-24:00"]/; s/^wrap_up_secs = .*/wrap_up_secs = 0/; s/^ring_timeout_secs = .*/ring_timeout_secs = 5/' "$work/dialplan/hotline.toml"
@@ -28,13 +38,13 @@ for i in $(seq 1121 $((1100 + SEATS))); do
   printf '\n[[agent]]\nid = "%s"\nplatform = "530100"\npassword = "dev-%s"\nskills = { mandarin = 10 }\ndigest = "md5"\n' \
     "$i" "$i" >>"$work/dialplan/agents.toml"
 done
-./target/release/hotline12345 serve --data "$work/data" --dialplan "$work/dialplan" \
+"$bin" serve --data "$work/data" --dialplan "$work/dialplan" \
   --sip-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 --rtp-ports 30000-39999 \
   >"$work/stdout" 2>"$work/server.log" &
 server=$!
 uas_port=$((15060 + RANDOM % 1000))
 sipp -sn uas -rtp_echo -i 127.0.0.1 -mi 127.0.0.1 -p "$uas_port" -mp 50000 -nostdin \
-  -timeout $(( ( $(wc -w <<<"$RATES") * (SECONDS_PER_RATE + 30) ) + 60 ))s >"$work/uas.out" 2>&1 &
+  -timeout $(( ( $(wc -w <<<"$RATES") * (SECONDS_PER_RATE + 30 + TALK_MS / 1000) ) + 60 ))s >"$work/uas.out" 2>&1 &
 uas=$!
 trap 'kill $server $uas 2>/dev/null; wait $server $uas 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 1 100); do grep -q "ready:" "$work/stdout" && break; sleep 0.1; done
@@ -50,7 +60,10 @@ for i in $(seq 1101 $((1100 + SEATS))); do
 done
 registered=$(api "/api/agents?platform=530100" | grep -o '"registered":true' | wc -l)
 echo "server: sip=$sip http=$http; seats registered: $registered; softphones: SIPp UAS on $uas_port"
-printf '%-6s %-7s %-10s %-7s %-9s %-10s %s\n' rate calls successful failed calls/s connected max_bridged
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$server/stat"; }
+lo_packets() { echo $(( $(cat /sys/class/net/lo/statistics/rx_packets) )); }
+hz=$(getconf CLK_TCK)
+printf '%-6s %-7s %-10s %-7s %-9s %-10s %-12s %-8s %-11s %s\n' rate calls successful failed calls/s connected max_bridged cpu_s lo_packets us/packet
 run=0
 for rate in $RATES; do
   run=$((run + 1))
@@ -67,13 +80,15 @@ for rate in $RATES; do
     done >"$work/bridged-$rate.txt" ) &
   sampler=$!
   start=$(date +%s.%N)
+  ticks0=$(cpu_ticks); packets0=$(lo_packets)
   set +e
-  sipp -sf sipp-scenarios/caller.xml -inf "$inf" -s 12345 -i 127.0.0.1 -mi 127.0.0.1 \
+  sipp -sf "$work/caller.xml" -inf "$inf" -s 12345 -i 127.0.0.1 -mi 127.0.0.1 \
     -p 0 -mp $((40000 + run * 2000)) -m "$calls" -r "$rate" -l $((rate * 20)) \
-    -nostdin -timeout 300s -timeout_error -trace_stat -stf "$work/stat-$rate.csv" -fd 1 \
+    -nostdin -timeout $((300 + TALK_MS / 1000))s -timeout_error -trace_stat -stf "$work/stat-$rate.csv" -fd 1 \
     "$sip" >"$work/sipp-$rate.out" 2>&1
   set -e
   end=$(date +%s.%N)
+  ticks1=$(cpu_ticks); packets1=$(lo_packets)
   sleep 1
   kill "$sampler" 2>/dev/null || true
   wait "$sampler" 2>/dev/null || true
@@ -83,6 +98,9 @@ for rate in $RATES; do
   ok=$(col "SuccessfulCall(C)"); failed=$(col "FailedCall(C)")
   after=$(api "/api/queues" | grep -o '"calls_taken":[0-9]*' | cut -d: -f2 | paste -sd+ | bc)
   cps=$(echo "scale=1; $ok / ($end - $start)" | bc)
-  printf '%-6s %-7s %-10s %-7s %-9s %-10s %s\n' "$rate" "$calls" "$ok" "$failed" "$cps" "$((after - before))" "$max"
+  cpu=$(echo "scale=2; ($ticks1 - $ticks0) / $hz" | bc)
+  packets=$((packets1 - packets0))
+  per=$(echo "scale=2; ($ticks1 - $ticks0) * 1000000 / $hz / $packets" | bc)
+  printf '%-6s %-7s %-10s %-7s %-9s %-10s %-12s %-8s %-11s %s\n' "$rate" "$calls" "$ok" "$failed" "$cps" "$((after - before))" "$max" "$cpu" "$packets" "$per"
 done
-echo "server peak resident memory: $(awk '/VmHWM/ {print $2, $3}' /proc/$server/status)"
+echo "server peak resident memory: $(awk '/VmHWM/ {print $2, $3}' /proc/$server/status); now: $(awk '/VmRSS/ {print $2, $3}' /proc/$server/status)"

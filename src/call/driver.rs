@@ -83,7 +83,7 @@ impl<'a> Player<'a> {
 /// The seat bridged with the caller: its media events and the recordings.
 struct Bridged {
     leg: LegId,
-    events: mpsc::UnboundedReceiver<MediaEvent>,
+    events: mpsc::Receiver<MediaEvent>,
     recordings: Recordings,
 }
 
@@ -216,7 +216,7 @@ impl<'c, 'a> Driver<'c, 'a> {
                     }
                     None => std::future::pending::<()>().await,
                 },
-                event = recv_or_pending(self.bridged.as_mut().map(|b| &mut b.events)) => {
+                event = recv_bounded_or_pending(self.bridged.as_mut().map(|b| &mut b.events)) => {
                     if let Some(input) = self.seat_media(event) {
                         machine.handle(input, now());
                     }
@@ -631,6 +631,13 @@ fn leg_reply(request: &rsip::Request, reply: LegReply) -> rsip::Response {
 }
 
 async fn recv_or_pending<T>(rx: Option<&mut mpsc::UnboundedReceiver<T>>) -> Option<T> {
+    match rx {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn recv_bounded_or_pending<T>(rx: Option<&mut mpsc::Receiver<T>>) -> Option<T> {
     match rx {
         Some(rx) => rx.recv().await,
         None => std::future::pending().await,

@@ -30,6 +30,8 @@ use super::MediaError;
 pub const FRAME_SAMPLES: usize = 160;
 /// One packet's duration.
 pub const FRAME: Duration = Duration::from_millis(20);
+/// Media events a call may leave unread (10 s of audio) before audio frames are dropped.
+const EVENTS: usize = 500;
 /// A gap longer than this in sending starts a new talkspurt.
 const GAP: Duration = Duration::from_millis(100);
 
@@ -126,8 +128,8 @@ pub struct MediaSession {
     local_port: u16,
     media_timeout: Duration,
     state: Arc<Mutex<SendState>>,
-    events_tx: mpsc::UnboundedSender<MediaEvent>,
-    events_rx: Mutex<Option<mpsc::UnboundedReceiver<MediaEvent>>>,
+    events_tx: mpsc::Sender<MediaEvent>,
+    events_rx: Mutex<Option<mpsc::Receiver<MediaEvent>>>,
     receiver: Mutex<Option<JoinHandle<()>>>,
     relay: tokio::sync::watch::Sender<Option<Relay>>,
 }
@@ -141,7 +143,7 @@ impl MediaSession {
     ) -> Result<MediaSession, MediaError> {
         let socket = pool.bind(local_ip).await?;
         let local_port = socket.local_addr()?.port();
-        let (events_tx, events_rx) = mpsc::unbounded_channel();
+        let (events_tx, events_rx) = mpsc::channel(EVENTS);
         Ok(MediaSession {
             socket: Arc::new(socket),
             local_port,
@@ -205,12 +207,12 @@ impl MediaSession {
     }
 
     /// The caller's media events; the first call takes them, later calls get a closed stream.
-    pub fn events(&self) -> mpsc::UnboundedReceiver<MediaEvent> {
+    pub fn events(&self) -> mpsc::Receiver<MediaEvent> {
         self.events_rx
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .take()
-            .unwrap_or_else(|| mpsc::unbounded_channel().1)
+            .unwrap_or_else(|| mpsc::channel(1).1)
     }
 
     /// Plays a prompt in real time; returns at once when media has not started.
@@ -319,7 +321,7 @@ impl Drop for MediaSession {
 struct Receiver {
     socket: Arc<UdpSocket>,
     state: Arc<Mutex<SendState>>,
-    events: mpsc::UnboundedSender<MediaEvent>,
+    events: mpsc::Sender<MediaEvent>,
     codec: Codec,
     te_pt: Option<u8>,
     relay: tokio::sync::watch::Receiver<Option<Relay>>,
@@ -349,7 +351,7 @@ async fn receive(mut rx: Receiver, media_timeout: Duration, mut sources: SourceF
             () = &mut timeout => {
                 let due = last_taken + media_timeout;
                 if Instant::now() >= due {
-                    let _ = rx.events.send(MediaEvent::Timeout);
+                    let _ = rx.events.send(MediaEvent::Timeout).await;
                     return;
                 }
                 timeout.as_mut().reset(due);
@@ -379,7 +381,8 @@ async fn receive(mut rx: Receiver, media_timeout: Duration, mut sources: SourceF
         last_taken = Instant::now();
         if Some(packet.payload_type) == rx.te_pt {
             if let Some(digit) = dtmf.on_packet(packet.timestamp, packet.payload) {
-                let _ = rx.events.send(MediaEvent::Dtmf { digit });
+                // A key is never dropped: the task waits for room.
+                let _ = rx.events.send(MediaEvent::Dtmf { digit }).await;
             }
             continue;
         }
@@ -392,9 +395,13 @@ async fn receive(mut rx: Receiver, media_timeout: Duration, mut sources: SourceF
         match &relay {
             Some(relay) => forward(relay, rx.codec, packet.payload, last_taken),
             None => {
-                let _ = rx.events.send(MediaEvent::Audio {
+                // Audio the call does not take in time is dropped, never queued without end.
+                let audio = MediaEvent::Audio {
                     samples: rx.codec.decode(packet.payload),
-                });
+                };
+                if let Err(mpsc::error::TrySendError::Full(_)) = rx.events.try_send(audio) {
+                    debug!("media events full: an audio frame is dropped");
+                }
             }
         }
     }
