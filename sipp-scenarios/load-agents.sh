@@ -30,7 +30,8 @@ bin=${HOTLINE_BIN:-./target/release/hotline12345}
 work=$(mktemp -d)
 # The callers' scenario, talking TALK_MS with their sentence looped.
 sed -e "s/<pause milliseconds=\"3000\"\/>/<pause milliseconds=\"$TALK_MS\"\/>/" \
-    -e 's/caller-pcmu.wav,1,0/caller-pcmu.wav,-1,0/' sipp-scenarios/caller.xml >"$work/caller.xml"
+    -e "s#sipp-scenarios/audio/caller-pcmu.wav,1,0#$PWD/sipp-scenarios/audio/caller-pcmu.wav,-1,0#" \
+    sipp-scenarios/caller.xml >"$work/caller.xml"
 # The bundled dialplan with every platform staffed around the clock, no wrap-up, 5 s ring.
 cp -r dialplan "$work/dialplan"
 sed -i 's/^default_hours = .*/default_hours = ["00:00-24:00"]/; s/^wrap_up_secs = .*/wrap_up_secs = 0/; s/^ring_timeout_secs = .*/ring_timeout_secs = 5/' "$work/dialplan/hotline.toml"

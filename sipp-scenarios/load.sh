@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # SIPp load run: calls to 12345 at increasing rates against a release build of the server on
 # loopback, each call talking (RTP both ways) for 3 s. For each rate it prints the calls
-# placed, successful and failed, the achieved calls per second, and whether every successful
-# call has its case in the database (checked through the HTTP API: calls_without_case).
+# placed, successful and failed, the achieved calls per second, the most calls up at once,
+# INVITE→100 and INVITE→200 at the 50th and 99th percentile (from SIPp's per-call response
+# times, -trace_rtt), the server's CPU time and resident memory after the rate, and whether
+# every successful call has its case in the database (checked through the HTTP API:
+# calls_without_case). CHECK_CASES=0 skips that check (it takes a request per call).
+# HOLD_MS holds each call longer (a capacity run: many calls up at once).
+# HOTLINE_BIN runs another build (an older commit's, to compare).
 #
 #   sipp-scenarios/load.sh                      # SQLite in a temp folder, rates 10 25 50 100
 #   RATES="20 50" SECONDS_PER_RATE=30 sipp-scenarios/load.sh
@@ -13,13 +18,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 RATES=${RATES:-"10 25 50 100"}
 SECONDS_PER_RATE=${SECONDS_PER_RATE:-20}
+CHECK_CASES=${CHECK_CASES:-1}
+HOLD_MS=${HOLD_MS:-3000}
 command -v sipp >/dev/null || { echo "sipp not installed (apt-get install sip-tester)"; exit 1; }
 
 cargo build --release --quiet
+bin=${HOTLINE_BIN:-./target/release/hotline12345}
 work=$(mktemp -d)
+sed -e "s/<pause milliseconds=\"3000\"\/>/<pause milliseconds=\"$HOLD_MS\"\/>/" \
+    -e "s#sipp-scenarios/audio/caller-pcmu.wav,1,0#$PWD/sipp-scenarios/audio/caller-pcmu.wav,-1,0#" \
+    sipp-scenarios/caller.xml >"$work/caller.xml"
 db_args=()
 [ -n "${DATABASE_URL:-}" ] && db_args=(--database-url "$DATABASE_URL")
-./target/release/hotline12345 serve --data "$work/data" "${db_args[@]}" \
+"$bin" serve --data "$work/data" "${db_args[@]}" \
   --sip-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 --rtp-ports 30000-39999 \
   >"$work/stdout" 2>"$work/server.log" &
 server=$!
@@ -29,7 +40,12 @@ ready=$(grep "ready:" "$work/stdout")
 sip=$(sed -E 's/.*sip=([^ ]+).*/\1/' <<<"$ready")
 http=$(sed -E 's/.*http=([^ ]+).*/\1/' <<<"$ready")
 echo "server: sip=$sip http=$http db=${DATABASE_URL:-sqlite}"
-printf '%-6s %-7s %-10s %-7s %-10s %-9s %s\n' rate calls successful failed elapsed_s calls/s calls_without_case
+hz=$(getconf CLK_TCK)
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$server/stat"; }
+# pct FILE RTD P: the P-th percentile (ms) of the response times of rtd RTD in SIPp's rtt file.
+pct() { awk -F';' -v rtd="$2" '$3 == rtd { print $2 }' "$1" | sort -n \
+  | awk -v p="$3" '{ v[NR] = $1 } END { if (NR == 0) { print "-"; exit } i = int((NR - 1) * p / 100) + 1; printf "%.2f", v[i] }'; }
+printf '%-6s %-7s %-10s %-7s %-9s %-8s %-15s %-15s %-7s %-8s %s\n' rate calls successful failed calls/s max_up "100 p50/p99 ms" "200 p50/p99 ms" cpu_s rss_MB calls_without_case
 run=0
 for rate in $RATES; do
   run=$((run + 1))
@@ -37,26 +53,37 @@ for rate in $RATES; do
   inf="$work/callers-$rate.csv"
   { echo SEQUENTIAL; for i in $(seq 1 "$calls"); do printf '0871%d%07d;\n' "$run" "$i"; done; } >"$inf"
   start=$(date +%s.%N)
+  ticks0=$(cpu_ticks)
   set +e
-  sipp -sf sipp-scenarios/caller.xml -inf "$inf" -s 12345 -i 127.0.0.1 -mi 127.0.0.1 \
-    -p 0 -mp $((40000 + run * 2000)) -m "$calls" -r "$rate" -l $((rate * 10)) \
-    -nostdin -timeout 600s -timeout_error -trace_stat -stf "$work/stat-$rate.csv" -fd 1 \
-    "$sip" >"$work/sipp-$rate.out" 2>&1
+  ( cd "$work" && sipp -sf "$work/caller.xml" -inf "$inf" -s 12345 -i 127.0.0.1 -mi 127.0.0.1 \
+    -p 0 -mp $((40000 + run * 2000)) -m "$calls" -r "$rate" -l $((rate * (10 + HOLD_MS / 1000))) \
+    -nostdin -timeout $((600 + HOLD_MS / 1000))s -timeout_error -trace_stat -stf "$work/stat-$rate.csv" -fd 1 \
+    -trace_rtt -rtt_freq 1 \
+    "$sip" >"$work/sipp-$rate.out" 2>&1 )
   set -e
   end=$(date +%s.%N)
+  ticks1=$(cpu_ticks)
+  rtt=$(ls -t "$work"/caller_*_rtt.csv 2>/dev/null | head -n 1 || true)
+  [ -n "$rtt" ] || { echo "SIPp wrote no response times:"; tail -n 20 "$work/sipp-$rate.out"; exit 1; }
   last=$(tail -n 1 "$work/stat-$rate.csv")
   header=$(head -n 1 "$work/stat-$rate.csv")
   col() { awk -F';' -v name="$1" 'NR==1{for(i=1;i<=NF;i++) if($i==name) c=i} NR==2{print $c}' <(printf '%s\n%s\n' "$header" "$last"); }
   ok=$(col "SuccessfulCall(C)")
   failed=$(col "FailedCall(C)")
+  max_up=$(awk -F';' -v name="CurrentCall" 'NR==1{for(i=1;i<=NF;i++) if($i==name) c=i; next} $c+0 > m {m = $c+0} END {print m+0}' "$work/stat-$rate.csv")
+  trying="$(pct "$rtt" 1 50)/$(pct "$rtt" 1 99)"
+  answered="$(pct "$rtt" 2 50)/$(pct "$rtt" 2 99)"
+  rm -f "$rtt"
+  cpu=$(echo "scale=2; ($ticks1 - $ticks0) / $hz" | bc)
+  rss=$(awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$server/status")
   elapsed=$(echo "$end - $start" | bc)
   cps=$(echo "scale=1; $ok / $elapsed" | bc)
   # Every successful call's caller has a case.
-  missing=0
-  for i in $(seq 1 "$calls"); do
+  missing=-
+  [ "$CHECK_CASES" = 1 ] && missing=0 && for i in $(seq 1 "$calls"); do
     num=$(printf '0871%d%07d' "$run" "$i")
     n=$(curl -s -H "Authorization: Bearer ${TOKEN:-dev-sup-province}" "http://$http/api/cases?caller=$num" | grep -o '"case_number"' | wc -l)
     [ "$n" -ge 1 ] || missing=$((missing + 1))
   done
-  printf '%-6s %-7s %-10s %-7s %-10s %-9s %s\n' "$rate" "$calls" "$ok" "$failed" "$elapsed" "$cps" "$missing"
+  printf '%-6s %-7s %-10s %-7s %-9s %-8s %-15s %-15s %-7s %-8s %s\n' "$rate" "$calls" "$ok" "$failed" "$cps" "$max_up" "$trying" "$answered" "$cpu" "$rss" "$missing"
 done

@@ -528,11 +528,15 @@ impl<'c, 'a> Driver<'c, 'a> {
             }
             Output::StartMessage { platform } => {
                 match super::voicemail::start(self.call, &platform, self.case_number).await {
-                    Some((id, rec)) => self.message = Some(Message { id, platform, rec }),
+                    Some((id, rec)) => {
+                        self.media.want_audio(true);
+                        self.message = Some(Message { id, platform, rec });
+                    }
                     None => self.inputs.push_back(Input::MessageFailed),
                 }
             }
             Output::DiscardMessage => {
+                self.media.want_audio(false);
                 if let Some(message) = self.message.take() {
                     info!(call_id, "caller re-records the message");
                     let _ = message.rec.discard();
@@ -540,6 +544,7 @@ impl<'c, 'a> Driver<'c, 'a> {
                 }
             }
             Output::FinishMessage { voiced } => {
+                self.media.want_audio(false);
                 if let Some(message) = self.message.take() {
                     let plan = self.call.dialplan.clone();
                     super::voicemail::keep_or_drop(

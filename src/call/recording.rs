@@ -1,11 +1,12 @@
 //! The recordings of a bridged call, one WAV per side (caller, operator): each row is stored
 //! before its file is written, the frames come from the packet path through a bounded queue to
-//! a blocking writer, each side is sealed (fsync, hash) when the bridge ends, and a recording
+//! the one writer thread, each side is sealed (fsync, hash) when the bridge ends, and a recording
 //! that a crash interrupted is sealed at the next start ([`recover_recordings`]).
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{sync_channel, RecvTimeoutError, SyncSender};
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use chrono::Utc;
@@ -18,14 +19,107 @@ use crate::media::session::{Frame, MAX_PAYLOAD};
 
 /// Frames a recording's queue holds (10 s) before the packet path drops frames.
 const QUEUE_FRAMES: usize = 500;
+/// How often the writer drains every queue (frames wait at most this long).
+const DRAIN_EVERY: Duration = Duration::from_millis(50);
 
-/// One side's recording: its row, the queue the packet path fills, and the blocking writer
-/// that drains it (decoding, writing and, at the end, fsync and hash, off the async runtime).
+/// One side's recording: its row, and its queue, which the packet path fills and the writer
+/// thread drains.
 struct Side {
     id: i64,
+    key: u64,
     queue: SyncSender<Frame>,
-    stop: Arc<AtomicBool>,
-    writer: tokio::task::JoinHandle<std::io::Result<crate::media::recorder::Recording>>,
+}
+
+/// What the writer thread is asked.
+enum Command {
+    Add {
+        key: u64,
+        rec: WavRecorder,
+        frames: Receiver<Frame>,
+    },
+    /// Write what is queued, and hand the recording back to be sealed.
+    Stop {
+        key: u64,
+        done: tokio::sync::oneshot::Sender<std::io::Result<WavRecorder>>,
+    },
+}
+
+/// The one thread that writes every bridge's recordings: it drains all queues every
+/// [`DRAIN_EVERY`], so that a relayed packet costs a copy into a ring, never a wake-up or a
+/// system call; a thousand bridges need no thousand threads.
+struct Writer {
+    commands: Mutex<std::sync::mpsc::Sender<Command>>,
+    next_key: AtomicU64,
+}
+
+fn writer() -> &'static Writer {
+    static WRITER: OnceLock<Writer> = OnceLock::new();
+    WRITER.get_or_init(|| {
+        let (commands, inbox) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("recordings".into())
+            .spawn(move || write_all(inbox))
+            .expect("the recording writer thread");
+        Writer {
+            commands: Mutex::new(commands),
+            next_key: AtomicU64::new(0),
+        }
+    })
+}
+
+fn write_all(inbox: Receiver<Command>) {
+    struct Active {
+        rec: WavRecorder,
+        frames: Receiver<Frame>,
+        failed: Option<std::io::Error>,
+    }
+    fn drain(a: &mut Active) {
+        let mut samples = [0i16; MAX_PAYLOAD];
+        while let Ok(frame) = a.frames.try_recv() {
+            if a.failed.is_none() {
+                let n = frame.decode_into(&mut samples);
+                if let Err(e) = a.rec.write(&samples[..n]) {
+                    error!(error = %e, "recording write failed");
+                    a.failed = Some(e);
+                }
+            }
+        }
+    }
+    let mut active: HashMap<u64, Active> = HashMap::new();
+    loop {
+        let first = match inbox.recv_timeout(DRAIN_EVERY) {
+            Ok(command) => Some(command),
+            Err(RecvTimeoutError::Timeout) => None,
+            Err(RecvTimeoutError::Disconnected) => return,
+        };
+        for command in first
+            .into_iter()
+            .chain(std::iter::from_fn(|| inbox.try_recv().ok()))
+        {
+            match command {
+                Command::Add { key, rec, frames } => {
+                    active.insert(
+                        key,
+                        Active {
+                            rec,
+                            frames,
+                            failed: None,
+                        },
+                    );
+                }
+                Command::Stop { key, done } => {
+                    if let Some(mut a) = active.remove(&key) {
+                        drain(&mut a);
+                        let _ = done.send(match a.failed {
+                            Some(e) => Err(e),
+                            None => Ok(a.rec),
+                        });
+                    }
+                }
+            }
+        }
+        active.values_mut().for_each(drain);
+    }
 }
 
 /// Both sides' recordings of one bridge (a side whose row or file failed is not recorded).
@@ -55,7 +149,7 @@ impl Recordings {
                 .await;
             let rec = WavRecorder::create(&services.data_dir.join(&file));
             match (id, rec) {
-                (Ok(id), Ok(rec)) => sides.push(Some(Side::start(id, rec))),
+                (Ok(id), Ok(rec)) => sides.push(Side::start(id, rec)),
                 (id, rec) => {
                     error!(
                         call_id,
@@ -78,12 +172,29 @@ impl Recordings {
         self.sides.get(side)?.as_ref().map(|s| s.queue.clone())
     }
 
-    /// Seals both sides (what is queued is written first) and marks them complete.
+    /// Seals both sides (what is queued is written first, the fsync and hash off the async
+    /// runtime) and marks them complete.
     pub(super) async fn finish(self, services: &CallServices) {
         for side in self.sides.into_iter().flatten() {
-            side.stop.store(true, Ordering::Relaxed);
             drop(side.queue);
-            match side.writer.await {
+            let (done, sealed) = tokio::sync::oneshot::channel();
+            if send(Command::Stop {
+                key: side.key,
+                done,
+            })
+            .is_err()
+            {
+                continue;
+            }
+            let rec = match sealed.await {
+                Ok(Ok(rec)) => rec,
+                Ok(Err(e)) => {
+                    error!(error = %e, "recording not written");
+                    continue;
+                }
+                Err(_) => continue,
+            };
+            match tokio::task::spawn_blocking(move || rec.finish()).await {
                 Ok(Ok(done)) => {
                     if let Err(e) = services
                         .store
@@ -94,45 +205,27 @@ impl Recordings {
                     }
                 }
                 Ok(Err(e)) => error!(error = %e, "recording not sealed"),
-                Err(e) => error!(error = %e, "recording writer failed"),
+                Err(e) => error!(error = %e, "recording sealing failed"),
             }
         }
     }
 }
 
+/// Hands the writer a command; Err when its thread is gone.
+fn send(command: Command) -> Result<(), ()> {
+    let w = writer();
+    let commands = w.commands.lock().unwrap_or_else(|e| e.into_inner());
+    commands
+        .send(command)
+        .map_err(|_| error!("the recording writer is gone"))
+}
+
 impl Side {
-    fn start(id: i64, mut rec: WavRecorder) -> Side {
+    fn start(id: i64, rec: WavRecorder) -> Option<Side> {
         let (queue, frames) = sync_channel::<Frame>(QUEUE_FRAMES);
-        let stop = Arc::new(AtomicBool::new(false));
-        let stopping = stop.clone();
-        let writer = tokio::task::spawn_blocking(move || {
-            let mut samples = [0i16; MAX_PAYLOAD];
-            let mut write = |frame: Frame| {
-                let n = frame.decode_into(&mut samples);
-                rec.write(&samples[..n])
-            };
-            loop {
-                match frames.recv_timeout(Duration::from_millis(100)) {
-                    Ok(frame) => write(frame)?,
-                    Err(RecvTimeoutError::Timeout) if !stopping.load(Ordering::Relaxed) => {}
-                    // Stopped (a relay may still hold a sender) or every sender gone: write
-                    // what is queued, then seal.
-                    Err(_) => {
-                        while let Ok(frame) = frames.try_recv() {
-                            write(frame)?;
-                        }
-                        break;
-                    }
-                }
-            }
-            rec.finish()
-        });
-        Side {
-            id,
-            queue,
-            stop,
-            writer,
-        }
+        let key = writer().next_key.fetch_add(1, Ordering::Relaxed);
+        send(Command::Add { key, rec, frames }).ok()?;
+        Some(Side { id, key, queue })
     }
 }
 

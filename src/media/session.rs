@@ -132,6 +132,9 @@ pub struct MediaSession {
     events_rx: Mutex<Option<mpsc::Receiver<MediaEvent>>>,
     receiver: Mutex<Option<JoinHandle<()>>>,
     relay: tokio::sync::watch::Sender<Option<Relay>>,
+    /// Whether received audio is decoded and sent as [`MediaEvent::Audio`] (only while a voice
+    /// message is recorded: otherwise nobody reads it, and a packet costs a check).
+    audio_wanted: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl MediaSession {
@@ -159,6 +162,7 @@ impl MediaSession {
             events_rx: Mutex::new(Some(events_rx)),
             receiver: Mutex::new(None),
             relay: tokio::sync::watch::Sender::new(None),
+            audio_wanted: Arc::new(std::sync::atomic::AtomicBool::new(false)),
         })
     }
 
@@ -192,6 +196,7 @@ impl MediaSession {
                 codec,
                 te_pt: telephone_event_pt,
                 relay: self.relay.subscribe(),
+                audio_wanted: self.audio_wanted.clone(),
             },
             self.media_timeout,
             SourceFilter::new(remote, signalling_ip),
@@ -254,6 +259,13 @@ impl MediaSession {
             state: to.state.clone(),
             record,
         }));
+    }
+
+    /// Whether received audio comes as [`MediaEvent::Audio`] (off by default: only a voice
+    /// message needs it; a bridge relays in the receive task).
+    pub fn want_audio(&self, wanted: bool) {
+        self.audio_wanted
+            .store(wanted, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Stops relaying (the recording's queue is let go).
@@ -325,6 +337,7 @@ struct Receiver {
     codec: Codec,
     te_pt: Option<u8>,
     relay: tokio::sync::watch::Receiver<Option<Relay>>,
+    audio_wanted: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Receives the session's RTP until no packet from its source has come for `media_timeout`.
@@ -394,6 +407,7 @@ async fn receive(mut rx: Receiver, media_timeout: Duration, mut sources: SourceF
         }
         match &relay {
             Some(relay) => forward(relay, rx.codec, packet.payload, last_taken),
+            None if !rx.audio_wanted.load(std::sync::atomic::Ordering::Relaxed) => {}
             None => {
                 // Audio the call does not take in time is dropped, never queued without end.
                 let audio = MediaEvent::Audio {
@@ -504,6 +518,7 @@ mod tests {
             Some(101),
             [127, 0, 0, 1].into(),
         );
+        media.want_audio(true);
         let mut events = media.events();
         let mut sender = RtpSender::new(8);
         let audio: Vec<i16> = (0..160).map(|i| (i * 100) as i16).collect();
@@ -592,8 +607,9 @@ mod tests {
             assert_eq!(samples[..n], heard[..]);
         }
         assert!(caller_events.try_recv().is_err());
-        // Without the relay, audio comes as events again.
+        // Without the relay, audio comes as events again, when they are wanted.
         caller.stop_relay();
+        caller.want_audio(true);
         let packet = phone.packet(&Codec::Pcmu.encode(&audio), false, 160);
         caller_phone.send_to(&packet, to_caller).await.unwrap();
         assert_eq!(
