@@ -17,8 +17,9 @@ use super::services::CallServices;
 use crate::media::recorder::WavRecorder;
 use crate::media::session::{Frame, MAX_PAYLOAD};
 
-/// Frames a recording's queue holds (10 s) before the packet path drops frames.
-const QUEUE_FRAMES: usize = 500;
+/// Frames a recording's queue holds before the packet path drops frames: 32 × 20 ms, more
+/// than ten drains' worth. The ring is allocated whole (about 15 KiB per side).
+const QUEUE_FRAMES: usize = 32;
 /// How often the writer drains every queue (frames wait at most this long).
 const DRAIN_EVERY: Duration = Duration::from_millis(50);
 
