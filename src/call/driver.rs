@@ -4,8 +4,6 @@
 //! `flow/`; this file only translates.
 
 use std::collections::{HashMap, VecDeque};
-use std::future::Future;
-use std::pin::Pin;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -20,64 +18,18 @@ use super::queue::QueueNotice;
 use super::recording::Recordings;
 use super::signal::{CallSignal, EndCause, TransferTarget};
 use crate::acd::AgentState;
-use crate::media::prompt::Prompt;
 use crate::media::recorder::WavRecorder;
-use crate::media::session::{MediaEvent, MediaSession, FRAME};
+use crate::media::session::{MediaEvent, MediaSession};
 use crate::routing::TransferRefused;
 use crate::sip::dialog::Dialog;
 use crate::sip::message::{self, response_for};
 use crate::sip::transaction::TransactionKey;
 
-type Playing<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
-
-/// What the caller hears: a list of prompts, then a prompt repeated (hold music) or silence.
-struct Player<'a> {
-    media: &'a MediaSession,
-    queue: VecDeque<Prompt>,
-    hold: Option<Prompt>,
-    /// The machine waits for [`Input::PlayDone`] once the list runs out.
-    report: bool,
-    current: Option<Playing<'a>>,
-}
-
-impl<'a> Player<'a> {
-    fn new(media: &'a MediaSession) -> Player<'a> {
-        Player {
-            media,
-            queue: VecDeque::new(),
-            hold: None,
-            report: false,
-            current: None,
-        }
-    }
-
-    /// Starts the next prompt if none plays; true when the list has just run out.
-    fn advance(&mut self) -> bool {
-        if self.current.is_some() {
-            return false;
-        }
-        if let Some(prompt) = self.queue.pop_front() {
-            self.current = Some(Box::pin(self.media.play(prompt)));
-            return false;
-        }
-        if let Some(hold) = self.hold.clone() {
-            let media = self.media;
-            // At least a frame between repeats, so that a prompt that plays at once cannot
-            // spin.
-            self.current = Some(Box::pin(async move {
-                media.play(hold).await;
-                tokio::time::sleep(FRAME).await;
-            }));
-        }
-        std::mem::take(&mut self.report)
-    }
-
-    fn stop(&mut self) {
-        self.queue.clear();
-        self.hold = None;
-        self.report = false;
-        self.current = None;
-    }
+/// What the caller hears: lists of prompts played by the media pacer, which reports each
+/// list's end with its generation; only the end of the latest list is the machine's PlayDone.
+struct Player {
+    generation: u64,
+    done: mpsc::Receiver<u64>,
 }
 
 /// The seat bridged with the caller: its media events and the recordings.
@@ -148,7 +100,10 @@ impl<'c, 'a> Driver<'c, 'a> {
     ) -> EndCause {
         let media = self.media;
         let mut media_events = media.events();
-        let mut player = Player::new(media);
+        let mut player = Player {
+            generation: 0,
+            done: media.played(),
+        };
         let mut staffing = tokio::time::interval(Duration::from_secs(1));
         let now = || Instant::now().into_std();
         loop {
@@ -163,10 +118,6 @@ impl<'c, 'a> Driver<'c, 'a> {
             self.transfer_reply = None;
             if let Some(input) = self.inputs.pop_front() {
                 machine.handle(input, now());
-                continue;
-            }
-            if player.advance() {
-                machine.handle(Input::PlayDone, now());
                 continue;
             }
             let deadline = machine.poll_timeout().map(Instant::from_std);
@@ -221,8 +172,10 @@ impl<'c, 'a> Driver<'c, 'a> {
                         machine.handle(input, now());
                     }
                 }
-                _ = async { player.current.as_mut().expect("checked").await }, if player.current.is_some() => {
-                    player.current = None;
+                Some(generation) = player.done.recv() => {
+                    if generation == player.generation {
+                        machine.handle(Input::PlayDone, now());
+                    }
                 }
                 _ = staffing.tick(), if waiting_on.is_some() => {
                     let platform = waiting_on.expect("checked");
@@ -408,22 +361,17 @@ impl<'c, 'a> Driver<'c, 'a> {
     }
 
     /// Performs one output; the cause when it ends the call.
-    async fn perform(&mut self, output: Output, player: &mut Player<'c>) -> Option<EndCause> {
+    async fn perform(&mut self, output: Output, player: &mut Player) -> Option<EndCause> {
         let services = self.call.services;
         let call_id = self.call.call_id;
         let prompts =
             |names: Vec<String>| names.into_iter().filter_map(|n| services.prompts.get(&n));
         match output {
             Output::Play(names) => {
-                player.stop_list();
-                player.queue.extend(prompts(names));
-                player.report = true;
+                player.generation = self.media.play_list(prompts(names).collect());
             }
-            Output::Enqueue(names) => {
-                player.queue.extend(prompts(names));
-                player.report = true;
-            }
-            Output::Hold(name) => player.hold = name.and_then(|n| services.prompts.get(&n)),
+            Output::Enqueue(names) => self.media.enqueue(prompts(names).collect()),
+            Output::Hold(name) => self.media.hold(name.and_then(|n| services.prompts.get(&n))),
             Output::JoinQueue(queue) => {
                 self.notices = Some(services.queue.join(call_id, &queue));
                 self.queue = queue;
@@ -484,7 +432,7 @@ impl<'c, 'a> Driver<'c, 'a> {
             }
             Output::ReleaseLeg { leg, outcome } => self.release(leg, &outcome).await,
             Output::Bridge(leg) => {
-                player.stop();
+                self.media.stop_playing();
                 if let Some(seat) = self.legs.get(&leg) {
                     info!(
                         call_id,
@@ -605,14 +553,6 @@ impl<'c, 'a> Driver<'c, 'a> {
         for leg in legs {
             self.release(leg, "call-ended").await;
         }
-    }
-}
-
-impl Player<'_> {
-    /// Drops the list and what plays now (the hold prompt stays).
-    fn stop_list(&mut self) {
-        self.queue.clear();
-        self.current = None;
     }
 }
 

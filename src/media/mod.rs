@@ -1,11 +1,12 @@
 //! Media: SDP offer/answer, G.711, RTP sending and receiving with RFC 4733 DTMF, and prompts.
 //!
 //! [`sdp`] agrees on a codec with the caller; [`session`] is one call's RTP socket: it plays
-//! [`prompt`]s as paced 20 ms packets ([`rtp`]), and reports the caller's audio, DTMF digits
+//! [`prompt`]s as 20 ms packets ([`rtp`]) paced by the one clock of [`pacer`], and reports the caller's audio, DTMF digits
 //! ([`dtmf`]) and silence of the network as events.
 
 pub mod dtmf;
 pub mod g711;
+pub mod pacer;
 pub mod prompt;
 pub mod recorder;
 pub mod rtp;

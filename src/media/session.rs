@@ -21,6 +21,7 @@ use tracing::{debug, warn};
 
 use super::dtmf::DtmfDetector;
 use super::g711::Codec;
+use super::pacer::{Pacer, StreamId};
 use super::prompt::Prompt;
 use super::rtp::{self, RtpPortPool, RtpSender};
 use super::strict::{SourceFilter, Verdict};
@@ -135,6 +136,9 @@ pub struct MediaSession {
     /// Whether received audio is decoded and sent as [`MediaEvent::Audio`] (only while a voice
     /// message is recorded: otherwise nobody reads it, and a packet costs a check).
     audio_wanted: Arc<std::sync::atomic::AtomicBool>,
+    /// This session's stream in the [`Pacer`].
+    stream: StreamId,
+    played: Mutex<Option<mpsc::Receiver<u64>>>,
 }
 
 impl MediaSession {
@@ -147,22 +151,38 @@ impl MediaSession {
         let socket = pool.bind(local_ip).await?;
         let local_port = socket.local_addr()?.port();
         let (events_tx, events_rx) = mpsc::channel(EVENTS);
+        let socket = Arc::new(socket);
+        let state = Arc::new(Mutex::new(SendState {
+            remote: None,
+            codec: Codec::Pcmu,
+            te_pt: None,
+            sender: RtpSender::new(0),
+            next_due: None,
+        }));
+        let (done, played) = mpsc::channel(4);
+        let (out_socket, out_state) = (socket.clone(), state.clone());
+        let stream = Pacer::get().add(
+            Box::new(move |frame, due| {
+                let mut st = out_state.lock().unwrap_or_else(|e| e.into_inner());
+                let codec = st.codec;
+                st.send(&out_socket, due, frame.len() as u32, |out| {
+                    codec.encode_into(frame, out)
+                });
+            }),
+            done,
+        );
         Ok(MediaSession {
-            socket: Arc::new(socket),
+            socket,
             local_port,
             media_timeout,
-            state: Arc::new(Mutex::new(SendState {
-                remote: None,
-                codec: Codec::Pcmu,
-                te_pt: None,
-                sender: RtpSender::new(0),
-                next_due: None,
-            })),
+            state,
             events_tx,
             events_rx: Mutex::new(Some(events_rx)),
             receiver: Mutex::new(None),
             relay: tokio::sync::watch::Sender::new(None),
             audio_wanted: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+            stream,
+            played: Mutex::new(Some(played)),
         })
     }
 
@@ -220,25 +240,34 @@ impl MediaSession {
             .unwrap_or_else(|| mpsc::channel(1).1)
     }
 
-    /// Plays a prompt in real time; returns at once when media has not started.
-    pub async fn play(&self, prompt: Prompt) {
-        for chunk in prompt.samples().chunks(FRAME_SAMPLES) {
-            let due = {
-                let st = self.state.lock().unwrap_or_else(|e| e.into_inner());
-                if st.remote.is_none() {
-                    return;
-                }
-                let now = Instant::now();
-                match st.next_due {
-                    Some(d) if d + GAP > now => d,
-                    _ => now,
-                }
-            };
-            tokio::time::sleep_until(due).await;
-            let mut frame = chunk.to_vec();
-            frame.resize(FRAME_SAMPLES, 0);
-            self.send_frame(&frame, due);
-        }
+    /// Stops what plays and plays `prompts` on the pacer's clock; their end is reported on
+    /// [`MediaSession::played`] with the returned generation.
+    pub fn play_list(&self, prompts: Vec<Prompt>) -> u64 {
+        Pacer::get().play(self.stream, prompts)
+    }
+
+    /// Plays `prompts` after what plays now; the list's end is reported.
+    pub fn enqueue(&self, prompts: Vec<Prompt>) {
+        Pacer::get().enqueue(self.stream, prompts)
+    }
+
+    /// Repeats `prompt` once the list runs out (None: silence).
+    pub fn hold(&self, prompt: Option<Prompt>) {
+        Pacer::get().hold(self.stream, prompt)
+    }
+
+    /// Stops playing.
+    pub fn stop_playing(&self) {
+        Pacer::get().stop(self.stream)
+    }
+
+    /// The generations of lists that played out; the first call takes them.
+    pub fn played(&self) -> mpsc::Receiver<u64> {
+        self.played
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+            .unwrap_or_else(|| mpsc::channel(1).1)
     }
 
     /// Sends one 20 ms frame now (a prompt's frame, encoded on the stack).
@@ -325,6 +354,7 @@ impl MediaSession {
 
 impl Drop for MediaSession {
     fn drop(&mut self) {
+        Pacer::get().remove(self.stream);
         self.close();
     }
 }
@@ -479,7 +509,11 @@ mod tests {
             .collect();
         let prompt = Prompt::from_samples("t.wav", samples.clone());
         let started = std::time::Instant::now();
-        let play = media.play(prompt.clone());
+        let mut played = media.played();
+        let generation = media.play_list(vec![prompt.clone()]);
+        let play = async {
+            assert_eq!(played.recv().await, Some(generation));
+        };
         let mut got = Vec::new();
         let recv = async {
             let mut buf = [0u8; 2048];
