@@ -6,7 +6,8 @@
 # times, -trace_rtt), the server's CPU time and resident memory after the rate, and whether
 # every successful call has its case in the database (checked through the HTTP API:
 # calls_without_case). CHECK_CASES=0 skips that check (it takes a request per call).
-# HOLD_MS holds each call longer (a capacity run: many calls up at once).
+# HOLD_MS holds each call longer (a capacity run: many calls up at once). A soak is one
+# long rate: RATES=100 SECONDS_PER_RATE=600 CHECK_CASES=0 (memory at its start and end).
 # HOTLINE_BIN runs another build (an older commit's, to compare).
 #
 #   sipp-scenarios/load.sh                      # SQLite in a temp folder, rates 10 25 50 100
@@ -45,7 +46,7 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$server/stat"; }
 # pct FILE RTD P: the P-th percentile (ms) of the response times of rtd RTD in SIPp's rtt file.
 pct() { awk -F';' -v rtd="$2" '$3 == rtd { print $2 }' "$1" | sort -n \
   | awk -v p="$3" '{ v[NR] = $1 } END { if (NR == 0) { print "-"; exit } i = int((NR - 1) * p / 100) + 1; printf "%.2f", v[i] }'; }
-printf '%-6s %-7s %-10s %-7s %-9s %-8s %-15s %-15s %-7s %-8s %s\n' rate calls successful failed calls/s max_up "100 p50/p99 ms" "200 p50/p99 ms" cpu_s rss_MB calls_without_case
+printf '%-6s %-7s %-10s %-7s %-9s %-8s %-15s %-15s %-7s %-16s %s\n' rate calls successful failed calls/s max_up "100 p50/p99 ms" "200 p50/p99 ms" cpu_s "rss_MB start/end" calls_without_case
 run=0
 for rate in $RATES; do
   run=$((run + 1))
@@ -54,6 +55,7 @@ for rate in $RATES; do
   { echo SEQUENTIAL; for i in $(seq 1 "$calls"); do printf '0871%d%07d;\n' "$run" "$i"; done; } >"$inf"
   start=$(date +%s.%N)
   ticks0=$(cpu_ticks)
+  rss0=$(awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$server/status")
   set +e
   ( cd "$work" && sipp -sf "$work/caller.xml" -inf "$inf" -s 12345 -i 127.0.0.1 -mi 127.0.0.1 \
     -p 0 -mp $((40000 + run * 2000)) -m "$calls" -r "$rate" -l $((rate * (10 + HOLD_MS / 1000))) \
@@ -85,5 +87,5 @@ for rate in $RATES; do
     n=$(curl -s -H "Authorization: Bearer ${TOKEN:-dev-sup-province}" "http://$http/api/cases?caller=$num" | grep -o '"case_number"' | wc -l)
     [ "$n" -ge 1 ] || missing=$((missing + 1))
   done
-  printf '%-6s %-7s %-10s %-7s %-9s %-8s %-15s %-15s %-7s %-8s %s\n' "$rate" "$calls" "$ok" "$failed" "$cps" "$max_up" "$trying" "$answered" "$cpu" "$rss" "$missing"
+  printf '%-6s %-7s %-10s %-7s %-9s %-8s %-15s %-15s %-7s %-16s %s\n' "$rate" "$calls" "$ok" "$failed" "$cps" "$max_up" "$trying" "$answered" "$cpu" "$rss0/$rss" "$missing"
 done

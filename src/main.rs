@@ -6,6 +6,11 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
+
+/// mimalloc, not glibc's malloc: glibc kept the memory that ended calls freed in its
+/// per-thread arenas, so the server's resident memory only ever grew (BENCHMARKS.md, soak).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use hotline12345::call::CallLimits;
 use hotline12345::server::{serve, ServeConfig, TlsListen};
 use hotline12345::sip::stream::StreamLimits;
