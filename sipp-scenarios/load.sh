@@ -8,7 +8,8 @@
 # calls_without_case). CHECK_CASES=0 skips that check (it takes a request per call).
 # HOLD_MS holds each call longer (a capacity run: many calls up at once). A soak is one
 # long rate: RATES=100 SECONDS_PER_RATE=600 CHECK_CASES=0 (memory at its start and end).
-# HOTLINE_BIN runs another build (an older commit's, to compare).
+# HOTLINE_BIN runs another build (an older commit's, to compare); SERVER_ARGS adds options
+# (a capacity run above 2,000 calls needs --max-calls).
 #
 #   sipp-scenarios/load.sh                      # SQLite in a temp folder, rates 10 25 50 100
 #   RATES="20 50" SECONDS_PER_RATE=30 sipp-scenarios/load.sh
@@ -32,7 +33,7 @@ sed -e "s/<pause milliseconds=\"3000\"\/>/<pause milliseconds=\"$HOLD_MS\"\/>/" 
 db_args=()
 [ -n "${DATABASE_URL:-}" ] && db_args=(--database-url "$DATABASE_URL")
 "$bin" serve --data "$work/data" "${db_args[@]}" \
-  --sip-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 --rtp-ports 30000-39999 \
+  --sip-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 --rtp-ports 30000-39999 ${SERVER_ARGS:-} \
   >"$work/stdout" 2>"$work/server.log" &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$work"' EXIT
