@@ -115,23 +115,16 @@ impl RtpSender {
         marker: bool,
         samples: u32,
     ) -> Vec<u8> {
-        let bytes = RtpPacketBuilder::new()
-            .payload_type(pt)
-            .ssrc(self.ssrc)
-            .sequence(Seq::from(self.seq))
-            .timestamp(self.timestamp)
-            .marked(marker)
-            .payload(payload)
-            .build();
+        let mut out = [0u8; 12 + 1500];
         // The SDP layer refuses payload types above 127, so this cannot fail; if it ever did,
         // the packet is skipped rather than the call's media brought down.
-        let Ok(bytes) = bytes else {
-            tracing::warn!(pt, "RTP packet not built: payload type out of range");
-            return Vec::new();
-        };
-        self.seq = self.seq.wrapping_add(1);
-        self.timestamp = self.timestamp.wrapping_add(samples);
-        bytes
+        match self.write_into(pt, payload, marker, samples, &mut out) {
+            Some(n) => out[..n].to_vec(),
+            None => {
+                tracing::warn!(pt, "RTP packet not built: payload type out of range");
+                Vec::new()
+            }
+        }
     }
 
     /// Writes the next packet carrying `payload` into `out` (no allocation: the packet path
