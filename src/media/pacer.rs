@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 use super::prompt::Prompt;
-use super::session::{FRAME, FRAME_SAMPLES};
+use super::rtp::{FRAME, FRAME_SAMPLES};
 
 /// Sends one frame of a session's stream, due at the tick's instant.
 pub type FrameOut = Box<dyn FnMut(&[i16], tokio::time::Instant) + Send>;

@@ -79,6 +79,11 @@ impl RtpPortPool {
     }
 }
 
+/// Samples in one 20 ms packet.
+pub const FRAME_SAMPLES: usize = 160;
+/// One packet's duration.
+pub const FRAME: std::time::Duration = std::time::Duration::from_millis(20);
+
 /// The state of one outgoing RTP stream.
 #[derive(Debug, Clone)]
 pub struct RtpSender {

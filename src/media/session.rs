@@ -27,10 +27,7 @@ use super::rtp::{self, RtpPortPool, RtpSender};
 use super::strict::{SourceFilter, Verdict};
 use super::MediaError;
 
-/// Samples in one 20 ms packet.
-pub const FRAME_SAMPLES: usize = 160;
-/// One packet's duration.
-pub const FRAME: Duration = Duration::from_millis(20);
+pub use super::rtp::{FRAME, FRAME_SAMPLES};
 /// Media events a call may leave unread (10 s of audio) before audio frames are dropped.
 const EVENTS: usize = 500;
 /// A gap longer than this in sending starts a new talkspurt.
