@@ -8,6 +8,9 @@
 # calls_without_case). CHECK_CASES=0 skips that check (it takes a request per call).
 # HOLD_MS holds each call longer (a capacity run: many calls up at once). A soak is one
 # long rate: RATES=100 SECONDS_PER_RATE=600 CHECK_CASES=0 (memory at its start and end).
+# STAFFED=1 runs a copy of the dialplan staffed around the clock, so that callers take the
+# daytime path (greeting, then the queue with hold music) whatever the hour; by default the
+# bundled hours decide (outside them: the after-hours greeting and voicemail).
 # HOTLINE_BIN runs another build (an older commit's, to compare); SERVER_ARGS adds options
 # (a capacity run above 2,000 calls needs --max-calls).
 #
@@ -30,9 +33,15 @@ work=$(mktemp -d)
 sed -e "s/<pause milliseconds=\"3000\"\/>/<pause milliseconds=\"$HOLD_MS\"\/>/" \
     -e "s#sipp-scenarios/audio/caller-pcmu.wav,1,0#$PWD/sipp-scenarios/audio/caller-pcmu.wav,-1,0#" \
     sipp-scenarios/caller.xml >"$work/caller.xml"
+dialplan_args=()
+if [ "${STAFFED:-0}" = 1 ]; then
+  cp -r dialplan "$work/dialplan"
+  sed -i 's/^default_hours = .*/default_hours = ["00:00-24:00"]/' "$work/dialplan/hotline.toml"
+  dialplan_args=(--dialplan "$work/dialplan")
+fi
 db_args=()
 [ -n "${DATABASE_URL:-}" ] && db_args=(--database-url "$DATABASE_URL")
-"$bin" serve --data "$work/data" "${db_args[@]}" \
+"$bin" serve --data "$work/data" "${dialplan_args[@]}" "${db_args[@]}" \
   --sip-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 --rtp-ports 30000-39999 ${SERVER_ARGS:-} \
   >"$work/stdout" 2>"$work/server.log" &
 server=$!

@@ -63,9 +63,11 @@ impl Stream {
     }
 }
 
-/// The pacer: every playing session's stream.
+/// The pacer: every playing session's stream. Each stream has a lock of its own, so that a
+/// tick holds the table only to list the streams, and a session changing what it plays waits
+/// at most for its own stream's frame, never for all the others to be sent.
 pub struct Pacer {
-    streams: Mutex<HashMap<u64, Stream>>,
+    streams: Mutex<HashMap<u64, Arc<Mutex<Stream>>>>,
     next_id: std::sync::atomic::AtomicU64,
 }
 
@@ -102,9 +104,15 @@ impl Pacer {
                 next = now;
             }
             let at = tokio::time::Instant::from_std(next);
-            let mut streams = self.streams.lock().unwrap_or_else(|e| e.into_inner());
-            for stream in streams.values_mut() {
-                stream.tick(at);
+            let streams: Vec<Arc<Mutex<Stream>>> = self
+                .streams
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .values()
+                .cloned()
+                .collect();
+            for stream in streams {
+                stream.lock().unwrap_or_else(|e| e.into_inner()).tick(at);
             }
         }
     }
@@ -119,7 +127,7 @@ impl Pacer {
             .unwrap_or_else(|e| e.into_inner())
             .insert(
                 id,
-                Stream {
+                Arc::new(Mutex::new(Stream {
                     out,
                     queue: VecDeque::new(),
                     current: None,
@@ -127,7 +135,7 @@ impl Pacer {
                     report: false,
                     generation: 0,
                     done,
-                },
+                })),
             );
         id
     }
@@ -141,8 +149,14 @@ impl Pacer {
     }
 
     fn with<T>(&self, id: StreamId, f: impl FnOnce(&mut Stream) -> T) -> Option<T> {
-        let mut streams = self.streams.lock().unwrap_or_else(|e| e.into_inner());
-        streams.get_mut(&id).map(f)
+        let stream = self
+            .streams
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&id)
+            .cloned()?;
+        let mut stream = stream.lock().unwrap_or_else(|e| e.into_inner());
+        Some(f(&mut stream))
     }
 
     /// Stops what plays and plays `prompts`; their end is reported. The list's generation.
