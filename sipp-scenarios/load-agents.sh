@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SIPp load run with operators: SEATS seats (default 20: 1101-1120 of dialplan/agents.toml;
-# more are added as 1121… to this run's copy of the dialplan, never to the bundled one) register with
+# more are added as 51121… to this run's copy of the dialplan, never to the bundled one, clear of
+# every bundled seat's id) register with
 # digest authentication and answer with a SIPp UAS that echoes RTP; callers dial 12345 at
 # increasing rates, wait in the Kunming queue, are bridged to a seat and talk for 3 s (RTP both
 # ways through the server). For each rate it prints calls, successful and failed callers,
@@ -35,7 +36,9 @@ sed -e "s/<pause milliseconds=\"3000\"\/>/<pause milliseconds=\"$TALK_MS\"\/>/" 
 # The bundled dialplan with every platform staffed around the clock, no wrap-up, 5 s ring.
 cp -r dialplan "$work/dialplan"
 sed -i 's/^default_hours = .*/default_hours = ["00:00-24:00"]/; s/^wrap_up_secs = .*/wrap_up_secs = 0/; s/^ring_timeout_secs = .*/ring_timeout_secs = 5/' "$work/dialplan/hotline.toml"
-for i in $(seq 1121 $((1100 + SEATS))); do
+# The seats: the bundled 1101-1120, then 51121… (ids no bundled seat has).
+seats=$(seq 1101 $((1100 + (SEATS < 20 ? SEATS : 20))); [ "$SEATS" -gt 20 ] && seq 51121 $((51100 + SEATS)))
+for i in $(grep -E '^5' <<<"$seats"); do
   printf '\n[[agent]]\nid = "%s"\nplatform = "530100"\npassword = "dev-%s"\nskills = { mandarin = 10 }\ndigest = "md5"\n' \
     "$i" "$i" >>"$work/dialplan/agents.toml"
 done
@@ -55,7 +58,7 @@ http=$(sed -E 's/.*http=([^ ]+).*/\1/' <<<"$ready")
 api() { curl -s -H "Authorization: Bearer $TOKEN" "http://$http$1"; }
 
 printf 'SEQUENTIAL\n%s;\n' "$uas_port" >"$work/port.csv"
-for i in $(seq 1101 $((1100 + SEATS))); do
+for i in $seats; do
   sipp -sf sipp-scenarios/agent-register.xml -s "$i" -ap "dev-$i" -inf "$work/port.csv" \
     -i 127.0.0.1 -p 0 -m 1 -nostdin -timeout 10s "$sip" >/dev/null 2>&1 || { echo "seat $i did not register"; exit 1; }
 done
