@@ -1,11 +1,11 @@
 //! One call's media: an RTP socket that plays prompts to the caller and reports what the caller
 //! sends (audio, DTMF, or nothing for too long).
 //!
-//! Sending is paced in real time, one 20 ms packet (160 samples) per period, as one continuous
-//! stream across prompts: same SSRC, sequence +1, timestamp +160. After a pause the timestamp
-//! jumps by the pause and the marker bit starts a new talkspurt. Each packet is built and sent
-//! synchronously after its pacing sleep, so dropping a `play` future mid-prompt leaves the
-//! stream consistent. Receiving is strict ([`super::strict`]): media is taken from the address
+//! Prompts are paced by the process's one 20 ms clock ([`super::pacer`]), one packet (160
+//! samples) per tick, as one continuous stream across prompts: same SSRC, sequence +1,
+//! timestamp +160. After a pause the timestamp jumps by the pause and the marker bit starts a
+//! new talkspurt. While bridged, what is received is relayed from the receive task itself
+//! ([`MediaSession::relay_to`]). Receiving is strict ([`super::strict`]): media is taken from the address
 //! in the peer's SDP, or for a phone behind NAT from the one source that sends a run of
 //! consecutive packets, and then outgoing media goes there too; everything else is dropped.
 
@@ -82,6 +82,14 @@ struct Relay {
 }
 
 impl SendState {
+    /// Sends one frame of samples (a prompt's), encoded on the stack in the stream's codec.
+    fn send_samples(&mut self, socket: &UdpSocket, frame: &[i16], due: Instant) {
+        let codec = self.codec;
+        self.send(socket, due, frame.len() as u32, |out| {
+            codec.encode_into(frame, out)
+        });
+    }
+
     /// Sends one packet of `samples` whose payload `fill` writes (returning its length), due
     /// at `due`: a pause moves the timestamp on and starts a talkspurt (marker). Built on the
     /// stack, sent at once.
@@ -160,11 +168,10 @@ impl MediaSession {
         let (out_socket, out_state) = (socket.clone(), state.clone());
         let stream = Pacer::get().add(
             Box::new(move |frame, due| {
-                let mut st = out_state.lock().unwrap_or_else(|e| e.into_inner());
-                let codec = st.codec;
-                st.send(&out_socket, due, frame.len() as u32, |out| {
-                    codec.encode_into(frame, out)
-                });
+                out_state
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .send_samples(&out_socket, frame, due)
             }),
             done,
         );
@@ -265,15 +272,6 @@ impl MediaSession {
             .unwrap_or_else(|e| e.into_inner())
             .take()
             .unwrap_or_else(|| mpsc::channel(1).1)
-    }
-
-    /// Sends one 20 ms frame now (a prompt's frame, encoded on the stack).
-    pub fn send_frame(&self, frame: &[i16], due: Instant) {
-        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        let codec = st.codec;
-        st.send(&self.socket, due, frame.len() as u32, |out| {
-            codec.encode_into(frame, out)
-        });
     }
 
     /// From now on, audio received on this session goes straight out of `to` (passed through
