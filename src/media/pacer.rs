@@ -33,6 +33,19 @@ struct Stream {
 }
 
 impl Stream {
+    /// A stream that plays nothing yet.
+    fn new(out: FrameOut, done: mpsc::Sender<u64>) -> Stream {
+        Stream {
+            out,
+            queue: VecDeque::new(),
+            current: None,
+            hold: None,
+            report: false,
+            generation: 0,
+            done,
+        }
+    }
+
     /// Sends the next frame, if anything plays.
     fn tick(&mut self, now: tokio::time::Instant) {
         if self.current.is_none() {
@@ -125,18 +138,7 @@ impl Pacer {
         self.streams
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(
-                id,
-                Arc::new(Mutex::new(Stream {
-                    out,
-                    queue: VecDeque::new(),
-                    current: None,
-                    hold: None,
-                    report: false,
-                    generation: 0,
-                    done,
-                })),
-            );
+            .insert(id, Arc::new(Mutex::new(Stream::new(out, done))));
         id
     }
 
@@ -206,15 +208,10 @@ mod tests {
         let sent = Arc::new(Mutex::new(Vec::new()));
         let sink = sent.clone();
         let (done, rx) = mpsc::channel(4);
-        let s = Stream {
-            out: Box::new(move |frame, _| sink.lock().unwrap().push(frame.to_vec())),
-            queue: VecDeque::new(),
-            current: None,
-            hold: None,
-            report: false,
-            generation: 0,
+        let s = Stream::new(
+            Box::new(move |frame, _| sink.lock().unwrap().push(frame.to_vec())),
             done,
-        };
+        );
         (s, sent, rx)
     }
 
