@@ -440,9 +440,9 @@ impl<'c, 'a> Driver<'c, 'a> {
                         queue = self.queue,
                         "caller and operator connected"
                     );
-                    let mut events = seat.media.events();
-                    // What the seat said while the greeting played is not relayed late.
-                    while let Ok(MediaEvent::Audio { .. }) = events.try_recv() {}
+                    // The seat's DTMF and media timeout (its audio is relayed by its receive
+                    // task, and was never queued while the greeting played).
+                    let events = seat.media.events();
                     let recordings =
                         Recordings::start(services, call_id, seat, &self.queue, self.case_number)
                             .await;
@@ -494,10 +494,8 @@ impl<'c, 'a> Driver<'c, 'a> {
             Output::FinishMessage { voiced } => {
                 self.media.want_audio(false);
                 if let Some(message) = self.message.take() {
-                    let plan = self.call.dialplan.clone();
                     super::voicemail::keep_or_drop(
                         self.call,
-                        &plan,
                         &message.platform,
                         message.id,
                         message.rec,

@@ -69,7 +69,6 @@ pub(super) async fn start(
 /// Seals a message with voice in it, or throws away one without.
 pub(super) async fn keep_or_drop(
     call: &InboundCall<'_>,
-    dialplan: &Dialplan,
     platform: &str,
     id: i64,
     rec: WavRecorder,
@@ -91,7 +90,7 @@ pub(super) async fn keep_or_drop(
     }
     match rec.finish() {
         Ok(done) => {
-            let due = dialplan.callback_due(platform, Utc::now());
+            let due = call.dialplan.callback_due(platform, Utc::now());
             let finished = FinishedVoicemail {
                 duration_ms: done.duration_ms,
                 size_bytes: done.size as i64,
