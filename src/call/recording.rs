@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -49,7 +49,7 @@ enum Command {
 /// [`DRAIN_EVERY`], so that a relayed packet costs a copy into a ring, never a wake-up or a
 /// system call; a thousand bridges need no thousand threads.
 struct Writer {
-    commands: Mutex<std::sync::mpsc::Sender<Command>>,
+    commands: std::sync::mpsc::Sender<Command>,
     next_key: AtomicU64,
 }
 
@@ -62,7 +62,7 @@ fn writer() -> &'static Writer {
             .spawn(move || write_all(inbox))
             .expect("the recording writer thread");
         Writer {
-            commands: Mutex::new(commands),
+            commands,
             next_key: AtomicU64::new(0),
         }
     })
@@ -214,9 +214,8 @@ impl Recordings {
 
 /// Hands the writer a command; Err when its thread is gone.
 fn send(command: Command) -> Result<(), ()> {
-    let w = writer();
-    let commands = w.commands.lock().unwrap_or_else(|e| e.into_inner());
-    commands
+    writer()
+        .commands
         .send(command)
         .map_err(|_| error!("the recording writer is gone"))
 }
