@@ -90,18 +90,10 @@ impl Bridge {
                 _ => Next::Stay,
             },
             // A leg let go before the bridge: its requests still get an answer.
-            Input::Seat {
-                leg,
-                event: SeatEvent::Bye,
-            } => {
-                ctx.answer_held(leg, Held::Bye);
-                Next::Stay
-            }
-            Input::Seat {
-                leg,
-                event: SeatEvent::Refer(to),
-            } => {
-                ctx.answer_held(leg, Held::Refer(to));
+            Input::Seat { leg, event } => {
+                if let Some(held) = Held::of(event) {
+                    ctx.answer_held(leg, held);
+                }
                 Next::Stay
             }
             Input::Transfer { to: Ok(to), by } => {

@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use super::io::{LegId, LegReply, Output};
+use super::io::{LegId, LegReply, Output, SeatEvent};
 use crate::acd::AcdEvent;
 use crate::call::signal::{EndCause, TransferTarget};
 use crate::dialplan::Dialplan;
@@ -14,6 +14,17 @@ use crate::dialplan::Dialplan;
 pub enum Held {
     Bye,
     Refer(Result<TransferTarget, super::io::ReferRefusal>),
+}
+
+impl Held {
+    /// The request a seat event carries, if it is one (a BYE or a REFER).
+    pub fn of(event: SeatEvent) -> Option<Held> {
+        match event {
+            SeatEvent::Bye => Some(Held::Bye),
+            SeatEvent::Refer(to) => Some(Held::Refer(to)),
+            _ => None,
+        }
+    }
 }
 
 /// A seat that answered, as the queue hands it to the bridge.

@@ -185,16 +185,8 @@ impl Waiting {
     fn seat(&mut self, ctx: &mut Ctx, id: LegId, event: SeatEvent) {
         let Some(leg) = self.legs.get_mut(&id) else {
             // A leg already let go: its requests still get an answer.
-            match event {
-                SeatEvent::Bye => ctx.emit(Output::AnswerLeg {
-                    leg: id,
-                    reply: LegReply::Ok,
-                }),
-                SeatEvent::Refer(_) => ctx.emit(Output::AnswerLeg {
-                    leg: id,
-                    reply: LegReply::NoDialog,
-                }),
-                _ => {}
+            if let Some(held) = Held::of(event) {
+                ctx.answer_held(id, held);
             }
             return;
         };
@@ -211,15 +203,10 @@ impl Waiting {
             }
             SeatEvent::Bye | SeatEvent::Refer(_) if leg.answered => {
                 // The bridge takes them, in order.
-                leg.held.push(match event {
-                    SeatEvent::Refer(to) => Held::Refer(to),
-                    _ => Held::Bye,
-                });
+                leg.held.extend(Held::of(event));
             }
-            SeatEvent::Refer(_) => ctx.emit(Output::AnswerLeg {
-                leg: id,
-                reply: LegReply::NoDialog,
-            }),
+            // No dialog with a seat that has not answered: nothing to transfer.
+            SeatEvent::Refer(to) => ctx.answer_held(id, Held::Refer(to)),
             SeatEvent::DialFailed => {
                 self.legs.remove(&id);
                 declined(ctx);
