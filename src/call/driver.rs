@@ -153,7 +153,7 @@ impl<'c, 'a> Driver<'c, 'a> {
                         machine.handle(input, now());
                     }
                 }
-                Some(notice) = recv_or_pending(self.notices.as_mut()) => {
+                Some(notice) = or_pending(self.notices.as_mut().map(|rx| rx.recv())) => {
                     if let QueueNotice::Announce { position, estimated_wait } = &notice {
                         info!(call_id = self.call.call_id, position, wait_s = estimated_wait.as_secs(), "position announced");
                     }
@@ -167,7 +167,7 @@ impl<'c, 'a> Driver<'c, 'a> {
                     }
                     None => std::future::pending::<()>().await,
                 },
-                event = recv_bounded_or_pending(self.bridged.as_mut().map(|b| &mut b.events)) => {
+                event = or_pending(self.bridged.as_mut().map(|b| b.events.recv())) => {
                     if let Some(input) = self.seat_media(event) {
                         machine.handle(input, now());
                     }
@@ -186,7 +186,7 @@ impl<'c, 'a> Driver<'c, 'a> {
                         machine.handle(Input::Staffing { open: false, seats_signed_in }, now());
                     }
                 }
-                _ = sleep_until_or_pending(deadline) => machine.handle_timeout(now()),
+                _ = or_pending(deadline.map(tokio::time::sleep_until)) => machine.handle_timeout(now()),
             }
         }
     }
@@ -573,23 +573,11 @@ fn leg_reply(request: &rsip::Request, reply: LegReply) -> rsip::Response {
     response
 }
 
-async fn recv_or_pending<T>(rx: Option<&mut mpsc::UnboundedReceiver<T>>) -> Option<T> {
-    match rx {
-        Some(rx) => rx.recv().await,
-        None => std::future::pending().await,
-    }
-}
-
-async fn recv_bounded_or_pending<T>(rx: Option<&mut mpsc::Receiver<T>>) -> Option<T> {
-    match rx {
-        Some(rx) => rx.recv().await,
-        None => std::future::pending().await,
-    }
-}
-
-async fn sleep_until_or_pending(deadline: Option<Instant>) {
-    match deadline {
-        Some(at) => tokio::time::sleep_until(at).await,
+/// Waits for `future`, or for ever when there is none (a select branch with nothing to wait
+/// for yet: no queue joined, no seat bridged, no deadline).
+async fn or_pending<T>(future: Option<impl std::future::Future<Output = T>>) -> T {
+    match future {
+        Some(future) => future.await,
         None => std::future::pending().await,
     }
 }
