@@ -191,7 +191,8 @@ impl<'c, 'a> Driver<'c, 'a> {
         }
     }
 
-    /// The caller's media: relayed while bridged, recorded while a message is taken.
+    /// The caller's media events: audio (only while a message is recorded: a bridge relays in
+    /// the receive task), keys (passed on to a bridged seat) and the media timeout.
     fn caller_media(&mut self, event: MediaEvent) -> Option<Input> {
         match event {
             MediaEvent::Audio { samples } => {
@@ -218,10 +219,12 @@ impl<'c, 'a> Driver<'c, 'a> {
         }
     }
 
-    /// The bridged seat's media, relayed to the caller and recorded.
+    /// The bridged seat's media events: keys, passed on to the caller, and the media timeout
+    /// (its audio is relayed and recorded by its receive task).
     fn seat_media(&mut self, event: Option<MediaEvent>) -> Option<Input> {
         let bridged = self.bridged.as_mut()?;
         match event {
+            // Not sent: a seat's session never wants audio events.
             Some(MediaEvent::Audio { .. }) => None,
             Some(MediaEvent::Dtmf { digit }) => {
                 self.media.send_dtmf(digit);
