@@ -9,6 +9,8 @@ use clap::{Parser, Subcommand};
 
 /// mimalloc, not glibc's malloc: glibc kept the memory that ended calls freed in its
 /// per-thread arenas, so the server's resident memory only ever grew (BENCHMARKS.md, soak).
+/// Without the `mimalloc` feature the system's allocator stays, for heap profilers.
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use hotline12345::call::CallLimits;
