@@ -157,7 +157,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         info!(bindings, "registrations restored");
     }
     registrar.start_persisting(store.clone(), endpoint.clone());
-    let calls = crate::call::services::CallDirectory::default();
+    let calls = crate::call::directory::CallDirectory::default();
     let services = Arc::new(CallServices {
         endpoint: endpoint.clone(),
         store: store.clone(),
@@ -281,7 +281,7 @@ async fn drain(services: Arc<CallServices>, grace: std::time::Duration) {
     services
         .draining
         .store(true, std::sync::atomic::Ordering::Relaxed);
-    let in_progress = || services.calls.lock().map_or(0, |c| c.len());
+    let in_progress = || services.calls.len();
     info!(
         calls = in_progress(),
         grace_s = grace.as_secs(),

@@ -5,19 +5,16 @@
 //! operator's leg is hung up and the caller waits in the new queue; a call handed to the
 //! province takes its case along. Find a call's id in `GET /api/queues` (`connected`).
 
-use std::time::Duration;
-
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
-use tokio::sync::oneshot;
 
 use super::auth::Caller;
 use super::body::JsonBody;
 use super::error::ApiError;
 use super::state::ApiState;
-use crate::call::signal::CallSignal;
+use crate::call::directory::TransferFailed;
 use crate::cases::Role;
 use crate::routing::TransferRefused;
 
@@ -73,22 +70,8 @@ pub async fn transfer(
             "no call {call_id} with an operator"
         )));
     }
-    let call = state
-        .calls
-        .lock()
-        .expect("calls")
-        .get(&call_id)
-        .cloned()
-        .ok_or_else(|| ApiError::not_found(format!("no call {call_id}")))?;
-    let (reply, answer) = oneshot::channel();
-    call.send(CallSignal::Transfer {
-        to: to.clone(),
-        by: user.actor(),
-        reply,
-    })
-    .map_err(|_| ApiError::conflict("the call has ended"))?;
-    match tokio::time::timeout(Duration::from_secs(5), answer).await {
-        Ok(Ok(Ok(target))) => Ok((
+    match state.calls.transfer(&call_id, &to, user.actor()).await {
+        Ok(target) => Ok((
             StatusCode::ACCEPTED,
             Json(serde_json::json!({
                 "call_id": call_id,
@@ -96,15 +79,16 @@ pub async fn transfer(
                 "platform": target.platform,
             })),
         )),
-        Ok(Ok(Err(refused @ TransferRefused::UnknownTarget(_)))) => {
+        Err(TransferFailed::NoCall) => Err(ApiError::not_found(format!("no call {call_id}"))),
+        Err(TransferFailed::NotTaken) => Err(ApiError::conflict("the call has ended")),
+        Err(TransferFailed::Refused(refused @ TransferRefused::UnknownTarget(_))) => {
             Err(ApiError::invalid("to", refused.to_string()))
         }
-        Ok(Ok(Err(refused @ TransferRefused::AcrossPrefectures { .. }))) => {
+        Err(TransferFailed::Refused(refused @ TransferRefused::AcrossPrefectures { .. })) => {
             Err(ApiError::forbidden(refused.to_string()))
         }
-        Ok(Ok(Err(refused))) => Err(ApiError::conflict(refused.to_string())),
-        // The call left the operator meanwhile (hung up, or transferred already).
-        _ => Err(ApiError::conflict(
+        Err(TransferFailed::Refused(refused)) => Err(ApiError::conflict(refused.to_string())),
+        Err(TransferFailed::NoAnswer) => Err(ApiError::conflict(
             "the caller is no longer talking with an operator",
         )),
     }

@@ -24,7 +24,7 @@ pub struct ApiState {
     /// The ACD.
     pub queue: crate::call::queue::QueueHandle,
     /// The calls in progress (for transfers).
-    pub calls: crate::call::services::CallDirectory,
+    pub calls: crate::call::directory::CallDirectory,
     /// Reloads the dialplan.
     pub reload: Reloader,
 }

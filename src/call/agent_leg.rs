@@ -5,11 +5,10 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use tokio::sync::mpsc;
 use tracing::{info, warn};
 
+use super::directory::SignalTx;
 use super::services::CallServices;
-use super::signal::CallSignal;
 use crate::media::sdp;
 use crate::media::session::MediaSession;
 use crate::sip::dialog::Dialog;
@@ -64,7 +63,7 @@ impl AgentLeg {
         agent: &str,
         caller: &str,
         local_ip: IpAddr,
-        signals: &mpsc::UnboundedSender<CallSignal>,
+        signals: &SignalTx,
     ) -> Result<AgentLeg, String> {
         let binding = services
             .registrar

@@ -5,18 +5,17 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use tokio::sync::mpsc;
 use tracing::warn;
 
+use super::directory::SignalTx;
 use super::services::CallServices;
-use super::signal::CallSignal;
 use crate::sip::dialog::Dialog;
 use crate::sip::transaction::{Peer, TransactionKey};
 
 /// One inbound call's fixed facts.
 pub(super) struct InboundCall<'a> {
     /// This call's own signal channel (given to its calls to seats).
-    pub(super) me: mpsc::UnboundedSender<CallSignal>,
+    pub(super) me: SignalTx,
     pub(super) services: &'a CallServices,
     /// The dialplan in force when the call arrived (a reload does not change a running call).
     pub(super) dialplan: std::sync::Arc<crate::dialplan::Dialplan>,

@@ -13,6 +13,7 @@ use tracing::{error, info, warn};
 
 use super::agent_leg::AgentLeg;
 use super::context::InboundCall;
+use super::directory::SignalRx;
 use super::flow::{Call, Input, LegId, LegReply, Output, ReferRefusal, SeatEvent};
 use super::queue::QueueNotice;
 use super::recording::Recordings;
@@ -94,7 +95,7 @@ impl<'c, 'a> Driver<'c, 'a> {
     pub(super) async fn run(
         mut self,
         machine: &mut Call,
-        signals: &mut mpsc::UnboundedReceiver<CallSignal>,
+        signals: &mut SignalRx,
         negotiated: &crate::media::sdp::Negotiated,
         platform: &str,
     ) -> EndCause {

@@ -11,11 +11,10 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use chrono::Utc;
-use tokio::sync::mpsc;
 use tracing::error;
 
+use super::directory::SignalTx;
 use super::services::CallServices;
-use super::signal::CallSignal;
 use crate::acd::AcdEvent;
 
 /// One call's guard; see the module documentation.
@@ -25,18 +24,14 @@ pub struct CallGuard {
     call_id: String,
     /// The id the ACD and the store know the call by (see [`CallGuard::store_as`]).
     stored_id: String,
-    me: mpsc::UnboundedSender<CallSignal>,
+    me: SignalTx,
     counted: bool,
     finished: bool,
 }
 
 impl CallGuard {
     /// A guard for the call `call_id`, whose signals come through `me`.
-    pub fn new(
-        services: Arc<CallServices>,
-        call_id: String,
-        me: mpsc::UnboundedSender<CallSignal>,
-    ) -> CallGuard {
+    pub fn new(services: Arc<CallServices>, call_id: String, me: SignalTx) -> CallGuard {
         CallGuard {
             services,
             stored_id: call_id.clone(),
@@ -103,11 +98,7 @@ impl Drop for CallGuard {
         }
         // Out of the directory (unless its end already took it out, and a new call with the
         // same Call-ID came in since).
-        let mut calls = self
-            .services
-            .calls
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
+        let mut calls = self.services.calls.lock();
         if calls
             .get(&self.call_id)
             .is_some_and(|tx| tx.same_channel(&self.me))

@@ -12,10 +12,10 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use chrono::Utc;
-use tokio::sync::mpsc;
 use tracing::{error, info, warn};
 
 use super::context::InboundCall;
+use super::directory::{SignalRx, SignalTx};
 use super::driver::Driver;
 use super::flow::Call;
 use super::identity::call_identity;
@@ -35,10 +35,7 @@ pub async fn run_inbound_call(
     key: TransactionKey,
     request: rsip::Request,
     peer: Peer,
-    (me, mut signals): (
-        mpsc::UnboundedSender<CallSignal>,
-        mpsc::UnboundedReceiver<CallSignal>,
-    ),
+    (me, mut signals): (SignalTx, SignalRx),
 ) {
     let arrived = tokio::time::Instant::now();
     let raw_call_id = message::call_id_of(&request).unwrap_or_default();
@@ -111,11 +108,7 @@ async fn stored_call_id(
 }
 
 impl InboundCall<'_> {
-    async fn run(
-        &self,
-        signals: &mut mpsc::UnboundedReceiver<CallSignal>,
-        guard: &mut super::guard::CallGuard,
-    ) {
+    async fn run(&self, signals: &mut SignalRx, guard: &mut super::guard::CallGuard) {
         let ep = &self.services.endpoint;
         ep.respond(
             self.key,
@@ -236,7 +229,7 @@ impl InboundCall<'_> {
     /// the driver performs.
     async fn converse(
         &self,
-        signals: &mut mpsc::UnboundedReceiver<CallSignal>,
+        signals: &mut SignalRx,
         media: &MediaSession,
         negotiated: &Negotiated,
         platform: &str,
@@ -300,11 +293,7 @@ impl InboundCall<'_> {
         // The call leaves the directory before its BYE is answered: a new INVITE that reuses
         // the Call-ID right after the 200 is a new call, not a loop (482).
         if let Some(raw) = message::call_id_of(self.request) {
-            let mut calls = self
-                .services
-                .calls
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
+            let mut calls = self.services.calls.lock();
             if calls.get(&raw).is_some_and(|tx| tx.same_channel(&self.me)) {
                 calls.remove(&raw);
             }
@@ -323,7 +312,7 @@ impl InboundCall<'_> {
 }
 
 /// True when a CANCEL arrived while we were recording the case.
-fn cancelled_meanwhile(signals: &mut mpsc::UnboundedReceiver<CallSignal>) -> bool {
+fn cancelled_meanwhile(signals: &mut SignalRx) -> bool {
     let mut cancelled = false;
     while let Ok(signal) = signals.try_recv() {
         if matches!(signal, CallSignal::Cancel) {

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
 
+use super::directory::{deliver, signal_channel, SignalTx, Undelivered};
 use super::inbound::run_inbound_call;
 use super::services::CallServices;
 use super::signal::CallSignal;
@@ -19,15 +20,11 @@ pub use super::signal::ALLOWED_METHODS;
 pub async fn run_call_manager(services: Arc<CallServices>, mut events: mpsc::Receiver<TuEvent>) {
     let calls = services.calls.clone();
     while let Some(event) = events.recv().await {
-        on_event(&services, &mut calls.lock().expect("calls"), event);
+        on_event(&services, &mut calls.lock(), event);
     }
 }
 
-fn on_event(
-    services: &Arc<CallServices>,
-    calls: &mut HashMap<String, mpsc::UnboundedSender<CallSignal>>,
-    event: TuEvent,
-) {
+fn on_event(services: &Arc<CallServices>, calls: &mut HashMap<String, SignalTx>, event: TuEvent) {
     match event {
         TuEvent::Request { key, request, peer } => {
             let call_id = message::call_id_of(&request).unwrap_or_default();
@@ -35,15 +32,23 @@ fn on_event(
             if let Some(leg) = leg {
                 // A request from a seat within our call to it.
                 if request.method == rsip::Method::Bye {
-                    let _ = leg.send(CallSignal::AgentBye {
-                        key,
-                        request: Box::new(request),
-                    });
+                    deliver_or_refuse(
+                        services,
+                        &leg,
+                        CallSignal::AgentBye {
+                            key,
+                            request: Box::new(request),
+                        },
+                    );
                 } else if request.method == rsip::Method::Refer {
-                    let _ = leg.send(CallSignal::AgentRefer {
-                        key,
-                        request: Box::new(request),
-                    });
+                    deliver_or_refuse(
+                        services,
+                        &leg,
+                        CallSignal::AgentRefer {
+                            key,
+                            request: Box::new(request),
+                        },
+                    );
                 } else {
                     let status = if request.method == rsip::Method::Invite {
                         rsip::StatusCode::NotAcceptableHere
@@ -71,7 +76,7 @@ fn on_event(
                         );
                         services.reply_retry_later(&key, &request);
                     } else {
-                        let (tx, rx) = mpsc::unbounded_channel();
+                        let (tx, rx) = signal_channel();
                         calls.insert(call_id.clone(), tx.clone());
                         tokio::spawn(run_inbound_call(
                             services.clone(),
@@ -94,10 +99,14 @@ fn on_event(
                 }
                 (rsip::Method::Bye, _) => match calls.get(&call_id) {
                     Some(call) => {
-                        let _ = call.send(CallSignal::Bye {
-                            key,
-                            request: Box::new(request),
-                        });
+                        deliver_or_refuse(
+                            services,
+                            call,
+                            CallSignal::Bye {
+                                key,
+                                request: Box::new(request),
+                            },
+                        );
                     }
                     None => reply(
                         services,
@@ -148,19 +157,19 @@ fn on_event(
         }
         TuEvent::Ack { request, .. } => {
             let call_id = message::call_id_of(&request).unwrap_or_default();
-            forward(calls, &call_id, CallSignal::Ack);
+            forward(services, calls, &call_id, CallSignal::Ack);
         }
         TuEvent::Cancelled { request, .. } => {
             let call_id = message::call_id_of(&request).unwrap_or_default();
-            forward(calls, &call_id, CallSignal::Cancel);
+            forward(services, calls, &call_id, CallSignal::Cancel);
         }
         TuEvent::Timeout { call_id, .. } => {
             let leg = services.legs.lock().expect("legs").get(&call_id).cloned();
             match leg {
                 Some(leg) => {
-                    let _ = leg.send(CallSignal::AgentTimeout { call_id });
+                    deliver_or_refuse(services, &leg, CallSignal::AgentTimeout { call_id });
                 }
-                None => forward(calls, &call_id, CallSignal::Timeout),
+                None => forward(services, calls, &call_id, CallSignal::Timeout),
             }
         }
         TuEvent::Response { response, .. } => {
@@ -168,7 +177,11 @@ fn on_event(
             let leg = services.legs.lock().expect("legs").get(&call_id).cloned();
             match leg {
                 Some(leg) => {
-                    let _ = leg.send(CallSignal::AgentResponse(Box::new(response)));
+                    deliver_or_refuse(
+                        services,
+                        &leg,
+                        CallSignal::AgentResponse(Box::new(response)),
+                    );
                 }
                 None => {
                     if !services.answer_late(&response) {
@@ -181,15 +194,34 @@ fn on_event(
 }
 
 fn forward(
-    calls: &HashMap<String, mpsc::UnboundedSender<CallSignal>>,
+    services: &CallServices,
+    calls: &HashMap<String, SignalTx>,
     call_id: &str,
     signal: CallSignal,
 ) {
     match calls.get(call_id) {
-        Some(call) => {
-            let _ = call.send(signal);
-        }
+        Some(call) => deliver_or_refuse(services, call, signal),
         None => debug!(%call_id, ?signal, "event for a call that has ended"),
+    }
+}
+
+/// Hands `signal` to its call; when the call's queue is full, a request in it is answered 503
+/// (the peer retries) and anything else is dropped (responses and ACKs are retransmitted).
+fn deliver_or_refuse(services: &CallServices, call: &SignalTx, signal: CallSignal) {
+    match deliver(call, signal) {
+        Ok(()) => {}
+        Err(Undelivered::Ended(signal)) => {
+            debug!(?signal, "event for a call that is ending")
+        }
+        Err(Undelivered::Full(signal)) => match signal {
+            CallSignal::Bye { key, request }
+            | CallSignal::AgentBye { key, request }
+            | CallSignal::AgentRefer { key, request } => {
+                warn!(method = %request.method, "call busy: its signal queue is full, answering 503");
+                services.reply_retry_later(&key, &request);
+            }
+            other => warn!(signal = ?other, "call busy: its signal queue is full, dropping"),
+        },
     }
 }
 

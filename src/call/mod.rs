@@ -8,7 +8,9 @@
 //! ([`agent_leg`]), prompts, relaying, [`recording`]s, voice messages ([`voicemail`]), the ACD
 //! ([`queue`]) and the case going along with a transfer ([`transfer`]).
 //!
-//! Imports go one way: [`signal`] (the shared types) is the leaf; [`flow`] builds on it alone;
+//! Imports go one way: [`signal`] (the shared types) is the leaf; [`flow`] builds on it alone,
+//! and so does [`directory`] (the calls in progress, each with its bounded signal queue: what
+//! the API may ask of a call);
 //! [`context`] (one call's facts and common helpers) and [`services`] build on it; the edges
 //! build on those; [`inbound`] runs the driver; [`manager`] starts the calls.
 //! `../shared/tools/import-circles src` finds no circle.
@@ -16,6 +18,7 @@
 pub mod agent_leg;
 pub mod announce;
 pub mod context;
+pub mod directory;
 pub mod driver;
 pub mod flow;
 pub mod guard;

@@ -58,6 +58,14 @@ pub struct AgentView {
 }
 
 /// Talks to the ACD task.
+///
+/// Its channels have no fixed capacity, because the ACD's facts must never be dropped (a lost
+/// "seat answered" would leave the seat reserved) and the senders cannot wait (they are state
+/// machines' edges, and the ACD task itself). What bounds them is what feeds them: a call
+/// sends the ACD a handful of events in its life (joined, each seat's answer or refusal,
+/// ended), at most `--max-calls` calls are up, and the ACD sends a call one notice per ring,
+/// per announcement interval, or per connect. A peer cannot add to them directly: each of its
+/// requests reaches the call first, through the call's bounded signal queue.
 #[derive(Clone)]
 pub struct QueueHandle {
     tx: mpsc::UnboundedSender<Request>,

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use tracing::{info, warn};
 
+use super::directory::{CallDirectory, SignalTx};
 use crate::sip::endpoint::OVERLOAD_RETRY_AFTER_SECS;
 use crate::sip::message::response_for;
 use crate::sip::transaction::TransactionKey;
@@ -37,17 +38,6 @@ impl Default for CallLimits {
     }
 }
 
-/// The calls in progress by their Call-ID, each with the channel of its task: the call manager
-/// keeps it, the API sends a call its requests (a transfer) through it.
-pub type CallDirectory = Arc<
-    std::sync::Mutex<
-        std::collections::HashMap<
-            String,
-            tokio::sync::mpsc::UnboundedSender<super::signal::CallSignal>,
-        >,
-    >,
->;
-
 /// The shared services of every call.
 pub struct CallServices {
     /// Sends SIP.
@@ -79,12 +69,7 @@ pub struct CallServices {
     /// Legs released without an answer, whose 200 OK may still cross their CANCEL.
     pub late_legs: std::sync::Mutex<super::late::LateLegs>,
     /// The server's calls to seats, by their Call-ID: where their responses and BYEs go.
-    pub legs: std::sync::Mutex<
-        std::collections::HashMap<
-            String,
-            tokio::sync::mpsc::UnboundedSender<super::signal::CallSignal>,
-        >,
-    >,
+    pub legs: std::sync::Mutex<std::collections::HashMap<String, SignalTx>>,
 }
 
 /// Calls that count against `--max-calls` now.
