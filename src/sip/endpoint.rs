@@ -357,15 +357,21 @@ impl Driver {
                     None => std::future::pending().await,
                 }
             };
+            // Work in progress before new work: the calls' commands first, then the timers,
+            // and only then a new message. So the command queue (unbounded, because every
+            // call sends without waiting) holds at most what the calls make of the events
+            // already handed out, which are bounded themselves (TU_QUEUE, and each call's
+            // signal queue); new messages wait in `inbound` (bounded), then in the kernel.
             tokio::select! {
+                biased;
+                Some(cmd) = commands.recv() => self.on_command(cmd),
+                _ = sleep => self.layer.handle_timeout(Instant::now()),
                 Some(inbound) = inbound.recv() => match inbound {
                     Inbound::Message(bytes, peer) => self.on_inbound(&bytes, peer),
                     Inbound::Connected(peer, writer) => {
                         self.writers.insert(peer, writer);
                     }
                 },
-                Some(cmd) = commands.recv() => self.on_command(cmd),
-                _ = sleep => self.layer.handle_timeout(Instant::now()),
                 else => return,
             }
             self.writers.retain(|_, w| !w.is_closed());
