@@ -1,7 +1,14 @@
-//! One clock for every prompt: a thread that wakes every 20 ms and sends the next frame of
-//! whatever each session plays (a list of prompts, then a prompt on repeat such as hold music),
-//! instead of one timer and one task wake-up per frame per call. Frames are encoded and built
-//! on the stack ([`super::session`]'s send path), on the one 20 ms grid that all streams share.
+//! One clock for every prompt: a thread that sends the next frame of whatever each session
+//! plays (a list of prompts, then a prompt on repeat such as hold music), instead of one timer
+//! and one task wake-up per frame per call. Frames are encoded and built on the stack
+//! ([`super::session`]'s send path).
+//!
+//! The 20 ms frame period is cut into [`SLOTS`] slots of 1 ms, and each stream keeps one slot
+//! for its life: the thread wakes every millisecond and sends the frames of that slot's
+//! streams only. So a tick's work is a twentieth of all streams, and a stream's frames leave
+//! on their own 20 ms grid however many streams there are; when all streams shared one tick,
+//! the last of 600 left 6 ms after the first, and where a stream fell in that order changed
+//! from frame to frame (BENCHMARKS.md, late packets).
 //!
 //! A session tells the pacer what to play ([`Pacer::play`], [`Pacer::enqueue`],
 //! [`Pacer::hold`], [`Pacer::stop`]) and hears, on its own channel, when a list has played out
@@ -76,13 +83,17 @@ impl Stream {
     }
 }
 
-/// The pacer: every playing session's stream. Each stream has a lock of its own, so that a
-/// tick holds the table only to list the streams, and a session changing what it plays waits
+/// The pacer: every playing session's stream, by slot. Each stream has a lock of its own, so
+/// that a tick holds its slot's table only to list the streams, and a session changing what it plays waits
 /// at most for its own stream's frame, never for all the others to be sent.
 pub struct Pacer {
-    streams: Mutex<HashMap<u64, Arc<Mutex<Stream>>>>,
+    /// The streams of each slot; a stream's slot is its id modulo [`SLOTS`].
+    slots: Vec<Mutex<HashMap<u64, Arc<Mutex<Stream>>>>>,
     next_id: std::sync::atomic::AtomicU64,
 }
+
+/// Slots in a frame period: the pacer wakes every `FRAME / SLOTS` (1 ms).
+pub const SLOTS: usize = 20;
 
 /// A session's place in the pacer.
 pub type StreamId = u64;
@@ -93,7 +104,7 @@ impl Pacer {
         static PACER: OnceLock<Arc<Pacer>> = OnceLock::new();
         PACER.get_or_init(|| {
             let pacer = Arc::new(Pacer {
-                streams: Mutex::new(HashMap::new()),
+                slots: (0..SLOTS).map(|_| Mutex::new(HashMap::new())).collect(),
                 next_id: Default::default(),
             });
             let ticking = pacer.clone();
@@ -106,9 +117,12 @@ impl Pacer {
     }
 
     fn run(&self) {
+        let step = FRAME / SLOTS as u32;
         let mut next = Instant::now();
+        let mut slot = 0;
         loop {
-            next += FRAME;
+            next += step;
+            slot = (slot + 1) % SLOTS;
             let now = Instant::now();
             if next > now {
                 std::thread::sleep(next - now);
@@ -117,17 +131,21 @@ impl Pacer {
                 next = now;
             }
             let at = tokio::time::Instant::from_std(next);
-            let streams: Vec<Arc<Mutex<Stream>>> = self
-                .streams
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .values()
-                .cloned()
-                .collect();
+            let streams: Vec<Arc<Mutex<Stream>>> = self.slot(slot).values().cloned().collect();
             for stream in streams {
                 stream.lock().unwrap_or_else(|e| e.into_inner()).tick(at);
             }
         }
+    }
+
+    /// The table of `slot`'s streams.
+    fn slot(&self, slot: usize) -> std::sync::MutexGuard<'_, HashMap<u64, Arc<Mutex<Stream>>>> {
+        self.slots[slot].lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The table that holds stream `id`.
+    fn table(&self, id: StreamId) -> std::sync::MutexGuard<'_, HashMap<u64, Arc<Mutex<Stream>>>> {
+        self.slot((id % SLOTS as u64) as usize)
     }
 
     /// Adds a stream that sends its frames through `out`; list ends go to `done`.
@@ -135,28 +153,18 @@ impl Pacer {
         let id = self
             .next_id
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        self.streams
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+        self.table(id)
             .insert(id, Arc::new(Mutex::new(Stream::new(out, done))));
         id
     }
 
     /// Removes a stream.
     pub fn remove(&self, id: StreamId) {
-        self.streams
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&id);
+        self.table(id).remove(&id);
     }
 
     fn with<T>(&self, id: StreamId, f: impl FnOnce(&mut Stream) -> T) -> Option<T> {
-        let stream = self
-            .streams
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&id)
-            .cloned()?;
+        let stream = self.table(id).get(&id).cloned()?;
         let mut stream = stream.lock().unwrap_or_else(|e| e.into_inner());
         Some(f(&mut stream))
     }
