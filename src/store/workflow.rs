@@ -317,6 +317,26 @@ impl Store {
         Ok(readable(&rows, "open cases", stored_case))
     }
 
+    /// One page of every open case: those with an id above `after`, at most `limit`, by id.
+    /// A caller that walks the pages (the next `after` is the last id of a page) holds one
+    /// page at a time, however many cases are open.
+    pub async fn open_cases_page(
+        &self,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<StoredCase>, StoreError> {
+        let rows = query(&format!(
+            "SELECT {CASE_COLUMNS} FROM cases WHERE state IN \
+             ('accepted', 'returned', 'dispatched', 'signed', 'handling', 'extended') \
+             AND id > $1 ORDER BY id LIMIT $2"
+        ))
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await?;
+        Ok(readable(&rows, "open cases", stored_case))
+    }
+
     /// The facts statistics count, for cases created in `[from, to)`.
     pub async fn case_facts(
         &self,
