@@ -2,10 +2,12 @@
 //!
 //! [`sdp`] agrees on a codec with the caller; [`session`] is one call's RTP socket: it plays
 //! [`prompt`]s as 20 ms packets ([`rtp`]) paced by the one clock of [`pacer`], and reports the caller's audio, DTMF digits
-//! ([`dtmf`]) and silence of the network as events.
+//! ([`dtmf`]) and silence of the network as events. Every session's receiving runs on the one
+//! media loop of [`io`].
 
 pub mod dtmf;
 pub mod g711;
+pub mod io;
 pub mod pacer;
 pub mod prompt;
 pub mod recorder;

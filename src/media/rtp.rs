@@ -55,18 +55,19 @@ impl RtpPortPool {
         }
     }
 
-    /// Binds a UDP socket on `ip` at the next free even port.
+    /// Binds a UDP socket on `ip` at the next free even port, registered with the media loop
+    /// ([`super::io`]).
     pub async fn bind(&self, ip: IpAddr) -> Result<UdpSocket, MediaError> {
         let first = self.lo + self.lo % 2;
         let n = self.capacity();
         for _ in 0..n {
             let i = self.next.fetch_add(1, Ordering::Relaxed) % n;
             let port = first + (i * 2) as u16;
-            match UdpSocket::bind(SocketAddr::new(ip, port)).await {
+            match std::net::UdpSocket::bind(SocketAddr::new(ip, port)) {
                 Ok(s) => {
                     // Best effort: a bigger buffer rides out a scheduling hiccup under load.
                     let _ = crate::net::size_udp_buffers(&s, RTP_UDP_BUFFER);
-                    return Ok(s);
+                    return Ok(super::io::register(s)?);
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => continue,
                 Err(e) => return Err(MediaError::Io(e)),

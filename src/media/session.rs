@@ -212,7 +212,7 @@ impl MediaSession {
             st.te_pt = telephone_event_pt;
             st.sender.payload_type = codec.payload_type();
         }
-        let task = tokio::spawn(receive(
+        let task = super::io::handle(self.local_port).spawn(receive(
             Receiver {
                 socket: self.socket.clone(),
                 state: self.state.clone(),
