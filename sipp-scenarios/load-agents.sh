@@ -12,7 +12,8 @@
 # Per rate it also prints the server's CPU time and the packets on loopback (every RTP packet
 # there is one the server received or sent: SIPp talks only to it), and their quotient:
 # server CPU per packet in or out (a relayed packet is one in and one out).
-# HOTLINE_BIN runs another build (an older commit's, to compare).
+# HOTLINE_BIN runs another build (an older commit's, to compare). KEEP=1 keeps the run's
+# folder (SIPp's output, the server log) and prints where it is.
 #
 #   sipp-scenarios/load-agents.sh
 #   RATES="2 4" SECONDS_PER_RATE=10 sipp-scenarios/load-agents.sh
@@ -46,24 +47,33 @@ done
   --sip-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 --rtp-ports 30000-39999 \
   >"$work/stdout" 2>"$work/server.log" &
 server=$!
-uas_port=$((15060 + RANDOM % 1000))
-sipp -sn uas -rtp_echo -i 127.0.0.1 -mi 127.0.0.1 -p "$uas_port" -mp 50000 -nostdin \
-  -timeout $(( ( $(wc -w <<<"$RATES") * (SECONDS_PER_RATE + 30 + TALK_MS / 1000) ) + 60 ))s >"$work/uas.out" 2>&1 &
-uas=$!
-trap 'kill $server $uas 2>/dev/null; wait $server $uas 2>/dev/null; rm -rf "$work"' EXIT
+# The softphones: SIPp UASes that answer and echo RTP, one per 250 seats (one SIPp echoes
+# about 300 calls before its single thread falls behind and INVITEs go unread); -l lifts
+# SIPp's own cap on open calls.
+uas_first=$((15060 + RANDOM % 1000))
+uas_count=$(( (SEATS + 249) / 250 ))
+uas=()
+for k in $(seq 0 $((uas_count - 1))); do
+  sipp -sn uas -rtp_echo -i 127.0.0.1 -mi 127.0.0.1 -p $((uas_first + k)) -mp $((50000 + k * 10)) -l $((SEATS * 2 + 100)) -nostdin \
+    -timeout $(( ( $(wc -w <<<"$RATES") * (SECONDS_PER_RATE + 30 + TALK_MS / 1000) ) + 60 ))s >"$work/uas-$k.out" 2>&1 &
+  uas+=($!)
+done
+trap 'kill $server "${uas[@]}" 2>/dev/null; wait $server "${uas[@]}" 2>/dev/null; [ -n "${KEEP:-}" ] && echo "kept $work" || rm -rf "$work"' EXIT
 for _ in $(seq 1 100); do grep -q "ready:" "$work/stdout" && break; sleep 0.1; done
 ready=$(grep "ready:" "$work/stdout")
 sip=$(sed -E 's/.*sip=([^ ]+).*/\1/' <<<"$ready")
 http=$(sed -E 's/.*http=([^ ]+).*/\1/' <<<"$ready")
 api() { curl -s -H "Authorization: Bearer $TOKEN" "http://$http$1"; }
 
-printf 'SEQUENTIAL\n%s;\n' "$uas_port" >"$work/port.csv"
+for k in $(seq 0 $((uas_count - 1))); do printf 'SEQUENTIAL\n%s;\n' $((uas_first + k)) >"$work/port-$k.csv"; done
+n=0
 for i in $seats; do
-  sipp -sf sipp-scenarios/agent-register.xml -s "$i" -ap "dev-$i" -inf "$work/port.csv" \
+  k=$((n % uas_count)); n=$((n + 1))
+  sipp -sf sipp-scenarios/agent-register.xml -s "$i" -ap "dev-$i" -inf "$work/port-$k.csv" \
     -i 127.0.0.1 -p 0 -m 1 -nostdin -timeout 10s "$sip" >/dev/null 2>&1 || { echo "seat $i did not register"; exit 1; }
 done
 registered=$(api "/api/agents?platform=530100" | grep -o '"registered":true' | wc -l)
-echo "server: sip=$sip http=$http; seats registered: $registered; softphones: SIPp UAS on $uas_port"
+echo "server: sip=$sip http=$http; seats registered: $registered; softphones: $uas_count SIPp UAS from port $uas_first"
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$server/stat"; }
 lo_packets() { echo $(( $(cat /sys/class/net/lo/statistics/rx_packets) )); }
 hz=$(getconf CLK_TCK)
