@@ -83,9 +83,8 @@ mod tests {
     use super::*;
     use crate::store::NewCall;
 
-    #[tokio::test]
-    async fn a_round_reads_the_open_cases_a_page_at_a_time_and_misses_none() {
-        let dir = tempfile::tempdir().unwrap();
+    /// A SQLite store in `dir` (its URL too) and the bundled dialplan.
+    async fn sqlite_store(dir: &tempfile::TempDir) -> (String, LiveDialplan, Store) {
         let url = crate::store::testdb::TestDb::sqlite(dir.path())
             .url()
             .to_string();
@@ -94,6 +93,13 @@ mod tests {
         )
         .unwrap();
         let store = Store::open(&url).await.unwrap();
+        (url, dialplan, store)
+    }
+
+    #[tokio::test]
+    async fn a_round_reads_the_open_cases_a_page_at_a_time_and_misses_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_, dialplan, store) = sqlite_store(&dir).await;
         // Five cases accepted weeks ago and never dispatched: each is overdue.
         for i in 0..5 {
             store
@@ -125,14 +131,7 @@ mod tests {
     #[tokio::test]
     async fn marks_are_recorded_once_and_survive_a_restart() {
         let dir = tempfile::tempdir().unwrap();
-        let url = crate::store::testdb::TestDb::sqlite(dir.path())
-            .url()
-            .to_string();
-        let dialplan = LiveDialplan::load(
-            &std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("dialplan"),
-        )
-        .unwrap();
-        let store = Store::open(&url).await.unwrap();
+        let (url, dialplan, store) = sqlite_store(&dir).await;
         // A case accepted weeks ago and never dispatched: its dispatch deadline has passed.
         let old = NewCall {
             sip_call_id: "old".into(),
