@@ -47,15 +47,16 @@ done
   --sip-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 --rtp-ports 30000-39999 \
   >"$work/stdout" 2>"$work/server.log" &
 server=$!
-# The softphones: SIPp UASes that answer and echo RTP, one per 250 seats (one SIPp echoes
-# about 300 calls before its single thread falls behind and INVITEs go unread); -l lifts
-# SIPp's own cap on open calls.
+# The softphones: SIPp UASes that answer and echo RTP, one per 250 seats; -l lifts SIPp's
+# own cap on open calls. Their -timeout counts the seats' registration too (one at a time,
+# about 0.15 s each): with 1,000 seats it used to expire as the calls began, and the UASes
+# stopped answering after the first second's INVITEs (seen in a capture of their port).
 uas_first=$((15060 + RANDOM % 1000))
 uas_count=$(( (SEATS + 249) / 250 ))
 uas=()
 for k in $(seq 0 $((uas_count - 1))); do
   sipp -sn uas -rtp_echo -i 127.0.0.1 -mi 127.0.0.1 -p $((uas_first + k)) -mp $((50000 + k * 10)) -l $((SEATS * 2 + 100)) -nostdin \
-    -timeout $(( ( $(wc -w <<<"$RATES") * (SECONDS_PER_RATE + 30 + TALK_MS / 1000) ) + 60 ))s >"$work/uas-$k.out" 2>&1 &
+    -timeout $(( ( $(wc -w <<<"$RATES") * (SECONDS_PER_RATE + 30 + TALK_MS / 1000) ) + 60 + SEATS / 4 ))s >"$work/uas-$k.out" 2>&1 &
   uas+=($!)
 done
 trap 'kill $server "${uas[@]}" 2>/dev/null; wait $server "${uas[@]}" 2>/dev/null; [ -n "${KEEP:-}" ] && echo "kept $work" || rm -rf "$work"' EXIT
