@@ -207,21 +207,36 @@ fn forward(
 
 /// Hands `signal` to its call; when the call's queue is full, a request in it is answered 503
 /// (the peer retries) and anything else is dropped (responses and ACKs are retransmitted).
+/// A peer flooding a call would flood the log too: the warning is written at the 1st, 2nd,
+/// 4th, 8th... signal refused, with the count so far.
 fn deliver_or_refuse(services: &CallServices, call: &SignalTx, signal: CallSignal) {
+    static REFUSED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     match deliver(call, signal) {
         Ok(()) => {}
         Err(Undelivered::Ended(signal)) => {
             debug!(?signal, "event for a call that is ending")
         }
-        Err(Undelivered::Full(signal)) => match signal {
-            CallSignal::Bye { key, request }
-            | CallSignal::AgentBye { key, request }
-            | CallSignal::AgentRefer { key, request } => {
-                warn!(method = %request.method, "call busy: its signal queue is full, answering 503");
-                services.reply_retry_later(&key, &request);
+        Err(Undelivered::Full(signal)) => {
+            let refused = REFUSED.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            let log = refused.is_power_of_two();
+            match signal {
+                CallSignal::Bye { key, request }
+                | CallSignal::AgentBye { key, request }
+                | CallSignal::AgentRefer { key, request } => {
+                    if log {
+                        warn!(method = %request.method, refused,
+                              "call busy: its signal queue is full, answering 503");
+                    }
+                    services.reply_retry_later(&key, &request);
+                }
+                other => {
+                    if log {
+                        warn!(signal = ?other, refused,
+                              "call busy: its signal queue is full, dropping");
+                    }
+                }
             }
-            other => warn!(signal = ?other, "call busy: its signal queue is full, dropping"),
-        },
+        }
     }
 }
 
