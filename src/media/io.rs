@@ -7,7 +7,7 @@
 //! a context switch per packet, which is where the CPU went (BENCHMARKS.md, bridged calls).
 //! Here one `epoll_wait` returns the sockets that are ready and their tasks run at once on the
 //! same thread, one after the other, as str0m's examples drive many sessions from one loop.
-//! Sending needs no loop: the pacer and the relay send with `try_send_to` from where they are.
+//! Sending needs no loop: the pacer and the relay send with [`send_now`] from where they are.
 
 use std::sync::OnceLock;
 
@@ -47,4 +47,16 @@ pub fn register(socket: std::net::UdpSocket) -> std::io::Result<tokio::net::UdpS
     socket.set_nonblocking(true)?;
     let _inside = handle(socket.local_addr()?.port()).enter();
     tokio::net::UdpSocket::from_std(socket)
+}
+
+/// Sends `packet` to `to` at once on `socket`, from any thread: a plain non-blocking `sendto`.
+/// tokio's `try_send_to` would first ask for the socket's write readiness, which a socket
+/// just registered with a busy media loop does not have yet, and would drop a stream's first
+/// packet with "would block".
+pub fn send_now(
+    socket: &tokio::net::UdpSocket,
+    packet: &[u8],
+    to: std::net::SocketAddr,
+) -> std::io::Result<usize> {
+    socket2::SockRef::from(socket).send_to(packet, &to.into())
 }

@@ -122,7 +122,7 @@ impl SendState {
         else {
             return;
         };
-        if let Err(e) = socket.try_send_to(&packet[..n], remote) {
+        if let Err(e) = super::io::send_now(socket, &packet[..n], remote) {
             debug!(error = %e, "RTP packet not sent");
         }
     }
@@ -319,7 +319,7 @@ impl MediaSession {
         }
         st.sender.skip(DURATION as u32);
         for p in packets.into_iter().filter(|p| !p.is_empty()) {
-            if let Err(e) = self.socket.try_send_to(&p, remote) {
+            if let Err(e) = super::io::send_now(&self.socket, &p, remote) {
                 debug!(error = %e, "DTMF packet not sent");
             }
         }
@@ -517,7 +517,9 @@ mod tests {
                 got.push(rtp::parse(&buf[..n]).unwrap());
             }
         };
-        tokio::join!(play, recv);
+        tokio::time::timeout(Duration::from_secs(10), async { tokio::join!(play, recv) })
+            .await
+            .expect("every packet and the list's end within 10 s");
         let elapsed = started.elapsed();
         assert_eq!(got.len(), 25, "4000 samples are 25 packets");
         assert!(
