@@ -237,11 +237,7 @@ impl MediaSession {
 
     /// The caller's media events; the first call takes them, later calls get a closed stream.
     pub fn events(&self) -> mpsc::Receiver<MediaEvent> {
-        self.events_rx
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
-            .unwrap_or_else(|| mpsc::channel(1).1)
+        take_once(&self.events_rx)
     }
 
     /// Stops what plays and plays `prompts` on the pacer's clock; their end is reported on
@@ -267,11 +263,7 @@ impl MediaSession {
 
     /// The generations of lists that played out; the first call takes them.
     pub fn played(&self) -> mpsc::Receiver<u64> {
-        self.played
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
-            .unwrap_or_else(|| mpsc::channel(1).1)
+        take_once(&self.played)
     }
 
     /// From now on, audio received on this session goes straight out of `to` (passed through
@@ -352,6 +344,14 @@ impl Drop for MediaSession {
         Pacer::get().remove(self.stream);
         self.close();
     }
+}
+
+/// The receiver kept in `slot` for its one reader; a later caller gets a closed one.
+fn take_once<T>(slot: &Mutex<Option<mpsc::Receiver<T>>>) -> mpsc::Receiver<T> {
+    slot.lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take()
+        .unwrap_or_else(|| mpsc::channel(1).1)
 }
 
 /// What the receive task needs of its session.
