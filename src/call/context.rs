@@ -39,17 +39,21 @@ impl InboundCall<'_> {
             Some((key.clone(), request.clone()));
     }
 
+    /// The host of our Via in requests to the caller: `local_ip` and our port on the
+    /// caller's transport.
+    pub(super) fn via_host(&self, local_ip: IpAddr) -> String {
+        let port = self
+            .services
+            .endpoint
+            .local_addr_for(self.peer.transport)
+            .port();
+        SocketAddr::new(local_ip, port).to_string()
+    }
+
     pub(super) async fn send_bye(&self, dialog: &mut Dialog, local_ip: IpAddr) {
-        let via_host = SocketAddr::new(
-            local_ip,
-            self.services
-                .endpoint
-                .local_addr_for(self.peer.transport)
-                .port(),
-        );
         let bye = dialog.new_request(
             rsip::Method::Bye,
-            &via_host.to_string(),
+            &self.via_host(local_ip),
             self.peer.transport,
         );
         if let Err(e) = self.services.endpoint.send_request(bye, self.peer).await {

@@ -201,9 +201,7 @@ impl InboundCall<'_> {
         let ok = self.ok_response(&negotiated, local_ip);
         let mut dialog = Dialog::new_uas(self.request, &ok);
         ep.respond(self.key, ok);
-        let via =
-            std::net::SocketAddr::new(local_ip, ep.local_addr_for(self.peer.transport).port());
-        guard.answered(&dialog, self.peer, via.to_string());
+        guard.answered(&dialog, self.peer, self.via_host(local_ip));
         if let Err(e) = self
             .services
             .store

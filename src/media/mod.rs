@@ -2,8 +2,8 @@
 //!
 //! [`sdp`] agrees on a codec with the caller; [`session`] is one call's RTP socket: it plays
 //! [`prompt`]s as 20 ms packets ([`rtp`]) paced by the one clock of [`pacer`], and reports the caller's audio, DTMF digits
-//! ([`dtmf`]) and silence of the network as events. Every session's receiving runs on the one
-//! media loop of [`io`].
+//! ([`dtmf`]) and silence of the network as events. Every session's receiving runs on one of
+//! the few media loops of [`io`].
 
 pub mod dtmf;
 pub mod g711;

@@ -84,8 +84,8 @@ impl Stream {
 }
 
 /// The pacer: every playing session's stream, by slot. Each stream has a lock of its own, so
-/// that a tick holds its slot's table only to list the streams, and a session changing what it plays waits
-/// at most for its own stream's frame, never for all the others to be sent.
+/// that a tick holds its slot's table only to list the streams, and a session changing what
+/// it plays waits at most for its own stream's frame, never for all the others to be sent.
 pub struct Pacer {
     /// The streams of each slot; a stream's slot is its id modulo [`SLOTS`].
     slots: Vec<Mutex<HashMap<u64, Arc<Mutex<Stream>>>>>,

@@ -57,7 +57,7 @@ impl RtpPortPool {
 
     /// Binds a UDP socket on `ip` at the next free even port, registered with the media loop
     /// ([`super::io`]).
-    pub async fn bind(&self, ip: IpAddr) -> Result<UdpSocket, MediaError> {
+    pub fn bind(&self, ip: IpAddr) -> Result<UdpSocket, MediaError> {
         let first = self.lo + self.lo % 2;
         let n = self.capacity();
         for _ in 0..n {
@@ -256,19 +256,19 @@ mod tests {
         let pool = RtpPortPool::new(41000, 41003).unwrap();
         assert_eq!(pool.capacity(), 2);
         let ip = "127.0.0.1".parse().unwrap();
-        let a = pool.bind(ip).await.unwrap();
-        let b = pool.bind(ip).await.unwrap();
+        let a = pool.bind(ip).unwrap();
+        let b = pool.bind(ip).unwrap();
         assert_eq!(a.local_addr().unwrap().port() % 2, 0);
         assert_ne!(
             a.local_addr().unwrap().port(),
             b.local_addr().unwrap().port()
         );
         assert!(matches!(
-            pool.bind(ip).await,
+            pool.bind(ip),
             Err(MediaError::PortsExhausted { .. })
         ));
         drop(a);
-        assert!(pool.bind(ip).await.is_ok());
+        assert!(pool.bind(ip).is_ok());
         assert!(RtpPortPool::new(5000, 4000).is_err());
         assert!(RtpPortPool::new(80, 90).is_err());
     }

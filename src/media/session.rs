@@ -153,7 +153,7 @@ impl MediaSession {
         local_ip: IpAddr,
         media_timeout: Duration,
     ) -> Result<MediaSession, MediaError> {
-        let socket = pool.bind(local_ip).await?;
+        let socket = pool.bind(local_ip)?;
         let local_port = socket.local_addr()?.port();
         let (events_tx, events_rx) = mpsc::channel(EVENTS);
         let socket = Arc::new(socket);
