@@ -167,6 +167,10 @@ fn at(d: Option<Deadline>) -> Option<DateTime<Utc>> {
     d.map(|d| d.at)
 }
 
+/// The states of a case still in the workflow (what the supervision lists walk), as SQL.
+const OPEN_STATES: &str =
+    "('accepted', 'returned', 'dispatched', 'signed', 'handling', 'extended')";
+
 impl Store {
     /// A case with its whole history.
     pub async fn load_case(&self, case_number: &str) -> Result<Option<StoredCase>, StoreError> {
@@ -306,8 +310,7 @@ impl Store {
         unit: Option<&str>,
     ) -> Result<Vec<StoredCase>, StoreError> {
         let rows = query(&format!(
-            "SELECT {CASE_COLUMNS} FROM cases WHERE state IN \
-             ('accepted', 'returned', 'dispatched', 'signed', 'handling', 'extended') \
+            "SELECT {CASE_COLUMNS} FROM cases WHERE state IN {OPEN_STATES} \
              AND ($1 = '' OR platform = $1) AND ($2 = '' OR unit = $2) ORDER BY id"
         ))
         .bind(platform.unwrap_or(""))
@@ -326,8 +329,7 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<StoredCase>, StoreError> {
         let rows = query(&format!(
-            "SELECT {CASE_COLUMNS} FROM cases WHERE state IN \
-             ('accepted', 'returned', 'dispatched', 'signed', 'handling', 'extended') \
+            "SELECT {CASE_COLUMNS} FROM cases WHERE state IN {OPEN_STATES} \
              AND id > $1 ORDER BY id LIMIT $2"
         ))
         .bind(after)
