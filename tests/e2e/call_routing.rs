@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::audio::{
-    assert_rtp_stream_is_well_formed, decode_stream, prompt_samples, through_codec,
+    assert_rtp_stream_is_well_formed, decode_stream, find_prompt, prompt_samples, through_codec,
 };
 use common::phone::TestPhone;
 use common::server::TestServer;
@@ -42,12 +42,22 @@ async fn call_hear_greeting_hang_up(
         "first packet of a talkspurt carries the marker bit"
     );
     let heard = decode_stream(Codec::Pcmu, &packets);
-    let prompt = prompt_samples(&format!("welcome-{platform}.wav"));
+    let name = format!("welcome-{platform}.wav");
+    let prompt = prompt_samples(&name);
     let expected = through_codec(Codec::Pcmu, &prompt[..heard.len()]);
-    assert_eq!(
-        heard, expected,
-        "the caller hears the {platform} welcome prompt"
-    );
+    if heard != expected {
+        // Say where it went wrong rather than print two seconds of samples.
+        let frame = heard
+            .chunks(160)
+            .zip(expected.chunks(160))
+            .position(|(a, b)| a != b);
+        let start = find_prompt(&heard, Codec::Pcmu, &name, 800);
+        panic!(
+            "the caller hears the {platform} welcome prompt from its first sample: frame \
+             {frame:?} of {} differs, and the prompt's first 100 ms begin at sample {start:?}",
+            packets.len()
+        );
+    }
 
     let bye = phone.bye(&mut call).await;
     assert_eq!(bye.status_code.code(), 200);

@@ -53,11 +53,14 @@ impl Waiting {
             Entry::Transferred(to) => (to.queue, to.platform, Some(TRANSFER_PROMPT.to_string())),
         };
         ctx.emit(Output::JoinQueue(queue.clone()));
-        ctx.emit(Output::Hold(Some(HOLD_PROMPT.to_string())));
+        // The greeting first, then the hold music that follows it: the pacer sends from
+        // another thread, and hold music set on an idle stream before the greeting would play
+        // a frame of itself ahead of the welcome.
         let greeting_playing = greeting.is_some();
         if let Some(greeting) = greeting {
             ctx.emit(Output::Play(vec![greeting]));
         }
+        ctx.emit(Output::Hold(Some(HOLD_PROMPT.to_string())));
         Waiting {
             queue,
             platform,

@@ -108,8 +108,8 @@ fn waiting() -> (Call, Clock) {
         drain(&mut call),
         vec![
             Output::JoinQueue(KUNMING.into()),
-            Output::Hold(Some(HOLD_PROMPT.into())),
             play(&["welcome-530100.wav"]),
+            Output::Hold(Some(HOLD_PROMPT.into())),
         ]
     );
     call.handle(Input::PlayDone, clock.at(3.0));
@@ -405,8 +405,8 @@ fn a_seats_transfer_hands_the_caller_over_to_the_province() {
                 by: actor(Role::Operator, "1001")
             },
             Output::JoinQueue("530000".into()),
-            Output::Hold(Some(HOLD_PROMPT.into())),
             play(&[TRANSFER_PROMPT]),
+            Output::Hold(Some(HOLD_PROMPT.into())),
         ]
     );
     assert_eq!(call.waiting_on(), Some("530000"));
