@@ -411,3 +411,89 @@ fn client_non_invite_timer_e_caps_at_t2_and_2xx_retransmissions_reach_the_tu() {
         ));
     }
 }
+
+/// Many transactions of every kind, started, answered, ACKed, cancelled and timed out in one
+/// layer: after every step the deadline set agrees with a walk over every transaction
+/// (`poll_timeout` asserts it in tests), and once every timer has run the layer is empty.
+#[test]
+fn the_deadline_set_follows_every_transaction_to_its_end() {
+    let mut layer = TransactionLayer::new(Timers::default());
+    let t0 = Instant::now();
+    let ms = |n: u64| t0 + Duration::from_millis(n);
+    for i in 0..40u64 {
+        let now = ms(i * 10);
+        let transport = if i % 3 == 0 {
+            Transport::Tcp
+        } else {
+            Transport::Udp
+        };
+        let branch = format!("z9hG4bKmix{i}");
+        match i % 5 {
+            // An INVITE answered with an error (Timer G/H, then I after the ACK on odd i).
+            0 => {
+                let req = request("INVITE", &branch, "");
+                layer.handle_message(req.clone().into(), peer(transport), now);
+                let key = match outputs(&mut layer).pop() {
+                    Some(Output::Event(TuEvent::Request { key, .. })) => key,
+                    other => panic!("expected a request event, got {other:?}"),
+                };
+                let resp = message::response_for(&req, rsip::StatusCode::from(486), Some("t"));
+                layer.respond(&key, resp, now).unwrap();
+                if i % 2 == 1 {
+                    let mut ack = request("ACK", &branch, ";tag=t");
+                    ack.headers.retain(|h| !matches!(h, rsip::Header::CSeq(_)));
+                    ack.headers.push(rsip::Header::CSeq("1 ACK".into()));
+                    layer.handle_message(ack.into(), peer(transport), ms(i * 10 + 5));
+                }
+            }
+            // A non-INVITE answered 200 (Timer J).
+            1 => {
+                let req = request("OPTIONS", &branch, "");
+                layer.handle_message(req.clone().into(), peer(transport), now);
+                let key = match outputs(&mut layer).pop() {
+                    Some(Output::Event(TuEvent::Request { key, .. })) => key,
+                    other => panic!("expected a request event, got {other:?}"),
+                };
+                let resp = message::response_for(&req, rsip::StatusCode::OK, Some("t"));
+                layer.respond(&key, resp, now).unwrap();
+            }
+            // A client BYE never answered (Timer E/F).
+            2 => {
+                let bye = request("BYE", &branch, ";tag=x");
+                layer.send_request(bye, peer(transport), now).unwrap();
+            }
+            // A client INVITE answered 200 (ends at once) or 486 (Timer D).
+            3 => {
+                let invite = request("INVITE", &branch, "");
+                layer
+                    .send_request(invite.clone(), peer(transport), now)
+                    .unwrap();
+                let code = if i % 2 == 0 { 200 } else { 486 };
+                layer.handle_message(response_to(&invite, code).into(), peer(transport), now);
+            }
+            // An INVITE answered 200 and never ACKed (64·T1).
+            _ => {
+                let req = request("INVITE", &branch, "");
+                layer.handle_message(req.clone().into(), peer(transport), now);
+                let key = match outputs(&mut layer).pop() {
+                    Some(Output::Event(TuEvent::Request { key, .. })) => key,
+                    other => panic!("expected a request event, got {other:?}"),
+                };
+                let resp = message::response_for(&req, rsip::StatusCode::OK, Some("t"));
+                layer.respond(&key, resp, now).unwrap();
+            }
+        }
+        outputs(&mut layer);
+        layer.poll_timeout();
+    }
+    assert!(!layer.is_empty());
+    let mut fired = 0;
+    while let Some(at) = layer.poll_timeout() {
+        layer.handle_timeout(at);
+        outputs(&mut layer);
+        fired += 1;
+        assert!(fired < 10_000, "timers never run out");
+    }
+    assert!(layer.is_empty(), "{} transactions left", layer.len());
+    assert!(layer.due.is_empty() && layer.scheduled.is_empty());
+}

@@ -90,7 +90,7 @@ impl Timers {
 
 /// Identifies a transaction (RFC 3261 §17.1.3 and §17.2.3): the branch, the sent-by of the top
 /// Via (server side) and the method, with ACK matched to its INVITE.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TransactionKey {
     /// The top Via's branch.
     pub branch: String,
