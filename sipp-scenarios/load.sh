@@ -15,6 +15,8 @@
 # packet's arrival time from the kernel, echoes the packet back (so the server still receives
 # media), and the script adds per rate the packets the probe received (rtp_rx), those lost and
 # those late (more than 5 ms off the 20 ms grid), with the p99 and maximum lateness.
+# MEDIA=0 makes SIPp's callers send no RTP (they still receive the greeting): a call-rate run
+# where SIPp's RTP threads would otherwise take most of the two cores.
 # KEEP=1 keeps the run's folder (SIPp's output, the server log) and prints where it is.
 # HOTLINE_BIN runs another build (an older commit's, to compare); SERVER_ARGS adds options
 # (a capacity run above 2,000 calls needs --max-calls).
@@ -42,6 +44,12 @@ probe_port=29998
 if [ "${PROBE:-0}" = 1 ]; then
   cargo build --release --quiet --example rtp_probe
   sed -i -e "s/m=audio \[media_port\]/m=audio $probe_port/" -e '/<nop>/,/<\/nop>/d' "$work/caller.xml"
+fi
+if [ "${MEDIA:-1}" = 0 ]; then
+  # Signalling only from SIPp's side: its callers send no RTP (the server still plays the
+  # greeting to them), so that SIPp's own RTP threads do not take the cores a call-rate run
+  # measures.
+  sed -i -e '/<nop>/,/<\/nop>/d' "$work/caller.xml"
 fi
 dialplan_args=()
 if [ "${STAFFED:-0}" = 1 ]; then
