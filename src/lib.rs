@@ -2,7 +2,7 @@
 //! government service hotline.
 //!
 //! The pure core (no I/O; events and an injected clock in, decisions out): [`routing`],
-//! [`calendar`], [`cases`], [`acd`], [`registrar`]. The edges: [`sip`], [`media`], [`store`],
+//! [`calendar`], [`cases`], [`acd`], [`registrar`], [`knowledge`]. The edges: [`sip`], [`media`], [`store`],
 //! [`api`]; [`dialplan`] loads and validates the configuration; [`call`] runs each call's flow
 //! across them; [`server`] assembles the whole.
 
@@ -12,6 +12,7 @@ pub mod calendar;
 pub mod call;
 pub mod cases;
 pub mod dialplan;
+pub mod knowledge;
 pub mod media;
 pub mod net;
 pub mod registrar;
