@@ -9,6 +9,7 @@ pub mod case_number;
 pub mod db;
 pub mod error;
 pub mod exchange;
+pub mod knowledge;
 pub mod legs;
 pub mod model;
 pub mod queue;

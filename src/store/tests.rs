@@ -561,3 +561,117 @@ async fn postgres_text_times_are_converted_at_open() {
     })
     .await;
 }
+
+fn knowledge_draft(title: &str, answer: &str) -> crate::knowledge::Draft {
+    crate::knowledge::Draft {
+        title: title.into(),
+        question: format!("{title}怎么办？"),
+        answer: answer.into(),
+        category: "住房".into(),
+        platform: Some("530100".into()),
+        source_department: Some("昆明住房公积金管理中心".into()),
+        valid_from: chrono::NaiveDate::from_ymd_opt(2026, 1, 1),
+        valid_to: None,
+    }
+}
+
+on_both!(
+    knowledge_keeps_every_version_and_refuses_a_stale_change,
+    async |url: String| {
+        use super::knowledge::ImportRow;
+        let store = Store::open(&url).await.unwrap();
+        let at = t("2026-12-01T02:00:00Z");
+        let a = store
+            .add_knowledge(knowledge_draft("公积金提取", "带身份证办理。"), "kb1", at)
+            .await
+            .unwrap();
+        let b = store
+            .add_knowledge(knowledge_draft("公积金贷款", "按余额计算。"), "kb1", at)
+            .await
+            .unwrap();
+        assert_eq!((a.id, a.version, b.id), (1, 1, 2));
+
+        // The next version names what changed and who changed it.
+        let mut fields = a.fields.clone();
+        fields.answer = "带身份证和购房合同办理。".into();
+        let later = t("2026-12-01T03:00:00Z");
+        let a2 = store
+            .update_knowledge(a.id, 1, fields.clone(), "kb2", later)
+            .await
+            .unwrap();
+        assert_eq!((a2.version, a2.updated_by.as_str()), (2, "kb2"));
+        assert_eq!(a2.updated_at, later);
+        // A change made from version 1 again is refused and changes nothing.
+        let mut stale = a.fields.clone();
+        stale.title = "过时的标题".into();
+        let err = store
+            .update_knowledge(a.id, 1, stale, "kb1", later)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+        // Writing the same fields again writes no version.
+        let same = store
+            .update_knowledge(a.id, 2, fields, "kb1", later)
+            .await
+            .unwrap();
+        assert_eq!(same.version, 2);
+        assert!(matches!(
+            store
+                .update_knowledge(99, 1, a.fields.clone(), "kb1", later)
+                .await,
+            Err(StoreError::NotFound(_))
+        ));
+
+        let history = store.knowledge_history(a.id).await.unwrap();
+        assert_eq!(history.len(), 2);
+        assert_eq!(history[0].changed.len(), 8, "version 1 sets every field");
+        assert_eq!(history[0].entry.answer, "带身份证办理。");
+        assert_eq!(history[1].changed, ["answer"]);
+        assert_eq!(history[1].changed_by, "kb2");
+        assert_eq!(store.knowledge_entry(a.id).await.unwrap().unwrap(), a2);
+
+        // An import updates what it names and adds the rest, in one commit.
+        let mut b_fields = b.fields.clone();
+        b_fields.valid_to = chrono::NaiveDate::from_ymd_opt(2026, 12, 31);
+        let counts = store
+            .import_knowledge(
+                vec![
+                    ImportRow {
+                        id: Some(a.id),
+                        fields: a2.fields.clone(),
+                    },
+                    ImportRow {
+                        id: Some(b.id),
+                        fields: b_fields,
+                    },
+                    ImportRow {
+                        id: Some(77),
+                        fields: knowledge_draft("医保", "到医保局。"),
+                    },
+                    ImportRow {
+                        id: None,
+                        fields: knowledge_draft("社保", "到社保局。"),
+                    },
+                ],
+                "kb3",
+                later,
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (counts.created, counts.updated, counts.unchanged),
+            (2, 1, 1)
+        );
+        let all = store.knowledge_entries().await.unwrap();
+        assert_eq!(all.iter().map(|e| e.id).collect::<Vec<_>>(), [1, 2, 3, 4]);
+        assert_eq!(all[1].version, 2);
+        assert_eq!(
+            all[1].fields.valid_to,
+            chrono::NaiveDate::from_ymd_opt(2026, 12, 31)
+        );
+        assert_eq!(
+            store.knowledge_history(2).await.unwrap()[1].changed,
+            ["valid_to"]
+        );
+    }
+);
