@@ -182,6 +182,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         queue.clone(),
     ));
 
+    let knowledge = Arc::new(knowledge_index(&store).await?);
     // Tests and scripts read this line to learn the ports when they asked for port 0.
     let sips = endpoint
         .listening()
@@ -206,6 +207,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         queue,
         calls,
         reload,
+        knowledge,
     });
     let grace = config.shutdown_grace;
     axum::serve(http, app)
@@ -214,6 +216,15 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     info!("shutting down: flushing the store");
     store.close().await;
     Ok(())
+}
+
+/// The knowledge base's index, built from the entries the store keeps.
+async fn knowledge_index(store: &Store) -> anyhow::Result<crate::knowledge::KnowledgeIndex> {
+    let entries = store.knowledge_entries().await?;
+    let index = crate::knowledge::KnowledgeIndex::new()?;
+    index.upsert(entries.iter())?;
+    info!(entries = entries.len(), "knowledge base indexed");
+    Ok(index)
 }
 
 /// The prompts a dialplan needs.

@@ -15,6 +15,7 @@ pub mod calls;
 pub mod cases;
 pub mod error;
 pub mod exchange;
+pub mod knowledge;
 pub mod queues;
 pub mod state;
 pub mod statistics;
@@ -71,6 +72,18 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/exchange/cases/{case_number}", get(exchange::export))
         .route("/api/statistics", get(statistics::json))
         .route("/api/statistics.csv", get(statistics::csv))
+        .route(
+            "/api/knowledge",
+            get(knowledge::list).post(knowledge::create),
+        )
+        .route("/api/knowledge/search", get(knowledge::search))
+        .route("/api/knowledge/export", get(knowledge::export))
+        .route("/api/knowledge/import", post(knowledge::import))
+        .route(
+            "/api/knowledge/{id}",
+            get(knowledge::get_one).put(knowledge::update),
+        )
+        .route("/api/knowledge/{id}/history", get(knowledge::history))
         .route("/api/dialplan/reload", post(reload))
         .fallback(no_route)
         .method_not_allowed_fallback(wrong_method)

@@ -27,4 +27,6 @@ pub struct ApiState {
     pub calls: crate::call::directory::CallDirectory,
     /// Reloads the dialplan.
     pub reload: Reloader,
+    /// The knowledge base's search index (the store keeps the entries).
+    pub knowledge: Arc<crate::knowledge::KnowledgeIndex>,
 }

@@ -31,6 +31,8 @@ pub struct User {
     pub unit: Option<String>,
     /// SHA-256 of the bearer token, lower-case hex.
     pub token_sha256: String,
+    /// May write the knowledge base (besides what the role allows).
+    pub knowledge_editor: bool,
 }
 
 #[derive(Deserialize)]
@@ -48,6 +50,8 @@ struct UserEntry {
     platform: String,
     unit: Option<String>,
     token_sha256: String,
+    #[serde(default)]
+    knowledge_editor: bool,
 }
 
 pub(super) fn load_units(
@@ -149,6 +153,7 @@ pub(super) fn load_users(
             platform: u.platform,
             unit: u.unit,
             token_sha256: hash,
+            knowledge_editor: u.knowledge_editor,
         });
     }
     users

@@ -8,6 +8,7 @@ mod agents;
 mod baresip;
 mod call_routing;
 mod exposure;
+mod knowledge;
 mod limits_and_cli;
 mod queues;
 mod registration;

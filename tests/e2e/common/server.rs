@@ -378,12 +378,13 @@ impl Drop for TestServer {
     }
 }
 
-/// Percent-encodes a query value (enough for phone numbers: `+` and spaces).
+/// Percent-encodes a query value, byte by byte of its UTF-8 (phone numbers with `+` and
+/// spaces, Chinese words).
 pub fn urlencode(s: &str) -> String {
-    s.chars()
-        .map(|c| match c {
-            '0'..='9' | 'a'..='z' | 'A'..='Z' | '-' | '_' | '.' => c.to_string(),
-            _ => format!("%{:02X}", c as u32),
+    s.bytes()
+        .map(|b| match b {
+            b'0'..=b'9' | b'a'..=b'z' | b'A'..=b'Z' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
         })
         .collect()
 }
