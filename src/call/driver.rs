@@ -123,7 +123,10 @@ impl<'c, 'a> Driver<'c, 'a> {
             }
             let deadline = machine.poll_timeout().map(Instant::from_std);
             let waiting_on = machine.waiting_on().map(str::to_string);
+            // In this order: what has already arrived (a hang-up, audio queued while an
+            // output was performed) is taken in before a deadline that passed meanwhile.
             tokio::select! {
+                biased;
                 signal = signals.recv() => {
                     let input = match signal {
                         Some(CallSignal::Ack) => {
@@ -479,12 +482,17 @@ impl<'c, 'a> Driver<'c, 'a> {
                 }
             }
             Output::StartMessage { platform } => {
+                // The caller speaks from the beep's end: take the audio from then on, while
+                // the message's row is made durable (on a loaded database that took 3 s, and
+                // the start of what was said was lost). It waits in the media events (10 s
+                // of room) and is written once the recording exists.
+                self.media.want_audio(true);
                 match super::voicemail::start(self.call, &platform, self.case_number).await {
-                    Some((id, rec)) => {
-                        self.media.want_audio(true);
-                        self.message = Some(Message { id, platform, rec });
+                    Some((id, rec)) => self.message = Some(Message { id, platform, rec }),
+                    None => {
+                        self.media.want_audio(false);
+                        self.inputs.push_back(Input::MessageFailed);
                     }
-                    None => self.inputs.push_back(Input::MessageFailed),
                 }
             }
             Output::DiscardMessage => {
