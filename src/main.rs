@@ -34,6 +34,13 @@ enum Command {
         /// The dialplan folder.
         dir: PathBuf,
     },
+    /// Prints a seat's digest HA1 lines for agents.toml, so that the file need not keep the
+    /// password: reads the password from the first line of standard input (never from the
+    /// command line, where other users' `ps` would see it).
+    DigestHa1 {
+        /// The seat's id (its SIP user name).
+        seat: String,
+    },
 }
 
 /// The options of `serve`.
@@ -137,6 +144,23 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Command::DigestHa1 { seat } => {
+            let mut password = String::new();
+            if std::io::stdin().read_line(&mut password).is_err() {
+                eprintln!("no password on standard input");
+                return ExitCode::FAILURE;
+            }
+            let password = password.trim_end_matches(['\r', '\n']);
+            if password.len() < 6 {
+                eprintln!("the password must have at least 6 characters");
+                return ExitCode::FAILURE;
+            }
+            print!(
+                "{}",
+                hotline12345::call::register::ha1_lines(&seat, password)
+            );
+            ExitCode::SUCCESS
+        }
         Command::Serve(args) => {
             let ServeArgs {
                 dialplan,

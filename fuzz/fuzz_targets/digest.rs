@@ -2,6 +2,7 @@
 //! against a nonce keeper, and the nonce-count ledger.
 #![no_main]
 
+use hotline12345::registrar::digest::{Algorithm, Secret};
 use hotline12345::registrar::{contact, Credentials, NonceCounts, NonceKeeper};
 use libfuzzer_sys::fuzz_target;
 
@@ -13,7 +14,13 @@ fuzz_target!(|data: &[u8]| {
     };
     let keeper = NonceKeeper::new("hotline12345", "secret", 300);
     let client = [127, 0, 0, 1].into();
-    let _ = keeper.verify(&creds, "REGISTER", "dev-1001", client, 1_000_000);
+    let password = Secret::Password("dev-1001".into());
+    let _ = keeper.verify(&creds, "REGISTER", &password, client, 1_000_000);
+    let ha1 = Secret::Ha1 {
+        md5: None,
+        sha256: Some(Algorithm::Sha256.ha1("1001", "hotline12345", "dev-1001")),
+    };
+    let _ = keeper.verify(&creds, "REGISTER", &ha1, client, 1_000_000);
     let _ = creds.expected_response("REGISTER", "dev-1001");
     let mut counts = NonceCounts::new();
     let _ = counts.record(&creds, 1_000_000, 300);

@@ -24,6 +24,17 @@ use crate::sip::transaction::{Peer, TransactionKey};
 
 /// The realm of the challenges.
 pub const REALM: &str = "hotline12345";
+/// The `agents.toml` lines that let seat `id` register with `password` while the file keeps
+/// only its HA1 values for this server's realm (`hotline12345 digest-ha1 <id>`).
+pub fn ha1_lines(id: &str, password: &str) -> String {
+    use crate::registrar::digest::Algorithm;
+    format!(
+        "ha1_md5 = \"{}\"\nha1_sha256 = \"{}\"\n",
+        Algorithm::Md5.ha1(id, REALM, password),
+        Algorithm::Sha256.ha1(id, REALM, password)
+    )
+}
+
 /// Expiry granted when the phone asks for none.
 const DEFAULT_EXPIRES: u32 = 3600;
 
@@ -185,7 +196,10 @@ impl Registrar {
         }
         let challenge = |stale: bool| {
             let mut r = reply(rsip::StatusCode::Unauthorized);
-            for c in self.nonces.challenges(now, ip, stale, seat.md5_only) {
+            for c in self
+                .nonces
+                .challenges(now, ip, stale, &seat.secret.algorithms(seat.md5_only))
+            {
                 r.headers.push(rsip::Header::Other(
                     "WWW-Authenticate".into(),
                     c.header_value(),
@@ -206,7 +220,7 @@ impl Registrar {
         };
         match self
             .nonces
-            .verify(&creds, "REGISTER", &seat.password, ip, now)
+            .verify(&creds, "REGISTER", &seat.secret, ip, now)
         {
             Ok(()) => {}
             Err(DigestError::StaleNonce) => return challenge(true),

@@ -10,7 +10,7 @@
 //! | `staffing-exceptions.csv` | dated exceptions to staffed hours (closed days, special hours) |
 //! | `units.csv` | responsible units per platform |
 //! | `users.toml` | API users: role, platform, unit, token hash |
-//! | `agents.toml` | operator seats: SIP login, password, platform, skills |
+//! | `agents.toml` | operator seats: SIP login, digest HA1 (or password), platform, skills |
 //! | `queues.toml` | optional: queues beyond each platform's own (skills, a dialect desk), menus |
 //!
 //! Every problem is reported with its file and line; a dialplan with any problem is refused

@@ -9,6 +9,7 @@ use toml::Spanned;
 
 use super::error::{line_of, parse_toml, Problem};
 use crate::cases::Role;
+use crate::registrar::digest::Secret;
 
 /// A responsible unit.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -166,8 +167,8 @@ pub struct Seat {
     pub id: String,
     /// The platform whose queue it serves.
     pub platform: String,
-    /// The SIP digest password.
-    pub password: String,
+    /// What checks the seat's SIP digest: its password, or only HA1 values.
+    pub secret: Secret,
     /// Skill levels 1–10.
     pub skills: std::collections::BTreeMap<String, u8>,
     /// Calls taken at once.
@@ -189,7 +190,9 @@ struct AgentsFile {
 struct AgentEntry {
     id: String,
     platform: String,
-    password: String,
+    password: Option<String>,
+    ha1_md5: Option<String>,
+    ha1_sha256: Option<String>,
     #[serde(default)]
     skills: std::collections::BTreeMap<String, u8>,
     max_calls: Option<u32>,
@@ -228,9 +231,38 @@ pub(super) fn load_seats(
         if !platforms.is_empty() && !platforms.contains(&a.platform) {
             problem(format!("platform {} is not in platforms.toml", a.platform));
         }
-        if a.password.len() < 6 {
-            problem("password must have at least 6 characters".into());
-        }
+        let hex = |v: &Option<String>, len: usize| {
+            v.as_ref()
+                .is_none_or(|h| h.len() == len && h.bytes().all(|b| b.is_ascii_hexdigit()))
+        };
+        let secret = match (&a.password, &a.ha1_md5, &a.ha1_sha256) {
+            (Some(p), None, None) => {
+                if p.len() < 6 {
+                    problem("password must have at least 6 characters".into());
+                }
+                Secret::Password(p.clone())
+            }
+            (None, None, None) => {
+                problem("a seat needs password = \"…\", or ha1_md5 / ha1_sha256 (hotline12345 digest-ha1)".into());
+                Secret::Password(String::new())
+            }
+            (Some(_), _, _) => {
+                problem("give password or HA1 values, not both".into());
+                Secret::Password(String::new())
+            }
+            (None, md5, sha256) => {
+                if !hex(md5, 32) {
+                    problem("ha1_md5 must be 32 hex digits".into());
+                }
+                if !hex(sha256, 64) {
+                    problem("ha1_sha256 must be 64 hex digits".into());
+                }
+                Secret::Ha1 {
+                    md5: md5.as_ref().map(|h| h.to_ascii_lowercase()),
+                    sha256: sha256.as_ref().map(|h| h.to_ascii_lowercase()),
+                }
+            }
+        };
         for (skill, level) in &a.skills {
             if !(1..=10).contains(level) {
                 problem(format!("skill {skill} level {level} must be 1 to 10"));
@@ -248,11 +280,14 @@ pub(super) fn load_seats(
                 false
             }
         };
+        if secret.algorithms(md5_only).is_empty() {
+            problem("digest = \"md5\" needs password or ha1_md5".into());
+        }
         seats.push(Seat {
             md5_only,
             id: a.id,
             platform: a.platform,
-            password: a.password,
+            secret,
             skills: a.skills,
             max_calls,
         });

@@ -430,3 +430,47 @@ fn queue_keys_of_queues_toml_are_refused_in_the_defaults() {
         "{p:#?}"
     );
 }
+
+#[test]
+fn a_seat_keeps_its_password_or_its_ha1_values_and_each_mistake_is_named() {
+    // The bundled seats keep HA1 values only; they check as the passwords "dev-<id>" would.
+    let plan = load(&bundled()).unwrap();
+    let seat = plan.seats.iter().find(|s| s.id == "1001").unwrap();
+    use crate::registrar::digest::{Algorithm, Secret};
+    assert!(matches!(seat.secret, Secret::Ha1 { .. }));
+    for alg in [Algorithm::Md5, Algorithm::Sha256] {
+        assert_eq!(
+            seat.secret.ha1(alg, "1001", "hotline12345"),
+            Some(alg.ha1("1001", "hotline12345", "dev-1001"))
+        );
+    }
+    let seat = |body: &str| format!("[[agent]]\nid = \"9001\"\nplatform = \"530100\"\n{body}\n");
+    let md5 = "ha1_md5 = \"5d5ced6a4869048f8bcb8b1e465ba65c\"";
+    for (body, wanted) in [
+        ("skills = { mandarin = 10 }".to_string(), "agents.toml:1: a seat needs password"),
+        (
+            format!("password = \"dev-9001\"\n{md5}"),
+            "agents.toml:1: give password or HA1 values, not both",
+        ),
+        ("ha1_md5 = \"5d5c\"".to_string(), "agents.toml:1: ha1_md5 must be 32 hex digits"),
+        (
+            "ha1_sha256 = \"zz\"".to_string(),
+            "agents.toml:1: ha1_sha256 must be 64 hex digits",
+        ),
+        (
+            "ha1_sha256 = \"d41c754168384dffc236500e4c3360420a02912ec3c85134db1f8d759ec8508b\"\ndigest = \"md5\"".to_string(),
+            "agents.toml:1: digest = \"md5\" needs password or ha1_md5",
+        ),
+    ] {
+        let dir = with_file("agents.toml", &seat(&body));
+        let p = problems(dir.path());
+        assert!(p.iter().any(|m| m.contains(wanted)), "{body}: {p:?}");
+    }
+    let dir = with_file("agents.toml", &seat(md5));
+    let plan = load(dir.path()).unwrap();
+    assert_eq!(
+        plan.seats[0].secret.algorithms(false),
+        [Algorithm::Md5],
+        "a seat with only an MD5 HA1 is challenged with MD5 alone"
+    );
+}

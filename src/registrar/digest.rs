@@ -45,12 +45,53 @@ impl Algorithm {
         out
     }
 
+    /// HA1 of RFC 7616 §3.4.2: the hash of `username:realm:password`, all a server needs to
+    /// keep to check a digest.
+    pub fn ha1(self, username: &str, realm: &str, password: &str) -> String {
+        self.hex(&format!("{username}:{realm}:{password}"))
+    }
+
     fn parse(name: &str) -> Option<Algorithm> {
         match name.to_ascii_uppercase().as_str() {
             "MD5" => Some(Algorithm::Md5),
             "SHA-256" => Some(Algorithm::Sha256),
             _ => None,
         }
+    }
+}
+
+/// What the server keeps to check a user's digest: the password itself, or only its HA1 for
+/// each algorithm (so that a file of seats need not hold passwords; a seat with only one HA1
+/// is challenged with that algorithm alone).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Secret {
+    /// The password in clear.
+    Password(String),
+    /// Lower-case hex HA1 values for the server's realm.
+    Ha1 {
+        md5: Option<String>,
+        sha256: Option<String>,
+    },
+}
+
+impl Secret {
+    /// HA1 for `algorithm`, when this secret can give one.
+    pub fn ha1(&self, algorithm: Algorithm, username: &str, realm: &str) -> Option<String> {
+        match (self, algorithm) {
+            (Secret::Password(p), alg) => Some(alg.ha1(username, realm, p)),
+            (Secret::Ha1 { md5, .. }, Algorithm::Md5) => md5.clone(),
+            (Secret::Ha1 { sha256, .. }, Algorithm::Sha256) => sha256.clone(),
+        }
+    }
+
+    /// The algorithms to challenge with, best first: both, or those this secret can check
+    /// (MD5 only when `md5_only`, for clients that read only the first challenge).
+    pub fn algorithms(&self, md5_only: bool) -> Vec<Algorithm> {
+        [Algorithm::Sha256, Algorithm::Md5]
+            .into_iter()
+            .filter(|&a| !(md5_only && a == Algorithm::Sha256))
+            .filter(|&a| self.ha1(a, "", "").is_some())
+            .collect()
     }
 }
 
@@ -129,16 +170,26 @@ impl Credentials {
         Ok(c)
     }
 
-    /// The response a client with `password` would compute for `method` (what the server
-    /// compares against; also used by test clients).
-    pub fn expected_response(&self, method: &str, password: &str) -> Result<String, DigestError> {
-        let alg = match &self.algorithm {
-            None => Algorithm::Md5,
+    /// The algorithm the client used (MD5 when it names none).
+    pub fn algorithm(&self) -> Result<Algorithm, DigestError> {
+        match &self.algorithm {
+            None => Ok(Algorithm::Md5),
             Some(name) => {
-                Algorithm::parse(name).ok_or_else(|| DigestError::Algorithm(name.clone()))?
+                Algorithm::parse(name).ok_or_else(|| DigestError::Algorithm(name.clone()))
             }
-        };
-        let ha1 = alg.hex(&format!("{}:{}:{}", self.username, self.realm, password));
+        }
+    }
+
+    /// The response a client with `password` would compute for `method` (also used by test
+    /// clients).
+    pub fn expected_response(&self, method: &str, password: &str) -> Result<String, DigestError> {
+        let alg = self.algorithm()?;
+        self.response_from_ha1(method, &alg.ha1(&self.username, &self.realm, password))
+    }
+
+    /// The response for `method` from the user's HA1 (what the server compares against).
+    pub fn response_from_ha1(&self, method: &str, ha1: &str) -> Result<String, DigestError> {
+        let alg = self.algorithm()?;
         let ha2 = alg.hex(&format!("{}:{}", method, self.uri));
         match self.qop.as_deref() {
             None => Ok(alg.hex(&format!("{ha1}:{}:{ha2}", self.nonce))),
@@ -247,21 +298,16 @@ impl NonceKeeper {
         format!("{stamp}.{}", self.seal(&stamp, client))
     }
 
-    /// Challenges with both algorithms, SHA-256 first (clients take the first they support),
-    /// or MD5 only for clients that cannot do better.
+    /// Challenges with `algorithms`, in their order (clients take the first they support:
+    /// SHA-256 first, see [`Secret::algorithms`]).
     pub fn challenges(
         &self,
         now: i64,
         client: IpAddr,
         stale: bool,
-        md5_only: bool,
+        algorithms: &[Algorithm],
     ) -> Vec<Challenge> {
         let nonce = self.nonce(now, client);
-        let algorithms: &[Algorithm] = if md5_only {
-            &[Algorithm::Md5]
-        } else {
-            &[Algorithm::Sha256, Algorithm::Md5]
-        };
         algorithms
             .iter()
             .copied()
@@ -274,13 +320,13 @@ impl NonceKeeper {
             .collect()
     }
 
-    /// Checks credentials for `method` from `client` against the user's `password` at `now`.
+    /// Checks credentials for `method` from `client` against the user's `secret` at `now`.
     /// (Whether the nonce count is fresh is [`NonceCounts`]' part.)
     pub fn verify(
         &self,
         creds: &Credentials,
         method: &str,
-        password: &str,
+        secret: &Secret,
         client: IpAddr,
         now: i64,
     ) -> Result<(), DigestError> {
@@ -302,7 +348,10 @@ impl NonceKeeper {
             .and_then(|(time, _)| i64::from_str_radix(time, 16).ok())
             .ok_or(DigestError::ForgedNonce)?;
         // The response is checked first: a stale nonce with a wrong password is still wrong.
-        let expected = creds.expected_response(method, password)?;
+        let ha1 = secret
+            .ha1(creds.algorithm()?, &creds.username, &self.realm)
+            .ok_or(DigestError::WrongResponse)?;
+        let expected = creds.response_from_ha1(method, &ha1)?;
         if !constant_time_eq(&expected, &creds.response.to_ascii_lowercase()) {
             return Err(DigestError::WrongResponse);
         }
@@ -405,6 +454,58 @@ fn constant_time_eq(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The test user's password, kept in clear.
+    fn pw() -> Secret {
+        Secret::Password("pw".into())
+    }
+
+    #[test]
+    fn an_ha1_checks_as_the_password_does_and_limits_the_challenges() {
+        let keeper = NonceKeeper::new("hotline12345", "s3cret", 300);
+        let client = ip("127.0.0.1");
+        let nonce = keeper.nonce(1_000_000, client);
+        let both = Secret::Ha1 {
+            md5: Some(Algorithm::Md5.ha1("u", "hotline12345", "pw")),
+            sha256: Some(Algorithm::Sha256.ha1("u", "hotline12345", "pw")),
+        };
+        let sha_only = Secret::Ha1 {
+            md5: None,
+            sha256: Some(Algorithm::Sha256.ha1("u", "hotline12345", "pw")),
+        };
+        for alg in ["MD5", "SHA-256"] {
+            let mut good = signed(&keeper, &nonce, alg, "pw");
+            good.username = "u".into();
+            good.response = good.expected_response("REGISTER", "pw").unwrap();
+            assert_eq!(
+                keeper.verify(&good, "REGISTER", &both, client, 1_000_001),
+                Ok(())
+            );
+            let mut bad = good.clone();
+            bad.response = bad.expected_response("REGISTER", "nope").unwrap();
+            assert_eq!(
+                keeper.verify(&bad, "REGISTER", &both, client, 1_000_001),
+                Err(DigestError::WrongResponse)
+            );
+        }
+        // Without an MD5 HA1, an MD5 answer cannot be right, and MD5 is never offered.
+        let mut md5 = signed(&keeper, &nonce, "MD5", "pw");
+        md5.username = "u".into();
+        md5.response = md5.expected_response("REGISTER", "pw").unwrap();
+        assert_eq!(
+            keeper.verify(&md5, "REGISTER", &sha_only, client, 1_000_001),
+            Err(DigestError::WrongResponse)
+        );
+        assert_eq!(sha_only.algorithms(false), [Algorithm::Sha256]);
+        assert!(sha_only.algorithms(true).is_empty());
+        assert_eq!(both.algorithms(false), [Algorithm::Sha256, Algorithm::Md5]);
+        assert_eq!(pw().algorithms(true), [Algorithm::Md5]);
+        // HA1 is H(username:realm:password) (here as Python's hashlib computes it).
+        assert_eq!(
+            Algorithm::Md5.ha1("Mufasa", "http-auth@example.org", "Circle of Life"),
+            "3d78807defe7de2157e2b0b6573a855f"
+        );
+    }
 
     #[test]
     fn rfc2617_md5_example() {
@@ -509,11 +610,11 @@ mod tests {
         let nonce = keeper.nonce(1_000_000, ip("192.0.2.1"));
         let good = signed(&keeper, &nonce, "SHA-256", "pw");
         assert_eq!(
-            keeper.verify(&good, "REGISTER", "pw", ip("192.0.2.1"), 1_000_001),
+            keeper.verify(&good, "REGISTER", &pw(), ip("192.0.2.1"), 1_000_001),
             Ok(())
         );
         assert_eq!(
-            keeper.verify(&good, "REGISTER", "pw", ip("192.0.2.2"), 1_000_001),
+            keeper.verify(&good, "REGISTER", &pw(), ip("192.0.2.2"), 1_000_001),
             Err(DigestError::ForgedNonce)
         );
     }
@@ -526,23 +627,23 @@ mod tests {
         for alg in ["MD5", "SHA-256"] {
             let good = signed(&keeper, &nonce, alg, "pw");
             assert_eq!(
-                keeper.verify(&good, "REGISTER", "pw", client, 1_000_100),
+                keeper.verify(&good, "REGISTER", &pw(), client, 1_000_100),
                 Ok(())
             );
             let bad = signed(&keeper, &nonce, alg, "nope");
             assert_eq!(
-                keeper.verify(&bad, "REGISTER", "pw", client, 1_000_100),
+                keeper.verify(&bad, "REGISTER", &pw(), client, 1_000_100),
                 Err(DigestError::WrongResponse)
             );
             assert_eq!(
-                keeper.verify(&good, "REGISTER", "pw", client, 1_000_301),
+                keeper.verify(&good, "REGISTER", &pw(), client, 1_000_301),
                 Err(DigestError::StaleNonce)
             );
         }
         let other = NonceKeeper::new("hotline12345", "other-secret", 300);
         let forged = signed(&keeper, &other.nonce(1_000_000, client), "MD5", "pw");
         assert_eq!(
-            keeper.verify(&forged, "REGISTER", "pw", client, 1_000_001),
+            keeper.verify(&forged, "REGISTER", &pw(), client, 1_000_001),
             Err(DigestError::ForgedNonce)
         );
     }
@@ -561,8 +662,9 @@ mod tests {
             Err(DigestError::Missing("nonce"))
         );
         let any = ip("127.0.0.1");
-        let ch = &NonceKeeper::new("r", "s", 60).challenges(0, any, true, false)[0];
-        let only = NonceKeeper::new("r", "s", 60).challenges(0, any, false, true);
+        let ch =
+            &NonceKeeper::new("r", "s", 60).challenges(0, any, true, &pw().algorithms(false))[0];
+        let only = NonceKeeper::new("r", "s", 60).challenges(0, any, false, &pw().algorithms(true));
         assert_eq!(only.len(), 1);
         assert_eq!(only[0].algorithm, Algorithm::Md5);
         assert!(ch

@@ -10,5 +10,7 @@ pub mod digest;
 pub mod limiter;
 
 pub use bindings::{Binding, BindingError, Bindings, ContactUpdate};
-pub use digest::{Algorithm, Challenge, Credentials, DigestError, NonceCounts, NonceKeeper};
+pub use digest::{
+    Algorithm, Challenge, Credentials, DigestError, NonceCounts, NonceKeeper, Secret,
+};
 pub use limiter::{FailureLimiter, LoginLimiter};

@@ -1,5 +1,5 @@
 //! Refusals a real front end must get right: overload (503 with Retry-After), an offer with
-//! no common codec (488), and `check-dialplan` naming the file and line of a mistake.
+//! no common codec (488), `check-dialplan` naming the file and line of a mistake, and `digest-ha1`.
 
 use crate::common;
 
@@ -115,4 +115,52 @@ fn check_dialplan_names_file_line_and_problem() {
         .unwrap();
     assert!(!serve.status.success());
     assert!(String::from_utf8_lossy(&serve.stderr).contains("platforms.toml:"));
+}
+
+/// `digest-ha1` reads the password from standard input and prints the two lines the bundled
+/// agents.toml keeps for that seat (the seats there register with "dev-<id>").
+#[test]
+fn digest_ha1_prints_the_lines_agents_toml_keeps() {
+    use std::io::Write;
+    let bin = env!("CARGO_BIN_EXE_hotline12345");
+    let mut child = Command::new(bin)
+        .args(["digest-ha1", "1002"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"dev-1002\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let lines = String::from_utf8(out.stdout).unwrap();
+    let agents = std::fs::read_to_string(project_dir("dialplan").join("agents.toml")).unwrap();
+    let seat = agents
+        .split("[[agent]]")
+        .find(|s| s.contains("id = \"1002\""))
+        .unwrap();
+    for line in lines.lines() {
+        assert!(line.starts_with("ha1_"), "{lines}");
+        assert!(
+            seat.contains(line),
+            "{line} not in the bundled seat 1002: {seat}"
+        );
+    }
+    assert_eq!(lines.lines().count(), 2);
+    // A short password is refused, and nothing is printed.
+    let mut child = Command::new(bin)
+        .args(["digest-ha1", "1002"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"abc\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty());
 }
