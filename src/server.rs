@@ -208,11 +208,16 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         calls,
         reload,
         knowledge,
+        sessions: Default::default(),
     });
     let grace = config.shutdown_grace;
-    axum::serve(http, app)
-        .with_graceful_shutdown(drain(services, grace))
-        .await?;
+    // The peer's address reaches the handlers (sign-in failures count per address).
+    axum::serve(
+        http,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(drain(services, grace))
+    .await?;
     info!("shutting down: flushing the store");
     store.close().await;
     Ok(())

@@ -1,5 +1,6 @@
 //! Bearer tokens and what each role may see. Every endpoint but `/healthz` needs
-//! `Authorization: Bearer <token>`; the token names a user of `dialplan/users.toml`.
+//! `Authorization: Bearer <token>`, where the token names a user of `dialplan/users.toml`, or
+//! the console's session cookie of a signed-in seat (an operator; see `session`).
 //!
 //! Who sees which cases: a unit only the cases dispatched to it; an operator or a supervisor
 //! the cases of their platform; the provincial platform's supervisor every case.
@@ -79,6 +80,29 @@ impl FromRequestParts<ApiState> for Caller {
             .get(axum::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
+        // The console's session cookie, when no token is sent: a change must carry the
+        // session's CSRF token as well (see `session`).
+        if header.is_empty() {
+            if let Some(cookie) = super::session::cookie(&parts.headers) {
+                let now = chrono::Utc::now().timestamp();
+                let (user, csrf) = state.sessions.user(&cookie, now).ok_or_else(|| {
+                    ApiError::status(
+                        StatusCode::UNAUTHORIZED,
+                        "the session has ended: sign in again",
+                    )
+                })?;
+                if !matches!(
+                    parts.method,
+                    axum::http::Method::GET | axum::http::Method::HEAD
+                ) {
+                    super::session::check_csrf(&parts.headers, &csrf)?;
+                }
+                return Ok(Caller {
+                    user,
+                    province_wide: false,
+                });
+            }
+        }
         let token = header
             .strip_prefix("Bearer ")
             .map(str::trim)

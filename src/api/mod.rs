@@ -17,6 +17,7 @@ pub mod error;
 pub mod exchange;
 pub mod knowledge;
 pub mod queues;
+pub mod session;
 pub mod state;
 pub mod statistics;
 pub mod voicemail;
@@ -72,6 +73,12 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/exchange/cases/{case_number}", get(exchange::export))
         .route("/api/statistics", get(statistics::json))
         .route("/api/statistics.csv", get(statistics::csv))
+        .route(
+            "/api/session",
+            get(session::current)
+                .post(session::sign_in)
+                .delete(session::sign_out),
+        )
         .route(
             "/api/knowledge",
             get(knowledge::list).post(knowledge::create),

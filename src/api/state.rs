@@ -27,6 +27,8 @@ pub struct ApiState {
     pub calls: crate::call::directory::CallDirectory,
     /// Reloads the dialplan.
     pub reload: Reloader,
+    /// The console's signed-in seats.
+    pub sessions: std::sync::Arc<super::session::Sessions>,
     /// The knowledge base's search index (the store keeps the entries).
     pub knowledge: Arc<crate::knowledge::KnowledgeIndex>,
 }

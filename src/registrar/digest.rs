@@ -84,6 +84,15 @@ impl Secret {
         }
     }
 
+    /// Does `password` match (a sign-in form's check, for a seat that keeps only HA1)?
+    /// Compared in constant time, on the best algorithm this secret holds.
+    pub fn matches_password(&self, username: &str, realm: &str, password: &str) -> bool {
+        self.algorithms(false).first().is_some_and(|&alg| {
+            self.ha1(alg, username, realm)
+                .is_some_and(|kept| constant_time_eq(&kept, &alg.ha1(username, realm, password)))
+        })
+    }
+
     /// The algorithms to challenge with, best first: both, or those this secret can check
     /// (MD5 only when `md5_only`, for clients that read only the first challenge).
     pub fn algorithms(&self, md5_only: bool) -> Vec<Algorithm> {
@@ -500,6 +509,10 @@ mod tests {
         assert!(sha_only.algorithms(true).is_empty());
         assert_eq!(both.algorithms(false), [Algorithm::Sha256, Algorithm::Md5]);
         assert_eq!(pw().algorithms(true), [Algorithm::Md5]);
+        assert!(sha_only.matches_password("u", "hotline12345", "pw"));
+        assert!(!sha_only.matches_password("u", "hotline12345", "pW"));
+        assert!(!sha_only.matches_password("v", "hotline12345", "pw"));
+        assert!(pw().matches_password("anyone", "hotline12345", "pw"));
         // HA1 is H(username:realm:password) (here as Python's hashlib computes it).
         assert_eq!(
             Algorithm::Md5.ha1("Mufasa", "http-auth@example.org", "Circle of Life"),
