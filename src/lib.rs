@@ -2,9 +2,9 @@
 //! government service hotline.
 //!
 //! The pure core (no I/O; events and an injected clock in, decisions out): [`routing`],
-//! [`calendar`], [`cases`], [`acd`], [`registrar`], [`knowledge`]. The edges: [`sip`], [`media`], [`store`],
-//! [`api`]; [`dialplan`] loads and validates the configuration; [`call`] runs each call's flow
-//! across them; [`server`] assembles the whole.
+//! [`calendar`], [`cases`], [`acd`], [`registrar`], [`knowledge`]. The edges: [`sip`],
+//! [`media`], [`store`], [`api`], [`web`] (the pages); [`dialplan`] loads and validates the
+//! configuration; [`call`] runs each call's flow across them; [`server`] assembles the whole.
 
 pub mod acd;
 pub mod api;
@@ -21,3 +21,4 @@ pub mod scheduler;
 pub mod server;
 pub mod sip;
 pub mod store;
+pub mod web;

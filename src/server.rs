@@ -209,7 +209,8 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         reload,
         knowledge,
         sessions: Default::default(),
-    });
+    })
+    .merge(crate::web::router());
     let grace = config.shutdown_grace;
     // The peer's address reaches the handlers (sign-in failures count per address).
     axum::serve(

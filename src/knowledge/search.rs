@@ -31,6 +31,8 @@ const EVERY_PLATFORM: &str = "*";
 pub const MAX_HITS: usize = 50;
 /// Characters of a highlighted answer.
 const SNIPPET_CHARS: usize = 160;
+/// tantivy measures a snippet in bytes: a Chinese character is three.
+const BYTES_PER_CHAR: usize = 3;
 
 /// Words that carry no matter in a spoken question: function words, and the ways callers open
 /// and close one. Kept out of the index and of every query.
@@ -360,9 +362,9 @@ impl KnowledgeIndex {
             &TopDocs::with_limit(limit.clamp(1, MAX_HITS)).order_by_score(),
         )?;
         let mut titles = SnippetGenerator::create(&searcher, &*matched, f.title)?;
-        titles.set_max_num_chars(super::entry::MAX_TITLE);
+        titles.set_max_num_chars(super::entry::MAX_TITLE * BYTES_PER_CHAR);
         let mut answers = SnippetGenerator::create(&searcher, &*matched, f.answer)?;
-        answers.set_max_num_chars(SNIPPET_CHARS);
+        answers.set_max_num_chars(SNIPPET_CHARS * BYTES_PER_CHAR);
         let mut hits = Vec::with_capacity(top.len());
         for (score, address) in top {
             let doc: TantivyDocument = searcher.doc(address)?;

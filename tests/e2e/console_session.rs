@@ -100,10 +100,10 @@ async fn a_seat_signs_in_acts_with_its_cookie_and_signs_out() {
                 .await
                 .unwrap();
             assert_eq!(
-            r.status(),
-            401,
-            "another seat behind the same address is not locked out by a neighbour's guesses"
-        );
+                r.status(),
+                401,
+                "another seat behind the same address is not locked out by a neighbour's guesses"
+            );
 
             // Signing out needs the token, then the cookie is worth nothing.
             let r = client

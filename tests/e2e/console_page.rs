@@ -1,0 +1,267 @@
+//! The operators' console in a real Chromium (headless, through chromedriver): a seat signs
+//! in, a wrong password is told in Chinese, and a spoken question finds the knowledge base's
+//! entry first, highlighted. The screenshots under docs/screenshots/ are taken here.
+
+use crate::common;
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::harness::run_on;
+use common::server::{project_dir, Backend, ServerOptions, TestServer};
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+/// chromedriver on a free loopback port, stopped when dropped.
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn have(program: &str) -> bool {
+    Command::new(program)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok()
+}
+
+/// Starts chromedriver, or says why not (a failure in CI, a skip elsewhere).
+async fn driver() -> Option<Driver> {
+    if !have("chromedriver") || !have("chromium") {
+        assert!(
+            std::env::var("CI").is_err(),
+            "chromium and chromedriver are required in CI (Debian: chromium chromium-driver)"
+        );
+        eprintln!("note: no chromium/chromedriver; skipping the browser test");
+        return None;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let url = format!("http://127.0.0.1:{port}");
+    let driver = Driver { child, url };
+    let status = format!("{}/status", driver.url);
+    for _ in 0..200 {
+        if let Ok(r) = reqwest::get(&status).await {
+            if r.status().is_success() {
+                return Some(driver);
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("chromedriver did not start on port {port}");
+}
+
+async fn browser(driver: &Driver) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({"args": ["--headless=new", "--no-sandbox", "--disable-gpu",
+                        "--disable-dev-shm-usage", "--window-size=1200,800", "--lang=zh-CN"]}),
+    );
+    // The WebDriver client speaks plain HTTP to chromedriver, but its TLS stack wants a
+    // crypto provider chosen: the one the server uses.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    ClientBuilder::rustls()
+        .expect("a TLS setup for the WebDriver client")
+        .capabilities(caps)
+        .connect(&driver.url)
+        .await
+        .expect("a Chromium session")
+}
+
+async fn screenshot(client: &Client, name: &str) {
+    let png = client.screenshot().await.unwrap();
+    let dir = project_dir("docs").join("screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(name), png).unwrap();
+}
+
+async fn add_entry(server: &TestServer, title: &str, question: &str, answer: &str, category: &str) {
+    let resp = reqwest::Client::new()
+        .post(format!("{}/api/knowledge", server.http))
+        .bearer_auth("dev-kb-kunming")
+        .json(&json!({
+            "title": title, "question": question, "answer": answer, "category": category,
+            "platform": "530100", "source_department": "昆明市住房公积金管理中心",
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_signs_in_and_finds_the_answer() {
+    let Some(driver) = driver().await else {
+        return;
+    };
+    run_on(
+        Backend::Sqlite,
+        ServerOptions::default(),
+        move |server| async move {
+            add_entry(
+                &server,
+                "住房公积金提取条件",
+                "什么情况下可以提取住房公积金？",
+                "购房、租房、退休、离职可申请提取住房公积金，携带身份证到管理中心或网上办理。",
+                "住房",
+            )
+            .await;
+            add_entry(
+                &server,
+                "公积金贷款额度",
+                "住房公积金贷款最多能贷多少？",
+                "贷款额度与缴存余额和缴存年限有关。",
+                "住房",
+            )
+            .await;
+            add_entry(
+                &server,
+                "社保卡挂失补办",
+                "社保卡丢了怎么办？",
+                "携带身份证到社保经办机构或合作银行网点挂失补办。",
+                "社保",
+            )
+            .await;
+
+            let c = browser(&driver).await;
+            c.goto(&format!("{}/console", server.http)).await.unwrap();
+            let title = c.title().await.unwrap();
+            assert_eq!(title, "12345 话务员工作台");
+            c.wait().for_element(Locator::Css("#seat")).await.unwrap();
+            screenshot(&c, "console-sign-in.png").await;
+
+            // A wrong password is told, in Chinese, next to the form.
+            c.find(Locator::Css("#seat"))
+                .await
+                .unwrap()
+                .send_keys("1001")
+                .await
+                .unwrap();
+            c.find(Locator::Css("#password"))
+                .await
+                .unwrap()
+                .send_keys("not-the-one")
+                .await
+                .unwrap();
+            c.find(Locator::Css("#sign-in-form button"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+            let error = c.find(Locator::Css("#sign-in-error")).await.unwrap();
+            for _ in 0..100 {
+                if !error.text().await.unwrap().is_empty() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            assert_eq!(error.text().await.unwrap(), "座席号或密码错误");
+
+            c.find(Locator::Css("#password"))
+                .await
+                .unwrap()
+                .send_keys("dev-1001")
+                .await
+                .unwrap();
+            c.find(Locator::Css("#sign-in-form button"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+            c.wait()
+                .for_element(Locator::Css("#knowledge:not([hidden]) #q"))
+                .await
+                .unwrap();
+            let who = c
+                .find(Locator::Css("#who"))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            assert_eq!(who, "座席 1001 · 平台 530100");
+
+            c.find(Locator::Css("#q"))
+                .await
+                .unwrap()
+                .send_keys("我想问一下住房公积金怎么提取")
+                .await
+                .unwrap();
+            c.find(Locator::Css("#search-form button"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+            c.wait()
+                .for_element(Locator::Css("#hits li.hit"))
+                .await
+                .unwrap();
+            let hits = c.find_all(Locator::Css("#hits li.hit h3")).await.unwrap();
+            assert!(hits.len() >= 2);
+            assert_eq!(hits[0].text().await.unwrap(), "住房公积金提取条件");
+            let marked = c.find_all(Locator::Css("#hits li.hit h3 b")).await.unwrap();
+            assert!(!marked.is_empty(), "the matched words are highlighted");
+            let meta = c
+                .find(Locator::Css("#hits li.hit .meta"))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            assert!(
+                meta.contains("（北京时间）") && meta.contains("第 1 版"),
+                "{meta}"
+            );
+            let titles = c
+                .find(Locator::Css("#hits"))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            assert!(!titles.contains("社保卡"), "{titles}");
+            screenshot(&c, "console-knowledge.png").await;
+
+            // Reloading keeps the session; signing out ends it.
+            c.refresh().await.unwrap();
+            c.wait()
+                .for_element(Locator::Css("#knowledge:not([hidden]) #q"))
+                .await
+                .unwrap();
+            c.find(Locator::Css("#sign-out"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+            c.wait()
+                .for_element(Locator::Css("#sign-in:not([hidden]) #seat"))
+                .await
+                .unwrap();
+            c.close().await.unwrap();
+        },
+    )
+    .await;
+}
