@@ -18,6 +18,7 @@ pub mod exchange;
 pub mod knowledge;
 pub mod queues;
 pub mod session;
+pub mod sessions;
 pub mod state;
 pub mod statistics;
 pub mod voicemail;

@@ -11,129 +11,19 @@
 //! (their calls, cases and registrations are kept); a session ends after 12 hours, or after 2
 //! hours without a request.
 
-use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex};
 
 use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use super::body::JsonBody;
 use super::error::ApiError;
+use super::sessions::MAX_AGE;
+pub use super::sessions::{cookie, Sessions, COOKIE, CSRF_HEADER};
 use super::state::ApiState;
-use crate::cases::Role;
-use crate::dialplan::User;
-use crate::registrar::LoginLimiter;
-
-/// The cookie's name.
-pub const COOKIE: &str = "hotline_session";
-/// The header that carries the CSRF token.
-pub const CSRF_HEADER: &str = "x-csrf-token";
-/// A session's longest life, in seconds.
-const MAX_AGE: i64 = 12 * 3600;
-/// A session unused this long ends, in seconds.
-const IDLE: i64 = 2 * 3600;
-
-/// One signed-in seat.
-#[derive(Debug, Clone)]
-struct Session {
-    seat: String,
-    platform: String,
-    csrf: String,
-    started: i64,
-    last_seen: i64,
-}
-
-/// The sessions, by the SHA-256 of their cookie (the cookie itself is never kept), and the
-/// failed sign-ins.
-pub struct Sessions {
-    by_hash: Mutex<HashMap<String, Session>>,
-    limiter: Mutex<LoginLimiter>,
-}
-
-impl Default for Sessions {
-    fn default() -> Self {
-        Sessions {
-            by_hash: Mutex::new(HashMap::new()),
-            limiter: Mutex::new(LoginLimiter::new(5, 50, 600, 300)),
-        }
-    }
-}
-
-fn sha256_hex(s: &str) -> String {
-    Sha256::digest(s.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-fn random_token() -> String {
-    (0..4)
-        .map(|_| format!("{:016x}", rand::random::<u64>()))
-        .collect()
-}
-
-/// The session cookie's value in `headers`, if any.
-pub fn cookie(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
-        .map(|(_, value)| value.trim().to_string())
-        .filter(|v| !v.is_empty())
-}
-
-impl Sessions {
-    /// The user a session cookie signs in as, at `now` (Unix seconds); refreshes its idle
-    /// time. None for an unknown or ended session.
-    pub fn user(&self, cookie: &str, now: i64) -> Option<(User, String)> {
-        let mut map = self.by_hash.lock().unwrap_or_else(|e| e.into_inner());
-        map.retain(|_, s| now - s.started < MAX_AGE && now - s.last_seen < IDLE);
-        let session = map.get_mut(&sha256_hex(cookie))?;
-        session.last_seen = now;
-        Some((
-            User {
-                id: session.seat.clone(),
-                role: Role::Operator,
-                platform: session.platform.clone(),
-                unit: None,
-                token_sha256: String::new(),
-                knowledge_editor: false,
-            },
-            session.csrf.clone(),
-        ))
-    }
-
-    fn start(&self, seat: &str, platform: &str, now: i64) -> (String, String) {
-        let (cookie, csrf) = (random_token(), random_token());
-        let session = Session {
-            seat: seat.to_string(),
-            platform: platform.to_string(),
-            csrf: csrf.clone(),
-            started: now,
-            last_seen: now,
-        };
-        self.by_hash
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(sha256_hex(&cookie), session);
-        (cookie, csrf)
-    }
-
-    fn end(&self, cookie: &str) {
-        self.by_hash
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&sha256_hex(cookie));
-    }
-}
 
 /// A sign-in.
 #[derive(Debug, Deserialize)]
@@ -269,6 +159,3 @@ pub fn check_csrf(headers: &HeaderMap, csrf: &str) -> Result<(), ApiError> {
         ))
     }
 }
-
-/// Shared by the state: one set of sessions per server.
-pub type SharedSessions = Arc<Sessions>;

@@ -28,7 +28,7 @@ pub struct ApiState {
     /// Reloads the dialplan.
     pub reload: Reloader,
     /// The console's signed-in seats.
-    pub sessions: std::sync::Arc<super::session::Sessions>,
+    pub sessions: std::sync::Arc<super::sessions::Sessions>,
     /// The knowledge base's search index (the store keeps the entries).
     pub knowledge: Arc<crate::knowledge::KnowledgeIndex>,
 }

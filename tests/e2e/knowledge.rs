@@ -22,25 +22,7 @@ async fn api(
     path: &str,
     body: Option<(&str, String)>,
 ) -> (u16, Value) {
-    let client = reqwest::Client::new();
-    let url = format!("{}{}", server.http, path);
-    let mut req = match method {
-        "GET" => client.get(url),
-        "POST" => client.post(url),
-        "PUT" => client.put(url),
-        other => panic!("{other}"),
-    };
-    req = req.bearer_auth(token);
-    if let Some((kind, text)) = body {
-        req = req.header("content-type", kind).body(text);
-    }
-    let resp = req.send().await.unwrap();
-    let status = resp.status().as_u16();
-    let text = resp.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
+    server.request(Some(token), method, path, body).await
 }
 
 fn json_body(v: Value) -> Option<(&'static str, String)> {

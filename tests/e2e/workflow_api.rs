@@ -25,26 +25,8 @@ async fn api(
     path: &str,
     body: Option<Value>,
 ) -> (u16, Value) {
-    let client = reqwest::Client::new();
-    let url = format!("{}{}", server.http, path);
-    let mut req = match method {
-        "GET" => client.get(url),
-        "POST" => client.post(url),
-        other => panic!("{other}"),
-    };
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let resp = req.send().await.unwrap();
-    let status = resp.status().as_u16();
-    let text = resp.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
+    let body = body.map(|b| ("application/json", b.to_string()));
+    server.request(token, method, path, body).await
 }
 
 async fn event(server: &TestServer, token: &str, case: &str, body: Value) -> (u16, Value) {

@@ -41,13 +41,18 @@ fn transmitted_codes(outs: &[Output]) -> Vec<u16> {
         .collect()
 }
 
-/// A new INVITE server transaction; returns its key.
-fn new_invite(layer: &mut TransactionLayer, t: Transport, now: Instant) -> TransactionKey {
-    layer.handle_message(request("INVITE", "z9hG4bK1", "").into(), peer(t), now);
+/// The key of the request just passed to the TU (the last output).
+fn request_key(layer: &mut TransactionLayer) -> TransactionKey {
     match outputs(layer).pop() {
         Some(Output::Event(TuEvent::Request { key, .. })) => key,
         other => panic!("expected a request event, got {other:?}"),
     }
+}
+
+/// A new INVITE server transaction; returns its key.
+fn new_invite(layer: &mut TransactionLayer, t: Transport, now: Instant) -> TransactionKey {
+    layer.handle_message(request("INVITE", "z9hG4bK1", "").into(), peer(t), now);
+    request_key(layer)
 }
 
 fn respond(layer: &mut TransactionLayer, key: &TransactionKey, code: u16, now: Instant) {
@@ -433,10 +438,7 @@ fn the_deadline_set_follows_every_transaction_to_its_end() {
             0 => {
                 let req = request("INVITE", &branch, "");
                 layer.handle_message(req.clone().into(), peer(transport), now);
-                let key = match outputs(&mut layer).pop() {
-                    Some(Output::Event(TuEvent::Request { key, .. })) => key,
-                    other => panic!("expected a request event, got {other:?}"),
-                };
+                let key = request_key(&mut layer);
                 let resp = message::response_for(&req, rsip::StatusCode::from(486), Some("t"));
                 layer.respond(&key, resp, now).unwrap();
                 if i % 2 == 1 {
@@ -450,10 +452,7 @@ fn the_deadline_set_follows_every_transaction_to_its_end() {
             1 => {
                 let req = request("OPTIONS", &branch, "");
                 layer.handle_message(req.clone().into(), peer(transport), now);
-                let key = match outputs(&mut layer).pop() {
-                    Some(Output::Event(TuEvent::Request { key, .. })) => key,
-                    other => panic!("expected a request event, got {other:?}"),
-                };
+                let key = request_key(&mut layer);
                 let resp = message::response_for(&req, rsip::StatusCode::OK, Some("t"));
                 layer.respond(&key, resp, now).unwrap();
             }
@@ -475,10 +474,7 @@ fn the_deadline_set_follows_every_transaction_to_its_end() {
             _ => {
                 let req = request("INVITE", &branch, "");
                 layer.handle_message(req.clone().into(), peer(transport), now);
-                let key = match outputs(&mut layer).pop() {
-                    Some(Output::Event(TuEvent::Request { key, .. })) => key,
-                    other => panic!("expected a request event, got {other:?}"),
-                };
+                let key = request_key(&mut layer);
                 let resp = message::response_for(&req, rsip::StatusCode::OK, Some("t"));
                 layer.respond(&key, resp, now).unwrap();
             }

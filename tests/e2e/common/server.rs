@@ -311,6 +311,32 @@ impl TestServer {
         }
     }
 
+    /// Any API request, as `token`'s user (none: no Authorization), with a body of a content
+    /// type; the status and the answer (JSON, or its text as a JSON string).
+    pub async fn request(
+        &self,
+        token: Option<&str>,
+        method: &str,
+        path: &str,
+        body: Option<(&str, String)>,
+    ) -> (u16, serde_json::Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("an HTTP method");
+        let mut req = reqwest::Client::new().request(method, format!("{}{}", self.http, path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some((kind, text)) = body {
+            req = req.header("content-type", kind).body(text);
+        }
+        let resp = req.send().await.expect("HTTP request");
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap_or_default();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+        )
+    }
+
     /// GET a JSON document from the API.
     pub async fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
         let resp = reqwest::Client::new()
