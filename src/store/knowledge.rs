@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::db::{query, DbRow};
+use super::db::{query, DbRow, Exec};
 use super::{Conn, Store, StoreError};
 use crate::knowledge::{Draft, Entry, Version};
 
@@ -56,10 +56,11 @@ fn entry(row: &DbRow) -> Result<Entry, StoreError> {
     })
 }
 
-async fn current(conn: &mut Conn, id: i64) -> Result<Option<Entry>, StoreError> {
+/// Entry `id` as it is, read from the pool or inside a write.
+async fn current<'a>(on: impl Exec<'a>, id: i64) -> Result<Option<Entry>, StoreError> {
     query(&format!("{SELECT} WHERE id = $1"))
         .bind(id)
-        .fetch_optional(&mut *conn)
+        .fetch_optional(on)
         .await?
         .as_ref()
         .map(entry)
@@ -152,13 +153,7 @@ impl Store {
 
     /// One entry's current version.
     pub async fn knowledge_entry(&self, id: i64) -> Result<Option<Entry>, StoreError> {
-        query(&format!("{SELECT} WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(self.pool())
-            .await?
-            .as_ref()
-            .map(entry)
-            .transpose()
+        current(self.pool(), id).await
     }
 
     /// One entry's versions, oldest first (empty for an unknown entry).
@@ -228,7 +223,7 @@ impl Store {
         let by = by.to_string();
         self.write(move |conn| {
             Box::pin(async move {
-                let before = current(conn, id)
+                let before = current(&mut *conn, id)
                     .await?
                     .ok_or_else(|| StoreError::NotFound(format!("knowledge entry {id}")))?;
                 if before.version != from {
@@ -263,7 +258,7 @@ impl Store {
                 let mut counts = ImportCounts::default();
                 for row in rows {
                     let before = match row.id {
-                        Some(id) => current(conn, id).await?,
+                        Some(id) => current(&mut *conn, id).await?,
                         None => None,
                     };
                     match before {

@@ -87,6 +87,37 @@ async fn browser(driver: &Driver) -> Client {
         .expect("a Chromium session")
 }
 
+/// Types `text` into the element at `css`.
+async fn type_into(c: &Client, css: &str, text: &str) {
+    let field = c.find(Locator::Css(css)).await.unwrap();
+    field.send_keys(text).await.unwrap();
+}
+
+/// Clicks the element at `css`.
+async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+/// The text of the element at `css`.
+async fn text_of(c: &Client, css: &str) -> String {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// Waits until an element at `css` is there.
+async fn wait_for(c: &Client, css: &str) {
+    c.wait().for_element(Locator::Css(css)).await.unwrap();
+}
+
 async fn screenshot(client: &Client, name: &str) {
     let png = client.screenshot().await.unwrap();
     let dir = project_dir("docs").join("screenshots");
@@ -146,28 +177,13 @@ async fn an_operator_signs_in_and_finds_the_answer() {
             c.goto(&format!("{}/console", server.http)).await.unwrap();
             let title = c.title().await.unwrap();
             assert_eq!(title, "12345 话务员工作台");
-            c.wait().for_element(Locator::Css("#seat")).await.unwrap();
+            wait_for(&c, "#seat").await;
             screenshot(&c, "console-sign-in.png").await;
 
             // A wrong password is told, in Chinese, next to the form.
-            c.find(Locator::Css("#seat"))
-                .await
-                .unwrap()
-                .send_keys("1001")
-                .await
-                .unwrap();
-            c.find(Locator::Css("#password"))
-                .await
-                .unwrap()
-                .send_keys("not-the-one")
-                .await
-                .unwrap();
-            c.find(Locator::Css("#sign-in-form button"))
-                .await
-                .unwrap()
-                .click()
-                .await
-                .unwrap();
+            type_into(&c, "#seat", "1001").await;
+            type_into(&c, "#password", "not-the-one").await;
+            click(&c, "#sign-in-form button").await;
             let error = c.find(Locator::Css("#sign-in-error")).await.unwrap();
             for _ in 0..100 {
                 if !error.text().await.unwrap().is_empty() {
@@ -177,89 +193,34 @@ async fn an_operator_signs_in_and_finds_the_answer() {
             }
             assert_eq!(error.text().await.unwrap(), "座席号或密码错误");
 
-            c.find(Locator::Css("#password"))
-                .await
-                .unwrap()
-                .send_keys("dev-1001")
-                .await
-                .unwrap();
-            c.find(Locator::Css("#sign-in-form button"))
-                .await
-                .unwrap()
-                .click()
-                .await
-                .unwrap();
-            c.wait()
-                .for_element(Locator::Css("#knowledge:not([hidden]) #q"))
-                .await
-                .unwrap();
-            let who = c
-                .find(Locator::Css("#who"))
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
+            type_into(&c, "#password", "dev-1001").await;
+            click(&c, "#sign-in-form button").await;
+            wait_for(&c, "#knowledge:not([hidden]) #q").await;
+            let who = text_of(&c, "#who").await;
             assert_eq!(who, "座席 1001 · 平台 530100");
 
-            c.find(Locator::Css("#q"))
-                .await
-                .unwrap()
-                .send_keys("我想问一下住房公积金怎么提取")
-                .await
-                .unwrap();
-            c.find(Locator::Css("#search-form button"))
-                .await
-                .unwrap()
-                .click()
-                .await
-                .unwrap();
-            c.wait()
-                .for_element(Locator::Css("#hits li.hit"))
-                .await
-                .unwrap();
+            type_into(&c, "#q", "我想问一下住房公积金怎么提取").await;
+            click(&c, "#search-form button").await;
+            wait_for(&c, "#hits li.hit").await;
             let hits = c.find_all(Locator::Css("#hits li.hit h3")).await.unwrap();
             assert!(hits.len() >= 2);
             assert_eq!(hits[0].text().await.unwrap(), "住房公积金提取条件");
             let marked = c.find_all(Locator::Css("#hits li.hit h3 b")).await.unwrap();
             assert!(!marked.is_empty(), "the matched words are highlighted");
-            let meta = c
-                .find(Locator::Css("#hits li.hit .meta"))
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
+            let meta = text_of(&c, "#hits li.hit .meta").await;
             assert!(
                 meta.contains("（北京时间）") && meta.contains("第 1 版"),
                 "{meta}"
             );
-            let titles = c
-                .find(Locator::Css("#hits"))
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
+            let titles = text_of(&c, "#hits").await;
             assert!(!titles.contains("社保卡"), "{titles}");
             screenshot(&c, "console-knowledge.png").await;
 
             // Reloading keeps the session; signing out ends it.
             c.refresh().await.unwrap();
-            c.wait()
-                .for_element(Locator::Css("#knowledge:not([hidden]) #q"))
-                .await
-                .unwrap();
-            c.find(Locator::Css("#sign-out"))
-                .await
-                .unwrap()
-                .click()
-                .await
-                .unwrap();
-            c.wait()
-                .for_element(Locator::Css("#sign-in:not([hidden]) #seat"))
-                .await
-                .unwrap();
+            wait_for(&c, "#knowledge:not([hidden]) #q").await;
+            click(&c, "#sign-out").await;
+            wait_for(&c, "#sign-in:not([hidden]) #seat").await;
             c.close().await.unwrap();
         },
     )

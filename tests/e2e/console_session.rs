@@ -8,6 +8,27 @@ use common::harness::run_on;
 use common::server::{Backend, ServerOptions};
 use serde_json::{json, Value};
 
+/// A request with the session cookie and, when given, the CSRF token and a JSON body.
+async fn session(
+    url: &str,
+    method: &str,
+    cookie: &str,
+    csrf: Option<&str>,
+    body: Option<&Value>,
+) -> reqwest::Response {
+    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+    let mut req = reqwest::Client::new()
+        .request(method, url)
+        .header("cookie", cookie);
+    if let Some(token) = csrf {
+        req = req.header("x-csrf-token", token);
+    }
+    if let Some(body) = body {
+        req = req.json(body);
+    }
+    req.send().await.unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_seat_signs_in_acts_with_its_cookie_and_signs_out() {
     run_on(
@@ -37,53 +58,24 @@ async fn a_seat_signs_in_acts_with_its_cookie_and_signs_out() {
             let csrf = body["csrf_token"].as_str().unwrap().to_string();
             assert!(csrf.len() >= 32);
 
-            let (status, who) = {
-                let r = client
-                    .get(url("/api/session"))
-                    .header("cookie", &cookie)
-                    .send()
-                    .await
-                    .unwrap();
-                (r.status().as_u16(), r.json::<Value>().await.unwrap())
-            };
-            assert_eq!((status, who["seat"].as_str()), (200, Some("1001")));
+            let r = session(&url("/api/session"), "GET", &cookie, None, None).await;
+            assert_eq!(r.status(), 200);
+            assert_eq!(r.json::<Value>().await.unwrap()["seat"], "1001");
             // The cookie reads as an operator of the seat's platform.
-            let r = client
-                .get(url("/api/knowledge/search?q=%E7%A4%BE%E4%BF%9D"))
-                .header("cookie", &cookie)
-                .send()
-                .await
-                .unwrap();
+            let search = url("/api/knowledge/search?q=%E7%A4%BE%E4%BF%9D");
+            let r = session(&search, "GET", &cookie, None, None).await;
             assert_eq!(r.status(), 200);
             assert_eq!(r.json::<Value>().await.unwrap()["platform"], "530100");
 
             // A change needs the CSRF token as well as the cookie.
             let change = json!({"state": "not-ready", "reason": "培训"});
-            let r = client
-                .post(url("/api/agents/1001/state"))
-                .header("cookie", &cookie)
-                .json(&change)
-                .send()
-                .await
-                .unwrap();
+            let state = "/api/agents/1001/state";
+            let wrong = "0".repeat(csrf.len());
+            let r = session(&url(state), "POST", &cookie, None, Some(&change)).await;
             assert_eq!(r.status(), 403);
-            let r = client
-                .post(url("/api/agents/1001/state"))
-                .header("cookie", &cookie)
-                .header("x-csrf-token", "0".repeat(csrf.len()))
-                .json(&change)
-                .send()
-                .await
-                .unwrap();
+            let r = session(&url(state), "POST", &cookie, Some(&wrong), Some(&change)).await;
             assert_eq!(r.status(), 403, "a wrong token is no token");
-            let r = client
-                .post(url("/api/agents/1001/state"))
-                .header("cookie", &cookie)
-                .header("x-csrf-token", &csrf)
-                .json(&change)
-                .send()
-                .await
-                .unwrap();
+            let r = session(&url(state), "POST", &cookie, Some(&csrf), Some(&change)).await;
             assert_eq!(r.status(), 202);
 
             // Wrong passwords get 401, then the address waits (429) even with the right one.
@@ -106,39 +98,19 @@ async fn a_seat_signs_in_acts_with_its_cookie_and_signs_out() {
             );
 
             // Signing out needs the token, then the cookie is worth nothing.
-            let r = client
-                .delete(url("/api/session"))
-                .header("cookie", &cookie)
-                .send()
-                .await
-                .unwrap();
+            let out = url("/api/session");
+            let r = session(&out, "DELETE", &cookie, None, None).await;
             assert_eq!(r.status(), 403);
-            let r = client
-                .delete(url("/api/session"))
-                .header("cookie", &cookie)
-                .header("x-csrf-token", &csrf)
-                .send()
-                .await
-                .unwrap();
+            let r = session(&out, "DELETE", &cookie, Some(&csrf), None).await;
             assert_eq!(r.status(), 204);
             assert!(r.headers()["set-cookie"]
                 .to_str()
                 .unwrap()
                 .contains("Max-Age=0"));
-            let r = client
-                .get(url("/api/session"))
-                .header("cookie", &cookie)
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(r.status(), 401);
-            let r = client
-                .get(url("/api/knowledge"))
-                .header("cookie", &cookie)
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(r.status(), 401);
+            for path in ["/api/session", "/api/knowledge"] {
+                let r = session(&url(path), "GET", &cookie, None, None).await;
+                assert_eq!(r.status(), 401, "{path}");
+            }
         },
     )
     .await;
