@@ -111,6 +111,15 @@ pub async fn set_state(
     JsonBody(body): JsonBody<StateBody>,
 ) -> Result<(axum::http::StatusCode, Json<serde_json::Value>), ApiError> {
     let seat = seat_of(&state, &user, &id)?;
+    if user
+        .console_seat
+        .as_ref()
+        .is_some_and(|own| *own != seat.id)
+    {
+        return Err(ApiError::forbidden(
+            "a console session changes its own seat's state only",
+        ));
+    }
     let agent = seat.id.clone();
     let event = match body.state.as_str() {
         "available" => crate::acd::AcdEvent::Ready { agent },

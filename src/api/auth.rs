@@ -26,6 +26,9 @@ pub struct Caller {
     pub user: User,
     /// A supervisor of the provincial platform: sees everything.
     pub province_wide: bool,
+    /// The seat a console session signed in as (None for a bearer token): it changes that
+    /// seat's state only.
+    pub console_seat: Option<String>,
 }
 
 impl Caller {
@@ -98,6 +101,7 @@ impl FromRequestParts<ApiState> for Caller {
                     super::session::check_csrf(&parts.headers, &csrf)?;
                 }
                 return Ok(Caller {
+                    console_seat: Some(user.id.clone()),
                     user,
                     province_wide: false,
                 });
@@ -119,6 +123,7 @@ impl FromRequestParts<ApiState> for Caller {
         Ok(Caller {
             user,
             province_wide,
+            console_seat: None,
         })
     }
 }

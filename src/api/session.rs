@@ -4,7 +4,7 @@
 //! `GET /api/session` says who is signed in; `DELETE /api/session` signs out.
 //!
 //! A request with the cookie acts as an operator of the seat's platform, as a bearer token
-//! would. Every request that changes something (not GET or HEAD) must also carry the token in
+//! would, except that it changes its own seat's state only. Every request that changes something (not GET or HEAD) must also carry the token in
 //! `X-CSRF-Token`: another site can make a browser send the cookie, never read the token.
 //! Wrong passwords count per (address, seat) and per address, as for SIP registrations, and
 //! an address that keeps failing waits. Sessions live in memory: a restart signs operators out

@@ -77,6 +77,10 @@ async fn a_seat_signs_in_acts_with_its_cookie_and_signs_out() {
             assert_eq!(r.status(), 403, "a wrong token is no token");
             let r = session(&url(state), "POST", &cookie, Some(&csrf), Some(&change)).await;
             assert_eq!(r.status(), 202);
+            // Another seat of the same platform is not the session's to change.
+            let other = url("/api/agents/1002/state");
+            let r = session(&other, "POST", &cookie, Some(&csrf), Some(&change)).await;
+            assert_eq!(r.status(), 403);
 
             // Wrong passwords get 401, then the address waits (429) even with the right one.
             for _ in 0..5 {
