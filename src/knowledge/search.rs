@@ -375,21 +375,8 @@ impl KnowledgeIndex {
             else {
                 continue;
             };
-            let title_html = match titles.snippet_from_doc(&doc).to_html() {
-                html if html.is_empty() => escape(&entry.fields.title),
-                html => html,
-            };
-            let answer_html = match answers.snippet_from_doc(&doc).to_html() {
-                html if html.is_empty() => escape(
-                    &entry
-                        .fields
-                        .answer
-                        .chars()
-                        .take(SNIPPET_CHARS)
-                        .collect::<String>(),
-                ),
-                html => html,
-            };
+            let title_html = marked(&entry.fields.title, &titles.snippet_from_doc(&doc));
+            let answer_html = marked(&entry.fields.answer, &answers.snippet_from_doc(&doc));
             hits.push(Hit {
                 entry,
                 score,
@@ -399,6 +386,61 @@ impl KnowledgeIndex {
         }
         Ok(hits)
     }
+}
+
+/// `text` with the snippet's matched words in `<b>`, HTML-escaped otherwise. A text that fits
+/// in a snippet is shown whole: tantivy's fragment ends at the last word it indexed, which
+/// leaves off a trailing stop word (办理。). A longer one is the fragment around the matches.
+fn marked(text: &str, snippet: &tantivy::snippet::Snippet) -> String {
+    let whole = text.chars().count() <= SNIPPET_CHARS;
+    let (shown, shift) = if snippet.is_empty() {
+        (text, 0)
+    } else if whole {
+        (text, snippet.fragment_range().start)
+    } else {
+        (snippet.fragment(), 0)
+    };
+    let shown = if snippet.is_empty() && !whole {
+        let end = shown
+            .char_indices()
+            .nth(SNIPPET_CHARS)
+            .map_or(shown.len(), |(i, _)| i);
+        &shown[..end]
+    } else {
+        shown
+    };
+    // Search mode matches overlapping words (公积, 公积金, 住房公积金): one mark for each run.
+    let mut ranges: Vec<(usize, usize)> = snippet
+        .highlighted()
+        .iter()
+        .map(|r| (r.start + shift, r.end + shift))
+        .collect();
+    ranges.sort_unstable();
+    let mut merged: Vec<(usize, usize)> = Vec::with_capacity(ranges.len());
+    for (start, end) in ranges {
+        match merged.last_mut() {
+            Some(last) if start <= last.1 => last.1 = last.1.max(end),
+            _ => merged.push((start, end)),
+        }
+    }
+    let mut out = String::new();
+    let mut at = 0;
+    for (start, end) in merged {
+        if start < at
+            || end > shown.len()
+            || !shown.is_char_boundary(start)
+            || !shown.is_char_boundary(end)
+        {
+            continue;
+        }
+        out.push_str(&escape(&shown[at..start]));
+        out.push_str("<b>");
+        out.push_str(&escape(&shown[start..end]));
+        out.push_str("</b>");
+        at = end;
+    }
+    out.push_str(&escape(&shown[at..]));
+    out
 }
 
 /// Text made safe inside HTML.
@@ -506,16 +548,22 @@ mod tests {
         assert!(!ids.contains(&5) && !ids.contains(&3), "{ids:?}");
         // Dali's entry is Dali's.
         assert!(!ids.contains(&6), "{ids:?}");
+        // Overlapping and adjacent matches make one mark; the unmatched word stays plain.
+        assert_eq!(hits[0].title_html, "<b>住房公积金提取</b>条件");
         assert!(
-            hits[0].title_html.contains("<b>公积金</b>")
-                || hits[0].title_html.contains("<b>住房公积金</b>"),
-            "{}",
-            hits[0].title_html
-        );
-        assert!(
-            hits[0].answer_html.contains("<b>提取</b>"),
+            hits[0].answer_html.contains("<b>提取住房公积金</b>"),
             "{}",
             hits[0].answer_html
+        );
+        // A short answer is shown whole, its last words (stop words, not indexed) included.
+        assert!(
+            hits[0].answer_html.ends_with("到管理中心办理。"),
+            "{}",
+            hits[0].answer_html
+        );
+        assert_eq!(
+            hits[0].answer_html.replace("<b>", "").replace("</b>", ""),
+            hits[0].entry.fields.answer
         );
     }
 
