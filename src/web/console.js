@@ -1,4 +1,5 @@
-// The operator console: sign in with the seat, search the knowledge base. Plain ES module,
+// The operator console: sign in with the seat, see and set its state, search the knowledge
+// base. Plain ES module,
 // no build step. Every change sent with the session cookie carries the CSRF token the
 // sign-in answered (X-CSRF-Token). Times are shown in China Standard Time.
 
@@ -24,8 +25,63 @@ async function api(method, path, body) {
   return { status: resp.status, data };
 }
 
+let seat = "";
+
+const STATES = {
+  "available": "空闲", "ringing": "振铃", "on-call": "通话中", "wrap-up": "话后处理",
+  "not-ready": "未就绪", "logged-out": "签出",
+};
+
+// The seat's live state, as the ACD has it (GET /api/queues); returns the state's name.
+async function showState() {
+  const { status, data } = await api("GET", "/api/queues");
+  if (status !== 200) return null;
+  const me = data.agents.find((a) => a.id === seat);
+  if (!me) return null;
+  const name = me.state.state;
+  $("state-now").textContent =
+    STATES[name] + (me.state.reason ? `（${me.state.reason}）` : "");
+  $("state-since").textContent = `自 ${cst.format(new Date(me.since))}（北京时间）`;
+  $("state-calls").textContent = `已接来电 ${me.calls_taken} 个 · 正在通话 ${me.on_calls} 个`;
+  return me.state;
+}
+
+// Asks for a state; the ACD applies it in order with the calls, so the page shows it once
+// the ACD has it (a few tries).
+async function setState(state, reason) {
+  $("state-error").textContent = "";
+  const { status, data } = await api("POST", `/api/agents/${encodeURIComponent(seat)}/state`,
+    reason === undefined ? { state } : { state, reason });
+  if (status === 401) return signedOut();
+  if (status !== 202) {
+    $("state-error").textContent = data?.error ?? `操作失败（${status}）`;
+    return;
+  }
+  for (let i = 0; i < 20; i++) {
+    const now = await showState();
+    if (now && now.state === state && (reason === undefined || now.reason === reason)) return;
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  // The ACD keeps a seat signed out until its phone registers.
+  $("state-error").textContent = "状态未改变：请先在话机上登录（注册）座席";
+}
+
+$("go-available").addEventListener("click", () => setState("available"));
+$("go-logged-out").addEventListener("click", () => setState("logged-out"));
+$("go-not-ready").addEventListener("click", () => {
+  const reason = $("not-ready-reason").value.trim();
+  if (!reason) {
+    $("state-error").textContent = "示忙请填写原因";
+    return;
+  }
+  setState("not-ready", reason);
+});
+
 function signedIn(session) {
   csrf = session.csrf_token;
+  seat = session.seat;
+  $("seat-state").hidden = false;
+  showState();
   $("who").textContent = `座席 ${session.seat} · 平台 ${session.platform}`;
   $("who").hidden = false;
   $("sign-out").hidden = false;
@@ -39,6 +95,7 @@ function signedOut() {
   $("who").hidden = true;
   $("sign-out").hidden = true;
   $("knowledge").hidden = true;
+  $("seat-state").hidden = true;
   $("sign-in").hidden = false;
   $("hits").replaceChildren();
 }

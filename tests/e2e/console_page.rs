@@ -1,6 +1,6 @@
 //! The operators' console in a real Chromium (headless, through chromedriver): a seat signs
-//! in, a wrong password is told in Chinese, and a spoken question finds the knowledge base's
-//! entry first, highlighted. The screenshots under docs/screenshots/ are taken here.
+//! in, a wrong password is told in Chinese, the seat's state is set from the page, and a
+//! spoken question finds the knowledge base's entry first, highlighted. The screenshots under docs/screenshots/ are taken here.
 
 use crate::common;
 
@@ -198,6 +198,27 @@ async fn an_operator_signs_in_and_finds_the_answer() {
             wait_for(&c, "#knowledge:not([hidden]) #q").await;
             let who = text_of(&c, "#who").await;
             assert_eq!(who, "座席 1001 · 平台 530100");
+
+            // The seat's state, set from the page and shown as the ACD has it: its softphone
+            // registers (which signs it in), then the operator sets it not ready.
+            let _phone = common::softphone::Softphone::signed_in(&server, "1001").await;
+            type_into(&c, "#not-ready-reason", "培训").await;
+            click(&c, "#go-not-ready").await;
+            let mut shown = String::new();
+            for _ in 0..100 {
+                shown = text_of(&c, "#state-now").await;
+                if shown == "未就绪（培训）" {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            assert_eq!(shown, "未就绪（培训）");
+            let live = server.live_seat("1001").await;
+            assert_eq!(
+                live["state"],
+                json!({"state": "not-ready", "reason": "培训"})
+            );
+            assert!(text_of(&c, "#state-since").await.ends_with("（北京时间）"));
 
             type_into(&c, "#q", "我想问一下住房公积金怎么提取").await;
             click(&c, "#search-form button").await;
