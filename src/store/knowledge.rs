@@ -118,6 +118,24 @@ async fn next_id(conn: &mut Conn) -> Result<i64, StoreError> {
     )
 }
 
+/// Writes `fields` as a new entry (version 1, every field set) under the next free id.
+async fn insert_new(
+    conn: &mut Conn,
+    fields: Draft,
+    by: &str,
+    at: DateTime<Utc>,
+) -> Result<Entry, StoreError> {
+    let entry = Entry {
+        id: next_id(conn).await?,
+        version: 1,
+        fields,
+        updated_at: at,
+        updated_by: by.to_string(),
+    };
+    put(conn, &entry, &Draft::all_fields()).await?;
+    Ok(entry)
+}
+
 /// The next version of `before` with `fields`, or None when nothing changed.
 fn next_version(
     before: &Entry,
@@ -193,20 +211,8 @@ impl Store {
         at: DateTime<Utc>,
     ) -> Result<Entry, StoreError> {
         let by = by.to_string();
-        self.write(move |conn| {
-            Box::pin(async move {
-                let entry = Entry {
-                    id: next_id(conn).await?,
-                    version: 1,
-                    fields,
-                    updated_at: at,
-                    updated_by: by,
-                };
-                put(conn, &entry, &Draft::all_fields()).await?;
-                Ok(entry)
-            })
-        })
-        .await
+        self.write(move |conn| Box::pin(async move { insert_new(conn, fields, &by, at).await }))
+            .await
     }
 
     /// Writes the next version of entry `id`, made from version `from`: refused with
@@ -270,14 +276,7 @@ impl Store {
                             None => counts.unchanged += 1,
                         },
                         None => {
-                            let entry = Entry {
-                                id: next_id(conn).await?,
-                                version: 1,
-                                fields: row.fields,
-                                updated_at: at,
-                                updated_by: by.clone(),
-                            };
-                            put(conn, &entry, &Draft::all_fields()).await?;
+                            insert_new(conn, row.fields, &by, at).await?;
                             counts.created += 1;
                         }
                     }
