@@ -46,9 +46,13 @@ impl<K: Hash + Eq + Clone> FailureLimiter<K> {
         if now - f.last > self.window_secs || f.count < self.free_failures {
             return None;
         }
+        // Times are whole seconds: the failure at `last` may have come at the end of its
+        // second, so the wait runs to the end of second `last + delay` and lasts at least
+        // `delay` full seconds (with `now < until` a retry in the next second, a few
+        // milliseconds later, was let through).
         let delay = self.delay(f.count);
         let until = f.last + delay;
-        (now < until).then_some(until - now)
+        (now <= until).then_some(until - now + 1)
     }
 
     /// Notes a failed attempt.
@@ -134,16 +138,24 @@ mod tests {
             assert_eq!(l.check(&ip, t), None);
             l.failed(&ip, t);
         }
-        assert_eq!(l.check(&ip, 2), Some(1), "3 failures: wait 1 s");
-        assert_eq!(l.check(&ip, 3), None);
-        l.failed(&ip, 3);
-        assert_eq!(l.check(&ip, 3), Some(2));
-        l.failed(&ip, 5);
-        assert_eq!(l.check(&ip, 5), Some(4));
-        for t in 6..20 {
+        // 3 failures: a wait of 1 s, counted in whole seconds, so it lasts to the end of the
+        // second after the last failure's (a retry early in second 3 may be 5 ms later).
+        assert_eq!(
+            l.check(&ip, 2),
+            Some(2),
+            "3 failures: wait 1 s, after second 2"
+        );
+        assert_eq!(l.check(&ip, 3), Some(1), "second 3 is within the wait");
+        assert_eq!(l.check(&ip, 4), None);
+        l.failed(&ip, 4);
+        assert_eq!(l.check(&ip, 4), Some(3), "4 failures: 2 s after second 4");
+        assert_eq!(l.check(&ip, 7), None);
+        l.failed(&ip, 7);
+        assert_eq!(l.check(&ip, 7), Some(5), "5 failures: 4 s after second 7");
+        for t in 8..20 {
             l.failed(&ip, t);
         }
-        assert_eq!(l.check(&ip, 19), Some(60), "capped");
+        assert_eq!(l.check(&ip, 19), Some(61), "capped at 60 s after second 19");
         let other: IpAddr = "127.0.0.2".parse().unwrap();
         assert_eq!(l.check(&other, 19), None, "other sources unaffected");
         assert_eq!(l.check(&ip, 19 + 601), None, "the window passed");
