@@ -226,7 +226,6 @@ pub async fn create(
     JsonBody(draft): JsonBody<Draft>,
 ) -> Result<impl IntoResponse, ApiError> {
     let codes = platforms(&state);
-    let codes: Vec<&str> = codes.iter().map(String::as_str).collect();
     let draft = draft.validated(&codes).map_err(field_error)?;
     may_write(&state, &user, draft.platform.as_deref())?;
     let entry = state
@@ -246,7 +245,6 @@ pub async fn update(
     JsonBody(change): JsonBody<Change>,
 ) -> Result<Json<Entry>, ApiError> {
     let codes = platforms(&state);
-    let codes: Vec<&str> = codes.iter().map(String::as_str).collect();
     let draft = change.fields.validated(&codes).map_err(field_error)?;
     // Both the entry as it is and as it would be must be the editor's to write.
     let before = find(&state, id).await?;
@@ -297,7 +295,6 @@ pub async fn import(
     body: axum::body::Bytes,
 ) -> Result<Json<ImportCounts>, ApiError> {
     let codes = platforms(&state);
-    let codes: Vec<&str> = codes.iter().map(String::as_str).collect();
     let kind = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

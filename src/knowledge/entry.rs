@@ -74,7 +74,7 @@ pub struct FieldError {
 impl Draft {
     /// Trims the text fields and checks the draft; `platforms` are the division codes the
     /// dialplan knows.
-    pub fn validated(mut self, platforms: &[&str]) -> Result<Draft, FieldError> {
+    pub fn validated<P: AsRef<str>>(mut self, platforms: &[P]) -> Result<Draft, FieldError> {
         let err = |field, why: &str| {
             Err(FieldError {
                 field,
@@ -111,7 +111,7 @@ impl Draft {
             self.source_department = None;
         }
         if let Some(p) = &self.platform {
-            if !platforms.contains(&p.as_str()) {
+            if !platforms.iter().any(|known| known.as_ref() == p) {
                 return err(
                     "platform",
                     &format!("{p:?} 不是本省的平台 (not a platform of the dialplan)"),

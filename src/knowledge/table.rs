@@ -95,7 +95,10 @@ pub fn to_csv(entries: &[Entry]) -> String {
 }
 
 /// Reads CSV rows (with a header line; a byte-order mark is skipped) into checked drafts.
-pub fn from_csv(text: &str, platforms: &[&str]) -> Result<Vec<(Option<i64>, Draft)>, RowError> {
+pub fn from_csv<P: AsRef<str>>(
+    text: &str,
+    platforms: &[P],
+) -> Result<Vec<(Option<i64>, Draft)>, RowError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     let mut rows = Vec::new();
@@ -111,7 +114,10 @@ pub fn from_csv(text: &str, platforms: &[&str]) -> Result<Vec<(Option<i64>, Draf
 }
 
 /// Checks rows read from JSON or CSV.
-pub fn checked(rows: Vec<Row>, platforms: &[&str]) -> Result<Vec<(Option<i64>, Draft)>, RowError> {
+pub fn checked<P: AsRef<str>>(
+    rows: Vec<Row>,
+    platforms: &[P],
+) -> Result<Vec<(Option<i64>, Draft)>, RowError> {
     rows.into_iter()
         .enumerate()
         .map(|(i, row)| {
@@ -130,6 +136,9 @@ pub fn checked(rows: Vec<Row>, platforms: &[&str]) -> Result<Vec<(Option<i64>, D
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A dialplan's platform list left empty: any platform code is refused.
+    const NO_PLATFORMS: &[&str] = &[];
 
     fn entry(id: i64, title: &str, platform: Option<&str>) -> Entry {
         Entry {
@@ -173,19 +182,22 @@ mod tests {
                     公积金,怎么取,,住房,530100\n";
         let err = from_csv(text, &["530100"]).unwrap_err();
         assert_eq!((err.row, err.field.as_str()), (2, "answer"));
-        let err =
-            from_csv("title,question,answer,category,colour\na,b,c,d,red\n", &[]).unwrap_err();
+        let err = from_csv(
+            "title,question,answer,category,colour\na,b,c,d,red\n",
+            NO_PLATFORMS,
+        )
+        .unwrap_err();
         assert_eq!((err.row, err.field.as_str()), (1, "csv"));
         assert!(err.why.contains("colour"), "{}", err.why);
         let err = from_csv(
             "title,question,answer,category,valid_from\na,b,c,d,2026-13-01\n",
-            &[],
+            NO_PLATFORMS,
         )
         .unwrap_err();
         assert_eq!(err.row, 1);
         let ok = from_csv(
             "title,question,answer,category\n社保卡,丢了,补办,社保\n",
-            &[],
+            NO_PLATFORMS,
         )
         .unwrap();
         assert_eq!(ok[0].0, None);
