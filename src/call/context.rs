@@ -67,17 +67,7 @@ impl InboundCall<'_> {
         if let Some(ip) = self.services.advertise_ip {
             return ip;
         }
-        let bind: SocketAddr = if self.peer.addr.is_ipv4() {
-            "0.0.0.0:0".parse().unwrap()
-        } else {
-            "[::]:0".parse().unwrap()
-        };
-        std::net::UdpSocket::bind(bind)
-            .and_then(|s| {
-                s.connect(self.peer.addr)?;
-                s.local_addr()
-            })
-            .map(|a| a.ip())
+        crate::net::route::local_ip_towards(self.peer.addr)
             .unwrap_or(self.services.endpoint.local_addr().ip())
     }
 }

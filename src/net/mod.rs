@@ -1,7 +1,9 @@
-//! Helpers shared by the network edges (SIP and RTP sockets): socket buffer sizes, and warnings
-//! summarised per source so that a flood of bad packets cannot flood the log.
+//! Helpers shared by the network edges (SIP, RTP and WebRTC sockets): socket buffer sizes, the
+//! local address towards a peer, and warnings summarised per source so that a flood of bad
+//! packets cannot flood the log.
 
 pub mod buffers;
+pub mod route;
 pub mod throttle;
 
 pub use buffers::{size_udp_buffers, BufferSizes};
