@@ -3,8 +3,9 @@
 //!
 //! The pure core (no I/O; events and an injected clock in, decisions out): [`routing`],
 //! [`calendar`], [`cases`], [`acd`], [`registrar`], [`knowledge`]. The edges: [`sip`],
-//! [`media`], [`store`], [`api`], [`web`] (the pages); [`dialplan`] loads and validates the
-//! configuration; [`call`] runs each call's flow across them; [`server`] assembles the whole.
+//! [`media`], [`phone`] (the consoles' browser phones), [`store`], [`api`], [`web`] (the pages);
+//! [`dialplan`] loads and validates the configuration; [`call`] runs each call's flow across
+//! them; [`server`] assembles the whole.
 
 pub mod acd;
 pub mod api;
@@ -15,6 +16,7 @@ pub mod dialplan;
 pub mod knowledge;
 pub mod media;
 pub mod net;
+pub mod phone;
 pub mod registrar;
 pub mod routing;
 pub mod scheduler;

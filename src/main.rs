@@ -70,6 +70,10 @@ struct ServeArgs {
     /// IP to put in SDP and Contact (default: the address the caller reached us on).
     #[arg(long)]
     advertise_ip: Option<IpAddr>,
+    /// Public IP for the consoles' browser phones' ICE candidates, when the server is behind
+    /// 1:1 NAT (default: the address each console reached us on).
+    #[arg(long)]
+    webrtc_public_ip: Option<IpAddr>,
     /// Calls handled at once before new ones get 503 with Retry-After.
     #[arg(long, default_value_t = 2000)]
     max_calls: usize,
@@ -171,6 +175,7 @@ fn main() -> ExitCode {
                 http_listen,
                 rtp_ports,
                 advertise_ip,
+                webrtc_public_ip,
                 max_calls,
                 media_timeout,
                 max_call_duration,
@@ -191,6 +196,7 @@ fn main() -> ExitCode {
                 http_listen,
                 rtp_ports,
                 advertise_ip,
+                webrtc_public_ip,
                 limits: CallLimits {
                     max_calls,
                     media_timeout: Duration::from_secs(media_timeout),

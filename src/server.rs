@@ -40,6 +40,8 @@ pub struct ServeConfig {
     pub rtp_ports: (u16, u16),
     /// The IP to advertise in SDP and Contact, when the listen address is a wildcard behind NAT.
     pub advertise_ip: Option<IpAddr>,
+    /// The public IP the consoles' browser phones are told to reach, behind 1:1 NAT.
+    pub webrtc_public_ip: Option<IpAddr>,
     /// Per-call and server-wide limits.
     pub limits: CallLimits,
     /// SIP over TLS, when asked for.
@@ -174,6 +176,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         live: Default::default(),
         late_legs: Default::default(),
         legs: Default::default(),
+        phones: Arc::new(crate::phone::Phones::new(config.webrtc_public_ip)),
     });
     tokio::spawn(run_call_manager(services.clone(), events));
     tokio::spawn(crate::scheduler::run(store.clone(), live.clone()));
@@ -209,6 +212,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         reload,
         knowledge,
         sessions: Default::default(),
+        phones: services.phones.clone(),
     })
     .merge(crate::web::router());
     let grace = config.shutdown_grace;

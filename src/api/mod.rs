@@ -16,6 +16,7 @@ pub mod cases;
 pub mod error;
 pub mod exchange;
 pub mod knowledge;
+pub mod phone;
 pub mod queues;
 pub mod session;
 pub mod sessions;
@@ -47,6 +48,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/workflow/cases", get(workflow::list))
         .route("/api/supervision", get(workflow::supervision))
         .route("/api/units", get(workflow::units))
+        .route("/api/phone", get(phone::socket))
         .route("/api/agents", get(agents::list))
         .route("/api/agents/{id}/state", post(agents::set_state))
         .route("/api/agents/{id}/states", get(agents::states))

@@ -31,4 +31,6 @@ pub struct ApiState {
     pub sessions: std::sync::Arc<super::sessions::Sessions>,
     /// The knowledge base's search index (the store keeps the entries).
     pub knowledge: Arc<crate::knowledge::KnowledgeIndex>,
+    /// The consoles' phone sockets and the calls ringing in them.
+    pub phones: Arc<crate::phone::Phones>,
 }

@@ -1,7 +1,9 @@
-//! The server's own call to an operator's softphone (the B2BUA's second leg): INVITE to the
-//! seat's registered contact with our SDP offer, CANCEL when the ACD withdraws the offer, ACK
-//! and media once it answers, BYE at the end. Its responses and the operator's BYE reach the
-//! caller's call task through the call manager, by the leg's Call-ID.
+//! The server's own call to an operator's phone (the B2BUA's second leg). To a softphone:
+//! INVITE to the seat's registered contact with our SDP offer, CANCEL when the ACD withdraws
+//! the offer, ACK and media once it answers, BYE at the end; its responses and the operator's
+//! BYE reach the caller's call task through the call manager, by the leg's Call-ID. To a
+//! console's browser phone ([`crate::phone`]): the same offer over WebRTC, its events passed
+//! to the call task as [`CallSignal::Phone`]. Either way the console pops the call up.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -9,8 +11,12 @@ use tracing::{info, warn};
 
 use super::directory::SignalTx;
 use super::services::CallServices;
+use super::signal::CallSignal;
+use crate::media::g711::Codec;
 use crate::media::sdp;
 use crate::media::session::MediaSession;
+use crate::phone::signal::CallInfo;
+use crate::phone::{BrowserLeg, EventSink};
 use crate::sip::dialog::Dialog;
 use crate::sip::message;
 use crate::sip::transaction::{Peer, Transport};
@@ -42,29 +48,48 @@ fn target(contact: &str, source: SocketAddr) -> SocketAddr {
     }
 }
 
+/// The SIP side of a call to a softphone.
+struct SipLeg {
+    invite: rsip::Request,
+    peer: Peer,
+    via_host: String,
+    dialog: Option<Dialog>,
+}
+
+/// Which phone the leg rings.
+enum Phone {
+    Sip(Box<SipLeg>),
+    Browser {
+        leg: std::sync::Arc<BrowserLeg>,
+        answered: bool,
+    },
+}
+
 /// One call to a seat.
 pub(super) struct AgentLeg {
     /// The seat.
     pub agent: String,
-    /// This leg's Call-ID.
+    /// This leg's Call-ID (a browser leg's id, of the same form).
     pub call_id: String,
-    invite: rsip::Request,
-    peer: Peer,
-    via_host: String,
+    phone: Phone,
     /// The leg's media (its own RTP port, SSRC, sequence and timestamps).
     pub media: MediaSession,
-    dialog: Option<Dialog>,
 }
 
 impl AgentLeg {
-    /// Calls the seat's most recent registered contact.
+    /// Calls the seat: in its console when its phone is on there, else its most recent
+    /// registered contact.
     pub async fn dial(
         services: &CallServices,
         agent: &str,
-        caller: &str,
+        call: CallInfo,
         local_ip: IpAddr,
         signals: &SignalTx,
     ) -> Result<AgentLeg, String> {
+        if services.phones.has_phone(agent) {
+            return Self::dial_browser(services, agent, call, local_ip, signals).await;
+        }
+        let caller = call.caller.clone();
         let binding = services
             .registrar
             .contacts(agent)
@@ -89,7 +114,7 @@ impl AgentLeg {
         let caller_user = if caller.is_empty() {
             "anonymous"
         } else {
-            caller
+            caller.as_str()
         };
         let text = format!(
             "INVITE {contact} SIP/2.0\r\nVia: SIP/2.0/{t} {via_host};branch={branch};rport\r\nMax-Forwards: 70\r\n\
@@ -116,20 +141,82 @@ impl AgentLeg {
             return Err(format!("INVITE to {agent} not sent: {e}"));
         }
         info!(%agent, leg = call_id, contact = binding.contact, "ringing a seat");
+        services.phones.pop_up(agent, &call_id, call);
         Ok(AgentLeg {
             agent: agent.to_string(),
             call_id,
-            invite,
-            peer,
-            via_host,
+            phone: Phone::Sip(Box::new(SipLeg {
+                invite,
+                peer,
+                via_host,
+                dialog: None,
+            })),
             media,
-            dialog: None,
         })
     }
 
-    /// Withdraws the offer (CANCEL, RFC 3261 §9.1).
+    /// Rings the seat's console phone: the leg's events come back as [`CallSignal::Phone`].
+    async fn dial_browser(
+        services: &CallServices,
+        agent: &str,
+        call: CallInfo,
+        local_ip: IpAddr,
+        signals: &SignalTx,
+    ) -> Result<AgentLeg, String> {
+        let media =
+            MediaSession::open(&services.rtp_ports, local_ip, services.limits.media_timeout)
+                .await
+                .map_err(|e| e.to_string())?;
+        let call_id = message::new_call_id(&local_ip.to_string());
+        let tx = signals.clone();
+        let id = call_id.clone();
+        let sink: EventSink = std::sync::Arc::new(move |event| {
+            let signal = CallSignal::Phone {
+                call_id: id.clone(),
+                event,
+            };
+            if super::directory::deliver(&tx, signal).is_err() {
+                warn!(leg = id, "browser phone's event not delivered");
+            }
+        });
+        let media_addr = SocketAddr::new(local_ip, media.local_port());
+        let leg = match services
+            .phones
+            .ring(agent, &call_id, call, media_addr, sink)
+            .await
+        {
+            Ok(leg) => leg,
+            Err(e) => {
+                media.close();
+                return Err(e);
+            }
+        };
+        info!(%agent, leg = call_id, "ringing a seat's browser phone");
+        Ok(AgentLeg {
+            agent: agent.to_string(),
+            call_id,
+            phone: Phone::Browser {
+                leg,
+                answered: false,
+            },
+            media,
+        })
+    }
+
+    /// Which phone the call rings on, for the logs.
+    pub fn phone_kind(&self) -> &'static str {
+        match self.phone {
+            Phone::Sip(_) => "sip",
+            Phone::Browser { .. } => "browser",
+        }
+    }
+
+    /// Withdraws the offer (CANCEL, RFC 3261 §9.1; a browser hears it on release).
     pub async fn cancel(&self, services: &CallServices) {
-        let mut cancel = self.invite.clone();
+        let Phone::Sip(sip) = &self.phone else {
+            return;
+        };
+        let mut cancel = sip.invite.clone();
         cancel.method = rsip::Method::Cancel;
         cancel.body.clear();
         message::remove_header(&mut cancel, "cseq");
@@ -142,48 +229,79 @@ impl AgentLeg {
         cancel
             .headers
             .push(rsip::Header::Other("Content-Length".into(), "0".into()));
-        if let Err(e) = services.endpoint.send_request(cancel, self.peer).await {
+        if let Err(e) = services.endpoint.send_request(cancel, sip.peer).await {
             warn!(leg = self.call_id, error = %e, "CANCEL not sent");
         }
     }
 
-    /// The seat answered: ACK, and media towards its SDP answer.
+    /// The softphone answered: ACK, and media towards its SDP answer.
     pub fn answered(&mut self, services: &CallServices, ok: &rsip::Response) -> Result<(), String> {
-        let dialog = Dialog::new_uac(&self.invite, ok);
-        let ack = dialog.ack_for(ok, &self.via_host, self.peer.transport);
-        services.endpoint.send_stateless(ack.into(), self.peer);
-        self.dialog = Some(dialog);
+        let Phone::Sip(sip) = &mut self.phone else {
+            return Err("a SIP answer on a browser leg".into());
+        };
+        let dialog = Dialog::new_uac(&sip.invite, ok);
+        let ack = dialog.ack_for(ok, &sip.via_host, sip.peer.transport);
+        services.endpoint.send_stateless(ack.into(), sip.peer);
+        sip.dialog = Some(dialog);
         let answer =
             sdp::parse_answer(&String::from_utf8_lossy(&ok.body)).map_err(|e| e.to_string())?;
         self.media.start(
             answer.remote_rtp,
             answer.codec,
             answer.telephone_event_pt,
-            self.peer.addr.ip(),
+            sip.peer.addr.ip(),
         );
+        services.phones.connected(&self.call_id);
         Ok(())
     }
 
-    /// True once the seat answered (and was ACKed).
+    /// The browser phone answered and its media is up: the leg's media goes to its relay.
+    pub fn answered_in_browser(
+        &mut self,
+        services: &CallServices,
+        codec: Codec,
+        telephone_event_pt: Option<u8>,
+    ) -> Result<(), String> {
+        let Phone::Browser { leg, answered } = &mut self.phone else {
+            return Err("a browser answer on a SIP leg".into());
+        };
+        let relay = leg.relay_addr();
+        *answered = true;
+        self.media
+            .start(relay, codec, telephone_event_pt, relay.ip());
+        services.phones.connected(&self.call_id);
+        Ok(())
+    }
+
+    /// True once the seat answered (and, on SIP, was ACKed).
     pub fn is_answered(&self) -> bool {
-        self.dialog.is_some()
+        match &self.phone {
+            Phone::Sip(sip) => sip.dialog.is_some(),
+            Phone::Browser { answered, .. } => *answered,
+        }
     }
 
     /// Re-sends the ACK for a retransmitted 2xx.
     pub fn ack_again(&self, services: &CallServices, ok: &rsip::Response) {
-        if let Some(d) = &self.dialog {
-            services.endpoint.send_stateless(
-                d.ack_for(ok, &self.via_host, self.peer.transport).into(),
-                self.peer,
-            );
+        if let Phone::Sip(sip) = &self.phone {
+            if let Some(d) = &sip.dialog {
+                services.endpoint.send_stateless(
+                    d.ack_for(ok, &sip.via_host, sip.peer.transport).into(),
+                    sip.peer,
+                );
+            }
         }
     }
 
-    /// Hangs up an answered leg.
+    /// Hangs up an answered leg (a browser hears it on release).
     pub async fn hang_up(&mut self, services: &CallServices) {
-        if let Some(d) = self.dialog.as_mut() {
-            let bye = d.new_request(rsip::Method::Bye, &self.via_host, self.peer.transport);
-            if let Err(e) = services.endpoint.send_request(bye, self.peer).await {
+        let Phone::Sip(sip) = &mut self.phone else {
+            return;
+        };
+        let (via_host, peer) = (sip.via_host.clone(), sip.peer);
+        if let Some(d) = sip.dialog.as_mut() {
+            let bye = d.new_request(rsip::Method::Bye, &via_host, peer.transport);
+            if let Err(e) = services.endpoint.send_request(bye, peer).await {
                 warn!(leg = self.call_id, error = %e, "BYE to the seat not sent");
             }
         }
@@ -192,14 +310,18 @@ impl AgentLeg {
     /// Tells the seat how its transfer went: a NOTIFY of the implicit `refer` subscription
     /// with `status` (e.g. `200 OK`) as a SIP fragment, ending the subscription (RFC 3515).
     pub async fn notify_transfer(&mut self, services: &CallServices, status: &str) {
-        let Some(d) = self.dialog.as_mut() else {
+        let Phone::Sip(sip) = &mut self.phone else {
             return;
         };
-        let mut notify = d.new_request(rsip::Method::Notify, &self.via_host, self.peer.transport);
+        let (via_host, peer) = (sip.via_host.clone(), sip.peer);
+        let Some(d) = sip.dialog.as_mut() else {
+            return;
+        };
+        let mut notify = d.new_request(rsip::Method::Notify, &via_host, peer.transport);
         for (name, value) in [
             ("Event", "refer"),
             ("Subscription-State", "terminated;reason=noresource"),
-            ("Contact", &format!("<sip:12345@{}>", self.via_host)),
+            ("Contact", &format!("<sip:12345@{via_host}>")),
         ] {
             notify
                 .headers
@@ -210,27 +332,31 @@ impl AgentLeg {
             "message/sipfrag;version=2.0",
             format!("SIP/2.0 {status}\r\n").into_bytes(),
         );
-        if let Err(e) = services.endpoint.send_request(notify, self.peer).await {
+        if let Err(e) = services.endpoint.send_request(notify, peer).await {
             warn!(leg = self.call_id, error = %e, "NOTIFY to the seat not sent");
         }
     }
 
-    /// Forgets the leg in the manager's table.
-    /// Lets go of the leg. One the seat never answered stays known to the manager a while,
-    /// so that an answer crossing its CANCEL is ACKed and hung up ([`super::late`]).
+    /// Lets go of the leg; the console hears that the call is over. A softphone leg the seat
+    /// never answered stays known to the manager a while, so that an answer crossing its
+    /// CANCEL is ACKed and hung up ([`super::late`]).
     pub fn release(&self, services: &CallServices) {
         self.media.close();
+        services.phones.release(&self.call_id, self.is_answered());
+        let Phone::Sip(sip) = &self.phone else {
+            return;
+        };
         services.legs.lock().expect("legs").remove(&self.call_id);
-        if self.dialog.is_none() {
+        if sip.dialog.is_none() {
             services
                 .late_legs
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .insert(
                     &self.call_id,
-                    self.invite.clone(),
-                    self.peer,
-                    self.via_host.clone(),
+                    sip.invite.clone(),
+                    sip.peer,
+                    sip.via_host.clone(),
                 );
         }
     }
@@ -243,7 +369,7 @@ mod tests {
         let src = "203.0.113.9:40000".parse().unwrap();
         assert_eq!(
             super::target("sip:1001@127.0.0.1:5070", src),
-            "127.0.0.1:5070".parse().unwrap()
+            "127.0.0.1:5070".parse::<std::net::SocketAddr>().unwrap()
         );
         assert_eq!(
             super::target("sip:1001@192.168.1.20:5060;transport=udp", src),
@@ -254,7 +380,7 @@ mod tests {
         let lan = "192.168.1.20:5070".parse().unwrap();
         assert_eq!(
             super::target("sip:1001@192.168.1.20:5060", lan),
-            "192.168.1.20:5060".parse().unwrap()
+            "192.168.1.20:5060".parse::<std::net::SocketAddr>().unwrap()
         );
     }
 }

@@ -21,6 +21,8 @@ use super::signal::{CallSignal, EndCause, TransferTarget};
 use crate::acd::AgentState;
 use crate::media::recorder::WavRecorder;
 use crate::media::session::{MediaEvent, MediaSession};
+use crate::phone::signal::CallInfo;
+use crate::phone::PhoneEvent;
 use crate::routing::TransferRefused;
 use crate::sip::dialog::Dialog;
 use crate::sip::message::{self, response_for};
@@ -60,6 +62,10 @@ pub(super) struct Driver<'c, 'a> {
     requests: HashMap<LegId, VecDeque<(TransactionKey, rsip::Request)>>,
     notices: Option<mpsc::UnboundedReceiver<QueueNotice>>,
     queue: String,
+    /// When the caller joined the queue, for the pop-up's waiting time.
+    joined_at: Option<Instant>,
+    /// The platform that took the call.
+    platform: String,
     bridged: Option<Bridged>,
     message: Option<Message>,
     transfer_reply: Option<oneshot::Sender<Result<TransferTarget, TransferRefused>>>,
@@ -84,6 +90,8 @@ impl<'c, 'a> Driver<'c, 'a> {
             requests: HashMap::new(),
             notices: None,
             queue: String::new(),
+            joined_at: None,
+            platform: String::new(),
             bridged: None,
             message: None,
             transfer_reply: None,
@@ -99,6 +107,7 @@ impl<'c, 'a> Driver<'c, 'a> {
         negotiated: &crate::media::sdp::Negotiated,
         platform: &str,
     ) -> EndCause {
+        self.platform = platform.to_string();
         let media = self.media;
         let mut media_events = media.events();
         let mut player = Player {
@@ -291,6 +300,41 @@ impl<'c, 'a> Driver<'c, 'a> {
                 };
                 Some(Input::Seat { leg: id, event })
             }
+            CallSignal::Phone { call_id, event } => {
+                let id = *self.leg_ids.get(&call_id)?;
+                let leg = self.legs.get_mut(&id)?;
+                let event = match event {
+                    PhoneEvent::Answered {
+                        codec,
+                        telephone_event_pt,
+                    } => match leg.answered_in_browser(services, codec, telephone_event_pt) {
+                        Ok(()) => {
+                            let store = services.store.clone();
+                            tokio::spawn(async move {
+                                if let Err(e) = store.leg_answered(&call_id, Utc::now()).await {
+                                    warn!(leg = call_id, error = %e, "seat's answer not stored");
+                                }
+                            });
+                            SeatEvent::Answered
+                        }
+                        Err(e) => {
+                            warn!(call_id = self.call.call_id, error = %e, "browser answer unusable");
+                            SeatEvent::Unusable
+                        }
+                    },
+                    PhoneEvent::Declined => SeatEvent::Declined(603),
+                    PhoneEvent::HungUp => SeatEvent::Bye,
+                    PhoneEvent::Failed if leg.is_answered() => SeatEvent::MediaTimeout,
+                    PhoneEvent::Failed => SeatEvent::Declined(480),
+                };
+                info!(
+                    call_id = self.call.call_id,
+                    agent = leg.agent,
+                    ?event,
+                    "browser phone"
+                );
+                Some(Input::Seat { leg: id, event })
+            }
             CallSignal::AgentTimeout { call_id } => {
                 let leg = *self.leg_ids.get(&call_id)?;
                 Some(Input::Seat {
@@ -381,19 +425,25 @@ impl<'c, 'a> Driver<'c, 'a> {
             Output::Hold(name) => self.media.hold(name.and_then(|n| services.prompts.get(&n))),
             Output::JoinQueue(queue) => {
                 self.notices = Some(services.queue.join(call_id, &queue));
+                self.joined_at = Some(Instant::now());
                 self.queue = queue;
             }
             Output::Acd(event) => services.queue.event(event),
             Output::Dial { leg, agent } => {
-                let caller = super::identity::call_identity(self.call.request).caller;
-                match AgentLeg::dial(
-                    services,
-                    &agent,
-                    &caller,
-                    self.call.local_ip(),
-                    &self.call.me,
-                )
-                .await
+                let call = CallInfo {
+                    case_number: self.case_number.to_string(),
+                    caller: super::identity::call_identity(self.call.request).caller,
+                    platform: self.platform.clone(),
+                    queue: self.queue.clone(),
+                    waited_seconds: self.joined_at.map_or(0, |t| t.elapsed().as_secs()),
+                    phone: if services.phones.has_phone(&agent) {
+                        "browser"
+                    } else {
+                        "sip"
+                    },
+                };
+                match AgentLeg::dial(services, &agent, call, self.call.local_ip(), &self.call.me)
+                    .await
                 {
                     Ok(seat) => {
                         if let Err(e) = services
@@ -445,6 +495,7 @@ impl<'c, 'a> Driver<'c, 'a> {
                         call_id,
                         agent = seat.agent,
                         queue = self.queue,
+                        phone = seat.phone_kind(),
                         "caller and operator connected"
                     );
                     // The seat's DTMF and media timeout (its audio is relayed by its receive

@@ -174,6 +174,7 @@ mod tests {
             live: Default::default(),
             late_legs: Default::default(),
             legs: Default::default(),
+            phones: Default::default(),
         });
         (services, events)
     }

@@ -70,6 +70,8 @@ pub struct CallServices {
     pub late_legs: std::sync::Mutex<super::late::LateLegs>,
     /// The server's calls to seats, by their Call-ID: where their responses and BYEs go.
     pub legs: std::sync::Mutex<std::collections::HashMap<String, SignalTx>>,
+    /// The consoles connected, and the calls ringing in their browser phones.
+    pub phones: Arc<crate::phone::Phones>,
 }
 
 /// Calls that count against `--max-calls` now.

@@ -46,6 +46,11 @@ pub enum CallSignal {
         key: TransactionKey,
         request: Box<rsip::Request>,
     },
+    /// What happened on a call to a seat's browser phone.
+    Phone {
+        call_id: String,
+        event: crate::phone::PhoneEvent,
+    },
     /// A transfer asked through the API by `by`: the reply says where the caller went, or why
     /// not; a call not talking with an operator drops it unanswered.
     Transfer {

@@ -318,7 +318,10 @@ mod tests {
         let offer = "v=0\r\no=user1 53655765 2353687637 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
         let n = answer(offer).unwrap();
         assert_eq!(n.codec, Codec::Pcmu);
-        assert_eq!(n.remote_rtp, "127.0.0.1:6000".parse().unwrap());
+        assert_eq!(
+            n.remote_rtp,
+            "127.0.0.1:6000".parse::<std::net::SocketAddr>().unwrap()
+        );
         assert_eq!(n.telephone_event_pt, None);
         assert!(
             n.answer.contains("m=audio 20000 RTP/AVP 0\r\n"),
@@ -338,7 +341,7 @@ mod tests {
         assert_eq!(n.telephone_event_pt, Some(101));
         assert_eq!(
             n.remote_rtp,
-            "192.0.2.10:7078".parse().unwrap(),
+            "192.0.2.10:7078".parse::<std::net::SocketAddr>().unwrap(),
             "video c= ignored"
         );
         assert!(n.answer.contains("m=audio 20000 RTP/AVP 8 101\r\n"));
@@ -349,7 +352,10 @@ mod tests {
     fn ipv6_media_level_connection_and_direction() {
         let offer = "v=0\r\no=- 1 1 IN IP6 ::1\r\ns=-\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0 100\r\nc=IN IP6 ::1\r\na=rtpmap:100 telephone-event/8000\r\na=sendonly\r\n";
         let n = answer(offer).unwrap();
-        assert_eq!(n.remote_rtp, "[::1]:4000".parse().unwrap());
+        assert_eq!(
+            n.remote_rtp,
+            "[::1]:4000".parse::<std::net::SocketAddr>().unwrap()
+        );
         assert_eq!(n.telephone_event_pt, Some(100));
         assert!(n.answer.contains("a=recvonly"));
     }

@@ -1,7 +1,10 @@
-// The operator console: sign in with the seat, see and set its state, search the knowledge
-// base. Plain ES module,
-// no build step. Every change sent with the session cookie carries the CSRF token the
-// sign-in answered (X-CSRF-Token). Times are shown in China Standard Time.
+// The operator console: sign in with the seat, see and set its state, take the call that pops
+// up (in the page's phone or on the SIP phone), see the caller's earlier cases, fill the work
+// order and search the knowledge base. Plain ES modules, no build step. Every change sent
+// with the session cookie carries the CSRF token the sign-in answered (X-CSRF-Token). Times
+// are shown in China Standard Time.
+
+import { Phone } from "/static/phone.js";
 
 const $ = (id) => document.getElementById(id);
 let csrf = "";
@@ -62,8 +65,8 @@ async function setState(state, reason) {
     if (now && now.state === state && (reason === undefined || now.reason === reason)) return;
     await new Promise((r) => setTimeout(r, 150));
   }
-  // The ACD keeps a seat signed out until its phone registers.
-  $("state-error").textContent = "状态未改变：请先在话机上登录（注册）座席";
+  // The ACD keeps a seat signed out until a phone is there: its SIP phone or the page's.
+  $("state-error").textContent = "状态未改变：请先开启浏览器电话，或在 SIP 话机上登录（注册）座席";
 }
 
 $("go-available").addEventListener("click", () => setState("available"));
@@ -75,6 +78,192 @@ $("go-not-ready").addEventListener("click", () => {
     return;
   }
   setState("not-ready", reason);
+});
+
+// ---- The call: pop-up, controls, earlier cases ----
+
+const REASONS = {
+  "called-area-code": "拨打的区号", "caller-area-code": "来电区号",
+  "caller-mobile-prefix": "手机号段", "provincial": "省级平台兜底",
+};
+const CASE_STATES = {
+  "accepted": "已受理", "dispatched": "已派单", "signed": "已签收", "handling": "办理中",
+  "replied": "已答复", "answered-directly": "已直接答复", "not-accepted": "不予受理",
+  "escalated": "已提交省级", "returned": "已退回", "closed": "已办结", "linked": "已并单",
+};
+let current = null; // { leg, call, inPage, answered }
+let usedEntry = null; // the knowledge-base entry chosen for the answer
+
+function reasonText(reason) {
+  const [kind, value] = reason.split(":");
+  return (REASONS[kind] ?? kind) + (value ? ` ${value}` : "");
+}
+
+function callButtons() {
+  const inPage = current?.inPage;
+  $("answer").hidden = !(inPage && !current.answered);
+  $("decline").hidden = !(inPage && !current.answered);
+  $("hang-up").hidden = !(inPage && current.answered);
+  $("pad").hidden = !(inPage && current.answered);
+}
+
+async function popUp(leg, call, inPage) {
+  current = { leg, call, inPage, answered: false };
+  $("call").hidden = false;
+  $("call-status").textContent = "振铃中";
+  $("call-caller").textContent = call.caller || "（未显示号码）";
+  $("call-platform").textContent = call.platform;
+  $("call-queue").textContent = `${call.queue} · 已等待 ${call.waited_seconds} 秒`;
+  $("call-case").textContent = call.case_number;
+  $("call-phone").textContent = inPage ? "浏览器电话" : "SIP 话机（请在话机上接听）";
+  $("call-reason").textContent = "—";
+  $("call-error").textContent = "";
+  callButtons();
+  openOrder(call.case_number);
+  const { status, data } = await api("GET", `/api/cases/${encodeURIComponent(call.case_number)}`);
+  if (status === 200) {
+    const first = data.calls?.[0];
+    if (first) {
+      $("call-platform").textContent = first.platform;
+      $("call-reason").textContent = reasonText(first.route_reason);
+    }
+  }
+  showEarlier(call.case_number);
+}
+
+// The caller's open cases, most alike first; the first is proposed for linking (并单).
+async function showEarlier(number) {
+  const { status, data } = await api("GET", `/api/cases/${encodeURIComponent(number)}/related`);
+  $("earlier").replaceChildren();
+  if (status !== 200) return;
+  $("earlier-summary").textContent = data.length
+    ? `该号码有 ${data.length} 件未办结工单；重复诉求请并单`
+    : "该号码没有未办结的工单";
+  $("earlier").replaceChildren(...data.map((c, i) => {
+    const li = document.createElement("li");
+    if (i === 0) li.className = "proposed";
+    li.textContent = `${c.case_number} · ${CASE_STATES[c.state] ?? c.state} · ${c.topic || "（无关键词）"} · ` +
+      `${cst.format(new Date(c.created_at))}`;
+    const link = document.createElement("button");
+    link.type = "button";
+    link.className = "small";
+    link.textContent = i === 0 ? "系统建议：并入此单" : "并入此单";
+    link.addEventListener("click", () => linkInto(number, c.case_number));
+    li.append(link);
+    return li;
+  }));
+}
+
+async function linkInto(number, into) {
+  const { status, data } = await api("POST", `/api/cases/${encodeURIComponent(number)}/link`, { into });
+  if (status === 401) return signedOut();
+  if (status !== 200) {
+    $("call-error").textContent = data?.error ?? `并单失败（${status}）`;
+    return;
+  }
+  $("order-done").textContent = `已并入工单 ${into}`;
+  showEarlier(number);
+}
+
+const phone = new Phone({
+  ready: () => {
+    $("phone-state").textContent = $("phone-on").checked ? "电话：浏览器（本页面）" : "电话：SIP 话机";
+    showState();
+  },
+  offer: popUp,
+  connected: (leg) => {
+    if (current?.leg !== leg) return;
+    current.answered = true;
+    $("call-status").textContent = "通话中";
+    callButtons();
+    showState();
+  },
+  ended: (leg, why) => {
+    if (current?.leg !== leg) return;
+    $("call-status").textContent = why === "cancel" && !current.answered ? "来电已取消" : "通话已结束";
+    current.inPage = false;
+    callButtons();
+    showState();
+  },
+  error: (message) => { $("call-error").textContent = message; },
+  closed: () => {
+    $("phone-state").textContent = "电话：未连接";
+  },
+});
+
+$("phone-on").addEventListener("change", () => phone.open($("phone-on").checked));
+$("answer").addEventListener("click", async () => {
+  $("call-error").textContent = "";
+  try {
+    await phone.answer(current.leg);
+    $("call-status").textContent = "接通中";
+  } catch (e) {
+    $("call-error").textContent = `无法接听：${e.message}`;
+  }
+});
+$("decline").addEventListener("click", () => phone.decline(current.leg));
+$("hang-up").addEventListener("click", () => phone.hangUp(current.leg));
+for (const key of $("pad").querySelectorAll("button")) {
+  key.addEventListener("click", () => phone.dtmf(key.textContent));
+}
+
+// ---- The work order ----
+
+const OUTCOMES = ["answer", "dispatch", "escalate", "not-accepted"];
+
+function showOutcome() {
+  const chosen = $("order-outcome").value;
+  for (const o of OUTCOMES) {
+    $(`outcome-${o}`).hidden = !chosen.startsWith(o);
+  }
+}
+$("order-outcome").addEventListener("change", showOutcome);
+
+async function openOrder(number) {
+  $("work-order").hidden = false;
+  $("order-case").textContent = number;
+  $("order-form").dataset.case = number;
+  $("order-done").textContent = "";
+  usedEntry = null;
+  $("order-entry").textContent = "";
+  showOutcome();
+  const { status, data } = await api("GET", `/api/units?platform=${encodeURIComponent(current?.call.platform ?? "")}`);
+  if (status === 200) {
+    $("order-unit").replaceChildren(...data.map((u) => new Option(u.name, u.id)));
+  }
+}
+
+function fieldError(field, message) {
+  const el = $(`err-${field}`);
+  if (el) el.textContent = message;
+  else $("order-error").textContent = message;
+}
+
+// Sends one workflow event; false (with the message next to its field) when refused.
+async function step(number, event) {
+  const { status, data } = await api("POST", `/api/cases/${encodeURIComponent(number)}/events`, event);
+  if (status === 401) { signedOut(); return false; }
+  if (status === 200) return true;
+  fieldError(data?.field ?? "", data?.error ?? `保存失败（${status}）`);
+  return false;
+}
+
+$("order-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  for (const el of document.querySelectorAll("#order-form .error")) el.textContent = "";
+  const number = $("order-form").dataset.case;
+  const category = $("order-category").value;
+  if (!category) return fieldError("category", "请选择诉求类别");
+  if (!await step(number, { action: "classify", category, topic: $("order-topic").value.trim() })) return;
+  const outcome = $("order-outcome").value;
+  const event =
+    outcome === "answer-directly" ? { action: "answer-directly", answer: $("order-answer").value.trim() } :
+    outcome === "dispatch" ? { action: "dispatch", unit: $("order-unit").value, legal_days: null } :
+    outcome === "escalate" ? { action: "escalate", reason: $("order-escalate").value.trim() } :
+    { action: "not-accepted", reason: $("order-channel").value };
+  if (!await step(number, event)) return;
+  const { data } = await api("GET", `/api/cases/${encodeURIComponent(number)}/history`);
+  $("order-done").textContent = `工单已保存：${(data ?? []).map((h) => h.event).join(" → ")}`;
 });
 
 function signedIn(session) {
@@ -92,6 +281,10 @@ function signedIn(session) {
 
 function signedOut() {
   csrf = "";
+  phone.close();
+  $("phone-on").checked = false;
+  $("call").hidden = true;
+  $("work-order").hidden = true;
   $("who").hidden = true;
   $("sign-out").hidden = true;
   $("knowledge").hidden = true;
@@ -146,6 +339,18 @@ $("search-form").addEventListener("submit", async (e) => {
       e.category, e.source_department, `第 ${e.version} 版`,
       `更新于 ${cst.format(new Date(e.updated_at))}（北京时间）`,
     ].filter(Boolean).join(" · ");
+    const use = document.createElement("button");
+    use.type = "button";
+    use.className = "small use-entry";
+    use.textContent = "用此条目答复";
+    use.addEventListener("click", () => {
+      usedEntry = e.id;
+      $("order-answer").value = e.answer;
+      $("order-outcome").value = "answer-directly";
+      showOutcome();
+      $("order-entry").textContent = `答复来自知识库条目 #${e.id}（第 ${e.version} 版）：${e.title}`;
+    });
+    meta.append(use);
     li.append(h3, p, meta);
     return li;
   }));

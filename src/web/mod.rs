@@ -1,8 +1,8 @@
 //! The pages the server serves to browsers: plain HTML, CSS and ES modules compiled into the
 //! binary (no build step, no files to deploy beside it), in Simplified Chinese, with one style
-//! sheet for every page. `/console` is the operators' console (issue 12: sign-in and the
-//! knowledge base so far). Every page is sent with a Content-Security-Policy that allows only
-//! the server's own scripts and styles.
+//! sheet for every page. `/console` is the operators' console (issue 12: sign-in, the call's
+//! pop-up and browser phone, the work order and the knowledge base). Every page is sent with
+//! a Content-Security-Policy that allows only the server's own scripts, styles and sockets.
 
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -12,6 +12,7 @@ use axum::Router;
 const STYLE: &str = include_str!("style.css");
 const CONSOLE_HTML: &str = include_str!("console.html");
 const CONSOLE_JS: &str = include_str!("console.js");
+const PHONE_JS: &str = include_str!("phone.js");
 
 /// Only the server's own scripts, styles and API; no frames.
 const CSP: &str = "default-src 'self'; img-src 'self' data:; object-src 'none'; frame-ancestors 'none'; base-uri 'none'";
@@ -44,5 +45,9 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
         .route(
             "/static/console.js",
             get(|| async { page("text/javascript; charset=utf-8", CONSOLE_JS) }),
+        )
+        .route(
+            "/static/phone.js",
+            get(|| async { page("text/javascript; charset=utf-8", PHONE_JS) }),
         )
 }

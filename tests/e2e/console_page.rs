@@ -4,128 +4,21 @@
 
 use crate::common;
 
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use common::browser::{browser, click, driver, screenshot, text_of, type_into, wait_for};
 use common::harness::run_on;
-use common::server::{project_dir, Backend, ServerOptions, TestServer};
-use fantoccini::{Client, ClientBuilder, Locator};
+use common::server::{Backend, ServerOptions, TestServer};
+use fantoccini::Locator;
 use serde_json::json;
 
-/// chromedriver on a free loopback port, stopped when dropped.
-struct Driver {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn have(program: &str) -> bool {
-    Command::new(program)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok()
-}
-
-/// Starts chromedriver, or says why not (a failure in CI, a skip elsewhere).
-async fn driver() -> Option<Driver> {
-    if !have("chromedriver") || !have("chromium") {
-        assert!(
-            std::env::var("CI").is_err(),
-            "chromium and chromedriver are required in CI (Debian: chromium chromium-driver)"
-        );
-        eprintln!("note: no chromium/chromedriver; skipping the browser test");
-        return None;
-    }
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new("chromedriver")
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let url = format!("http://127.0.0.1:{port}");
-    let driver = Driver { child, url };
-    let status = format!("{}/status", driver.url);
-    for _ in 0..200 {
-        if let Ok(r) = reqwest::get(&status).await {
-            if r.status().is_success() {
-                return Some(driver);
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("chromedriver did not start on port {port}");
-}
-
-async fn browser(driver: &Driver) -> Client {
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({"args": ["--headless=new", "--no-sandbox", "--disable-gpu",
-                        "--disable-dev-shm-usage", "--window-size=1200,800", "--lang=zh-CN"]}),
-    );
-    // The WebDriver client speaks plain HTTP to chromedriver, but its TLS stack wants a
-    // crypto provider chosen: the one the server uses.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    ClientBuilder::rustls()
-        .expect("a TLS setup for the WebDriver client")
-        .capabilities(caps)
-        .connect(&driver.url)
-        .await
-        .expect("a Chromium session")
-}
-
-/// Types `text` into the element at `css`.
-async fn type_into(c: &Client, css: &str, text: &str) {
-    let field = c.find(Locator::Css(css)).await.unwrap();
-    field.send_keys(text).await.unwrap();
-}
-
-/// Clicks the element at `css`.
-async fn click(c: &Client, css: &str) {
-    c.find(Locator::Css(css))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-}
-
-/// The text of the element at `css`.
-async fn text_of(c: &Client, css: &str) -> String {
-    c.find(Locator::Css(css))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
-}
-
-/// Waits until an element at `css` is there.
-async fn wait_for(c: &Client, css: &str) {
-    c.wait().for_element(Locator::Css(css)).await.unwrap();
-}
-
-async fn screenshot(client: &Client, name: &str) {
-    let png = client.screenshot().await.unwrap();
-    let dir = project_dir("docs").join("screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join(name), png).unwrap();
-}
-
-async fn add_entry(server: &TestServer, title: &str, question: &str, answer: &str, category: &str) {
+pub(crate) async fn add_entry(
+    server: &TestServer,
+    title: &str,
+    question: &str,
+    answer: &str,
+    category: &str,
+) {
     let resp = reqwest::Client::new()
         .post(format!("{}/api/knowledge", server.http))
         .bearer_auth("dev-kb-kunming")
@@ -173,7 +66,7 @@ async fn an_operator_signs_in_and_finds_the_answer() {
             )
             .await;
 
-            let c = browser(&driver).await;
+            let c = browser(&driver, &[]).await;
             c.goto(&format!("{}/console", server.http)).await.unwrap();
             let title = c.title().await.unwrap();
             assert_eq!(title, "12345 话务员工作台");

@@ -7,6 +7,7 @@ mod common;
 mod agents;
 mod baresip;
 mod call_routing;
+mod console_call;
 mod console_page;
 mod console_session;
 mod exposure;

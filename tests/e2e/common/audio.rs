@@ -125,3 +125,23 @@ pub fn correlation(hay: &[i16], needle: &[i16]) -> f64 {
         .map(at)
         .fold(0.0, f64::max)
 }
+
+/// How much of the energy of `samples` (8 kHz) lies at `freq` Hz, from 0 to 1: the Goertzel
+/// power at `freq` over the whole signal's, for audio that went through a browser (resampled,
+/// so no longer sample-exact) and must still carry a known tone.
+pub fn tone_share(samples: &[i16], freq: f64) -> f64 {
+    if samples.is_empty() {
+        return 0.0;
+    }
+    let w = 2.0 * std::f64::consts::PI * freq / 8000.0;
+    let (mut s1, mut s2) = (0.0f64, 0.0f64);
+    for &x in samples {
+        let s0 = x as f64 + 2.0 * w.cos() * s1 - s2;
+        s2 = s1;
+        s1 = s0;
+    }
+    let power = s1 * s1 + s2 * s2 - 2.0 * w.cos() * s1 * s2;
+    let energy: f64 = samples.iter().map(|&x| (x as f64).powi(2)).sum();
+    // A pure tone of N samples and amplitude A: power (N·A/2)², energy N·A²/2.
+    (2.0 * power / (samples.len() as f64 * energy.max(1.0))).min(1.0)
+}

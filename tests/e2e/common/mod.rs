@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod audio;
+pub mod browser;
 pub mod harness;
 pub mod phone;
 pub mod queue_log;

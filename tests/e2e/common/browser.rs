@@ -1,0 +1,149 @@
+//! A real Chromium for the page tests: chromedriver on a free loopback port, a headless
+//! session, and the few WebDriver steps the tests repeat. Screenshots go to
+//! docs/screenshots/.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+use super::server::project_dir;
+
+/// chromedriver on a free loopback port, stopped when dropped.
+pub struct Driver {
+    child: Child,
+    pub url: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn have(program: &str) -> bool {
+    Command::new(program)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok()
+}
+
+/// Starts chromedriver, or says why not (a failure in CI, a skip elsewhere).
+pub async fn driver() -> Option<Driver> {
+    if !have("chromedriver") || !have("chromium") {
+        assert!(
+            std::env::var("CI").is_err(),
+            "chromium and chromedriver are required in CI (Debian: chromium chromium-driver)"
+        );
+        eprintln!("note: no chromium/chromedriver; skipping the browser test");
+        return None;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let url = format!("http://127.0.0.1:{port}");
+    let driver = Driver { child, url };
+    let status = format!("{}/status", driver.url);
+    for _ in 0..200 {
+        if let Ok(r) = reqwest::get(&status).await {
+            if r.status().is_success() {
+                return Some(driver);
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("chromedriver did not start on port {port}");
+}
+
+/// A headless Chromium session, with `extra` flags beside the usual ones.
+pub async fn browser(driver: &Driver, extra: &[&str]) -> Client {
+    let mut args: Vec<String> = [
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--window-size=1200,800",
+        "--lang=zh-CN",
+    ]
+    .iter()
+    .chain(extra)
+    .map(|s| s.to_string())
+    .collect();
+    args.dedup();
+    let mut caps = serde_json::Map::new();
+    caps.insert("goog:chromeOptions".into(), json!({ "args": args }));
+    // The WebDriver client speaks plain HTTP to chromedriver, but its TLS stack wants a
+    // crypto provider chosen: the one the server uses.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    ClientBuilder::rustls()
+        .expect("a TLS setup for the WebDriver client")
+        .capabilities(caps)
+        .connect(&driver.url)
+        .await
+        .expect("a Chromium session")
+}
+
+/// Types `text` into the element at `css`.
+pub async fn type_into(c: &Client, css: &str, text: &str) {
+    let field = c.find(Locator::Css(css)).await.unwrap();
+    field.send_keys(text).await.unwrap();
+}
+
+/// Clicks the element at `css`.
+pub async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+/// The text of the element at `css`.
+pub async fn text_of(c: &Client, css: &str) -> String {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// Waits until an element at `css` is there.
+pub async fn wait_for(c: &Client, css: &str) {
+    c.wait().for_element(Locator::Css(css)).await.unwrap();
+}
+
+pub async fn screenshot(client: &Client, name: &str) {
+    let png = client.screenshot().await.unwrap();
+    let dir = project_dir("docs").join("screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(name), png).unwrap();
+}
+
+/// Waits until the text of the element at `css` is `want` (10 s at most), and returns it.
+pub async fn wait_text(c: &Client, css: &str, want: &str) -> String {
+    let mut shown = String::new();
+    for _ in 0..200 {
+        if let Ok(el) = c.find(Locator::Css(css)).await {
+            shown = el.text().await.unwrap_or_default();
+            if shown == want {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    shown
+}

