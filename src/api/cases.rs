@@ -17,6 +17,15 @@ pub struct CaseQuery {
     pub caller: Option<String>,
 }
 
+/// A unit never learns the number of a caller who asked for confidentiality (GB/T 33358).
+fn for_reader(user: &Caller, case: &crate::cases::Case, view: CaseView) -> CaseView {
+    if user.user.role == crate::cases::Role::Unit && case.order.confidential {
+        view.without_caller()
+    } else {
+        view
+    }
+}
+
 /// Lists the cases of one caller, newest first.
 pub async fn list_cases(
     State(state): State<ApiState>,
@@ -36,14 +45,16 @@ pub async fn list_cases(
     // A caller's cases, as far as this user may see them.
     let mut visible = Vec::new();
     for case in cases {
-        let unit = state
+        let Some(stored) = state
             .store
             .load_case(&case.case_number)
             .await
             .map_err(ApiError::internal)?
-            .and_then(|s| s.case.unit);
-        if caller_user.may_see(&case.platform, unit.as_deref()) {
-            visible.push(case);
+        else {
+            continue;
+        };
+        if caller_user.may_see(&case.platform, stored.case.unit.as_deref()) {
+            visible.push(for_reader(&caller_user, &stored.case, case));
         }
     }
     Ok(Json(visible))
@@ -56,12 +67,12 @@ pub async fn get_case(
     Path(case_number): Path<String>,
 ) -> Result<Json<CaseView>, ApiError> {
     // 404 for a case outside the user's reach, as for one that does not exist.
-    super::workflow::visible_case(&state, &caller_user, &case_number).await?;
+    let stored = super::workflow::visible_case(&state, &caller_user, &case_number).await?;
     state
         .store
         .case_by_number(&case_number)
         .await
         .map_err(ApiError::internal)?
-        .map(Json)
+        .map(|view| Json(for_reader(&caller_user, &stored.case, view)))
         .ok_or_else(|| ApiError::not_found(format!("no case {case_number}")))
 }

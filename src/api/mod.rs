@@ -48,6 +48,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/workflow/cases", get(workflow::list))
         .route("/api/supervision", get(workflow::supervision))
         .route("/api/units", get(workflow::units))
+        .route("/api/districts", get(workflow::districts))
         .route("/api/phone", get(phone::socket))
         .route("/api/agents", get(agents::list))
         .route("/api/agents/{id}/state", post(agents::set_state))

@@ -199,12 +199,19 @@ pub struct WorkflowView {
     pub handle_due: Option<DateTime<Utc>>,
     pub provisional: bool,
     pub mark: Option<Mark>,
+    /// The work order's details; a unit does not see a confidential caller's name and address.
+    pub order: crate::cases::WorkOrder,
     pub history: Vec<HistoryView>,
 }
 
-fn view(stored: &StoredCase) -> WorkflowView {
+fn view(stored: &StoredCase, user: &Caller) -> WorkflowView {
     let c = &stored.case;
     WorkflowView {
+        order: if user.user.role == Role::Unit {
+            c.order.for_unit()
+        } else {
+            c.order.clone()
+        },
         case_number: c.case_number.clone(),
         platform: c.platform.clone(),
         state: c.state.as_str(),
@@ -224,6 +231,48 @@ fn view(stored: &StoredCase) -> WorkflowView {
     }
 }
 
+/// A work order's place lies in the case's platform (anywhere for the provincial one), and its
+/// knowledge-base entry exists.
+async fn check_order(
+    state: &ApiState,
+    plan: &crate::dialplan::Dialplan,
+    platform: &str,
+    order: &crate::cases::WorkOrder,
+) -> Result<(), ApiError> {
+    if let Some(code) = order
+        .district
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
+        let provincial = plan.router.provincial().code == platform;
+        let known = plan
+            .districts
+            .iter()
+            .any(|d| d.code == code && (provincial || d.platform == platform));
+        if !known {
+            return Err(ApiError::invalid(
+                "district",
+                format!("{code:?} is not a district of platform {platform}"),
+            ));
+        }
+    }
+    if let Some(id) = order.knowledge_entry {
+        let entry = state
+            .store
+            .knowledge_entry(id)
+            .await
+            .map_err(ApiError::internal)?;
+        if entry.is_none() {
+            return Err(ApiError::invalid(
+                "knowledge_entry",
+                format!("no knowledge-base entry {id}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// `GET /api/cases/{n}/history`.
 pub async fn history(
     State(state): State<ApiState>,
@@ -231,7 +280,7 @@ pub async fn history(
     Path(number): Path<String>,
 ) -> Result<Json<WorkflowView>, ApiError> {
     let stored = visible_case(&state, &user, &number).await?;
-    Ok(Json(view(&stored)))
+    Ok(Json(view(&stored, &user)))
 }
 
 /// `POST /api/cases/{n}/events`.
@@ -256,6 +305,12 @@ pub async fn apply(
             _ => {}
         }
     }
+    if let CaseEvent::Classify {
+        order: Some(order), ..
+    } = &event
+    {
+        check_order(&state, &plan, &stored.case.platform, order).await?;
+    }
     let rules = DeadlineRules::new(&plan.calendar, plan.time_zone);
     let event = match event {
         // Escalation always goes to the provincial platform.
@@ -277,9 +332,11 @@ pub async fn apply(
         Err(e @ WorkflowError::NotAllowed { .. }) | Err(e @ WorkflowError::NotYourCase { .. }) => {
             return Err(ApiError::forbidden(e.to_string()))
         }
-        Err(e @ (WorkflowError::Empty { field } | WorkflowError::OutOfRange { field, .. })) => {
-            return Err(ApiError::invalid(field, e.to_string()))
-        }
+        Err(
+            e @ (WorkflowError::Empty { field }
+            | WorkflowError::OutOfRange { field, .. }
+            | WorkflowError::TooLong { field, .. }),
+        ) => return Err(ApiError::invalid(field, e.to_string())),
         Err(e) => return Err(ApiError::conflict(e.to_string())),
     }
     match state.store.save_transition(&stored, &next).await {
@@ -296,7 +353,7 @@ pub async fn apply(
             ..stored
         },
     };
-    Ok(Json(view(&saved)))
+    Ok(Json(view(&saved, &user)))
 }
 
 /// Query of the supervision list.
@@ -383,6 +440,28 @@ pub async fn units(
         plan.units
             .iter()
             .filter(|u| q.platform.as_ref().is_none_or(|p| *p == u.platform))
+            .cloned()
+            .collect(),
+    )
+}
+
+/// `GET /api/districts?platform=`: the county-level divisions a work order's place is picked
+/// from (all of them without a platform, or for the provincial platform).
+pub async fn districts(
+    State(state): State<ApiState>,
+    _user: Caller,
+    Query(q): Query<UnitsQuery>,
+) -> Json<Vec<crate::dialplan::districts::District>> {
+    let plan = state.dialplan.current();
+    let provincial = plan.router.provincial().code.clone();
+    Json(
+        plan.districts
+            .iter()
+            .filter(|d| {
+                q.platform
+                    .as_ref()
+                    .is_none_or(|p| *p == provincial || *p == d.platform)
+            })
             .cloned()
             .collect(),
     )
@@ -491,7 +570,7 @@ pub async fn link(
         Err(e) => return Err(ApiError::internal(e)),
     }
     let saved = visible_case(&state, &user, &body.into).await?;
-    Ok(Json(view(&saved)))
+    Ok(Json(view(&saved, &user)))
 }
 
 /// `GET /api/calendar`: the years the holiday calendar holds, and a warning for supervisors

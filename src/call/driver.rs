@@ -434,6 +434,13 @@ impl<'c, 'a> Driver<'c, 'a> {
                     case_number: self.case_number.to_string(),
                     caller: super::identity::call_identity(self.call.request).caller,
                     platform: self.platform.clone(),
+                    platform_name: self
+                        .call
+                        .dialplan
+                        .router
+                        .platform(&self.platform)
+                        .map(|p| p.name_zh.clone())
+                        .unwrap_or_default(),
                     queue: self.queue.clone(),
                     waited_seconds: self.joined_at.map_or(0, |t| t.elapsed().as_secs()),
                     phone: if services.phones.has_phone(&agent) {

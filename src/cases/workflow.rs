@@ -138,11 +138,13 @@ pub struct Actor {
 #[serde(tag = "action", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum CaseEvent {
     /// Set or correct the category (and the topic, a few keywords) while the case is at the
-    /// platform.
+    /// platform, with the work order's details when given (they replace the earlier ones).
     Classify {
         category: Category,
         #[serde(default)]
         topic: Option<String>,
+        #[serde(default)]
+        order: Option<super::order::WorkOrder>,
     },
     /// A consultation answered by the operator from the knowledge base.
     AnswerDirectly { answer: String },
@@ -264,6 +266,9 @@ pub enum WorkflowError {
     /// A text the event needs is empty; `field` is its name in the event.
     #[error("{field} must not be empty")]
     Empty { field: &'static str },
+    /// A text longer than the rules allow; `field` is its name in the event.
+    #[error("{field} is at most {max} characters")]
+    TooLong { field: &'static str, max: usize },
     /// A number outside what the rules allow; `field` is its name in the event.
     #[error("{field} must be between {min} and {max}, not {got}")]
     OutOfRange {
@@ -349,6 +354,8 @@ pub struct Case {
     pub unit: Option<String>,
     /// What the request is about, in a few keywords (for statistics and linking).
     pub topic: String,
+    /// The work order's details.
+    pub order: super::order::WorkOrder,
     /// A handling limit set by law, in working days, overriding the category's.
     pub legal_days: Option<u32>,
     /// Extensions granted so far.
@@ -376,6 +383,7 @@ impl Case {
             out_of_scope: None,
             unit: None,
             topic: String::new(),
+            order: Default::default(),
             legal_days: None,
             extensions: 0,
             deadlines: Deadlines {
@@ -425,17 +433,34 @@ impl Case {
             state: state.as_str(),
         };
         match event {
-            CaseEvent::Classify { category, topic } => {
+            CaseEvent::Classify {
+                category,
+                topic,
+                order,
+            } => {
                 if !matches!(self.state, S::Accepted | S::Returned) {
                     return Err(wrong(self.state));
+                }
+                if let Some(order) = order {
+                    self.order = order.checked().map_err(|e| WorkflowError::TooLong {
+                        field: e.field,
+                        max: e.max,
+                    })?;
                 }
                 self.category = Some(category);
                 if let Some(topic) = topic {
                     self.topic = topic.trim().to_string();
                 }
-                Ok(format!("{} {}", category.as_str(), self.topic)
+                let mut note = format!("{} {}", category.as_str(), self.topic)
                     .trim()
-                    .to_string())
+                    .to_string();
+                if let Some(id) = self.order.knowledge_entry {
+                    note.push_str(&format!(" [knowledge-base entry {id}]"));
+                }
+                if self.order.confidential {
+                    note.push_str(" [confidential]");
+                }
+                Ok(note)
             }
             CaseEvent::Escalate {
                 to_platform,

@@ -9,6 +9,7 @@
 //! | `holidays.csv` | public holidays and adjusted working weekends, by year |
 //! | `staffing-exceptions.csv` | dated exceptions to staffed hours (closed days, special hours) |
 //! | `units.csv` | responsible units per platform |
+//! | `districts.csv` | the county-level divisions (区县) each prefecture platform serves |
 //! | `users.toml` | API users: role, platform, unit, token hash |
 //! | `agents.toml` | operator seats: SIP login, digest HA1 (or password), platform, skills |
 //! | `queues.toml` | optional: queues beyond each platform's own (skills, a dialect desk), menus |
@@ -16,6 +17,7 @@
 //! Every problem is reported with its file and line; a dialplan with any problem is refused
 //! whole, so a running server never takes half of a bad file.
 
+pub mod districts;
 pub mod error;
 pub mod hotline;
 pub mod people;
@@ -51,6 +53,8 @@ pub struct Dialplan {
     pub voicemail: VoicemailSettings,
     /// Responsible units, per platform.
     pub units: Vec<Unit>,
+    /// The county-level divisions of the prefecture platforms.
+    pub districts: Vec<districts::District>,
     /// API users.
     pub users: Vec<User>,
     /// Operator seats (SIP softphones).
@@ -136,6 +140,17 @@ pub fn load(dir: &Path) -> Result<Dialplan, DialplanError> {
         .map(|l| l.platforms.iter().map(|p| p.code.clone()).collect())
         .unwrap_or_default();
     let units = people::load_units(&dir.join("units.csv"), &codes, &mut problems);
+    let prefectures: Vec<String> = loaded
+        .as_ref()
+        .map(|l| {
+            l.platforms
+                .iter()
+                .filter(|p| p.level == crate::routing::PlatformLevel::Prefecture)
+                .map(|p| p.code.clone())
+                .collect()
+        })
+        .unwrap_or_default();
+    let districts = districts::load(&dir.join("districts.csv"), &prefectures, &mut problems);
     let users = people::load_users(&dir.join("users.toml"), &codes, &units, &mut problems);
     let seats = people::load_seats(&dir.join("agents.toml"), &codes, &mut problems);
     let queues = settings.as_ref().map(|s| {
@@ -170,6 +185,7 @@ pub fn load(dir: &Path) -> Result<Dialplan, DialplanError> {
         staffing,
         voicemail: settings.voicemail,
         units,
+        districts,
         users,
         seats,
         queues,

@@ -18,6 +18,7 @@ fn with_file(file: &str, content: &str) -> tempfile::TempDir {
         "holidays.csv",
         "staffing-exceptions.csv",
         "units.csv",
+        "districts.csv",
         "users.toml",
         "agents.toml",
     ] {
@@ -472,5 +473,54 @@ fn a_seat_keeps_its_password_or_its_ha1_values_and_each_mistake_is_named() {
         plan.seats[0].secret.algorithms(false),
         [Algorithm::Md5],
         "a seat with only an MD5 HA1 is challenged with MD5 alone"
+    );
+}
+
+#[test]
+fn every_prefecture_lists_its_districts() {
+    let plan = load(&bundled()).unwrap();
+    assert_eq!(plan.districts.len(), 129, "Yunnan's county-level divisions");
+    let kunming: Vec<&str> = plan
+        .districts
+        .iter()
+        .filter(|d| d.platform == "530100")
+        .map(|d| d.name.as_str())
+        .collect();
+    assert_eq!(kunming.len(), 14);
+    assert!(kunming.contains(&"五华区") && kunming.contains(&"安宁市"));
+    for p in plan
+        .router
+        .platforms()
+        .iter()
+        .filter(|p| p.code != "530000")
+    {
+        assert!(
+            plan.districts.iter().any(|d| d.platform == p.code),
+            "{} has no district",
+            p.code
+        );
+    }
+}
+
+#[test]
+fn a_district_outside_its_platform_is_refused_with_its_line() {
+    let dir = with_file(
+        "districts.csv",
+        "code,name,platform\n530102,五华区,530100\n530302,麒麟区,530100\n530102,五华区,530100\n\
+         530000,云南省,530000\n",
+    );
+    let found = problems(dir.path());
+    assert_eq!(found.len(), 3, "{found:?}");
+    assert!(
+        found[0].contains(":3:") && found[0].contains("does not lie inside"),
+        "{found:?}"
+    );
+    assert!(
+        found[1].contains(":4:") && found[1].contains("twice"),
+        "{found:?}"
+    );
+    assert!(
+        found[2].contains(":5:") && found[2].contains("not a prefecture"),
+        "{found:?}"
     );
 }

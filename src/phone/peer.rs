@@ -156,6 +156,11 @@ impl PeerConnectionEventHandler for Handler {
         tokio::spawn(async move {
             let mut buf = Vec::with_capacity(256);
             while let Some(event) = track.poll().await {
+                // Once the leg ended its media session's port goes back to the pool (and may
+                // soon be another socket's): nothing more is relayed to it.
+                if shared.ended.load(Ordering::Acquire) {
+                    break;
+                }
                 let TrackRemoteEvent::OnRtpPacket(packet) = event else {
                     continue;
                 };

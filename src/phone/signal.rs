@@ -42,6 +42,8 @@ pub struct CallInfo {
     pub caller: String,
     /// The platform (division code) that took the call.
     pub platform: String,
+    /// Its name, e.g. 昆明市.
+    pub platform_name: String,
     /// The queue the caller waits in.
     pub queue: String,
     /// How long the caller has waited in it, in seconds.

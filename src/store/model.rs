@@ -51,6 +51,21 @@ pub struct CaseView {
     pub callback_attempts: Vec<CaseCallbackAttempt>,
 }
 
+impl CaseView {
+    /// The case without the caller's number anywhere in it: what a unit sees of a case whose
+    /// caller asked for confidentiality.
+    pub fn without_caller(mut self) -> CaseView {
+        self.caller.clear();
+        for call in &mut self.calls {
+            call.caller.clear();
+        }
+        for message in &mut self.voicemails {
+            message.caller.clear();
+        }
+        self
+    }
+}
+
 /// One call of a case.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct CallView {

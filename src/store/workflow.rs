@@ -79,7 +79,7 @@ pub struct CaseFilter {
 
 const CASE_COLUMNS: &str = "id, case_number, platform, state, category, out_of_scope, unit, legal_days, \
     extensions, dispatch_due, sign_due, return_until, handle_due, provisional, caller, topic, created_at, \
-    version, callback_status";
+    version, callback_status, work_order";
 
 fn due(at: Option<DateTime<Utc>>, provisional: bool) -> Result<Option<Deadline>, StoreError> {
     Ok(at.map(|at| Deadline { at, provisional }))
@@ -127,6 +127,12 @@ fn stored_case(row: &DbRow) -> Result<StoredCase, StoreError> {
                 .transpose()?,
             unit: row.try_get(6)?,
             topic: row.try_get(15)?,
+            order: match row.try_get::<Option<String>, _>(19)? {
+                Some(json) => {
+                    serde_json::from_str(&json).map_err(|_| corrupt("work order", &json))?
+                }
+                None => Default::default(),
+            },
             legal_days: row.try_get::<Option<i64>, _>(7)?.map(|d| d as u32),
             extensions: row.try_get::<i64, _>(8)? as u32,
             deadlines: Deadlines {
@@ -212,8 +218,8 @@ impl Store {
                 let done = query(
                     "UPDATE cases SET state = $1, category = $2, out_of_scope = $3, unit = $4, legal_days = $5, \
                      extensions = $6, dispatch_due = $7, sign_due = $8, return_until = $9, handle_due = $10, \
-                     provisional = $11, topic = $12, version = version + 1, updated_at = $13, platform = $16 \
-                     WHERE id = $14 AND version = $15",
+                     provisional = $11, topic = $12, version = version + 1, updated_at = $13, platform = $16, \
+                     work_order = $17 WHERE id = $14 AND version = $15",
                 )
                 .bind(c.state.as_str())
                 .bind(c.category.map(|x| x.as_str()))
@@ -231,6 +237,7 @@ impl Store {
                 .bind(id)
                 .bind(version)
                 .bind(&c.platform)
+                .bind(serde_json::to_string(&c.order).ok())
                 .execute(&mut *conn)
                 .await?;
                 if done.rows_affected() != 1 {

@@ -112,7 +112,7 @@ async function popUp(leg, call, inPage) {
   $("call").hidden = false;
   $("call-status").textContent = "振铃中";
   $("call-caller").textContent = call.caller || "（未显示号码）";
-  $("call-platform").textContent = call.platform;
+  $("call-platform").textContent = `${call.platform_name} ${call.platform}`.trim();
   $("call-queue").textContent = `${call.queue} · 已等待 ${call.waited_seconds} 秒`;
   $("call-case").textContent = call.case_number;
   $("call-phone").textContent = inPage ? "浏览器电话" : "SIP 话机（请在话机上接听）";
@@ -123,10 +123,7 @@ async function popUp(leg, call, inPage) {
   const { status, data } = await api("GET", `/api/cases/${encodeURIComponent(call.case_number)}`);
   if (status === 200) {
     const first = data.calls?.[0];
-    if (first) {
-      $("call-platform").textContent = first.platform;
-      $("call-reason").textContent = reasonText(first.route_reason);
-    }
+    if (first) $("call-reason").textContent = reasonText(first.route_reason);
   }
   showEarlier(call.case_number);
 }
@@ -210,6 +207,10 @@ for (const key of $("pad").querySelectorAll("button")) {
 // ---- The work order ----
 
 const OUTCOMES = ["answer", "dispatch", "escalate", "not-accepted"];
+const EVENTS = {
+  "classify": "登记", "answer-directly": "直接答复", "dispatch": "派单", "escalate": "提交省级",
+  "not-accepted": "不予受理", "link": "并单",
+};
 
 function showOutcome() {
   const chosen = $("order-outcome").value;
@@ -218,6 +219,11 @@ function showOutcome() {
   }
 }
 $("order-outcome").addEventListener("change", showOutcome);
+// A field's message goes once the operator changes the field.
+$("order-form").addEventListener("input", (e) => {
+  const field = e.target.dataset.field;
+  if (field && $(`err-${field}`)) $(`err-${field}`).textContent = "";
+});
 
 async function openOrder(number) {
   $("work-order").hidden = false;
@@ -227,13 +233,31 @@ async function openOrder(number) {
   usedEntry = null;
   $("order-entry").textContent = "";
   showOutcome();
-  const { status, data } = await api("GET", `/api/units?platform=${encodeURIComponent(current?.call.platform ?? "")}`);
-  if (status === 200) {
-    $("order-unit").replaceChildren(...data.map((u) => new Option(u.name, u.id)));
+  for (const id of ["order-name", "order-address", "order-summary", "order-topic", "order-answer"]) $(id).value = "";
+  $("order-confidential").checked = false;
+  const platform = encodeURIComponent(current?.call.platform ?? "");
+  const units = await api("GET", `/api/units?platform=${platform}`);
+  if (units.status === 200) {
+    $("order-unit").replaceChildren(...units.data.map((u) => new Option(u.name, u.id)));
+  }
+  const places = await api("GET", `/api/districts?platform=${platform}`);
+  if (places.status === 200) {
+    $("order-district").replaceChildren(new Option("未说明", ""),
+      ...places.data.map((d) => new Option(d.name, d.code)));
   }
 }
 
+// The API's message, in Chinese where its form is known; the field's own line shows it.
+function chinese(message) {
+  const long = /is at most (\d+) characters/.exec(message);
+  if (long) return `最多 ${long[1]} 个字`;
+  if (/must not be empty/.test(message)) return "不能为空";
+  if (/is not a district of platform/.test(message)) return "不是本平台的区县";
+  return message;
+}
+
 function fieldError(field, message) {
+  message = chinese(message);
   const el = $(`err-${field}`);
   if (el) el.textContent = message;
   else $("order-error").textContent = message;
@@ -254,7 +278,12 @@ $("order-form").addEventListener("submit", async (e) => {
   const number = $("order-form").dataset.case;
   const category = $("order-category").value;
   if (!category) return fieldError("category", "请选择诉求类别");
-  if (!await step(number, { action: "classify", category, topic: $("order-topic").value.trim() })) return;
+  const order = {
+    caller_name: $("order-name").value, address: $("order-address").value,
+    district: $("order-district").value || null, summary: $("order-summary").value,
+    confidential: $("order-confidential").checked, knowledge_entry: usedEntry,
+  };
+  if (!await step(number, { action: "classify", category, topic: $("order-topic").value.trim(), order })) return;
   const outcome = $("order-outcome").value;
   const event =
     outcome === "answer-directly" ? { action: "answer-directly", answer: $("order-answer").value.trim() } :
@@ -263,7 +292,8 @@ $("order-form").addEventListener("submit", async (e) => {
     { action: "not-accepted", reason: $("order-channel").value };
   if (!await step(number, event)) return;
   const { data } = await api("GET", `/api/cases/${encodeURIComponent(number)}/history`);
-  $("order-done").textContent = `工单已保存：${(data ?? []).map((h) => h.event).join(" → ")}`;
+  $("order-done").textContent =
+    `工单已保存：${(data?.history ?? []).map((h) => EVENTS[h.event] ?? h.event).join(" → ")}`;
 });
 
 function signedIn(session) {
@@ -342,12 +372,10 @@ $("search-form").addEventListener("submit", async (e) => {
     const use = document.createElement("button");
     use.type = "button";
     use.className = "small use-entry";
-    use.textContent = "用此条目答复";
+    use.textContent = "引用此条目";
     use.addEventListener("click", () => {
       usedEntry = e.id;
-      $("order-answer").value = e.answer;
-      $("order-outcome").value = "answer-directly";
-      showOutcome();
+      if (!$("order-answer").value) $("order-answer").value = e.answer;
       $("order-entry").textContent = `答复来自知识库条目 #${e.id}（第 ${e.version} 版）：${e.title}`;
     });
     meta.append(use);

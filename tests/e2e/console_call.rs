@@ -3,8 +3,10 @@
 //! available; a caller who called before dials 12345; the page pops the call up with the
 //! earlier case proposed for linking; the operator answers in the page; audio flows both ways
 //! (checked on the samples the caller receives, and in the page on its received track); both
-//! recordings hold their side; the operator fills the work order with a knowledge-base entry
-//! and dispatches the case to a unit, and its history names the operator at every step.
+//! recordings hold their side; the operator fills the work order (a detail too long is refused
+//! next to its field), cites a knowledge-base entry found with the caller's own sentence, and
+//! dispatches the case to a unit; its history names the operator at every step. The
+//! screenshots of the popped call and of the filled work order are taken here.
 
 use crate::common;
 
@@ -132,6 +134,8 @@ async fn an_operator_takes_a_call_in_the_browser() {
                     "--autoplay-policy=no-user-gesture-required",
                     "--allow-loopback-in-peer-connection",
                     "--disable-features=WebRtcHideLocalIpsWithMdns",
+                    // Both columns of the console in the screenshots.
+                    "--window-size=1440,1500",
                 ],
             )
             .await;
@@ -157,6 +161,7 @@ async fn an_operator_takes_a_call_in_the_browser() {
             wait_for(&c, "#call:not([hidden]) #answer:not([hidden])").await;
             assert_eq!(text_of(&c, "#call-caller").await, CALLER);
             assert_eq!(text_of(&c, "#call-phone").await, "浏览器电话");
+            assert_eq!(text_of(&c, "#call-platform").await, "昆明市 530100");
             wait_for(&c, "#earlier li.proposed").await;
             let proposed = text_of(&c, "#earlier li.proposed").await;
             assert!(proposed.starts_with(&earlier), "{proposed}");
@@ -240,8 +245,84 @@ async fn an_operator_takes_a_call_in_the_browser() {
             assert!(caller_share > 0.3, "the caller's side: {caller_share:.2}");
             assert!(agent_share > 0.3, "the operator's side: {agent_share:.2}");
 
+            // The work order, after the call: a detail too long is refused next to its field,
+            // by the API's rule.
+            select(&c, "#order-category", "complaint").await;
+            type_into(&c, "#order-topic", "公积金 提取 噪音").await;
+            type_into(&c, "#order-name", &"张".repeat(51)).await;
+            click(&c, "#order-save").await;
+            assert_eq!(
+                wait_text(&c, "#err-caller_name", "最多 50 个字").await,
+                "最多 50 个字"
+            );
+            let field = c.find(Locator::Css("#order-name")).await.unwrap();
+            field.clear().await.unwrap();
+            field.send_keys("张先生").await.unwrap();
+            select(&c, "#order-district", "530102").await;
+            type_into(&c, "#order-address", "五华区某小区").await;
+            type_into(
+                &c,
+                "#order-summary",
+                "来电人咨询住房公积金提取，并反映小区夜间施工噪音。",
+            )
+            .await;
+            click(&c, "#order-confidential").await;
+            // The knowledge base, searched with the caller's own sentence; the entry is cited.
+            type_into(&c, "#q", "我想问一下住房公积金怎么提取").await;
+            click(&c, "#search-form button").await;
+            wait_for(&c, "#hits li.hit .use-entry").await;
+            click(&c, "#hits li.hit .use-entry").await;
+            let cited = text_of(&c, "#order-entry").await;
+            assert!(cited.contains("住房公积金提取条件"), "{cited}");
+            select(&c, "#order-outcome", "dispatch").await;
+            select(&c, "#order-unit", "kmhb").await;
+            screenshot(&c, "console-work-order.png").await;
+            click(&c, "#order-save").await;
+            let done = wait_text(&c, "#order-done", "工单已保存：登记 → 派单").await;
+            assert_eq!(done, "工单已保存：登记 → 派单");
+
+            // The history names the operator at every step; the order keeps what was said.
+            let (status, history) = server
+                .get_json(&format!("/api/cases/{number}/history"))
+                .await;
+            assert_eq!(status, 200, "{history}");
+            let steps: Vec<(String, String, String)> = history["history"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|h| {
+                    (
+                        h["event"].as_str().unwrap().to_string(),
+                        h["actor_role"].as_str().unwrap().to_string(),
+                        h["actor_id"].as_str().unwrap().to_string(),
+                    )
+                })
+                .collect();
+            let by = |e: &str| (e.to_string(), "operator".to_string(), "1001".to_string());
+            assert_eq!(steps, [by("classify"), by("dispatch")]);
+            let note = history["history"][0]["note"].as_str().unwrap();
+            assert!(
+                note.contains("[knowledge-base entry ") && note.contains("[confidential]"),
+                "{note}"
+            );
+            assert_eq!(history["unit"], "kmhb");
+            let order = &history["order"];
+            assert_eq!(order["caller_name"], "张先生");
+            assert_eq!(order["district"], "530102");
+            assert_eq!(order["confidential"], true);
+
             c.close().await.unwrap();
         },
     )
     .await;
+}
+
+/// Picks the option of value `value` in the select at `css`.
+async fn select(c: &Client, css: &str, value: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .select_by_value(value)
+        .await
+        .unwrap();
 }

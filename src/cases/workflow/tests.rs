@@ -408,6 +408,7 @@ fn wrong_steps_and_roles_are_refused() {
         CaseEvent::Classify {
             category: Category::Complaint,
             topic: Some("noise".into()),
+            order: None,
         },
         now,
         &rules,
@@ -577,6 +578,65 @@ fn a_repeated_call_links_only_to_an_open_case() {
         .unwrap();
     assert!(matches!(
         case.apply(&operator(), link(), now, &rules),
+        Err(WorkflowError::WrongState { .. })
+    ));
+}
+
+#[test]
+fn the_work_order_is_filled_while_the_case_is_at_the_platform() {
+    use crate::cases::order::{WorkOrder, MAX_SUMMARY};
+    let cal = calendar();
+    let rules = DeadlineRules::new(&cal, chrono_tz::Asia::Shanghai);
+    let now = sh("2026-11-25 10:00");
+    let mut case = Case::accept("a", "530100", None, now, &rules);
+    let order = WorkOrder {
+        caller_name: Some(" 张先生 ".into()),
+        district: Some("530102".into()),
+        summary: "夜间施工噪音".into(),
+        confidential: true,
+        knowledge_entry: Some(3),
+        ..WorkOrder::default()
+    };
+    let classify = |order: WorkOrder| CaseEvent::Classify {
+        category: Category::Complaint,
+        topic: Some("噪音 施工".into()),
+        order: Some(order),
+    };
+    let entry = case
+        .apply(&operator(), classify(order.clone()), now, &rules)
+        .unwrap();
+    assert_eq!(
+        entry.note,
+        "complaint 噪音 施工 [knowledge-base entry 3] [confidential]"
+    );
+    assert_eq!(case.order.caller_name.as_deref(), Some("张先生"));
+    assert_eq!(case.order.district.as_deref(), Some("530102"));
+    // Too long: refused, and nothing changes.
+    let before = case.clone();
+    let err = case
+        .apply(
+            &operator(),
+            classify(WorkOrder {
+                summary: "字".repeat(MAX_SUMMARY + 1),
+                ..order
+            }),
+            now,
+            &rules,
+        )
+        .unwrap_err();
+    assert_eq!(
+        err,
+        WorkflowError::TooLong {
+            field: "summary",
+            max: MAX_SUMMARY
+        }
+    );
+    assert_eq!(case, before);
+    // Once dispatched the order is the unit's to read, not the operator's to change.
+    case.apply(&operator(), dispatch("kmhb"), now, &rules)
+        .unwrap();
+    assert!(matches!(
+        case.apply(&operator(), classify(WorkOrder::default()), now, &rules),
         Err(WorkflowError::WrongState { .. })
     ));
 }

@@ -69,7 +69,7 @@ pub async fn driver() -> Option<Driver> {
 
 /// A headless Chromium session, with `extra` flags beside the usual ones.
 pub async fn browser(driver: &Driver, extra: &[&str]) -> Client {
-    let mut args: Vec<String> = [
+    let args: Vec<String> = [
         "--headless=new",
         "--no-sandbox",
         "--disable-gpu",
@@ -78,10 +78,14 @@ pub async fn browser(driver: &Driver, extra: &[&str]) -> Client {
         "--lang=zh-CN",
     ]
     .iter()
+    // A flag given in `extra` replaces the usual one of the same name.
+    .filter(|usual| {
+        let name = usual.split('=').next().unwrap_or(usual);
+        !extra.iter().any(|e| e.split('=').next() == Some(name))
+    })
     .chain(extra)
     .map(|s| s.to_string())
     .collect();
-    args.dedup();
     let mut caps = serde_json::Map::new();
     caps.insert("goog:chromeOptions".into(), json!({ "args": args }));
     // The WebDriver client speaks plain HTTP to chromedriver, but its TLS stack wants a
