@@ -159,3 +159,51 @@ pub async fn states(
         .map(Json)
         .map_err(ApiError::internal)
 }
+
+/// Query of a seat's cases.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeatCasesQuery {
+    /// RFC 3339; default: the start of today in China Standard Time.
+    pub since: Option<String>,
+}
+
+/// `GET /api/agents/{id}/cases`: the cases whose calls the seat answered since a time (today
+/// by default), the latest first: a console's "my cases today" and its count.
+pub async fn cases(
+    State(state): State<ApiState>,
+    user: Caller,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    axum::extract::Query(q): axum::extract::Query<SeatCasesQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let seat = seat_of(&state, &user, &id)?;
+    if user
+        .console_seat
+        .as_ref()
+        .is_some_and(|own| *own != seat.id)
+    {
+        return Err(ApiError::forbidden(
+            "a console session reads its own seat's cases only",
+        ));
+    }
+    let since = match q.since {
+        Some(s) => chrono::DateTime::parse_from_rfc3339(&s)
+            .map_err(|e| ApiError::invalid("since", format!("{s:?} is not RFC 3339: {e}")))?
+            .with_timezone(&chrono::Utc),
+        None => {
+            let tz = state.dialplan.current().time_zone;
+            let today = chrono::Utc::now().with_timezone(&tz).date_naive();
+            today
+                .and_hms_opt(0, 0, 0)
+                .and_then(|m| m.and_local_timezone(tz).earliest())
+                .map(|t| t.with_timezone(&chrono::Utc))
+                .ok_or_else(|| ApiError::internal("no midnight today"))?
+        }
+    };
+    let cases = state
+        .store
+        .cases_answered_by(&seat.id, since)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(Json(serde_json::json!({ "since": since, "cases": cases })))
+}

@@ -53,6 +53,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/agents", get(agents::list))
         .route("/api/agents/{id}/state", post(agents::set_state))
         .route("/api/agents/{id}/states", get(agents::states))
+        .route("/api/agents/{id}/cases", get(agents::cases))
         .route("/api/queues", get(queues::live))
         .route("/api/queue-log", get(queues::log))
         .route("/api/calls/{call_id}/transfer", post(calls::transfer))

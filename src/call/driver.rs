@@ -431,6 +431,7 @@ impl<'c, 'a> Driver<'c, 'a> {
             Output::Acd(event) => services.queue.event(event),
             Output::Dial { leg, agent } => {
                 let call = CallInfo {
+                    call_id: call_id.to_string(),
                     case_number: self.case_number.to_string(),
                     caller: super::identity::call_identity(self.call.request).caller,
                     platform: self.platform.clone(),

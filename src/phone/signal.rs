@@ -36,6 +36,8 @@ pub enum ToBrowser {
 /// The pop-up's facts about a call, known when it is offered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CallInfo {
+    /// The caller's call (its SIP Call-ID), to transfer it through the API.
+    pub call_id: String,
     /// The call's case, opened before the caller heard the greeting.
     pub case_number: String,
     /// The caller's number as it came.

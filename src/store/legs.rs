@@ -4,6 +4,7 @@
 
 pub use super::model::AgentLegView;
 use chrono::{DateTime, Utc};
+use serde::Serialize;
 
 use super::case_of_call;
 use super::db::query;
@@ -68,6 +69,39 @@ impl Store {
         Ok(())
     }
 
+    /// The cases whose calls `seat` answered since `since`, the latest answer first (a case
+    /// answered twice by the seat counts once, at its latest).
+    pub async fn cases_answered_by(
+        &self,
+        seat: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<SeatCase>, StoreError> {
+        let rows = query(
+            "SELECT c.case_number, c.state, c.category, c.topic, l.answered_at \
+             FROM agent_legs l JOIN cases c ON c.id = l.case_id \
+             WHERE l.agent = $1 AND l.answered_at IS NOT NULL AND l.answered_at >= $2 \
+             ORDER BY l.answered_at DESC, l.id DESC",
+        )
+        .bind(seat)
+        .bind(since)
+        .fetch_all(self.pool())
+        .await?;
+        let mut out: Vec<SeatCase> = Vec::new();
+        for r in &rows {
+            let case = SeatCase {
+                case_number: r.try_get(0)?,
+                state: r.try_get(1)?,
+                category: r.try_get(2)?,
+                topic: r.try_get(3)?,
+                answered_at: r.time(4)?,
+            };
+            if !out.iter().any(|c| c.case_number == case.case_number) {
+                out.push(case);
+            }
+        }
+        Ok(out)
+    }
+
     /// The legs of every call of a case, oldest first, with the caller's Call-ID of each.
     pub async fn legs_of_case(
         &self,
@@ -97,4 +131,15 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// A case whose call a seat answered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SeatCase {
+    pub case_number: String,
+    pub state: String,
+    pub category: Option<String>,
+    pub topic: String,
+    /// When the seat answered its call (the latest, when it answered more than one).
+    pub answered_at: DateTime<Utc>,
 }

@@ -388,6 +388,50 @@ on_both!(
 );
 
 on_both!(
+    a_seats_answered_cases_are_listed_since_a_time,
+    async |url: String| {
+        let store = Store::open(&url).await.unwrap();
+        for (id, at) in [
+            ("a", "2026-11-24T09:00:00Z"),
+            ("b", "2026-11-25T02:00:00Z"),
+            ("c", "2026-11-25T03:00:00Z"),
+        ] {
+            store.open_call(call(id, "530100", at)).await.unwrap();
+            store
+                .leg_rang(id, &format!("leg-{id}"), "1001", t(at))
+                .await
+                .unwrap();
+        }
+        store
+            .leg_rang("c", "leg-c2", "1002", t("2026-11-25T03:00:05Z"))
+            .await
+            .unwrap();
+        for leg in ["leg-a", "leg-b", "leg-c2"] {
+            let at = if leg == "leg-a" {
+                "2026-11-24T09:00:09Z"
+            } else {
+                "2026-11-25T03:00:09Z"
+            };
+            store.leg_answered(leg, t(at)).await.unwrap();
+        }
+        // 1001 answered a (yesterday) and b; c rang it but 1002 answered.
+        let today = store
+            .cases_answered_by("1001", t("2026-11-24T16:00:00Z"))
+            .await
+            .unwrap();
+        assert_eq!(today.len(), 1, "{today:?}");
+        assert_eq!(today[0].state, "accepted");
+        let all = store
+            .cases_answered_by("1001", t("2026-11-01T00:00:00Z"))
+            .await
+            .unwrap();
+        assert_eq!(all.len(), 2);
+        assert!(all[0].answered_at > all[1].answered_at, "latest first");
+        store.close().await;
+    }
+);
+
+on_both!(
     queries_bind_and_decode_alike_on_both_backends,
     async |url: String| {
         use super::db::query;

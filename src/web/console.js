@@ -100,6 +100,7 @@ function reasonText(reason) {
 }
 
 function callButtons() {
+  $("transfer").hidden = !current?.answered || current?.ended;
   const inPage = current?.inPage;
   $("answer").hidden = !(inPage && !current.answered);
   $("decline").hidden = !(inPage && !current.answered);
@@ -171,12 +172,15 @@ const phone = new Phone({
   connected: (leg) => {
     if (current?.leg !== leg) return;
     current.answered = true;
+    showLists();
     $("call-status").textContent = "通话中";
     callButtons();
     showState();
   },
   ended: (leg, why) => {
     if (current?.leg !== leg) return;
+    current.ended = true;
+    showLists();
     $("call-status").textContent = why === "cancel" && !current.answered ? "来电已取消" : "通话已结束";
     current.inPage = false;
     callButtons();
@@ -199,6 +203,25 @@ $("answer").addEventListener("click", async () => {
   }
 });
 $("decline").addEventListener("click", () => phone.decline(current.leg));
+
+// Transfers by the province's rule (a prefecture hands a call up to the province; only the
+// province passes it on): the server refuses any other, and says why.
+async function transfer(to) {
+  $("call-error").textContent = "";
+  const { status, data } = await api("POST",
+    `/api/calls/${encodeURIComponent(current.call.call_id)}/transfer`, { to });
+  if (status === 401) return signedOut();
+  if (status !== 202) {
+    $("call-error").textContent = data?.error ?? `转接失败（${status}）`;
+    return;
+  }
+  $("call-status").textContent = `已转接至 ${data.queue ?? to}`;
+}
+$("escalate-call").addEventListener("click", () => transfer("530000"));
+$("transfer-call").addEventListener("click", () => {
+  const to = $("transfer-to").value.trim();
+  if (to) transfer(to);
+});
 $("hang-up").addEventListener("click", () => phone.hangUp(current.leg));
 for (const key of $("pad").querySelectorAll("button")) {
   key.addEventListener("click", () => phone.dtmf(key.textContent));
@@ -296,6 +319,81 @@ $("order-form").addEventListener("submit", async (e) => {
     `工单已保存：${(data?.history ?? []).map((h) => EVENTS[h.event] ?? h.event).join(" → ")}`;
 });
 
+// ---- Lists: my cases today, callers owed a callback ----
+
+async function showLists() {
+  if (!seat) return;
+  const mine = await api("GET", `/api/agents/${encodeURIComponent(seat)}/cases`);
+  if (mine.status === 200) {
+    const cases = mine.data.cases;
+    $("state-today").textContent = `今日已接来电 ${cases.length} 个（北京时间零点起）`;
+    $("my-case-list").replaceChildren(...cases.map((c) => {
+      const li = document.createElement("li");
+      li.textContent = `${c.case_number} · ${CASE_STATES[c.state] ?? c.state} · ${c.topic || "（无关键词）"}` +
+        ` · ${cst.format(new Date(c.answered_at))}`;
+      return li;
+    }));
+  }
+  const [owed, messages] = await Promise.all([
+    api("GET", "/api/callbacks"),
+    api("GET", "/api/voicemails?status=awaiting-callback"),
+  ]);
+  if (owed.status !== 200) return;
+  const byCase = new Map((messages.data ?? []).map((m) => [m.case_number, m]));
+  $("callback-summary").textContent = owed.data.length ? `共 ${owed.data.length} 位来电人待回拨` : "没有待回拨的来电";
+  $("callback-list").replaceChildren(...owed.data.map((c) => callbackItem(c, byCase.get(c.case_number))));
+}
+
+function callbackItem(c, message) {
+  const li = document.createElement("li");
+  const what = c.reason === "voicemail" ? "留言" : "放弃来电";
+  const head = document.createElement("div");
+  head.textContent = `${c.caller || "（未显示号码）"} · ${what} · ${c.case_number} · ` +
+    `${c.requested_at ? cst.format(new Date(c.requested_at)) : ""} · 已回拨 ${c.attempts} 次`;
+  li.append(head);
+  if (message) {
+    const audio = document.createElement("audio");
+    audio.controls = true;
+    audio.preload = "none";
+    audio.src = `/api/voicemails/${message.id}/audio`;
+    li.append(audio);
+  }
+  const row = document.createElement("div");
+  row.className = "row";
+  const note = document.createElement("input");
+  note.type = "text";
+  note.placeholder = "回拨情况";
+  const reached = document.createElement("button");
+  reached.type = "button";
+  reached.className = "small";
+  reached.textContent = "已联系上";
+  const missed = document.createElement("button");
+  missed.type = "button";
+  missed.className = "small quiet";
+  missed.textContent = "未接通";
+  reached.addEventListener("click", () => attempt(c, message, true, note.value));
+  missed.addEventListener("click", () => attempt(c, message, false, note.value));
+  row.append(note, reached, missed);
+  li.append(row);
+  return li;
+}
+
+// A callback attempt, recorded on the voice message or on the case.
+async function attempt(c, message, reached, note) {
+  $("callback-error").textContent = "";
+  const { status, data } = message
+    ? await api("POST", `/api/voicemails/${message.id}/callbacks`, { reached, note, operator: seat })
+    : await api("POST", `/api/callbacks/${encodeURIComponent(c.case_number)}/attempts`, { reached, note, operator: seat });
+  if (status === 401) return signedOut();
+  if (status >= 300) {
+    $("callback-error").textContent = data?.error ?? `记录失败（${status}）`;
+    return;
+  }
+  showLists();
+}
+
+$("refresh-lists").addEventListener("click", showLists);
+
 function signedIn(session) {
   csrf = session.csrf_token;
   seat = session.seat;
@@ -306,6 +404,9 @@ function signedIn(session) {
   $("sign-out").hidden = false;
   $("sign-in").hidden = true;
   $("knowledge").hidden = false;
+  $("my-cases").hidden = false;
+  $("callbacks").hidden = false;
+  showLists();
   $("q").focus();
 }
 
@@ -315,6 +416,8 @@ function signedOut() {
   $("phone-on").checked = false;
   $("call").hidden = true;
   $("work-order").hidden = true;
+  $("my-cases").hidden = true;
+  $("callbacks").hidden = true;
   $("who").hidden = true;
   $("sign-out").hidden = true;
   $("knowledge").hidden = true;

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use common::audio::{decode_stream, tone, tone_share};
 use common::browser::{
-    browser, click, driver, screenshot, text_of, type_into, wait_for, wait_text,
+    browser, click, driver, screenshot, text_of, type_into, wait_contains, wait_for, wait_text,
 };
 use common::harness::run_on;
 use common::phone::{PhoneStream, TestPhone};
@@ -146,6 +146,21 @@ async fn an_operator_takes_a_call_in_the_browser() {
             click(&c, "#sign-in-form button").await;
             wait_for(&c, "#seat-state:not([hidden]) #phone-on").await;
 
+            // The earlier call is owed a callback (the caller hung up waiting): the operator
+            // records an attempt from the list.
+            wait_for(&c, "#callback-list li .row button.quiet").await;
+            let owed = text_of(&c, "#callback-list li").await;
+            assert!(
+                owed.contains(&earlier) && owed.contains("放弃来电"),
+                "{owed}"
+            );
+            type_into(&c, "#callback-list li .row input", "无人接听").await;
+            click(&c, "#callback-list li .row button.quiet").await;
+            let owed = wait_contains(&c, "#callback-list li div", "已回拨 1 次").await;
+            assert!(owed.contains("已回拨 1 次"), "{owed}");
+            let (_, list) = server.get_json("/api/callbacks").await;
+            assert_eq!(list[0]["attempts"], 1, "the attempt is recorded: {list}");
+
             // The page's phone signs the seat in; the operator goes available.
             click(&c, "#phone-on").await;
             assert_eq!(
@@ -222,6 +237,16 @@ async fn an_operator_takes_a_call_in_the_browser() {
                 "通话已结束"
             );
             let _ = &mut call;
+
+            // The call is among the operator's cases of today.
+            let mine = wait_contains(&c, "#my-case-list", &number).await;
+            assert!(mine.contains(&number), "{mine}");
+            assert!(
+                text_of(&c, "#state-today")
+                    .await
+                    .starts_with("今日已接来电 1 个"),
+                "today's count"
+            );
 
             // Both recordings hold their side.
             let mut legs = serde_json::Value::Null;

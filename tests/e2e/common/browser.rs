@@ -151,3 +151,19 @@ pub async fn wait_text(c: &Client, css: &str, want: &str) -> String {
     }
     shown
 }
+
+/// Waits until the text of the element at `css` contains `needle` (10 s at most), and
+/// returns it.
+pub async fn wait_contains(c: &Client, css: &str, needle: &str) -> String {
+    let mut shown = String::new();
+    for _ in 0..200 {
+        if let Ok(el) = c.find(Locator::Css(css)).await {
+            shown = el.text().await.unwrap_or_default();
+            if shown.contains(needle) {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    shown
+}
