@@ -57,6 +57,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/queues", get(queues::live))
         .route("/api/queue-log", get(queues::log))
         .route("/api/calls/{call_id}/transfer", post(calls::transfer))
+        .route("/api/calls/{call_id}/hold", post(calls::hold))
         .route("/api/callbacks", get(queues::callbacks))
         .route(
             "/api/callbacks/{case_number}/attempts",

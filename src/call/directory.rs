@@ -108,6 +108,35 @@ impl CallDirectory {
     }
 }
 
+impl CallDirectory {
+    /// Puts the caller of `call_id` on hold (`on`) or takes them back; Ok(whether on hold
+    /// now), or why not.
+    pub async fn hold(&self, call_id: &str, on: bool) -> Result<bool, HoldFailed> {
+        let tx = self.lock().get(call_id).cloned();
+        let tx = tx.ok_or(HoldFailed::NoCall)?;
+        let (reply, answer) = oneshot::channel();
+        deliver(&tx, CallSignal::Hold { on, reply }).map_err(|_| HoldFailed::NotTaken)?;
+        match tokio::time::timeout(Duration::from_secs(5), answer).await {
+            Ok(Ok(Ok(held))) => Ok(held),
+            Ok(Ok(Err(why))) => Err(HoldFailed::Refused(why)),
+            _ => Err(HoldFailed::NoAnswer),
+        }
+    }
+}
+
+/// Why the API's hold did not happen.
+#[derive(Debug)]
+pub enum HoldFailed {
+    /// No call with that Call-ID is in progress.
+    NoCall,
+    /// The call is busy or ended before it took the request.
+    NotTaken,
+    /// The call cannot be held now, and why.
+    Refused(&'static str),
+    /// The call is not talking with an operator.
+    NoAnswer,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -69,6 +69,7 @@ pub(super) struct Driver<'c, 'a> {
     bridged: Option<Bridged>,
     message: Option<Message>,
     transfer_reply: Option<oneshot::Sender<Result<TransferTarget, TransferRefused>>>,
+    hold_reply: Option<oneshot::Sender<Result<bool, &'static str>>>,
     /// Inputs the outputs gave rise to (a seat that cannot be rung, a message not started).
     inputs: VecDeque<Input>,
 }
@@ -95,6 +96,7 @@ impl<'c, 'a> Driver<'c, 'a> {
             bridged: None,
             message: None,
             transfer_reply: None,
+            hold_reply: None,
             inputs: VecDeque::new(),
         }
     }
@@ -126,6 +128,7 @@ impl<'c, 'a> Driver<'c, 'a> {
             // A transfer the machine did not answer is dropped: the API says the caller is not
             // talking with an operator.
             self.transfer_reply = None;
+            self.hold_reply = None;
             if let Some(input) = self.inputs.pop_front() {
                 machine.handle(input, now());
                 continue;
@@ -377,6 +380,10 @@ impl<'c, 'a> Driver<'c, 'a> {
                     event: SeatEvent::Refer(to),
                 })
             }
+            CallSignal::Hold { on, reply } => {
+                self.hold_reply = Some(reply);
+                Some(Input::Hold(on))
+            }
             CallSignal::Transfer { to, by, reply } => {
                 let to = super::transfer::resolve(&services.dialplan(), &self.queue, &to);
                 self.transfer_reply = Some(reply);
@@ -512,9 +519,7 @@ impl<'c, 'a> Driver<'c, 'a> {
                     let recordings =
                         Recordings::start(services, call_id, seat, &self.queue, self.case_number)
                             .await;
-                    // From here audio goes socket to socket in the receive tasks.
-                    self.media.relay_to(&seat.media, recordings.queue(0));
-                    seat.media.relay_to(self.media, recordings.queue(1));
+                    relay_both(self.media, seat, &recordings);
                     self.bridged = Some(Bridged {
                         leg,
                         events,
@@ -523,6 +528,27 @@ impl<'c, 'a> Driver<'c, 'a> {
                 }
             }
             Output::Unbridge => self.unbridge().await,
+            Output::HoldCaller => {
+                info!(call_id, "caller on hold");
+                self.media.stop_relay();
+                if let Some(seat) = self.bridged.as_ref().and_then(|b| self.legs.get(&b.leg)) {
+                    seat.media.stop_relay();
+                }
+            }
+            Output::ResumeCaller => {
+                info!(call_id, "caller taken back from hold");
+                self.media.stop_playing();
+                if let Some(bridged) = &self.bridged {
+                    if let Some(seat) = self.legs.get(&bridged.leg) {
+                        relay_both(self.media, seat, &bridged.recordings);
+                    }
+                }
+            }
+            Output::ReplyHold(result) => {
+                if let Some(reply) = self.hold_reply.take() {
+                    let _ = reply.send(result);
+                }
+            }
             Output::RequestCallback => {
                 if let Err(e) = services
                     .store
@@ -623,6 +649,12 @@ impl<'c, 'a> Driver<'c, 'a> {
             self.release(leg, "call-ended").await;
         }
     }
+}
+
+/// From here audio goes socket to socket in the receive tasks, both ways, each side recorded.
+fn relay_both(caller: &MediaSession, seat: &AgentLeg, recordings: &Recordings) {
+    caller.relay_to(&seat.media, recordings.queue(0));
+    seat.media.relay_to(caller, recordings.queue(1));
 }
 
 /// The SIP answer to a seat's BYE or REFER.

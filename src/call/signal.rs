@@ -46,6 +46,12 @@ pub enum CallSignal {
         key: TransactionKey,
         request: Box<rsip::Request>,
     },
+    /// The API asks to put the caller on hold (true) or take them back: the reply says
+    /// whether they are on hold now, or why not; a call not talking with an operator drops it.
+    Hold {
+        on: bool,
+        reply: tokio::sync::oneshot::Sender<Result<bool, &'static str>>,
+    },
     /// What happened on a call to a seat's browser phone.
     Phone {
         call_id: String,

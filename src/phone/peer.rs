@@ -211,14 +211,15 @@ impl BrowserLeg {
             gathered: tokio::sync::Notify::new(),
         });
         let mut engine = MediaEngine::default();
-        for (mime, pt, fmtp) in [
-            (MIME_TYPE_PCMU, 0, ""),
-            (MIME_TYPE_PCMA, 8, ""),
-            (MIME_TYPE_TELEPHONE_EVENT, TELEPHONE_EVENT_PT, "0-16"),
-        ] {
+        let offered = [
+            codec(MIME_TYPE_PCMU, 0, ""),
+            codec(MIME_TYPE_PCMA, 8, ""),
+            codec(MIME_TYPE_TELEPHONE_EVENT, TELEPHONE_EVENT_PT, "0-16"),
+        ];
+        for c in &offered {
             engine
-                .register_codec(codec(mime, pt, fmtp), RtpCodecKind::Audio)
-                .map_err(|e| format!("codec {mime}: {e}"))?;
+                .register_codec(c.clone(), RtpCodecKind::Audio)
+                .map_err(|e| format!("codec {}: {e}", c.rtp_codec.mime_type))?;
         }
         let mut settings = SettingEngineBuilder::default();
         if let Some(public) = ice.public {
@@ -256,6 +257,14 @@ impl BrowserLeg {
         pc.add_track(track.clone() as Arc<dyn TrackLocal>)
             .await
             .map_err(|e| format!("audio track: {e}"))?;
+        // The track's own codec alone would be offered: offer PCMA and the RFC 4733 events
+        // too, so that the page can answer with either law and send keys.
+        for transceiver in pc.get_transceivers().await {
+            transceiver
+                .set_codec_preferences(offered.to_vec())
+                .await
+                .map_err(|e| format!("codecs: {e}"))?;
+        }
         let offer = pc
             .create_offer(None)
             .await

@@ -109,7 +109,8 @@ function callButtons() {
 }
 
 async function popUp(leg, call, inPage) {
-  current = { leg, call, inPage, answered: false };
+  current = { leg, call, inPage, answered: false, held: false };
+  $("hold-call").textContent = "保持";
   $("call").hidden = false;
   $("call-status").textContent = "振铃中";
   $("call-caller").textContent = call.caller || "（未显示号码）";
@@ -218,6 +219,21 @@ async function transfer(to) {
   $("call-status").textContent = `已转接至 ${data.queue ?? to}`;
 }
 $("escalate-call").addEventListener("click", () => transfer("530000"));
+// Hold: the caller hears music and neither side hears the other, until taken back.
+$("hold-call").addEventListener("click", async () => {
+  $("call-error").textContent = "";
+  const on = !current.held;
+  const { status, data } = await api("POST",
+    `/api/calls/${encodeURIComponent(current.call.call_id)}/hold`, { on });
+  if (status === 401) return signedOut();
+  if (status !== 200) {
+    $("call-error").textContent = data?.error ?? `操作失败（${status}）`;
+    return;
+  }
+  current.held = data.held;
+  $("hold-call").textContent = current.held ? "恢复通话" : "保持";
+  $("call-status").textContent = current.held ? "保持中" : "通话中";
+});
 $("transfer-call").addEventListener("click", () => {
   const to = $("transfer-to").value.trim();
   if (to) transfer(to);

@@ -226,6 +226,40 @@ async fn an_operator_takes_a_call_in_the_browser() {
                 heard.len()
             );
 
+            // A key on the page's pad reaches the caller as an RFC 4733 event.
+            click(&c, "#pad button:nth-child(5)").await;
+            let keyed = caller.receive_rtp(400, Duration::from_secs(3)).await;
+            assert!(
+                keyed
+                    .iter()
+                    .any(|p| p.payload_type == 101 && p.payload.first() == Some(&5)),
+                "the caller receives the page's 5"
+            );
+
+            // Hold: the caller hears the hold music, not the operator; then they talk again.
+            click(&c, "#hold-call").await;
+            assert_eq!(wait_text(&c, "#call-status", "保持中").await, "保持中");
+            let on_hold = decode_stream(
+                Codec::Pcmu,
+                &caller.receive_rtp(100, Duration::from_secs(3)).await,
+            );
+            assert!(
+                common::audio::find_prompt(&on_hold, Codec::Pcmu, "hold-music.wav", 800).is_some(),
+                "the caller on hold hears the hold music ({} samples)",
+                on_hold.len()
+            );
+            click(&c, "#hold-call").await;
+            assert_eq!(wait_text(&c, "#call-status", "通话中").await, "通话中");
+            let back = decode_stream(
+                Codec::Pcmu,
+                &caller.receive_rtp(150, Duration::from_secs(4)).await,
+            );
+            let share = tone_share(&back[back.len().saturating_sub(8000)..], OPERATOR_HZ);
+            assert!(
+                share > 0.5,
+                "taken back, the caller hears the page again: {share:.2}"
+            );
+
             // The operator hangs up in the page: the caller gets the BYE.
             click(&c, "#hang-up").await;
             assert!(

@@ -2,6 +2,7 @@
 //! side. It ends when either hangs up or loses media, at the call's maximum duration, or with a
 //! transfer: the seat's REFER (202, then the hand-over in [`super::transfer`]) or the API's
 //! (the seat is hung up). A bridge that starts while the greeting plays waits for its end.
+//! The operator may hold the caller (hold music; neither hears the other) and take them back.
 
 use std::time::Instant;
 
@@ -17,6 +18,8 @@ pub struct Bridge {
     agent: String,
     /// False while the greeting still plays.
     relaying: bool,
+    /// The caller is on hold.
+    held: bool,
 }
 
 impl Bridge {
@@ -27,6 +30,7 @@ impl Bridge {
             leg: answered.leg,
             agent: answered.agent,
             relaying: !answered.greeting_playing,
+            held: false,
         };
         if bridge.relaying {
             ctx.emit(Output::Bridge(bridge.leg));
@@ -54,6 +58,25 @@ impl Bridge {
             Input::PlayDone if !self.relaying => {
                 self.relaying = true;
                 ctx.emit(Output::Bridge(self.leg));
+                Next::Stay
+            }
+            Input::Hold(_) if !self.relaying => {
+                ctx.emit(Output::ReplyHold(Err(
+                    "the caller still hears the greeting",
+                )));
+                Next::Stay
+            }
+            Input::Hold(on) => {
+                if on != self.held {
+                    self.held = on;
+                    if on {
+                        ctx.emit(Output::HoldCaller);
+                        ctx.emit(Output::Hold(Some(super::io::HOLD_PROMPT.to_string())));
+                    } else {
+                        ctx.emit(Output::ResumeCaller);
+                    }
+                }
+                ctx.emit(Output::ReplyHold(Ok(self.held)));
                 Next::Stay
             }
             Input::CallerBye => self.end(ctx, EndCause::CallerHangup, false, true),

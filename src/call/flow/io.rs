@@ -76,6 +76,8 @@ pub enum Input {
         to: Result<TransferTarget, TransferRefused>,
         by: Actor,
     },
+    /// The operator puts the caller on hold (true) or takes them back (false).
+    Hold(bool),
     /// While the caller waits: whether the platform is within its hours, and whether any of
     /// its seats is signed in.
     Staffing { open: bool, seats_signed_in: bool },
@@ -131,6 +133,13 @@ pub enum Output {
     Escalate { to: TransferTarget, by: Actor },
     /// The answer to the API's transfer request.
     ReplyTransfer(Result<TransferTarget, TransferRefused>),
+    /// Stop relaying both ways (the recordings stay open); the caller hears hold music.
+    HoldCaller,
+    /// Relay both ways again (and record), after a hold.
+    ResumeCaller,
+    /// The answer to the API's hold request: whether the caller is on hold now, or why it
+    /// cannot be done.
+    ReplyHold(Result<bool, &'static str>),
     /// Start recording a voice message for this platform (row and file);
     /// [`Input::MessageFailed`] if it cannot.
     StartMessage { platform: String },

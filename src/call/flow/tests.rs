@@ -431,6 +431,66 @@ fn a_seat_that_does_not_hang_up_after_its_transfer_is_hung_up() {
 }
 
 #[test]
+fn the_operator_holds_the_caller_and_takes_them_back() {
+    let (mut call, clock) = bridged();
+    call.handle(Input::Hold(true), clock.at(10.0));
+    assert_eq!(
+        drain(&mut call),
+        vec![
+            Output::HoldCaller,
+            Output::Hold(Some(HOLD_PROMPT.into())),
+            Output::ReplyHold(Ok(true)),
+        ]
+    );
+    // Asked twice: nothing more happens, and the answer says so.
+    call.handle(Input::Hold(true), clock.at(11.0));
+    assert_eq!(drain(&mut call), vec![Output::ReplyHold(Ok(true))]);
+    call.handle(Input::Hold(false), clock.at(40.0));
+    assert_eq!(
+        drain(&mut call),
+        vec![Output::ResumeCaller, Output::ReplyHold(Ok(false))]
+    );
+    assert_eq!(call.phase(), "bridged");
+    // A caller who hangs up on hold ends the call as ever.
+    call.handle(Input::Hold(true), clock.at(50.0));
+    drain(&mut call);
+    call.handle(Input::CallerBye, clock.at(51.0));
+    let outputs = drain(&mut call);
+    assert_eq!(
+        outputs[..3],
+        [
+            Output::HangUpLeg(LegId(1)),
+            Output::Unbridge,
+            released(1, "completed")
+        ]
+    );
+}
+
+#[test]
+fn no_hold_while_the_greeting_plays_nor_for_a_waiting_caller() {
+    let (mut call, clock) = start_with(plan());
+    call.handle(Input::Ack { open: true }, clock.at(0.0));
+    drain(&mut call);
+    call.handle(ring("1001"), clock.at(0.0));
+    call.handle(seat(1, SeatEvent::Answered), clock.at(0.5));
+    call.handle(connect("1001"), clock.at(0.5));
+    drain(&mut call);
+    call.handle(Input::Hold(true), clock.at(1.0));
+    assert_eq!(
+        drain(&mut call),
+        vec![Output::ReplyHold(Err(
+            "the caller still hears the greeting"
+        ))]
+    );
+    let (mut waiting, clock) = waiting();
+    waiting.handle(Input::Hold(true), clock.at(4.0));
+    assert!(
+        drain(&mut waiting).is_empty(),
+        "unanswered: the API says so"
+    );
+}
+
+#[test]
 fn a_refused_transfer_leaves_the_call_as_it_was() {
     let (mut call, clock) = bridged();
     let refusal = ReferRefusal {
