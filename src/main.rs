@@ -70,6 +70,10 @@ struct ServeArgs {
     /// IP to put in SDP and Contact (default: the address the caller reached us on).
     #[arg(long)]
     advertise_ip: Option<IpAddr>,
+    /// Add a few generic sample entries, marked 【样例】, to an empty knowledge base (for
+    /// development and demonstrations; never real policies).
+    #[arg(long)]
+    sample_knowledge: bool,
     /// Public IP for the consoles' browser phones' ICE candidates, when the server is behind
     /// 1:1 NAT (default: the address each console reached us on).
     #[arg(long)]
@@ -176,6 +180,7 @@ fn main() -> ExitCode {
                 rtp_ports,
                 advertise_ip,
                 webrtc_public_ip,
+                sample_knowledge,
                 max_calls,
                 media_timeout,
                 max_call_duration,
@@ -197,6 +202,7 @@ fn main() -> ExitCode {
                 rtp_ports,
                 advertise_ip,
                 webrtc_public_ip,
+                sample_knowledge,
                 limits: CallLimits {
                     max_calls,
                     media_timeout: Duration::from_secs(media_timeout),

@@ -40,6 +40,8 @@ pub struct ServeConfig {
     pub rtp_ports: (u16, u16),
     /// The IP to advertise in SDP and Contact, when the listen address is a wildcard behind NAT.
     pub advertise_ip: Option<IpAddr>,
+    /// Add the generic sample entries (【样例】) to an empty knowledge base, for development.
+    pub sample_knowledge: bool,
     /// The public IP the consoles' browser phones are told to reach, behind 1:1 NAT.
     pub webrtc_public_ip: Option<IpAddr>,
     /// Per-call and server-wide limits.
@@ -185,7 +187,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         queue.clone(),
     ));
 
-    let knowledge = Arc::new(knowledge_index(&store).await?);
+    let knowledge = Arc::new(knowledge_index(&store, config.sample_knowledge).await?);
     // Tests and scripts read this line to learn the ports when they asked for port 0.
     let sips = endpoint
         .listening()
@@ -229,8 +231,21 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
 }
 
 /// The knowledge base's index, built from the entries the store keeps.
-async fn knowledge_index(store: &Store) -> anyhow::Result<crate::knowledge::KnowledgeIndex> {
-    let entries = store.knowledge_entries().await?;
+async fn knowledge_index(
+    store: &Store,
+    samples: bool,
+) -> anyhow::Result<crate::knowledge::KnowledgeIndex> {
+    let mut entries = store.knowledge_entries().await?;
+    if samples && entries.is_empty() {
+        for draft in crate::knowledge::samples::drafts() {
+            store.add_knowledge(draft, "samples", Utc::now()).await?;
+        }
+        entries = store.knowledge_entries().await?;
+        info!(
+            entries = entries.len(),
+            "sample knowledge-base entries added (【样例】)"
+        );
+    }
     let index = crate::knowledge::KnowledgeIndex::new()?;
     index.upsert(entries.iter())?;
     info!(entries = entries.len(), "knowledge base indexed");

@@ -298,3 +298,25 @@ async fn editors_write_and_operators_find_sqlite() {
     )
     .await;
 }
+
+/// `serve --sample-knowledge` fills an empty knowledge base with the generic samples, each
+/// marked 【样例】, and the spoken question finds the one about it first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sample_entries_fill_an_empty_knowledge_base() {
+    run_on(
+        Backend::Sqlite,
+        ServerOptions::default().with_args(&["--sample-knowledge"]),
+        |server| async move {
+            let (status, all) = api(&server, OPERATOR, "GET", "/api/knowledge", None).await;
+            assert_eq!(status, 200, "{all}");
+            let all = all.as_array().unwrap();
+            assert_eq!(all.len(), 7, "{all:?}");
+            assert!(all
+                .iter()
+                .all(|e| e["title"].as_str().unwrap().starts_with("【样例】")));
+            let hits = search(&server, OPERATOR, "我想问一下住房公积金怎么提取").await;
+            assert_eq!(hits[0]["entry"]["title"], "【样例】住房公积金提取");
+        },
+    )
+    .await;
+}
