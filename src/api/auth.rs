@@ -10,6 +10,7 @@ use axum::http::request::Parts;
 use axum::http::StatusCode;
 
 use super::error::ApiError;
+use super::sessions::SignedIn;
 use super::state::ApiState;
 use crate::cases::{Actor, Role};
 use crate::dialplan::User;
@@ -88,7 +89,7 @@ impl FromRequestParts<ApiState> for Caller {
         if header.is_empty() {
             if let Some(cookie) = super::session::cookie(&parts.headers) {
                 let now = chrono::Utc::now().timestamp();
-                let (user, csrf) = state.sessions.user(&cookie, now).ok_or_else(|| {
+                let (who, csrf) = state.sessions.session(&cookie, now).ok_or_else(|| {
                     ApiError::status(
                         StatusCode::UNAUTHORIZED,
                         "the session has ended: sign in again",
@@ -100,11 +101,34 @@ impl FromRequestParts<ApiState> for Caller {
                 ) {
                     super::session::check_csrf(&parts.headers, &csrf)?;
                 }
-                return Ok(Caller {
-                    console_seat: Some(user.id.clone()),
-                    user,
-                    province_wide: false,
-                });
+                return match who {
+                    SignedIn::Seat { id, platform } => Ok(Caller {
+                        console_seat: Some(id.clone()),
+                        user: super::sessions::seat_operator(&id, &platform),
+                        province_wide: false,
+                    }),
+                    SignedIn::User { id } => {
+                        let plan = state.dialplan.current();
+                        let user =
+                            plan.users
+                                .iter()
+                                .find(|u| u.id == id)
+                                .cloned()
+                                .ok_or_else(|| {
+                                    ApiError::status(
+                                        StatusCode::UNAUTHORIZED,
+                                        "the session's user is no longer in users.toml",
+                                    )
+                                })?;
+                        let province_wide =
+                            user.role == Role::Supervisor && is_provincial(state, &user.platform);
+                        Ok(Caller {
+                            user,
+                            province_wide,
+                            console_seat: None,
+                        })
+                    }
+                };
             }
         }
         let token = header

@@ -1,12 +1,16 @@
-//! Operators sign in from the browser with their seat's id and password (the console of issue
-//! 12): `POST /api/session` with `{"seat": "1001", "password": "…"}` sets a session cookie
-//! (`HttpOnly`, `SameSite=Strict`, `Path=/`) and answers the session's CSRF token;
-//! `GET /api/session` says who is signed in; `DELETE /api/session` signs out.
+//! Signing in from the browser. Operators use their seat's id and password (the console of
+//! issue 12): `POST /api/session` with `{"seat": "1001", "password": "…"}`; the users of
+//! `users.toml` (knowledge-base editors, supervisors, units' users) their id and token:
+//! `{"user": "kb-kunming", "token": "…"}`. Either sets a session cookie (`HttpOnly`,
+//! `SameSite=Strict`, `Path=/`) and answers the session's CSRF token; `GET /api/session` says
+//! who is signed in; `DELETE /api/session` signs out.
 //!
-//! A request with the cookie acts as an operator of the seat's platform, as a bearer token
-//! would, except that it changes its own seat's state only. Every request that changes something (not GET or HEAD) must also carry the token in
+//! A seat's cookie acts as an operator of the seat's platform, as a bearer token would, except
+//! that it changes its own seat's state only; a user's cookie acts as that user's token. Every
+//! request that changes something (not GET or HEAD) must also carry the CSRF token in
 //! `X-CSRF-Token`: another site can make a browser send the cookie, never read the token.
-//! Wrong passwords count per (address, seat) and per address, as for SIP registrations, and
+//! Wrong passwords and tokens count per (address, name) and per address, as for SIP
+//! registrations, and
 //! an address that keeps failing waits. Sessions live in memory: a restart signs operators out
 //! (their calls, cases and registrations are kept); a session ends after 12 hours, or after 2
 //! hours without a request.
@@ -25,20 +29,90 @@ use super::sessions::MAX_AGE;
 pub use super::sessions::{cookie, Sessions, COOKIE, CSRF_HEADER};
 use super::state::ApiState;
 
-/// A sign-in.
+/// A sign-in: a seat with its password (the operator console), or a user of `users.toml`
+/// with their token (the knowledge-base editor's page, and the pages of other roles).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SignIn {
-    pub seat: String,
-    pub password: String,
+    #[serde(default)]
+    pub seat: Option<String>,
+    #[serde(default)]
+    pub password: Option<String>,
+    #[serde(default)]
+    pub user: Option<String>,
+    #[serde(default)]
+    pub token: Option<String>,
 }
 
 /// Who is signed in.
 #[derive(Debug, Serialize)]
 pub struct SessionView {
-    pub seat: String,
+    /// The seat, for a console session.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seat: Option<String>,
+    /// The user, for a user's session.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    pub role: &'static str,
     pub platform: String,
+    /// Whether the user edits the knowledge base.
+    pub knowledge_editor: bool,
     pub csrf_token: String,
+}
+
+/// The view of a session's identity, as the dialplan in force has it.
+fn view(state: &ApiState, who: &super::sessions::SignedIn, csrf: String) -> Option<SessionView> {
+    use super::sessions::SignedIn;
+    match who {
+        SignedIn::Seat { id, platform } => Some(SessionView {
+            seat: Some(id.clone()),
+            user: None,
+            role: crate::cases::Role::Operator.as_str(),
+            platform: platform.clone(),
+            knowledge_editor: false,
+            csrf_token: csrf,
+        }),
+        SignedIn::User { id } => {
+            let plan = state.dialplan.current();
+            let u = plan.users.iter().find(|u| &u.id == id)?;
+            Some(SessionView {
+                seat: None,
+                user: Some(u.id.clone()),
+                role: u.role.as_str(),
+                platform: u.platform.clone(),
+                knowledge_editor: u.knowledge_editor,
+                csrf_token: csrf,
+            })
+        }
+    }
+}
+
+/// Who the form's credentials sign in as, if they are right.
+fn check(state: &ApiState, form: &SignIn) -> Result<Option<super::sessions::SignedIn>, ApiError> {
+    use super::sessions::SignedIn;
+    let plan = state.dialplan.current();
+    match (&form.seat, &form.password, &form.user, &form.token) {
+        (Some(seat), Some(password), None, None) => Ok(plan
+            .seats
+            .iter()
+            .find(|s| {
+                &s.id == seat
+                    && s.secret
+                        .matches_password(&s.id, crate::call::register::REALM, password)
+            })
+            .map(|s| SignedIn::Seat {
+                id: s.id.clone(),
+                platform: s.platform.clone(),
+            })),
+        (None, None, Some(user), Some(token)) => Ok(plan
+            .user_by_token(token)
+            .filter(|u| &u.id == user)
+            .map(|u| SignedIn::User { id: u.id.clone() })),
+        _ => Err(ApiError::invalid(
+            "seat",
+            "sign in with seat and password, or with user and token",
+        )),
+    }
 }
 
 fn now() -> i64 {
@@ -57,34 +131,38 @@ pub async fn sign_in(
 ) -> Result<impl IntoResponse, ApiError> {
     let ip: IpAddr = peer.ip();
     let t = now();
+    let name = form
+        .seat
+        .clone()
+        .or_else(|| form.user.clone())
+        .unwrap_or_default();
     if let Some(wait) = state
         .sessions
         .limiter
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .check(ip, &form.seat, t)
+        .check(ip, &name, t)
     {
         return Err(ApiError::status(
             StatusCode::TOO_MANY_REQUESTS,
             format!("too many wrong passwords: try again in {wait} s"),
         ));
     }
-    let plan = state.dialplan.current();
-    let seat = plan.seats.iter().find(|s| s.id == form.seat);
-    let Some(seat) = seat.filter(|s| {
-        s.secret
-            .matches_password(&s.id, crate::call::register::REALM, &form.password)
-    }) else {
+    let Some(who) = check(&state, &form)? else {
         state
             .sessions
             .limiter
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .failed(ip, &form.seat, t);
-        tracing::warn!(%ip, seat = form.seat, "console sign-in refused");
+            .failed(ip, &name, t);
+        tracing::warn!(%ip, name, "sign-in refused");
         return Err(ApiError::status(
             StatusCode::UNAUTHORIZED,
-            "wrong seat or password",
+            if form.seat.is_some() {
+                "wrong seat or password"
+            } else {
+                "wrong user or token"
+            },
         ));
     };
     state
@@ -92,16 +170,13 @@ pub async fn sign_in(
         .limiter
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .succeeded(ip, &seat.id);
-    let (cookie, csrf) = state.sessions.start(&seat.id, &seat.platform, t);
-    tracing::info!(%ip, seat = seat.id, "console sign-in");
+        .succeeded(ip, who.id());
+    let (cookie, csrf) = state.sessions.start(who.clone(), t);
+    tracing::info!(%ip, id = who.id(), "sign-in");
+    let view = view(&state, &who, csrf).ok_or_else(|| ApiError::internal("no such user"))?;
     Ok((
         [(header::SET_COOKIE, set_cookie(&cookie, MAX_AGE))],
-        Json(SessionView {
-            seat: seat.id.clone(),
-            platform: seat.platform.clone(),
-            csrf_token: csrf,
-        }),
+        Json(view),
     ))
 }
 
@@ -110,14 +185,11 @@ pub async fn current(
     State(state): State<ApiState>,
     headers: HeaderMap,
 ) -> Result<Json<SessionView>, ApiError> {
-    let (user, csrf) = cookie(&headers)
-        .and_then(|c| state.sessions.user(&c, now()))
-        .ok_or_else(|| ApiError::status(StatusCode::UNAUTHORIZED, "not signed in"))?;
-    Ok(Json(SessionView {
-        seat: user.id,
-        platform: user.platform,
-        csrf_token: csrf,
-    }))
+    cookie(&headers)
+        .and_then(|c| state.sessions.session(&c, now()))
+        .and_then(|(who, csrf)| view(&state, &who, csrf))
+        .map(Json)
+        .ok_or_else(|| ApiError::status(StatusCode::UNAUTHORIZED, "not signed in"))
 }
 
 /// `DELETE /api/session`: needs the CSRF token like every change.
@@ -129,7 +201,7 @@ pub async fn sign_out(
         .ok_or_else(|| ApiError::status(StatusCode::UNAUTHORIZED, "not signed in"))?;
     let (_, csrf) = state
         .sessions
-        .user(&value, now())
+        .session(&value, now())
         .ok_or_else(|| ApiError::status(StatusCode::UNAUTHORIZED, "not signed in"))?;
     check_csrf(&headers, &csrf)?;
     state.sessions.end(&value);
@@ -154,6 +226,8 @@ pub fn check_csrf(headers: &HeaderMap, csrf: &str) -> Result<(), ApiError> {
     {
         Ok(())
     } else {
+        // A forged request (another page using the cookie), or a page that lost its token.
+        tracing::warn!("a change with a session cookie but without its CSRF token refused");
         Err(ApiError::forbidden(
             "a change from the console needs its X-CSRF-Token",
         ))

@@ -21,11 +21,29 @@ pub(super) const MAX_AGE: i64 = 12 * 3600;
 /// A session unused this long ends, in seconds.
 const IDLE: i64 = 2 * 3600;
 
-/// One signed-in seat.
+/// Who a session signed in as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignedIn {
+    /// A seat (the operator console): an operator of its platform, acting on its own seat.
+    Seat { id: String, platform: String },
+    /// A user of `users.toml` (a knowledge-base editor, a supervisor, a unit's user), by id:
+    /// their role and rights are read from the dialplan in force at each request.
+    User { id: String },
+}
+
+impl SignedIn {
+    /// The seat's or user's id (what failed sign-ins are counted by).
+    pub fn id(&self) -> &str {
+        match self {
+            SignedIn::Seat { id, .. } | SignedIn::User { id } => id,
+        }
+    }
+}
+
+/// One signed-in session.
 #[derive(Debug, Clone)]
 struct Session {
-    seat: String,
-    platform: String,
+    who: SignedIn,
     csrf: String,
     started: i64,
     last_seen: i64,
@@ -74,33 +92,34 @@ pub fn cookie(headers: &HeaderMap) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
+/// The operator a seat's session acts as.
+pub fn seat_operator(id: &str, platform: &str) -> User {
+    User {
+        id: id.to_string(),
+        role: Role::Operator,
+        platform: platform.to_string(),
+        unit: None,
+        token_sha256: String::new(),
+        knowledge_editor: false,
+    }
+}
+
 impl Sessions {
-    /// The user a session cookie signs in as, at `now` (Unix seconds); refreshes its idle
-    /// time. None for an unknown or ended session.
-    pub fn user(&self, cookie: &str, now: i64) -> Option<(User, String)> {
+    /// Who a session cookie signed in as, at `now` (Unix seconds), with its CSRF token;
+    /// refreshes its idle time. None for an unknown or ended session.
+    pub fn session(&self, cookie: &str, now: i64) -> Option<(SignedIn, String)> {
         let mut map = self.by_hash.lock().unwrap_or_else(|e| e.into_inner());
         map.retain(|_, s| now - s.started < MAX_AGE && now - s.last_seen < IDLE);
         let session = map.get_mut(&sha256_hex(cookie))?;
         session.last_seen = now;
-        Some((
-            User {
-                id: session.seat.clone(),
-                role: Role::Operator,
-                platform: session.platform.clone(),
-                unit: None,
-                token_sha256: String::new(),
-                knowledge_editor: false,
-            },
-            session.csrf.clone(),
-        ))
+        Some((session.who.clone(), session.csrf.clone()))
     }
 
-    /// Starts a session for `seat`; its cookie and CSRF token.
-    pub(super) fn start(&self, seat: &str, platform: &str, now: i64) -> (String, String) {
+    /// Starts a session for `who`; its cookie and CSRF token.
+    pub(super) fn start(&self, who: SignedIn, now: i64) -> (String, String) {
         let (cookie, csrf) = (random_token(), random_token());
         let session = Session {
-            seat: seat.to_string(),
-            platform: platform.to_string(),
+            who,
             csrf: csrf.clone(),
             started: now,
             last_seen: now,

@@ -4,29 +4,8 @@
 // with the session cookie carries the CSRF token the sign-in answered (X-CSRF-Token). Times
 // are shown in China Standard Time.
 
+import { $, api, chinese, cst, setCsrf } from "/static/common.js";
 import { Phone } from "/static/phone.js";
-
-const $ = (id) => document.getElementById(id);
-let csrf = "";
-
-const cst = new Intl.DateTimeFormat("zh-CN", {
-  timeZone: "Asia/Shanghai",
-  year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
-});
-
-async function api(method, path, body) {
-  const headers = { "Accept": "application/json" };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  if (method !== "GET") headers["X-CSRF-Token"] = csrf;
-  const resp = await fetch(path, {
-    method, headers, credentials: "same-origin",
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await resp.text();
-  let data = null;
-  try { data = text ? JSON.parse(text) : null; } catch { data = { error: text }; }
-  return { status: resp.status, data };
-}
 
 let seat = "";
 
@@ -286,15 +265,6 @@ async function openOrder(number) {
   }
 }
 
-// The API's message, in Chinese where its form is known; the field's own line shows it.
-function chinese(message) {
-  const long = /is at most (\d+) characters/.exec(message);
-  if (long) return `最多 ${long[1]} 个字`;
-  if (/must not be empty/.test(message)) return "不能为空";
-  if (/is not a district of platform/.test(message)) return "不是本平台的区县";
-  return message;
-}
-
 function fieldError(field, message) {
   message = chinese(message);
   const el = $(`err-${field}`);
@@ -411,7 +381,12 @@ async function attempt(c, message, reached, note) {
 $("refresh-lists").addEventListener("click", showLists);
 
 function signedIn(session) {
-  csrf = session.csrf_token;
+  if (!session.seat) {
+    // A user's session (an editor's): the console is for seats.
+    $("sign-in-error").textContent = `已以用户 ${session.user} 登录；工作台请用座席号登录`;
+    return;
+  }
+  setCsrf(session.csrf_token);
   seat = session.seat;
   $("seat-state").hidden = false;
   showState();
@@ -427,7 +402,7 @@ function signedIn(session) {
 }
 
 function signedOut() {
-  csrf = "";
+  setCsrf("");
   phone.close();
   $("phone-on").checked = false;
   $("call").hidden = true;

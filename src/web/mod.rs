@@ -1,8 +1,9 @@
 //! The pages the server serves to browsers: plain HTML, CSS and ES modules compiled into the
 //! binary (no build step, no files to deploy beside it), in Simplified Chinese, with one style
 //! sheet for every page. `/console` is the operators' console (issue 12: sign-in, the call's
-//! pop-up and browser phone, the work order and the knowledge base). Every page is sent with
-//! a Content-Security-Policy that allows only the server's own scripts, styles and sockets.
+//! pop-up and browser phone, the work order and the knowledge base); `/knowledge` the
+//! knowledge-base editors' page. Every page is sent with a Content-Security-Policy that allows
+//! only the server's own scripts, styles and sockets.
 
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -13,6 +14,9 @@ const STYLE: &str = include_str!("style.css");
 const CONSOLE_HTML: &str = include_str!("console.html");
 const CONSOLE_JS: &str = include_str!("console.js");
 const PHONE_JS: &str = include_str!("phone.js");
+const COMMON_JS: &str = include_str!("common.js");
+const KNOWLEDGE_HTML: &str = include_str!("knowledge.html");
+const KNOWLEDGE_JS: &str = include_str!("knowledge.js");
 
 /// Only the server's own scripts, styles and API; no frames.
 const CSP: &str = "default-src 'self'; img-src 'self' data:; object-src 'none'; frame-ancestors 'none'; base-uri 'none'";
@@ -49,5 +53,17 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
         .route(
             "/static/phone.js",
             get(|| async { page("text/javascript; charset=utf-8", PHONE_JS) }),
+        )
+        .route(
+            "/static/common.js",
+            get(|| async { page("text/javascript; charset=utf-8", COMMON_JS) }),
+        )
+        .route(
+            "/knowledge",
+            get(|| async { page("text/html; charset=utf-8", KNOWLEDGE_HTML) }),
+        )
+        .route(
+            "/static/knowledge.js",
+            get(|| async { page("text/javascript; charset=utf-8", KNOWLEDGE_JS) }),
         )
 }

@@ -1,6 +1,7 @@
 //! The operators' console in a real Chromium (headless, through chromedriver): a seat signs
-//! in, a wrong password is told in Chinese, the seat's state is set from the page, and a
-//! spoken question finds the knowledge base's entry first, highlighted. The screenshots under docs/screenshots/ are taken here.
+//! in, a wrong password is told in Chinese, the seat's state is set from the page, a spoken
+//! question finds the knowledge base's entry first, highlighted, and a forged request from
+//! another origin with the operator's cookie is refused. The screenshots under docs/screenshots/ are taken here.
 
 use crate::common;
 
@@ -11,6 +12,38 @@ use common::harness::run_on;
 use common::server::{Backend, ServerOptions, TestServer};
 use fantoccini::Locator;
 use serde_json::json;
+
+/// A page on another loopback port that, once loaded, posts a seat state change to the
+/// server with whatever cookie the browser holds for it (a CSRF attempt); its URL.
+async fn forging_page(target: &str) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    let body = format!(
+        "<!doctype html><html><body><script>\
+         fetch('{target}/api/agents/1001/state', {{method: 'POST', credentials: 'include', \
+         headers: {{'Content-Type': 'text/plain'}}, \
+         body: JSON.stringify({{state: 'not-ready', reason: 'forged'}})}})\
+         .catch(() => {{}}).finally(() => {{ const p = document.createElement('p'); \
+         p.id = 'sent'; document.body.append(p); }});\
+         </script></body></html>"
+    );
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        // Serves the page to each request (the browser may ask for a favicon too), for
+        // as long as the test runs.
+        while let Ok((mut conn, _)) = listener.accept().await {
+            let mut buf = [0u8; 2048];
+            let _ = conn.read(&mut buf).await;
+            let reply = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n\
+                 Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = conn.write_all(reply.as_bytes()).await;
+        }
+    });
+    url
+}
 
 pub(crate) async fn add_entry(
     server: &TestServer,
@@ -129,6 +162,27 @@ async fn an_operator_signs_in_and_finds_the_answer() {
             let titles = text_of(&c, "#hits").await;
             assert!(!titles.contains("社保卡"), "{titles}");
             screenshot(&c, "console-knowledge.png").await;
+
+            // A forged request: a page of another origin (another port of this host, so the
+            // same site, and the SameSite cookie goes along) posts a state change with the
+            // operator's cookie. Without the session's CSRF token it is refused.
+            let forger = forging_page(&server.http).await;
+            c.goto(&forger).await.unwrap();
+            wait_for(&c, "#sent").await;
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let live = server.live_seat("1001").await;
+            assert_eq!(
+                live["state"],
+                json!({"state": "not-ready", "reason": "培训"}),
+                "the forged change did nothing"
+            );
+            assert!(
+                server
+                    .log()
+                    .contains("with a session cookie but without its CSRF token refused"),
+                "the cookie went along and the missing token refused it"
+            );
+            c.goto(&format!("{}/console", server.http)).await.unwrap();
 
             // Reloading keeps the session; signing out ends it.
             c.refresh().await.unwrap();

@@ -12,6 +12,7 @@ mod console_page;
 mod console_session;
 mod exposure;
 mod knowledge;
+mod knowledge_page;
 mod limits_and_cli;
 mod queues;
 mod registration;
