@@ -139,3 +139,32 @@ impl Sessions {
             .remove(&sha256_hex(cookie));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_session_ends_when_unused_for_two_hours_or_after_twelve() {
+        let sessions = Sessions::default();
+        let seat = SignedIn::Seat {
+            id: "1001".into(),
+            platform: "530100".into(),
+        };
+        let (cookie, csrf) = sessions.start(seat.clone(), 1_000);
+        assert_eq!(sessions.session(&cookie, 1_000), Some((seat.clone(), csrf)));
+        // Used every 1 h 59 min: it lives on, up to 12 hours after it started.
+        let mut t = 1_000;
+        while t + IDLE - 60 < 1_000 + MAX_AGE {
+            t += IDLE - 60;
+            assert!(sessions.session(&cookie, t).is_some(), "at {t}");
+        }
+        assert!(sessions.session(&cookie, 1_000 + MAX_AGE).is_none(), "12 h");
+        // Unused for 2 hours: ended, and an ended session stays ended.
+        let (idle, _) = sessions.start(seat, 5_000);
+        assert!(sessions.session(&idle, 5_000 + IDLE - 1).is_some());
+        assert!(sessions.session(&idle, 5_000 + 2 * IDLE).is_none());
+        assert!(sessions.session(&idle, 5_000 + IDLE).is_none());
+        assert!(sessions.session("not-a-cookie", 5_000).is_none());
+    }
+}

@@ -24,8 +24,8 @@ use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
 use webrtc::media_stream::track_local::TrackLocal;
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
 use webrtc::peer_connection::{
-    PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCIceCandidateType,
-    RTCIceGatheringState, RTCPeerConnectionState, RTCSessionDescription, SettingEngineBuilder,
+    PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCIceGatheringState,
+    RTCPeerConnectionState, RTCSessionDescription,
 };
 
 use crate::media::g711::Codec;
@@ -61,7 +61,7 @@ pub type EventSink = Arc<dyn Fn(PhoneEvent) + Send + Sync>;
 pub struct IceAddresses {
     /// The local address to gather host candidates on.
     pub local: Option<IpAddr>,
-    /// A public address to advertise instead (1:1 NAT in front of the server).
+    /// A public address to advertise as well (1:1 NAT in front of the server: the same ports).
     pub public: Option<IpAddr>,
 }
 
@@ -221,15 +221,9 @@ impl BrowserLeg {
                 .register_codec(c.clone(), RtpCodecKind::Audio)
                 .map_err(|e| format!("codec {}: {e}", c.rtp_codec.mime_type))?;
         }
-        let mut settings = SettingEngineBuilder::default();
-        if let Some(public) = ice.public {
-            settings =
-                settings.with_nat_1to1_ips(vec![public.to_string()], RTCIceCandidateType::Host);
-        }
         let local = ice.local.unwrap_or(media.ip());
         let pc = PeerConnectionBuilder::new()
             .with_media_engine(engine)
-            .with_setting_engine(settings.build())
             .with_handler(Arc::new(Handler {
                 shared: shared.clone(),
                 leg: leg.to_string(),
@@ -274,11 +268,14 @@ impl BrowserLeg {
             .map_err(|e| format!("offer: {e}"))?;
         // No trickle: the offer carries the host candidates, one message each way.
         let _ = tokio::time::timeout(GATHER_WITHIN, shared.gathered.notified()).await;
-        let offer = pc
+        let mut offer = pc
             .local_description()
             .await
             .map(|d| d.sdp)
             .ok_or("no local description")?;
+        if let Some(public) = ice.public {
+            offer = super::signal::with_public_candidates(&offer, public);
+        }
         let sender = tokio::spawn(relay_to_browser(relay, media, track, ssrc));
         Ok(BrowserLeg {
             pc,
@@ -382,5 +379,63 @@ async fn relay_to_browser(
         packet.header.ssrc = ssrc;
         // Not bound yet (before the answer) or closed: dropped, as a phone would.
         let _ = track.write_rtp(packet).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn offer(public: Option<IpAddr>) -> String {
+        let media = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let ice = IceAddresses {
+            local: Some("127.0.0.1".parse().unwrap()),
+            public,
+        };
+        let sink: EventSink = Arc::new(|_| {});
+        let leg = BrowserLeg::open("t", &ice, media.local_addr().unwrap(), sink)
+            .await
+            .unwrap();
+        let offer = leg.offer.clone();
+        leg.close().await;
+        offer
+    }
+
+    #[tokio::test]
+    async fn the_offer_has_g711_events_and_host_candidates_where_the_console_reached_us() {
+        let sdp = offer(None).await;
+        let audio = sdp.lines().find(|l| l.starts_with("m=audio")).unwrap();
+        assert!(audio.contains("UDP/TLS/RTP/SAVPF"), "DTLS-SRTP: {audio}");
+        for format in ["0", "8", "101"] {
+            assert!(audio.split(' ').any(|f| f == format), "{format} in {audio}");
+        }
+        assert!(sdp.contains("a=rtpmap:101 telephone-event/8000"), "{sdp}");
+        assert!(sdp.contains("a=fingerprint:sha-256"), "{sdp}");
+        let candidates: Vec<&str> = sdp
+            .lines()
+            .filter(|l| l.starts_with("a=candidate"))
+            .collect();
+        assert!(!candidates.is_empty(), "{sdp}");
+        assert!(candidates
+            .iter()
+            .all(|c| c.contains(" 127.0.0.1 ") && c.contains("typ host")));
+    }
+
+    #[tokio::test]
+    async fn behind_nat_the_offer_names_the_public_address_too() {
+        let sdp = offer(Some("203.0.113.7".parse().unwrap())).await;
+        let candidates: Vec<&str> = sdp
+            .lines()
+            .filter(|l| l.starts_with("a=candidate"))
+            .collect();
+        let public = candidates
+            .iter()
+            .filter(|c| c.contains(" 203.0.113.7 "))
+            .count();
+        let local = candidates
+            .iter()
+            .filter(|c| c.contains(" 127.0.0.1 "))
+            .count();
+        assert!(public > 0 && public == local, "{candidates:?}");
     }
 }

@@ -99,9 +99,64 @@ pub fn negotiated(answer: &str) -> Result<(Codec, Option<u8>), String> {
     Ok((codec, events))
 }
 
+/// The offer with a copy of each host candidate at `public`, the address a 1:1 NAT in front
+/// of the server maps to it (the same port), one less in priority so that a console on the
+/// LAN still takes the direct address. webrtc-rs 0.21 keeps a NAT setting but never applies
+/// it, so the offer is amended here.
+pub fn with_public_candidates(sdp: &str, public: std::net::IpAddr) -> String {
+    let mut out = String::with_capacity(sdp.len() * 2);
+    for line in sdp.split_inclusive('\n') {
+        out.push_str(line);
+        let text = line.trim_end();
+        let Some(rest) = text.strip_prefix("a=candidate:") else {
+            continue;
+        };
+        let f: Vec<&str> = rest.split(' ').collect();
+        // foundation component transport priority address port "typ" host …
+        if f.len() < 8 || f[6] != "typ" || f[7] != "host" {
+            continue;
+        }
+        let Ok(priority) = f[3].parse::<u32>() else {
+            continue;
+        };
+        let mut copy = f.clone();
+        let foundation = format!("{}9", f[0]);
+        let priority = priority.saturating_sub(1).to_string();
+        let address = public.to_string();
+        copy[0] = &foundation;
+        copy[3] = &priority;
+        copy[4] = &address;
+        out.push_str("a=candidate:");
+        out.push_str(&copy.join(" "));
+        out.push_str("\r\n");
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn behind_nat_each_host_candidate_gets_its_public_twin() {
+        let sdp = "v=0\r\na=candidate:123 1 udp 2130706431 10.0.0.5 40000 typ host\r\n\
+                   a=candidate:124 1 udp 1694498815 198.51.100.1 40000 typ srflx raddr 10.0.0.5 rport 40000\r\n\
+                   a=mid:0\r\n";
+        let out = with_public_candidates(sdp, "203.0.113.7".parse().unwrap());
+        let candidates: Vec<&str> = out
+            .lines()
+            .filter(|l| l.starts_with("a=candidate"))
+            .collect();
+        assert_eq!(
+            candidates,
+            [
+                "a=candidate:123 1 udp 2130706431 10.0.0.5 40000 typ host",
+                "a=candidate:1239 1 udp 2130706430 203.0.113.7 40000 typ host",
+                "a=candidate:124 1 udp 1694498815 198.51.100.1 40000 typ srflx raddr 10.0.0.5 rport 40000",
+            ]
+        );
+        assert!(out.ends_with("a=mid:0\r\n"));
+    }
 
     #[test]
     fn the_answer_names_the_codec_and_the_events() {

@@ -1,7 +1,8 @@
 //! The operators' console in a real Chromium (headless, through chromedriver): a seat signs
 //! in, a wrong password is told in Chinese, the seat's state is set from the page, a spoken
-//! question finds the knowledge base's entry first, highlighted, and a forged request from
-//! another origin with the operator's cookie is refused. The screenshots under docs/screenshots/ are taken here.
+//! question finds the knowledge base's entry first, highlighted, a forged request from
+//! another origin with the operator's cookie is refused, and so is the cookie of a session
+//! that ended (sessions that age out are the unit tests' in `src/api/sessions.rs`). The screenshots under docs/screenshots/ are taken here.
 
 use crate::common;
 
@@ -187,8 +188,24 @@ async fn an_operator_signs_in_and_finds_the_answer() {
             // Reloading keeps the session; signing out ends it.
             c.refresh().await.unwrap();
             wait_for(&c, "#knowledge:not([hidden]) #q").await;
+            let cookie = c
+                .get_named_cookie("hotline_session")
+                .await
+                .unwrap()
+                .value()
+                .to_string();
             click(&c, "#sign-out").await;
             wait_for(&c, "#sign-in:not([hidden]) #seat").await;
+            // The ended session's cookie, replayed, is refused.
+            let replayed = reqwest::Client::new()
+                .get(format!("{}/api/queues", server.http))
+                .header("Cookie", format!("hotline_session={cookie}"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(replayed.status(), 401);
+            let body = replayed.text().await.unwrap();
+            assert!(body.contains("the session has ended"), "{body}");
             c.close().await.unwrap();
         },
     )
