@@ -72,6 +72,10 @@ pub struct Agent {
     /// Changes of state not yet taken for the state log.
     #[serde(skip)]
     changes: Vec<(AgentState, DateTime<Utc>)>,
+    /// Its phone went away while it rang or talked (a closed console, a softphone that
+    /// un-registered): it signs out as soon as that call is over, never to be offered another.
+    #[serde(skip)]
+    pub(super) logout_pending: bool,
 }
 
 impl Agent {
@@ -91,6 +95,7 @@ impl Agent {
             wrap_up_until: None,
             wrap_up: Duration::from_secs(0),
             changes: Vec::new(),
+            logout_pending: false,
         }
     }
 
@@ -123,6 +128,16 @@ impl Agent {
     /// Moves to `state` at `now` and notes the change for the state log; the same state again
     /// changes nothing (its time and idle time stay).
     pub(super) fn set(&mut self, state: AgentState, now: DateTime<Utc>) {
+        // A seat whose phone is gone leaves instead of waiting for the next call.
+        let state = match state {
+            AgentState::Available | AgentState::WrapUp | AgentState::NotReady(_)
+                if self.logout_pending =>
+            {
+                self.logout_pending = false;
+                AgentState::LoggedOut
+            }
+            other => other,
+        };
         if state == self.state {
             return;
         }

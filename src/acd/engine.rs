@@ -308,6 +308,7 @@ impl Acd {
         match event {
             AcdEvent::Login { agent } => {
                 let a = self.agent_mut(&agent)?;
+                a.logout_pending = false;
                 if a.state == AgentState::LoggedOut {
                     a.set(AgentState::NotReady("logged in".into()), now);
                     a.calls_taken = 0;
@@ -317,7 +318,9 @@ impl Acd {
             AcdEvent::Logout { agent } => {
                 let a = self.agent_mut(&agent)?;
                 if matches!(a.state, AgentState::Ringing | AgentState::OnCall) {
-                    return Err(state_error(a, "log out"));
+                    // The call goes on; the seat leaves once it is over.
+                    a.logout_pending = true;
+                    return Ok(());
                 }
                 a.set(AgentState::LoggedOut, now);
             }

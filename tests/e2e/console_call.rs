@@ -385,3 +385,90 @@ async fn select(c: &Client, css: &str, value: &str) {
         .await
         .unwrap();
 }
+
+/// The page declines a call: the caller keeps waiting and the leg is stored as declined.
+/// Then the page goes away in the middle of a call: the caller is hung up, the seat (with no
+/// SIP phone) is signed out, and the server keeps no peer connection behind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_declined_call_waits_on_and_a_closed_page_hangs_up() {
+    let Some(driver) = driver().await else {
+        return;
+    };
+    let media = tempfile::tempdir().unwrap();
+    let mic = microphone(media.path());
+    run_on(
+        Backend::Sqlite,
+        ServerOptions::default(),
+        move |server| async move {
+            let flag = format!("--use-file-for-fake-audio-capture={}", mic.display());
+            let c = browser(
+                &driver,
+                &[
+                    "--use-fake-ui-for-media-stream",
+                    "--use-fake-device-for-media-stream",
+                    &flag,
+                    "--allow-loopback-in-peer-connection",
+                    "--disable-features=WebRtcHideLocalIpsWithMdns",
+                ],
+            )
+            .await;
+            c.goto(&format!("{}/console", server.http)).await.unwrap();
+            wait_for(&c, "#seat").await;
+            type_into(&c, "#seat", "1001").await;
+            type_into(&c, "#password", "dev-1001").await;
+            click(&c, "#sign-in-form button").await;
+            wait_for(&c, "#seat-state:not([hidden]) #phone-on").await;
+            click(&c, "#phone-on").await;
+            wait_text(&c, "#phone-state", "电话：浏览器（本页面）").await;
+            click(&c, "#go-available").await;
+            assert_eq!(wait_text(&c, "#state-now", "空闲").await, "空闲");
+
+            // Declined in the page: the caller is not dropped.
+            let mut first = TestPhone::udp(server.sip).await;
+            let (mut call, resp) = first.call(CALLER, "12345").await;
+            assert_eq!(resp.status_code.code(), 200);
+            wait_for(&c, "#call:not([hidden]) #decline:not([hidden])").await;
+            click(&c, "#decline").await;
+            let mut outcome = serde_json::Value::Null;
+            for _ in 0..100 {
+                let cases = server.cases_of(CALLER).await;
+                outcome = cases[0]["calls"][0]["agent_legs"][0]["outcome"].clone();
+                if outcome.is_string() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            assert_eq!(outcome, "declined 603");
+            assert!(
+                !first.expect_bye(Duration::from_millis(1500)).await,
+                "the caller keeps waiting"
+            );
+            assert_eq!(first.bye(&mut call).await.status_code.code(), 200);
+
+            // The next call is answered, then the page is closed mid-call.
+            wait_for(&c, "#call-status").await;
+            let mut second = TestPhone::udp(server.sip).await;
+            let (_call, resp) = second.call("087163655555", "12345").await;
+            assert_eq!(resp.status_code.code(), 200);
+            wait_contains(&c, "#call-caller", "087163655555").await;
+            wait_for(&c, "#answer:not([hidden])").await;
+            click(&c, "#answer").await;
+            assert_eq!(wait_text(&c, "#call-status", "通话中").await, "通话中");
+            c.close().await.unwrap();
+            assert!(
+                second.expect_bye(Duration::from_secs(10)).await,
+                "the caller of a closed page is hung up"
+            );
+            let mut state = serde_json::Value::Null;
+            for _ in 0..100 {
+                state = server.live_seat("1001").await["state"].clone();
+                if state["state"] == "logged-out" {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            assert_eq!(state["state"], "logged-out", "{state}");
+        },
+    )
+    .await;
+}

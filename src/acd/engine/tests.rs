@@ -508,14 +508,6 @@ fn wrong_events_change_nothing() {
         ),
         Err(AcdError::DuplicateCall("c1".into()))
     );
-    assert_eq!(
-        acd.handle(AcdEvent::Logout { agent: "a1".into() }, secs(1)),
-        Err(AcdError::AgentState {
-            agent: "a1".into(),
-            state: "ringing",
-            action: "log out"
-        })
-    );
     assert!(matches!(
         acd.handle(
             AcdEvent::Answered {
@@ -694,4 +686,63 @@ fn changes_within_one_tick_are_each_reported() {
             "ringing 15"
         ]
     );
+}
+
+#[test]
+fn a_seat_whose_phone_goes_mid_call_signs_out_when_the_call_ends() {
+    let mut acd = acd_with(Strategy::LongestIdle, &["a1"]);
+    arrive(&mut acd, "c1", secs(0));
+    // Its phone goes while it rings: the offer stands; the seat is not signed out yet.
+    acd.handle(AcdEvent::Logout { agent: "a1".into() }, secs(1))
+        .unwrap();
+    assert_eq!(acd.agent("a1").unwrap().state, AgentState::Ringing);
+    acd.handle(
+        AcdEvent::Answered {
+            call: "c1".into(),
+            agent: "a1".into(),
+        },
+        secs(2),
+    )
+    .unwrap();
+    assert_eq!(acd.agent("a1").unwrap().state, AgentState::OnCall);
+    acd.handle(
+        AcdEvent::CallEnded {
+            call: "c1".into(),
+            by_agent: false,
+        },
+        secs(30),
+    )
+    .unwrap();
+    // No wrap-up and no next call: the seat has no phone.
+    assert_eq!(acd.agent("a1").unwrap().state, AgentState::LoggedOut);
+    arrive(&mut acd, "c2", secs(31));
+    let (commands, _) = drain(&mut acd);
+    assert!(
+        !commands.contains(&ring("c2", "a1")),
+        "a seat without a phone is not rung: {commands:?}"
+    );
+    // Signing in again clears it: the waiting call rings the seat.
+    acd.handle(AcdEvent::Login { agent: "a1".into() }, secs(40))
+        .unwrap();
+    acd.handle(AcdEvent::Ready { agent: "a1".into() }, secs(40))
+        .unwrap();
+    let (commands, _) = drain(&mut acd);
+    assert!(commands.contains(&ring("c2", "a1")), "{commands:?}");
+}
+
+#[test]
+fn a_seat_whose_phone_goes_while_ringing_unanswered_signs_out() {
+    let mut acd = acd_with(Strategy::LongestIdle, &["a1"]);
+    arrive(&mut acd, "c1", secs(0));
+    acd.handle(AcdEvent::Logout { agent: "a1".into() }, secs(1))
+        .unwrap();
+    acd.handle(
+        AcdEvent::Declined {
+            call: "c1".into(),
+            agent: "a1".into(),
+        },
+        secs(2),
+    )
+    .unwrap();
+    assert_eq!(acd.agent("a1").unwrap().state, AgentState::LoggedOut);
 }
