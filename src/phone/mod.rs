@@ -285,6 +285,13 @@ impl Phones {
             return;
         };
         match answer {
+            // A second answer must not end a call that is up: refused, nothing changes.
+            Some(_) if browser.has_answer() => self.send(
+                seat,
+                ToBrowser::Error {
+                    message: format!("call {leg_id} was answered already"),
+                },
+            ),
             Some(sdp) => {
                 if let Err(e) = browser.answer(sdp).await {
                     warn!(seat, leg = leg_id, error = %e, "browser's answer refused");

@@ -293,6 +293,15 @@ impl BrowserLeg {
             .unwrap_or_else(|_| SocketAddr::new(self.shared.media.ip(), 0))
     }
 
+    /// Whether the page has answered already (a second answer is refused, changing nothing).
+    pub fn has_answer(&self) -> bool {
+        self.shared
+            .negotiated
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some()
+    }
+
     /// The browser's answer: the codec it chose, then ICE and DTLS; the leg reports
     /// `Answered` when the media is up, `Failed` if it does not come up in time.
     pub async fn answer(&self, sdp: String) -> Result<(), String> {
@@ -419,6 +428,29 @@ mod tests {
         assert!(candidates
             .iter()
             .all(|c| c.contains(" 127.0.0.1 ") && c.contains("typ host")));
+    }
+
+    #[tokio::test]
+    async fn an_answer_that_cannot_be_used_is_refused_and_the_leg_fails_once() {
+        let media = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let sink: EventSink = {
+            let seen = seen.clone();
+            Arc::new(move |e| seen.lock().unwrap().push(e))
+        };
+        let ice = IceAddresses::default();
+        let leg = BrowserLeg::open("t", &ice, media.local_addr().unwrap(), sink)
+            .await
+            .unwrap();
+        let err = leg
+            .answer("m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n".into())
+            .await;
+        assert!(err.unwrap_err().contains("neither PCMU nor PCMA"));
+        assert!(!leg.has_answer(), "nothing was taken from it");
+        leg.ended_by_page(false);
+        leg.ended_by_page(true);
+        assert_eq!(*seen.lock().unwrap(), [PhoneEvent::Failed], "reported once");
+        leg.close().await;
     }
 
     #[tokio::test]

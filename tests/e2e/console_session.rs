@@ -82,6 +82,31 @@ async fn a_seat_signs_in_acts_with_its_cookie_and_signs_out() {
             let r = session(&other, "POST", &cookie, Some(&csrf), Some(&change)).await;
             assert_eq!(r.status(), 403);
 
+            // The phone socket: the console's own origin with its cookie; not another site's
+            // page with it, nor a bearer token.
+            let upgrade = |origin: &str, auth: Option<&str>| {
+                let mut req = client
+                    .get(url("/api/phone?phone=browser"))
+                    .header("connection", "upgrade")
+                    .header("upgrade", "websocket")
+                    .header("sec-websocket-version", "13")
+                    .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")
+                    .header("origin", origin.to_string());
+                req = match auth {
+                    Some(token) => req.bearer_auth(token),
+                    None => req.header("cookie", cookie.clone()),
+                };
+                req.send()
+            };
+            let own = server.http.clone();
+            let r = upgrade("http://evil.example", None).await.unwrap();
+            assert_eq!(r.status(), 403);
+            let r = upgrade(&own, Some("dev-op-kunming-1")).await.unwrap();
+            assert_eq!(r.status(), 403, "a bearer token has no console phone");
+            let r = upgrade(&own, None).await.unwrap();
+            assert_eq!(r.status(), 101, "the console's own origin opens it");
+            drop(r);
+
             // Wrong passwords get 401, then the address waits (429) even with the right one.
             for _ in 0..5 {
                 assert_eq!(sign_in("wrong-one").await.unwrap().status(), 401);
