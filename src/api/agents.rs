@@ -88,6 +88,26 @@ pub struct StateBody {
     pub reason: Option<String>,
 }
 
+/// The seat `id`, which a console session may `act` on only when it is its own.
+fn own_seat(
+    state: &ApiState,
+    user: &Caller,
+    id: &str,
+    act: &str,
+) -> Result<crate::dialplan::Seat, ApiError> {
+    let seat = seat_of(state, user, id)?;
+    if user
+        .console_seat
+        .as_ref()
+        .is_some_and(|own| *own != seat.id)
+    {
+        return Err(ApiError::forbidden(format!(
+            "a console session {act} its own seat only"
+        )));
+    }
+    Ok(seat)
+}
+
 fn seat_of(state: &ApiState, user: &Caller, id: &str) -> Result<crate::dialplan::Seat, ApiError> {
     if user.user.role == Role::Unit {
         return Err(ApiError::forbidden("seats are the platform's"));
@@ -110,16 +130,7 @@ pub async fn set_state(
     axum::extract::Path(id): axum::extract::Path<String>,
     JsonBody(body): JsonBody<StateBody>,
 ) -> Result<(axum::http::StatusCode, Json<serde_json::Value>), ApiError> {
-    let seat = seat_of(&state, &user, &id)?;
-    if user
-        .console_seat
-        .as_ref()
-        .is_some_and(|own| *own != seat.id)
-    {
-        return Err(ApiError::forbidden(
-            "a console session changes its own seat's state only",
-        ));
-    }
+    let seat = own_seat(&state, &user, &id, "changes the state of")?;
     let agent = seat.id.clone();
     let event = match body.state.as_str() {
         "available" => crate::acd::AcdEvent::Ready { agent },
@@ -176,16 +187,7 @@ pub async fn cases(
     axum::extract::Path(id): axum::extract::Path<String>,
     axum::extract::Query(q): axum::extract::Query<SeatCasesQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let seat = seat_of(&state, &user, &id)?;
-    if user
-        .console_seat
-        .as_ref()
-        .is_some_and(|own| *own != seat.id)
-    {
-        return Err(ApiError::forbidden(
-            "a console session reads its own seat's cases only",
-        ));
-    }
+    let seat = own_seat(&state, &user, &id, "reads the cases of")?;
     let since = match q.since {
         Some(s) => chrono::DateTime::parse_from_rfc3339(&s)
             .map_err(|e| ApiError::invalid("since", format!("{s:?} is not RFC 3339: {e}")))?

@@ -48,6 +48,13 @@ fn target(contact: &str, source: SocketAddr) -> SocketAddr {
     }
 }
 
+/// The leg's own media session, on a port of the pool.
+async fn open_media(services: &CallServices, local_ip: IpAddr) -> Result<MediaSession, String> {
+    MediaSession::open(&services.rtp_ports, local_ip, services.limits.media_timeout)
+        .await
+        .map_err(|e| e.to_string())
+}
+
 /// The SIP side of a call to a softphone.
 struct SipLeg {
     invite: rsip::Request,
@@ -103,10 +110,7 @@ impl AgentLeg {
             target(&binding.contact, binding.source)
         };
         let peer = Peer { addr, transport };
-        let media =
-            MediaSession::open(&services.rtp_ports, local_ip, services.limits.media_timeout)
-                .await
-                .map_err(|e| e.to_string())?;
+        let media = open_media(services, local_ip).await?;
         let local = SocketAddr::new(local_ip, services.endpoint.local_addr_for(transport).port());
         let via_host = local.to_string();
         let call_id = message::new_call_id(&local_ip.to_string());
@@ -163,10 +167,7 @@ impl AgentLeg {
         local_ip: IpAddr,
         signals: &SignalTx,
     ) -> Result<AgentLeg, String> {
-        let media =
-            MediaSession::open(&services.rtp_ports, local_ip, services.limits.media_timeout)
-                .await
-                .map_err(|e| e.to_string())?;
+        let media = open_media(services, local_ip).await?;
         let call_id = message::new_call_id(&local_ip.to_string());
         let tx = signals.clone();
         let id = call_id.clone();

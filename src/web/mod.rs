@@ -10,13 +10,27 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 
-const STYLE: &str = include_str!("style.css");
-const CONSOLE_HTML: &str = include_str!("console.html");
-const CONSOLE_JS: &str = include_str!("console.js");
-const PHONE_JS: &str = include_str!("phone.js");
-const COMMON_JS: &str = include_str!("common.js");
-const KNOWLEDGE_HTML: &str = include_str!("knowledge.html");
-const KNOWLEDGE_JS: &str = include_str!("knowledge.js");
+const HTML: &str = "text/html; charset=utf-8";
+const JS: &str = "text/javascript; charset=utf-8";
+
+/// Every file the pages are made of: its path, type and content (compiled in).
+const FILES: [(&str, &str, &str); 8] = [
+    ("/console", HTML, include_str!("console.html")),
+    ("/knowledge", HTML, include_str!("knowledge.html")),
+    (
+        "/static/style.css",
+        "text/css; charset=utf-8",
+        include_str!("style.css"),
+    ),
+    ("/static/common.js", JS, include_str!("common.js")),
+    ("/static/console.js", JS, include_str!("console.js")),
+    ("/static/phone.js", JS, include_str!("phone.js")),
+    ("/static/knowledge.js", JS, include_str!("knowledge.js")),
+    ("/favicon.ico", "image/svg+xml", FAVICON),
+];
+
+/// A plain mark for the tab (browsers ask for one).
+const FAVICON: &str = "<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'><rect width='16' height='16' rx='3' fill='#0b6e4f'/></svg>";
 
 /// Only the server's own scripts, styles and API; no frames.
 const CSP: &str = "default-src 'self'; img-src 'self' data:; object-src 'none'; frame-ancestors 'none'; base-uri 'none'";
@@ -36,34 +50,9 @@ fn page(kind: &'static str, body: &'static str) -> Response {
 
 /// The pages' routes, to merge with the API's.
 pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
-    Router::new()
-        .route("/", get(|| async { Redirect::to("/console") }))
-        .route(
-            "/console",
-            get(|| async { page("text/html; charset=utf-8", CONSOLE_HTML) }),
-        )
-        .route(
-            "/static/style.css",
-            get(|| async { page("text/css; charset=utf-8", STYLE) }),
-        )
-        .route(
-            "/static/console.js",
-            get(|| async { page("text/javascript; charset=utf-8", CONSOLE_JS) }),
-        )
-        .route(
-            "/static/phone.js",
-            get(|| async { page("text/javascript; charset=utf-8", PHONE_JS) }),
-        )
-        .route(
-            "/static/common.js",
-            get(|| async { page("text/javascript; charset=utf-8", COMMON_JS) }),
-        )
-        .route(
-            "/knowledge",
-            get(|| async { page("text/html; charset=utf-8", KNOWLEDGE_HTML) }),
-        )
-        .route(
-            "/static/knowledge.js",
-            get(|| async { page("text/javascript; charset=utf-8", KNOWLEDGE_JS) }),
-        )
+    let mut router = Router::new().route("/", get(|| async { Redirect::to("/console") }));
+    for (path, kind, body) in FILES {
+        router = router.route(path, get(move || async move { page(kind, body) }));
+    }
+    router
 }

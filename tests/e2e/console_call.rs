@@ -63,6 +63,45 @@ async fn page_hears(c: &Client, hz: f64) -> f64 {
     last
 }
 
+/// Chromium with `mic` as its microphone (and `extra` flags), signed in to the console as
+/// seat 1001.
+async fn signed_in(
+    driver: &common::browser::Driver,
+    mic: &std::path::Path,
+    server: &TestServer,
+    extra: &[&str],
+) -> Client {
+    let flag = format!("--use-file-for-fake-audio-capture={}", mic.display());
+    let mut flags = vec![
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        flag.as_str(),
+        "--autoplay-policy=no-user-gesture-required",
+        "--allow-loopback-in-peer-connection",
+        "--disable-features=WebRtcHideLocalIpsWithMdns",
+    ];
+    flags.extend_from_slice(extra);
+    let c = browser(driver, &flags).await;
+    c.goto(&format!("{}/console", server.http)).await.unwrap();
+    wait_for(&c, "#seat").await;
+    type_into(&c, "#seat", "1001").await;
+    type_into(&c, "#password", "dev-1001").await;
+    click(&c, "#sign-in-form button").await;
+    wait_for(&c, "#seat-state:not([hidden]) #phone-on").await;
+    c
+}
+
+/// Turns the page's phone on (which signs the seat in) and goes available.
+async fn phone_on_and_available(c: &Client) {
+    click(c, "#phone-on").await;
+    assert_eq!(
+        wait_text(c, "#phone-state", "电话：浏览器（本页面）").await,
+        "电话：浏览器（本页面）"
+    );
+    click(c, "#go-available").await;
+    assert_eq!(wait_text(c, "#state-now", "空闲").await, "空闲");
+}
+
 async fn recording(server: &TestServer, number: &str, side: &str) -> Vec<i16> {
     let (status, recs) = server
         .get_json(&format!("/api/cases/{number}/recordings"))
@@ -106,14 +145,7 @@ async fn an_operator_takes_a_call_in_the_browser() {
         Backend::Sqlite,
         ServerOptions::default(),
         move |server| async move {
-            crate::console_page::add_entry(
-                &server,
-                "住房公积金提取条件",
-                "什么情况下可以提取住房公积金？",
-                "购房、租房、退休、离职可申请提取住房公积金，携带身份证到管理中心或网上办理。",
-                "住房",
-            )
-            .await;
+            crate::console_page::add_housing_fund_entry(&server).await;
             // The caller called before and hung up in the queue: an open case.
             let mut caller = TestPhone::udp(server.sip).await;
             let (mut first, resp) = caller.call(CALLER, "12345").await;
@@ -124,27 +156,8 @@ async fn an_operator_takes_a_call_in_the_browser() {
                 .unwrap()
                 .to_string();
 
-            let flag = format!("--use-file-for-fake-audio-capture={}", mic.display());
-            let c = browser(
-                &driver,
-                &[
-                    "--use-fake-ui-for-media-stream",
-                    "--use-fake-device-for-media-stream",
-                    &flag,
-                    "--autoplay-policy=no-user-gesture-required",
-                    "--allow-loopback-in-peer-connection",
-                    "--disable-features=WebRtcHideLocalIpsWithMdns",
-                    // Both columns of the console in the screenshots.
-                    "--window-size=1440,1500",
-                ],
-            )
-            .await;
-            c.goto(&format!("{}/console", server.http)).await.unwrap();
-            wait_for(&c, "#seat").await;
-            type_into(&c, "#seat", "1001").await;
-            type_into(&c, "#password", "dev-1001").await;
-            click(&c, "#sign-in-form button").await;
-            wait_for(&c, "#seat-state:not([hidden]) #phone-on").await;
+            // Both columns of the console in the screenshots.
+            let c = signed_in(&driver, &mic, &server, &["--window-size=1440,1500"]).await;
 
             // The earlier call is owed a callback (the caller hung up waiting): the operator
             // records an attempt from the list.
@@ -162,13 +175,7 @@ async fn an_operator_takes_a_call_in_the_browser() {
             assert_eq!(list[0]["attempts"], 1, "the attempt is recorded: {list}");
 
             // The page's phone signs the seat in; the operator goes available.
-            click(&c, "#phone-on").await;
-            assert_eq!(
-                wait_text(&c, "#phone-state", "电话：浏览器（本页面）").await,
-                "电话：浏览器（本页面）"
-            );
-            click(&c, "#go-available").await;
-            assert_eq!(wait_text(&c, "#state-now", "空闲").await, "空闲");
+            phone_on_and_available(&c).await;
 
             // The caller dials again: the call pops up, with the earlier case proposed.
             let (mut call, resp) = caller.call(CALLER, "12345").await;
@@ -400,28 +407,8 @@ async fn a_declined_call_waits_on_and_a_closed_page_hangs_up() {
         Backend::Sqlite,
         ServerOptions::default(),
         move |server| async move {
-            let flag = format!("--use-file-for-fake-audio-capture={}", mic.display());
-            let c = browser(
-                &driver,
-                &[
-                    "--use-fake-ui-for-media-stream",
-                    "--use-fake-device-for-media-stream",
-                    &flag,
-                    "--allow-loopback-in-peer-connection",
-                    "--disable-features=WebRtcHideLocalIpsWithMdns",
-                ],
-            )
-            .await;
-            c.goto(&format!("{}/console", server.http)).await.unwrap();
-            wait_for(&c, "#seat").await;
-            type_into(&c, "#seat", "1001").await;
-            type_into(&c, "#password", "dev-1001").await;
-            click(&c, "#sign-in-form button").await;
-            wait_for(&c, "#seat-state:not([hidden]) #phone-on").await;
-            click(&c, "#phone-on").await;
-            wait_text(&c, "#phone-state", "电话：浏览器（本页面）").await;
-            click(&c, "#go-available").await;
-            assert_eq!(wait_text(&c, "#state-now", "空闲").await, "空闲");
+            let c = signed_in(&driver, &mic, &server, &[]).await;
+            phone_on_and_available(&c).await;
 
             // Declined in the page: the caller is not dropped.
             let mut first = TestPhone::udp(server.sip).await;

@@ -46,13 +46,19 @@ async fn forging_page(target: &str) -> String {
     url
 }
 
-pub(crate) async fn add_entry(
-    server: &TestServer,
-    title: &str,
-    question: &str,
-    answer: &str,
-    category: &str,
-) {
+/// The entry about drawing the housing fund, as Kunming's editor writes it.
+pub(crate) async fn add_housing_fund_entry(server: &TestServer) {
+    add_entry(
+        server,
+        "住房公积金提取条件",
+        "什么情况下可以提取住房公积金？",
+        "购房、租房、退休、离职可申请提取住房公积金，携带身份证到管理中心或网上办理。",
+        "住房",
+    )
+    .await;
+}
+
+async fn add_entry(server: &TestServer, title: &str, question: &str, answer: &str, category: &str) {
     let resp = reqwest::Client::new()
         .post(format!("{}/api/knowledge", server.http))
         .bearer_auth("dev-kb-kunming")
@@ -75,14 +81,7 @@ async fn an_operator_signs_in_and_finds_the_answer() {
         Backend::Sqlite,
         ServerOptions::default(),
         move |server| async move {
-            add_entry(
-                &server,
-                "住房公积金提取条件",
-                "什么情况下可以提取住房公积金？",
-                "购房、租房、退休、离职可申请提取住房公积金，携带身份证到管理中心或网上办理。",
-                "住房",
-            )
-            .await;
+            add_housing_fund_entry(&server).await;
             add_entry(
                 &server,
                 "公积金贷款额度",

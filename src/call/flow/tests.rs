@@ -185,16 +185,21 @@ fn ring_timeout_then_the_next_seat_then_bridge_then_bye() {
     assert_eq!(call.poll_timeout(), None);
 }
 
-#[test]
-fn the_greeting_is_played_out_before_the_bridge() {
+/// A call whose seat 1001 rang and answered while the greeting still plays; the outputs.
+fn answered_during_the_greeting() -> (Call, Clock, Vec<Output>) {
     let (mut call, clock) = start_with(plan());
     call.handle(Input::Ack { open: true }, clock.at(0.0));
     drain(&mut call);
-    // The seat rings and answers while the greeting plays.
     call.handle(ring("1001"), clock.at(0.0));
     call.handle(seat(1, SeatEvent::Answered), clock.at(0.5));
     call.handle(connect("1001"), clock.at(0.5));
     let outputs = drain(&mut call);
+    (call, clock, outputs)
+}
+
+#[test]
+fn the_greeting_is_played_out_before_the_bridge() {
+    let (mut call, clock, outputs) = answered_during_the_greeting();
     assert!(!outputs.contains(&Output::Bridge(LegId(1))), "{outputs:?}");
     assert_eq!(call.phase(), "bridged");
     call.handle(Input::PlayDone, clock.at(3.0));
@@ -468,13 +473,7 @@ fn the_operator_holds_the_caller_and_takes_them_back() {
 
 #[test]
 fn no_hold_while_the_greeting_plays_nor_for_a_waiting_caller() {
-    let (mut call, clock) = start_with(plan());
-    call.handle(Input::Ack { open: true }, clock.at(0.0));
-    drain(&mut call);
-    call.handle(ring("1001"), clock.at(0.0));
-    call.handle(seat(1, SeatEvent::Answered), clock.at(0.5));
-    call.handle(connect("1001"), clock.at(0.5));
-    drain(&mut call);
+    let (mut call, clock, _) = answered_during_the_greeting();
     call.handle(Input::Hold(true), clock.at(1.0));
     assert_eq!(
         drain(&mut call),
