@@ -85,17 +85,19 @@ pub(super) struct AgentLeg {
 
 impl AgentLeg {
     /// Calls the seat: in its console when its phone is on there, else its most recent
-    /// registered contact.
+    /// registered contact. The pop-up's `call.phone` says which.
     pub async fn dial(
         services: &CallServices,
         agent: &str,
-        call: CallInfo,
+        mut call: CallInfo,
         local_ip: IpAddr,
         signals: &SignalTx,
     ) -> Result<AgentLeg, String> {
         if services.phones.has_phone(agent) {
+            call.phone = "browser";
             return Self::dial_browser(services, agent, call, local_ip, signals).await;
         }
+        call.phone = "sip";
         let caller = call.caller.clone();
         let binding = services
             .registrar

@@ -286,13 +286,7 @@ impl<'c, 'a> Driver<'c, 'a> {
                 } else {
                     match leg.answered(services, &resp) {
                         Ok(()) => {
-                            let store = services.store.clone();
-                            let leg_call_id = leg_call_id.clone();
-                            tokio::spawn(async move {
-                                if let Err(e) = store.leg_answered(&leg_call_id, Utc::now()).await {
-                                    warn!(leg = leg_call_id, error = %e, "seat's answer not stored");
-                                }
-                            });
+                            store_answer(services, leg_call_id.clone());
                             SeatEvent::Answered
                         }
                         Err(e) => {
@@ -312,12 +306,7 @@ impl<'c, 'a> Driver<'c, 'a> {
                         telephone_event_pt,
                     } => match leg.answered_in_browser(services, codec, telephone_event_pt) {
                         Ok(()) => {
-                            let store = services.store.clone();
-                            tokio::spawn(async move {
-                                if let Err(e) = store.leg_answered(&call_id, Utc::now()).await {
-                                    warn!(leg = call_id, error = %e, "seat's answer not stored");
-                                }
-                            });
+                            store_answer(services, call_id);
                             SeatEvent::Answered
                         }
                         Err(e) => {
@@ -451,11 +440,7 @@ impl<'c, 'a> Driver<'c, 'a> {
                         .unwrap_or_default(),
                     queue: self.queue.clone(),
                     waited_seconds: self.joined_at.map_or(0, |t| t.elapsed().as_secs()),
-                    phone: if services.phones.has_phone(&agent) {
-                        "browser"
-                    } else {
-                        "sip"
-                    },
+                    phone: "sip",
                 };
                 match AgentLeg::dial(services, &agent, call, self.call.local_ip(), &self.call.me)
                     .await
@@ -649,6 +634,16 @@ impl<'c, 'a> Driver<'c, 'a> {
             self.release(leg, "call-ended").await;
         }
     }
+}
+
+/// Stores the seat's answer of leg `leg_call_id` without holding up the call.
+fn store_answer(services: &super::services::CallServices, leg_call_id: String) {
+    let store = services.store.clone();
+    tokio::spawn(async move {
+        if let Err(e) = store.leg_answered(&leg_call_id, Utc::now()).await {
+            warn!(leg = leg_call_id, error = %e, "seat's answer not stored");
+        }
+    });
 }
 
 /// From here audio goes socket to socket in the receive tasks, both ways, each side recorded.
