@@ -66,6 +66,10 @@ export class Phone {
   async answer(leg) {
     const sdp = this.offers.get(leg);
     if (!sdp) throw new Error("这个来电不在本页面振铃");
+    // Made while the operator's click still counts as a gesture: a browser may otherwise keep
+    // the context suspended, and the caller's level would stay at nothing.
+    this.ctx = new AudioContext();
+    this.ctx.resume?.().catch(() => {});
     const pc = new RTCPeerConnection({ iceServers: [] });
     this.pc = pc;
     this.leg = leg;
@@ -100,7 +104,9 @@ export class Phone {
     const el = document.getElementById("remote-audio");
     el.srcObject = stream;
     el.play?.().catch(() => {});
-    const ctx = new AudioContext();
+    const ctx = this.ctx ?? new AudioContext();
+    this.ctx = null;
+    ctx.resume?.().catch(() => {});
     const analyser = ctx.createAnalyser();
     analyser.fftSize = 2048;
     ctx.createMediaStreamSource(stream).connect(analyser);
@@ -108,8 +114,17 @@ export class Phone {
     const bins = new Float32Array(analyser.frequencyBinCount);
     const meter = document.getElementById("meter");
     const bar = document.getElementById("meter-bar");
-    const tick = () => {
+    const tick = async () => {
       if (this.audio?.ctx !== ctx) return;
+      if (ctx.state !== "running") {
+        // No audio output to run the analyser on (a headless or soundless machine): the
+        // level comes from the receiver's statistics instead, without a frequency.
+        const level = await receivedLevel(this.pc);
+        meter.dataset.level = level.toFixed(4);
+        bar.style.width = `${Math.min(100, level * 300)}%`;
+        setTimeout(tick, 100);
+        return;
+      }
       analyser.getFloatTimeDomainData(wave);
       analyser.getFloatFrequencyData(bins);
       let sum = 0;
@@ -135,6 +150,16 @@ export class Phone {
     this.audio?.ctx.close();
     this.audio = null;
   }
+}
+
+// The audio level of what the page receives (0 to 1), from the receiver's statistics.
+async function receivedLevel(pc) {
+  let level = 0;
+  const stats = await pc?.getStats().catch(() => null);
+  stats?.forEach((r) => {
+    if (r.type === "inbound-rtp" && r.kind === "audio" && typeof r.audioLevel === "number") level = r.audioLevel;
+  });
+  return level;
 }
 
 // Resolves once the page's candidates are in its description (at most 2 s: host candidates

@@ -34,12 +34,37 @@ pub fn have(program: &str) -> bool {
 
 /// Starts chromedriver, or says why not (a failure in CI, a skip elsewhere).
 pub async fn driver() -> Option<Driver> {
-    if !have("chromedriver") || !have("chromium") {
-        assert!(
-            std::env::var("CI").is_err(),
-            "chromium and chromedriver are required in CI (Debian: chromium chromium-driver)"
-        );
-        eprintln!("note: no chromium/chromedriver; skipping the browser test");
+    start_driver(
+        "chromedriver",
+        &["chromium"],
+        "chromium and chromedriver are required in CI (Debian: chromium chromium-driver)",
+        |port| vec![format!("--port={port}")],
+    )
+    .await
+}
+
+/// Starts geckodriver for Firefox, or says why not (a failure in CI, a skip elsewhere).
+pub async fn gecko() -> Option<Driver> {
+    start_driver(
+        "geckodriver",
+        &["firefox-esr", "firefox"],
+        "firefox and geckodriver are required in CI (Debian: firefox-esr; cargo install geckodriver)",
+        |port| vec!["--host".into(), "127.0.0.1".into(), "--port".into(), port.to_string()],
+    )
+    .await
+}
+
+/// Starts a WebDriver server `program` on a free loopback port, when it and one of
+/// `browsers` are installed.
+async fn start_driver(
+    program: &str,
+    browsers: &[&str],
+    required: &str,
+    args: impl Fn(u16) -> Vec<String>,
+) -> Option<Driver> {
+    if !have(program) || !browsers.iter().any(|b| have(b)) {
+        assert!(std::env::var("CI").is_err(), "{required}");
+        eprintln!("note: no {program} or {browsers:?}; skipping the browser test");
         return None;
     }
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -47,8 +72,8 @@ pub async fn driver() -> Option<Driver> {
         .local_addr()
         .unwrap()
         .port();
-    let child = Command::new("chromedriver")
-        .arg(format!("--port={port}"))
+    let child = Command::new(program)
+        .args(args(port))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -64,7 +89,36 @@ pub async fn driver() -> Option<Driver> {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("chromedriver did not start on port {port}");
+    panic!("{program} did not start on port {port}");
+}
+
+/// A headless Firefox session whose microphone is Firefox's fake one (a steady tone), asked
+/// for without a prompt, with loopback ICE candidates allowed and host addresses shown.
+pub async fn firefox(driver: &Driver) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "moz:firefoxOptions".into(),
+        json!({
+            "args": ["-headless", "--width=1440", "--height=1200"],
+            "prefs": {
+                "media.navigator.streams.fake": true,
+                "media.navigator.permission.disabled": true,
+                "media.peerconnection.ice.loopback": true,
+                "media.peerconnection.ice.obfuscate_host_addresses": false,
+                "media.autoplay.default": 0,
+                "media.autoplay.block-webaudio": false,
+                "media.navigator.audio.fake_frequency": 1000,
+                "intl.accept_languages": "zh-CN"
+            }
+        }),
+    );
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    ClientBuilder::rustls()
+        .expect("a TLS setup for the WebDriver client")
+        .capabilities(caps)
+        .connect(&driver.url)
+        .await
+        .expect("a Firefox session")
 }
 
 /// A headless Chromium session, with `extra` flags beside the usual ones.
