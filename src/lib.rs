@@ -2,7 +2,7 @@
 //! government service hotline.
 //!
 //! The pure core (no I/O; events and an injected clock in, decisions out): [`routing`],
-//! [`calendar`], [`cases`], [`acd`], [`registrar`], [`knowledge`]. The edges: [`sip`],
+//! [`calendar`], [`cases`], [`acd`], [`registrar`], [`knowledge`], [`kpi`]. The edges: [`sip`],
 //! [`media`], [`phone`] (the consoles' browser phones), [`store`], [`api`], [`web`] (the pages);
 //! [`dialplan`] loads and validates the configuration; [`call`] runs each call's flow across
 //! them; [`server`] assembles the whole.
@@ -14,6 +14,7 @@ pub mod call;
 pub mod cases;
 pub mod dialplan;
 pub mod knowledge;
+pub mod kpi;
 pub mod media;
 pub mod net;
 pub mod phone;
