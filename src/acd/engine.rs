@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use chrono::{DateTime, Duration, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::agent::{Agent, AgentState};
 use super::queue::{Overflow, QueueConfig};
@@ -57,8 +57,8 @@ pub enum AcdCommand {
     },
 }
 
-/// A queue-log entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// A queue-log entry (stored as this JSON, and read back for the KPIs).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QueueLogEntry {
     /// When.
     pub at: DateTime<Utc>,
@@ -74,7 +74,7 @@ pub struct QueueLogEntry {
 }
 
 /// The kinds of queue-log entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "kebab-case")]
 pub enum QueueLogKind {
     EnterQueue,

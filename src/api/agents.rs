@@ -192,15 +192,7 @@ pub async fn cases(
         Some(s) => chrono::DateTime::parse_from_rfc3339(&s)
             .map_err(|e| ApiError::invalid("since", format!("{s:?} is not RFC 3339: {e}")))?
             .with_timezone(&chrono::Utc),
-        None => {
-            let tz = state.dialplan.current().time_zone;
-            let today = chrono::Utc::now().with_timezone(&tz).date_naive();
-            today
-                .and_hms_opt(0, 0, 0)
-                .and_then(|m| m.and_local_timezone(tz).earliest())
-                .map(|t| t.with_timezone(&chrono::Utc))
-                .ok_or_else(|| ApiError::internal("no midnight today"))?
-        }
+        None => state.start_of_today(),
     };
     let cases = state
         .store

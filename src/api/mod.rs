@@ -56,6 +56,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/agents/{id}/cases", get(agents::cases))
         .route("/api/queues", get(queues::live))
         .route("/api/queue-log", get(queues::log))
+        .route("/api/kpis", get(queues::kpis))
         .route("/api/calls/{call_id}/transfer", post(calls::transfer))
         .route("/api/calls/{call_id}/hold", post(calls::hold))
         .route("/api/callbacks", get(queues::callbacks))

@@ -212,3 +212,62 @@ pub async fn attempt(
         Err(e) => Err(ApiError::internal(e)),
     }
 }
+
+/// Query of the KPIs.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KpiQuery {
+    /// RFC 3339; default: today's midnight in China Standard Time.
+    pub from: Option<String>,
+    /// RFC 3339; default: now.
+    pub to: Option<String>,
+}
+
+/// A call's events are read up to this long after the period, for the calls that entered in
+/// it (the longest a call may last by default).
+const AFTER_PERIOD: chrono::Duration = chrono::Duration::hours(2);
+
+/// `GET /api/kpis?from=&to=`: the standard's call figures of the period ([`crate::kpi`]) per
+/// queue and platform, and province-wide for the provincial platform's supervisors.
+pub async fn kpis(
+    State(state): State<ApiState>,
+    user: Caller,
+    Query(q): Query<KpiQuery>,
+) -> Result<Json<crate::kpi::KpiReport>, ApiError> {
+    platform_staff(&user)?;
+    let time = |field: &'static str, v: &str| {
+        chrono::DateTime::parse_from_rfc3339(v)
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .map_err(|e| ApiError::invalid(field, format!("{v:?} is not RFC 3339: {e}")))
+    };
+    let now = chrono::Utc::now();
+    let from = match q.from.as_deref() {
+        Some(v) => time("from", v)?,
+        None => state.start_of_today(),
+    };
+    let to =
+        q.to.as_deref()
+            .map(|v| time("to", v))
+            .transpose()?
+            .unwrap_or(now);
+    if to <= from {
+        return Err(ApiError::invalid("to", "the period ends after it begins"));
+    }
+    let log = state
+        .store
+        .queue_log_between(from, to + AFTER_PERIOD)
+        .await
+        .map_err(ApiError::internal)?;
+    let mut report = crate::kpi::report(&log, from, to, &Default::default(), |queue| {
+        Some(crate::dialplan::queues::platform_of_queue(queue).to_string())
+    });
+    // Another platform's figures are not this user's to see.
+    if let Some(scope) = user.platform_scope() {
+        report
+            .queues
+            .retain(|queue, _| crate::dialplan::queues::platform_of_queue(queue) == scope);
+        report.platforms.retain(|p, _| *p == scope);
+        report.province = Default::default();
+    }
+    Ok(Json(report))
+}

@@ -34,3 +34,18 @@ pub struct ApiState {
     /// The consoles' phone sockets and the calls ringing in them.
     pub phones: Arc<crate::phone::Phones>,
 }
+
+impl ApiState {
+    /// Today's midnight in the dialplan's time zone (China Standard Time), as UTC: where
+    /// "today" begins for the lists and figures.
+    pub fn start_of_today(&self) -> chrono::DateTime<chrono::Utc> {
+        let tz = self.dialplan.current().time_zone;
+        let now = chrono::Utc::now().with_timezone(&tz);
+        now.date_naive()
+            .and_hms_opt(0, 0, 0)
+            .and_then(|m| m.and_local_timezone(tz).earliest())
+            .map_or(now.with_timezone(&chrono::Utc), |t| {
+                t.with_timezone(&chrono::Utc)
+            })
+    }
+}

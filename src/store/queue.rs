@@ -66,6 +66,29 @@ impl Store {
         .await
     }
 
+    /// The queue-log entries from `from` until before `until`, oldest first, as the ACD wrote
+    /// them (for the KPIs); an entry that cannot be read is logged and left out.
+    pub async fn queue_log_between(
+        &self,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Vec<QueueLogEntry>, StoreError> {
+        let rows = query("SELECT detail FROM queue_log WHERE at >= $1 AND at < $2 ORDER BY id")
+            .bind(from)
+            .bind(until)
+            .fetch_all(self.pool())
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let text: String = r.try_get(0)?;
+            match serde_json::from_str(&text) {
+                Ok(entry) => out.push(entry),
+                Err(e) => tracing::error!(error = %e, "unreadable queue-log entry left out"),
+            }
+        }
+        Ok(out)
+    }
+
     /// The newest queue-log rows of a queue (or all), newest first.
     pub async fn queue_log(
         &self,

@@ -282,3 +282,50 @@ async fn overflow_into_the_provincial_queue_postgres() {
     )
     .await;
 }
+
+/// The standard's figures through the API, from the queue log the server wrote: a caller who
+/// hangs up at once is offered and a short abandon (no service level without a call that
+/// counts); a platform's operator sees their platform only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_kpis_count_a_short_abandon() {
+    run_on(
+        Backend::Sqlite,
+        ServerOptions::default(),
+        |server| async move {
+            let mut caller = TestPhone::udp(server.sip).await;
+            let (mut call, resp) = caller.call("087163644444", "12345").await;
+            assert_eq!(resp.status_code.code(), 200);
+            assert_eq!(caller.bye(&mut call).await.status_code.code(), 200);
+            let mut kunming = serde_json::Value::Null;
+            for _ in 0..100 {
+                let (status, body) = server.get_json("/api/kpis").await;
+                assert_eq!(status, 200, "{body}");
+                kunming = body["platforms"]["530100"].clone();
+                if kunming["abandoned"] == 1 {
+                    assert_eq!(body["province"]["offered"], 1, "{body}");
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            assert_eq!(kunming["offered"], 1, "{kunming}");
+            assert_eq!(kunming["short_abandoned"], 1, "{kunming}");
+            assert_eq!(kunming["service_level"], serde_json::Value::Null);
+            let (status, dali) = server
+                .request(Some("dev-op-dali-1"), "GET", "/api/kpis", None)
+                .await;
+            assert_eq!(status, 200);
+            assert!(dali["platforms"].as_object().unwrap().is_empty(), "{dali}");
+            assert_eq!(dali["province"]["offered"], 0, "{dali}");
+            let (status, _) = server
+                .request(
+                    Some("dev-op-dali-1"),
+                    "GET",
+                    "/api/kpis?from=yesterday",
+                    None,
+                )
+                .await;
+            assert_eq!(status, 422);
+        },
+    )
+    .await;
+}
