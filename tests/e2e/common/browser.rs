@@ -112,13 +112,7 @@ pub async fn firefox(driver: &Driver) -> Client {
             }
         }),
     );
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    ClientBuilder::rustls()
-        .expect("a TLS setup for the WebDriver client")
-        .capabilities(caps)
-        .connect(&driver.url)
-        .await
-        .expect("a Firefox session")
+    session(driver, caps).await
 }
 
 /// A headless Chromium session, with `extra` flags beside the usual ones.
@@ -142,7 +136,12 @@ pub async fn browser(driver: &Driver, extra: &[&str]) -> Client {
     .collect();
     let mut caps = serde_json::Map::new();
     caps.insert("goog:chromeOptions".into(), json!({ "args": args }));
-    // The WebDriver client speaks plain HTTP to chromedriver, but its TLS stack wants a
+    session(driver, caps).await
+}
+
+/// A WebDriver session with `caps`.
+async fn session(driver: &Driver, caps: serde_json::Map<String, serde_json::Value>) -> Client {
+    // The WebDriver client speaks plain HTTP to the driver, but its TLS stack wants a
     // crypto provider chosen: the one the server uses.
     let _ = rustls::crypto::ring::default_provider().install_default();
     ClientBuilder::rustls()
@@ -150,7 +149,7 @@ pub async fn browser(driver: &Driver, extra: &[&str]) -> Client {
         .capabilities(caps)
         .connect(&driver.url)
         .await
-        .expect("a Chromium session")
+        .expect("a browser session")
 }
 
 /// Types `text` into the element at `css`.
