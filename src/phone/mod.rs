@@ -197,18 +197,20 @@ impl Phones {
 
     /// Pops a call ringing on the seat's SIP phone up in its console, if one is open.
     pub fn pop_up(&self, seat: &str, leg: &str, call: CallInfo) {
-        let line = match self.lock().lines.get(seat) {
-            Some(l) => l.id,
-            None => return,
-        };
-        self.lock().legs.insert(
-            leg.to_string(),
-            Leg {
-                seat: seat.to_string(),
-                line,
-                leg: None,
-            },
-        );
+        {
+            let mut inner = self.lock();
+            let Some(line) = inner.lines.get(seat).map(|l| l.id) else {
+                return;
+            };
+            inner.legs.insert(
+                leg.to_string(),
+                Leg {
+                    seat: seat.to_string(),
+                    line,
+                    leg: None,
+                },
+            );
+        }
         self.send(
             seat,
             ToBrowser::Offer {

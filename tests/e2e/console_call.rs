@@ -16,6 +16,7 @@ use common::audio::{decode_stream, tone, tone_share};
 use common::browser::{
     browser, click, driver, screenshot, text_of, type_into, wait_contains, wait_for, wait_text,
 };
+use common::console::{answer_in_page, meter_reading, phone_on_and_available, sign_in_seat};
 use common::harness::run_on;
 use common::phone::{PhoneStream, TestPhone};
 use common::server::{Backend, ServerOptions, TestServer, SUPERVISOR_TOKEN};
@@ -46,23 +47,6 @@ fn microphone(dir: &std::path::Path) -> std::path::PathBuf {
     path
 }
 
-/// The strongest frequency the page measures on the caller's audio, once it is near `hz`
-/// (10 s at most): the page's meter carries it in data-hz.
-async fn page_hears(c: &Client, hz: f64) -> f64 {
-    let mut last = 0.0;
-    for _ in 0..100 {
-        let meter = c.find(Locator::Css("#meter")).await.unwrap();
-        if let Ok(Some(v)) = meter.attr("data-hz").await {
-            last = v.parse().unwrap_or(0.0);
-            if (last - hz).abs() < 50.0 {
-                break;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    last
-}
-
 /// Chromium with `mic` as its microphone (and `extra` flags), signed in to the console as
 /// seat 1001.
 async fn signed_in(
@@ -82,24 +66,8 @@ async fn signed_in(
     ];
     flags.extend_from_slice(extra);
     let c = browser(driver, &flags).await;
-    c.goto(&format!("{}/console", server.http)).await.unwrap();
-    wait_for(&c, "#seat").await;
-    type_into(&c, "#seat", "1001").await;
-    type_into(&c, "#password", "dev-1001").await;
-    click(&c, "#sign-in-form button").await;
-    wait_for(&c, "#seat-state:not([hidden]) #phone-on").await;
+    sign_in_seat(&c, server).await;
     c
-}
-
-/// Turns the page's phone on (which signs the seat in) and goes available.
-async fn phone_on_and_available(c: &Client) {
-    click(c, "#phone-on").await;
-    assert_eq!(
-        wait_text(c, "#phone-state", "电话：浏览器（本页面）").await,
-        "电话：浏览器（本页面）"
-    );
-    click(c, "#go-available").await;
-    assert_eq!(wait_text(c, "#state-now", "空闲").await, "空闲");
 }
 
 async fn recording(server: &TestServer, number: &str, side: &str) -> Vec<i16> {
@@ -196,15 +164,7 @@ async fn an_operator_takes_a_call_in_the_browser() {
             assert_ne!(number, earlier);
             screenshot(&c, "console-call.png").await;
 
-            click(&c, "#answer").await;
-            let status = wait_text(&c, "#call-status", "通话中").await;
-            assert_eq!(
-                status,
-                "通话中",
-                "the page says {:?}; the server's log:\n{}",
-                text_of(&c, "#call-error").await,
-                server.log()
-            );
+            answer_in_page(&c, &server).await;
 
             // Audio both ways: the caller says 800 Hz while it listens; the page says 1200 Hz.
             let to_server = TestPhone::server_rtp(&call);
@@ -213,7 +173,7 @@ async fn an_operator_takes_a_call_in_the_browser() {
             let (_, heard, page_hz) = tokio::join!(
                 caller.send_audio(to_server, &mut stream, &said),
                 caller.receive_rtp(300, Duration::from_secs(6)),
-                page_hears(&c, CALLER_HZ),
+                meter_reading(&c, "data-hz", |hz| (hz - CALLER_HZ).abs() < 50.0),
             );
             assert!(
                 (page_hz - CALLER_HZ).abs() < 50.0,
@@ -439,8 +399,7 @@ async fn a_declined_call_waits_on_and_a_closed_page_hangs_up() {
             assert_eq!(resp.status_code.code(), 200);
             wait_contains(&c, "#call-caller", "087163655555").await;
             wait_for(&c, "#answer:not([hidden])").await;
-            click(&c, "#answer").await;
-            assert_eq!(wait_text(&c, "#call-status", "通话中").await, "通话中");
+            answer_in_page(&c, &server).await;
             c.close().await.unwrap();
             assert!(
                 second.expect_bye(Duration::from_secs(10)).await,

@@ -10,7 +10,8 @@ use crate::common;
 use std::time::Duration;
 
 use common::audio::{decode_stream, tone, tone_share};
-use common::browser::{click, firefox, gecko, text_of, type_into, wait_for, wait_text};
+use common::browser::{click, firefox, gecko, text_of, wait_for};
+use common::console::{answer_in_page, meter_reading, phone_on_and_available, sign_in_seat};
 use common::harness::run_on;
 use common::phone::{PhoneStream, TestPhone};
 use common::server::{Backend, ServerOptions};
@@ -26,54 +27,22 @@ async fn an_operator_takes_a_call_in_firefox() {
         ServerOptions::default(),
         move |server| async move {
             let c = firefox(&driver).await;
-            c.goto(&format!("{}/console", server.http)).await.unwrap();
-            wait_for(&c, "#seat").await;
-            type_into(&c, "#seat", "1001").await;
-            type_into(&c, "#password", "dev-1001").await;
-            click(&c, "#sign-in-form button").await;
-            wait_for(&c, "#seat-state:not([hidden]) #phone-on").await;
-            click(&c, "#phone-on").await;
-            assert_eq!(
-                wait_text(&c, "#phone-state", "电话：浏览器（本页面）").await,
-                "电话：浏览器（本页面）"
-            );
-            click(&c, "#go-available").await;
-            assert_eq!(wait_text(&c, "#state-now", "空闲").await, "空闲");
+            sign_in_seat(&c, &server).await;
+            phone_on_and_available(&c).await;
 
             let mut caller = TestPhone::udp(server.sip).await;
             let (call, resp) = caller.call("087163644444", "12345").await;
             assert_eq!(resp.status_code.code(), 200);
             wait_for(&c, "#call:not([hidden]) #answer:not([hidden])").await;
             assert_eq!(text_of(&c, "#call-caller").await, "087163644444");
-            click(&c, "#answer").await;
-            let status = wait_text(&c, "#call-status", "通话中").await;
-            assert_eq!(
-                status,
-                "通话中",
-                "the page says {:?}; the server's log:\n{}",
-                text_of(&c, "#call-error").await,
-                server.log()
-            );
+            answer_in_page(&c, &server).await;
 
             let to_server = TestPhone::server_rtp(&call);
             let mut stream = PhoneStream::default();
             let said = tone(800.0, 8000 * 5);
             // Headless Firefox has no audio output, so no WebAudio: the page's meter takes the
             // received level from the receiver's statistics.
-            let hears = async {
-                let mut last = 0.0;
-                for _ in 0..100 {
-                    let meter = c.find(fantoccini::Locator::Css("#meter")).await.unwrap();
-                    if let Ok(Some(v)) = meter.attr("data-level").await {
-                        last = v.parse().unwrap_or(0.0);
-                        if last > 0.05 {
-                            break;
-                        }
-                    }
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-                last
-            };
+            let hears = meter_reading(&c, "data-level", |level| level > 0.05);
             let (_, heard, page_level) = tokio::join!(
                 caller.send_audio(to_server, &mut stream, &said),
                 caller.receive_rtp(300, Duration::from_secs(6)),

@@ -3,6 +3,7 @@
 
 pub mod audio;
 pub mod browser;
+pub mod console;
 pub mod harness;
 pub mod phone;
 pub mod queue_log;
