@@ -258,9 +258,13 @@ pub async fn kpis(
         .queue_log_between(from, to + AFTER_PERIOD)
         .await
         .map_err(ApiError::internal)?;
-    let mut report = crate::kpi::report(&log, from, to, &Default::default(), |queue| {
-        Some(crate::dialplan::queues::platform_of_queue(queue).to_string())
-    });
+    let mut report = crate::kpi::report(
+        &log,
+        from,
+        to,
+        &state.dialplan.current().kpi.rules,
+        |queue| Some(crate::dialplan::queues::platform_of_queue(queue).to_string()),
+    );
     // Another platform's figures are not this user's to see.
     if let Some(scope) = user.platform_scope() {
         report

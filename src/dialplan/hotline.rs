@@ -19,6 +19,24 @@ struct HotlineFile {
     voicemail: Option<Spanned<VoicemailFile>>,
     #[serde(default)]
     queue: Option<Spanned<QueueFile>>,
+    #[serde(default)]
+    kpi: Option<Spanned<KpiFile>>,
+}
+
+/// `[kpi]`: what the call figures are measured and judged against.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct KpiFile {
+    short_abandon_secs: Option<u64>,
+    service_level_target: Option<f64>,
+    connection_rate_target: Option<f64>,
+}
+
+/// How the call figures are measured ([`crate::kpi::KpiRules`]) and their targets.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct KpiSettings {
+    pub rules: crate::kpi::KpiRules,
+    pub targets: crate::kpi::live::KpiTargets,
 }
 
 /// A queue's settings as written: `[queue]` of hotline.toml (the defaults of every queue), or
@@ -165,6 +183,51 @@ pub(super) struct HotlineSettings {
     pub default_hours: DayHours,
     pub voicemail: VoicemailSettings,
     pub queue: QueueSettings,
+    pub kpi: KpiSettings,
+}
+
+/// Reads `[kpi]`, noting its problems.
+fn kpi_settings(
+    file: &KpiFile,
+    path: &Path,
+    line: usize,
+    problems: &mut Vec<Problem>,
+) -> KpiSettings {
+    let mut kpi = KpiSettings::default();
+    if let Some(s) = file.short_abandon_secs {
+        if s > 60 {
+            problems.push(Problem::at(
+                path,
+                line,
+                "kpi.short_abandon_secs must be 0 to 60",
+            ));
+        }
+        kpi.rules.short_abandon = std::time::Duration::from_secs(s);
+    }
+    for (key, value, target) in [
+        (
+            "service_level_target",
+            file.service_level_target,
+            &mut kpi.targets.service_level,
+        ),
+        (
+            "connection_rate_target",
+            file.connection_rate_target,
+            &mut kpi.targets.connection_rate,
+        ),
+    ] {
+        if let Some(v) = value {
+            if !(v > 0.0 && v <= 1.0) {
+                problems.push(Problem::at(
+                    path,
+                    line,
+                    format!("kpi.{key} must be a share above 0 and at most 1 (0.95 for 95 %)"),
+                ));
+            }
+            *target = v;
+        }
+    }
+    kpi
 }
 
 pub(super) fn load(path: &Path, problems: &mut Vec<Problem>) -> Option<HotlineSettings> {
@@ -263,10 +326,15 @@ pub(super) fn load(path: &Path, problems: &mut Vec<Problem>) -> Option<HotlineSe
         }
         queue = q.settings_over(&queue, "queue.", path, line, problems);
     }
+    let kpi = match &file.kpi {
+        Some(k) => kpi_settings(k.get_ref(), path, line_of(&text, k.span().start), problems),
+        None => KpiSettings::default(),
+    };
     if problems.len() > before {
         return None;
     }
     Some(HotlineSettings {
+        kpi,
         queue,
         voicemail,
         service_numbers,

@@ -51,6 +51,8 @@ pub struct Dialplan {
     pub staffing: HashMap<String, StaffingHours>,
     /// How voice messages are taken after hours.
     pub voicemail: VoicemailSettings,
+    /// How the call figures are measured and their targets (`[kpi]` of hotline.toml).
+    pub kpi: hotline::KpiSettings,
     /// Responsible units, per platform.
     pub units: Vec<Unit>,
     /// The county-level divisions of the prefecture platforms.
@@ -184,6 +186,7 @@ pub fn load(dir: &Path) -> Result<Dialplan, DialplanError> {
         time_zone: settings.time_zone,
         staffing,
         voicemail: settings.voicemail,
+        kpi: settings.kpi,
         units,
         districts,
         users,

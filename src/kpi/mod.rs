@@ -17,6 +17,14 @@
 //! Everything that happens to a call counts in the period in which it entered the queue.
 //!
 //! Rates are None when nothing was offered. Time is an argument; nothing here reads a clock.
+//!
+//! Beside them: [`occupancy`] of the seats over a period, the [`live`] figures of the moment
+//! (callers waiting, the longest wait, seats by state) with the targets, and [`series`] per
+//! hour and per day for the charts. The callers owed a callback are the store's callback list.
+
+pub mod live;
+pub mod occupancy;
+pub mod series;
 
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
