@@ -41,6 +41,17 @@ impl Category {
         }
     }
 
+    /// The name the pages and tables show.
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            Category::Consultation => "咨询",
+            Category::ServiceRequest => "求助",
+            Category::Suggestion => "建议",
+            Category::Complaint => "投诉",
+            Category::Report => "举报",
+        }
+    }
+
     /// The category of a stored name.
     pub fn parse(s: &str) -> Option<Category> {
         Category::ALL.into_iter().find(|c| c.as_str() == s)

@@ -13,6 +13,7 @@
 
 pub mod category;
 pub mod order;
+pub mod publish;
 pub mod statistics;
 pub mod supervision;
 pub mod workflow;

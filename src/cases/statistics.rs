@@ -21,6 +21,10 @@ pub struct CaseFacts {
     pub handle_due: Option<DateTime<Utc>>,
     /// When the unit replied.
     pub replied_at: Option<DateTime<Utc>>,
+    /// The work order (its summary and district feed the hot topics).
+    pub order: super::order::WorkOrder,
+    /// The caller's rating at the latest callback, when given.
+    pub satisfaction: Option<super::workflow::Satisfaction>,
 }
 
 /// A unit's punctuality.
@@ -44,6 +48,8 @@ pub struct Statistics {
     pub by_state: BTreeMap<String, u64>,
     pub by_day: BTreeMap<NaiveDate, u64>,
     pub on_time_by_unit: BTreeMap<String, OnTime>,
+    /// Callers' ratings at the callback (`satisfied`, `basicallysatisfied`, `dissatisfied`).
+    pub by_satisfaction: BTreeMap<String, u64>,
     /// The most frequent categories, most first.
     pub hot_categories: Vec<(String, u64)>,
     /// The most frequent topic keywords, most first.
@@ -74,6 +80,7 @@ pub fn compute(facts: &[CaseFacts], top: usize) -> Statistics {
         by_state: BTreeMap::new(),
         by_day: BTreeMap::new(),
         on_time_by_unit: BTreeMap::new(),
+        by_satisfaction: BTreeMap::new(),
         hot_categories: Vec::new(),
         hot_keywords: Vec::new(),
     };
@@ -98,6 +105,9 @@ pub fn compute(facts: &[CaseFacts], top: usize) -> Statistics {
                     entry.on_time += 1;
                 }
             }
+        }
+        if let Some(r) = f.satisfaction {
+            *s.by_satisfaction.entry(r.as_str().to_string()).or_default() += 1;
         }
         for w in keywords(&f.topic) {
             *words.entry(w).or_default() += 1;
@@ -148,6 +158,9 @@ pub fn to_csv(s: &Statistics) -> String {
     for (k, t) in &s.on_time_by_unit {
         row("on-time-rate", k, format!("{:.4}", t.rate));
     }
+    for (k, n) in &s.by_satisfaction {
+        row("satisfaction", k, n.to_string());
+    }
     for (k, n) in &s.hot_keywords {
         row("keyword", k, n.to_string());
     }
@@ -181,6 +194,14 @@ mod tests {
             handle_due: unit.map(|_| due),
             replied_at: replied_late
                 .map(|late| due + chrono::Duration::hours(if late { 1 } else { -1 })),
+            order: Default::default(),
+            satisfaction: replied_late.map(|late| {
+                if late {
+                    super::super::workflow::Satisfaction::Dissatisfied
+                } else {
+                    super::super::workflow::Satisfaction::Satisfied
+                }
+            }),
         }
     }
 
@@ -219,6 +240,8 @@ mod tests {
             }
         );
         assert_eq!(s.on_time_by_unit["dlhb"].rate, 1.0);
+        assert_eq!(s.by_satisfaction["satisfied"], 2);
+        assert_eq!(s.by_satisfaction["dissatisfied"], 1);
         assert_eq!(s.hot_categories[0], ("complaint".to_string(), 3));
         assert_eq!(s.hot_keywords[0], ("噪音扰民".to_string(), 3));
         let csv = to_csv(&s);

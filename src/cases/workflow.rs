@@ -61,6 +61,24 @@ impl CaseState {
         }
     }
 
+    /// The name the pages and tables show.
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            CaseState::Accepted => "已受理",
+            CaseState::AnsweredDirectly => "已直接答复",
+            CaseState::NotAccepted => "不予受理",
+            CaseState::Dispatched => "已派单",
+            CaseState::Signed => "已签收",
+            CaseState::Returned => "已退回",
+            CaseState::Handling => "办理中",
+            CaseState::Extended => "已延期",
+            CaseState::Replied => "已答复",
+            CaseState::CallbackDone => "已回访",
+            CaseState::Closed => "已办结",
+            CaseState::Published => "已公开",
+        }
+    }
+
     /// Every state.
     pub const ALL: [CaseState; 12] = [
         CaseState::Accepted,
@@ -171,6 +189,9 @@ pub enum CaseEvent {
     Return { reason: String },
     /// The unit starts work.
     StartHandling,
+    /// The unit asks for an extension, with the reason (the platform's supervisor grants it
+    /// with `extend`); the case and its deadlines do not change.
+    RequestExtension { reason: String },
     /// A complex case gets 10 more working days (at most twice), approved by the platform.
     Extend { reason: String },
     /// The unit's answer.
@@ -187,7 +208,7 @@ pub enum CaseEvent {
 }
 
 /// The names of every event, as stored in the history.
-pub const EVENT_NAMES: [&str; 14] = [
+pub const EVENT_NAMES: [&str; 15] = [
     "classify",
     "escalate",
     "link",
@@ -197,6 +218,7 @@ pub const EVENT_NAMES: [&str; 14] = [
     "sign",
     "return",
     "start-handling",
+    "request-extension",
     "extend",
     "reply",
     "callback",
@@ -222,6 +244,7 @@ impl CaseEvent {
             CaseEvent::Sign => "sign",
             CaseEvent::Return { .. } => "return",
             CaseEvent::StartHandling => "start-handling",
+            CaseEvent::RequestExtension { .. } => "request-extension",
             CaseEvent::Extend { .. } => "extend",
             CaseEvent::Reply { .. } => "reply",
             CaseEvent::Callback { .. } => "callback",
@@ -238,6 +261,28 @@ pub enum Satisfaction {
     Satisfied,
     BasicallySatisfied,
     Dissatisfied,
+}
+
+impl Satisfaction {
+    /// The stored form (the note of a callback that reached the caller).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Satisfaction::Satisfied => "satisfied",
+            Satisfaction::BasicallySatisfied => "basicallysatisfied",
+            Satisfaction::Dissatisfied => "dissatisfied",
+        }
+    }
+
+    /// The rating a callback's note records, if it records one.
+    pub fn from_note(note: &str) -> Option<Satisfaction> {
+        [
+            Satisfaction::Satisfied,
+            Satisfaction::BasicallySatisfied,
+            Satisfaction::Dissatisfied,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == note)
+    }
 }
 
 /// A transition that is not allowed; nothing changed.
@@ -580,6 +625,15 @@ impl Case {
                 self.state = S::Handling;
                 Ok(String::new())
             }
+            CaseEvent::RequestExtension { reason } => {
+                self.require(&[S::Signed, S::Handling, S::Extended], name)?;
+                self.check_unit(actor)?;
+                non_empty(&reason, "reason")?;
+                if self.extensions >= MAX_EXTENSIONS {
+                    return Err(WorkflowError::TooManyExtensions);
+                }
+                Ok(reason)
+            }
             CaseEvent::Extend { reason } => {
                 self.require(&[S::Signed, S::Handling, S::Extended], name)?;
                 non_empty(&reason, "reason")?;
@@ -617,7 +671,7 @@ impl Case {
                 }
                 Ok(match (reached, satisfaction) {
                     (false, _) => "caller not reached".to_string(),
-                    (true, Some(s)) => format!("{s:?}").to_lowercase(),
+                    (true, Some(s)) => s.as_str().to_string(),
                     (true, None) => "reached".to_string(),
                 })
             }
@@ -678,7 +732,7 @@ impl Case {
 /// Who may do what.
 fn check_role(role: Role, event: &'static str) -> Result<(), WorkflowError> {
     let allowed = match event {
-        "sign" | "return" | "start-handling" | "reply" => &[Role::Unit][..],
+        "sign" | "return" | "start-handling" | "request-extension" | "reply" => &[Role::Unit][..],
         "extend" | "publish" => &[Role::Supervisor][..],
         _ => &[Role::Operator, Role::Supervisor][..],
     };

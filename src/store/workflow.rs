@@ -9,7 +9,9 @@ use super::db::{query, Conn, DbRow, Value};
 use super::{Store, StoreError};
 use crate::calendar::Deadline;
 use crate::cases::statistics::CaseFacts;
-use crate::cases::workflow::{event_name, Actor, Case, CaseState, Deadlines, HistoryEntry, Role};
+use crate::cases::workflow::{
+    event_name, Actor, Case, CaseState, Deadlines, HistoryEntry, Role, Satisfaction,
+};
 use crate::cases::{Category, OutOfScope};
 
 /// A stored case with what the workflow does not hold.
@@ -356,7 +358,10 @@ impl Store {
     ) -> Result<Vec<CaseFacts>, StoreError> {
         let rows = query(
             "SELECT c.platform, c.category, c.unit, c.state, c.created_at, c.topic, c.handle_due, \
-                    (SELECT MAX(h.at) FROM case_history h WHERE h.case_id = c.id AND h.event = 'reply') \
+                    (SELECT MAX(h.at) FROM case_history h WHERE h.case_id = c.id AND h.event = 'reply'), \
+                    c.work_order, \
+                    (SELECT s.note FROM case_history s WHERE s.id = (SELECT MAX(t.id) FROM case_history t \
+                        WHERE t.case_id = c.id AND t.event = 'callback')) \
              FROM cases c WHERE c.created_at >= $1 AND c.created_at < $2 AND ($3 = '' OR c.platform = $3)",
         )
         .bind(from)
@@ -374,6 +379,15 @@ impl Store {
                 topic: r.try_get(5)?,
                 handle_due: r.time_opt(6)?,
                 replied_at: r.time_opt(7)?,
+                order: match r.try_get::<Option<String>, _>(8)? {
+                    Some(json) => {
+                        serde_json::from_str(&json).map_err(|_| corrupt("work order", &json))?
+                    }
+                    None => Default::default(),
+                },
+                satisfaction: r
+                    .try_get::<Option<String>, _>(9)?
+                    .and_then(|note| Satisfaction::from_note(&note)),
             })
         }))
     }

@@ -224,6 +224,36 @@ fn two_extensions_of_ten_working_days_and_a_third_refused() {
         case.apply(&unit("kmhb"), extend(), sh("2026-12-01 10:00"), &rules),
         Err(WorkflowError::NotAllowed { .. })
     ));
+    // It asks for one: recorded, nothing else changes; another unit cannot ask, nor anyone
+    // without a reason.
+    let ask = |reason: &str| CaseEvent::RequestExtension {
+        reason: reason.into(),
+    };
+    let before = case.clone();
+    assert!(matches!(
+        case.apply(&unit("other"), ask("x"), sh("2026-12-01 09:00"), &rules),
+        Err(WorkflowError::NotYourCase { .. })
+    ));
+    assert!(matches!(
+        case.apply(&unit("kmhb"), ask(" "), sh("2026-12-01 09:00"), &rules),
+        Err(WorkflowError::Empty { field: "reason" })
+    ));
+    assert!(matches!(
+        case.apply(&operator(), ask("x"), sh("2026-12-01 09:00"), &rules),
+        Err(WorkflowError::NotAllowed { .. })
+    ));
+    case.apply(
+        &unit("kmhb"),
+        ask("需要现场勘查"),
+        sh("2026-12-01 09:00"),
+        &rules,
+    )
+    .unwrap();
+    assert_eq!(
+        (case.state, case.deadlines, case.extensions),
+        (before.state, before.deadlines, before.extensions)
+    );
+    assert_eq!(case.history.last().unwrap().event, "request-extension");
     case.apply(&supervisor(), extend(), sh("2026-12-01 10:00"), &rules)
         .unwrap();
     // From Wednesday 16 December, 10 working days: Thursday 17 … Wednesday 30 December.
