@@ -2,7 +2,7 @@
 //! government service hotline.
 //!
 //! The pure core (no I/O; events and an injected clock in, decisions out): [`routing`],
-//! [`calendar`], [`cases`], [`acd`], [`registrar`], [`knowledge`], [`kpi`]. The edges: [`sip`],
+//! [`calendar`], [`cases`], [`acd`], [`registrar`], [`knowledge`], [`kpi`], [`topics`], [`charts`]. The edges: [`sip`],
 //! [`media`], [`phone`] (the consoles' browser phones), [`store`], [`api`], [`web`] (the pages);
 //! [`dialplan`] loads and validates the configuration; [`call`] runs each call's flow across
 //! them; [`server`] assembles the whole.
@@ -12,6 +12,7 @@ pub mod api;
 pub mod calendar;
 pub mod call;
 pub mod cases;
+pub mod charts;
 pub mod dialplan;
 pub mod knowledge;
 pub mod kpi;
@@ -24,4 +25,5 @@ pub mod scheduler;
 pub mod server;
 pub mod sip;
 pub mod store;
+pub mod topics;
 pub mod web;

@@ -215,8 +215,12 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         knowledge,
         sessions: Default::default(),
         phones: services.phones.clone(),
+        metrics: api::metrics::install(),
+        wallboards: Default::default(),
+        segmenter: Default::default(),
     })
-    .merge(crate::web::router());
+    .merge(crate::web::router())
+    .layer(axum::middleware::from_fn(api::metrics::track));
     let grace = config.shutdown_grace;
     // The peer's address reaches the handlers (sign-in failures count per address).
     axum::serve(

@@ -16,13 +16,17 @@ pub mod cases;
 pub mod error;
 pub mod exchange;
 pub mod knowledge;
+pub mod metrics;
 pub mod phone;
+pub mod published;
 pub mod queues;
+pub mod report;
 pub mod session;
 pub mod sessions;
 pub mod state;
 pub mod statistics;
 pub mod voicemail;
+pub mod wallboard;
 pub mod workflow;
 
 use axum::routing::{get, post};
@@ -80,6 +84,13 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/exchange/cases/{case_number}", get(exchange::export))
         .route("/api/statistics", get(statistics::json))
         .route("/api/statistics.csv", get(statistics::csv))
+        .route("/api/statistics/report", get(report::json))
+        .route("/api/statistics/charts/{chart}", get(report::svg))
+        .route("/api/statistics/tables/{table}", get(report::download))
+        .route("/api/wallboard", get(wallboard::now))
+        .route("/api/wallboard/events", get(wallboard::events))
+        .route("/api/published", get(published::list))
+        .route("/metrics", get(metrics::render))
         .route(
             "/api/session",
             get(session::current)

@@ -33,6 +33,12 @@ pub struct ApiState {
     pub knowledge: Arc<crate::knowledge::KnowledgeIndex>,
     /// The consoles' phone sockets and the calls ringing in them.
     pub phones: Arc<crate::phone::Phones>,
+    /// The Prometheus recorder's handle, when this process installed it.
+    pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    /// The wallboards being watched, one task per platform (or the province).
+    pub wallboards: Arc<super::wallboard::Wallboards>,
+    /// The hot topics' segmenter, built at first use from the dialplan's names.
+    pub segmenter: super::report::SegmenterCache,
 }
 
 impl ApiState {

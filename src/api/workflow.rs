@@ -40,7 +40,7 @@ pub async fn visible_case(
     Ok(with_dispatch_deadline(state, stored))
 }
 
-fn with_dispatch_deadline(state: &ApiState, stored: StoredCase) -> StoredCase {
+pub(super) fn with_dispatch_deadline(state: &ApiState, stored: StoredCase) -> StoredCase {
     let plan = state.dialplan.current();
     stored.with_dispatch_deadline(&DeadlineRules::new(&plan.calendar, plan.time_zone))
 }

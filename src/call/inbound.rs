@@ -283,6 +283,7 @@ impl InboundCall<'_> {
 
     async fn end(&self, cause: EndCause) {
         info!(call_id = self.call_id, cause = cause.as_str(), "call ended");
+        metrics::counter!("hotline_calls_total", "outcome" => cause.as_str()).increment(1);
         if let Err(e) = self
             .services
             .store

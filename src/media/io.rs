@@ -58,5 +58,9 @@ pub fn send_now(
     packet: &[u8],
     to: std::net::SocketAddr,
 ) -> std::io::Result<usize> {
-    socket2::SockRef::from(socket).send_to(packet, &to.into())
+    let sent = socket2::SockRef::from(socket).send_to(packet, &to.into());
+    if sent.is_ok() {
+        super::stats::bump(&super::stats::RTP_OUT);
+    }
+    sent
 }

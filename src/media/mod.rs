@@ -14,6 +14,7 @@ pub mod recorder;
 pub mod rtp;
 pub mod sdp;
 pub mod session;
+pub mod stats;
 pub mod strict;
 
 /// Media problems.

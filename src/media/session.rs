@@ -397,10 +397,12 @@ async fn receive(mut rx: Receiver, media_timeout: Duration, mut sources: SourceF
             }
         };
         let Some(packet) = rtp::view(&buf[..n]) else {
+            super::stats::bump(&super::stats::RTP_DROPPED);
             continue;
         };
         match sources.judge(from, packet.seq) {
             Verdict::Drop => {
+                super::stats::bump(&super::stats::RTP_DROPPED);
                 let dropped = sources.dropped();
                 if dropped.is_power_of_two() {
                     warn!(%from, dropped, locked = ?sources.locked(),
@@ -416,6 +418,7 @@ async fn receive(mut rx: Receiver, media_timeout: Duration, mut sources: SourceF
             }
             Verdict::Take => {}
         }
+        super::stats::bump(&super::stats::RTP_IN);
         last_taken = Instant::now();
         if Some(packet.payload_type) == rx.te_pt {
             if let Some(digit) = dtmf.on_packet(packet.timestamp, packet.payload) {
@@ -439,6 +442,7 @@ async fn receive(mut rx: Receiver, media_timeout: Duration, mut sources: SourceF
                     samples: rx.codec.decode(packet.payload),
                 };
                 if let Err(mpsc::error::TrySendError::Full(_)) = rx.events.try_send(audio) {
+                    super::stats::bump(&super::stats::RTP_DROPPED);
                     debug!("media events full: an audio frame is dropped");
                 }
             }

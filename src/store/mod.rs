@@ -5,6 +5,7 @@
 //! fsynced), PostgreSQL commits as it does. Writes go through one writer task that groups the
 //! writes of concurrent calls into one commit ([`writer`]); reads use the pool directly.
 
+pub mod board;
 pub mod case_number;
 pub mod db;
 pub mod error;

@@ -208,7 +208,7 @@ impl Store {
 }
 
 /// A caller owed a callback.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CallbackView {
     pub case_number: String,
     pub platform: String,

@@ -61,6 +61,7 @@ pub(crate) async fn run(db: Backend, mut jobs: mpsc::Receiver<Job>, commits: Arc
                 Err(_) => break,
             }
         }
+        let started = std::time::Instant::now();
         let mut tx = match db.begin().await {
             Ok(tx) => tx,
             Err(e) => {
@@ -100,6 +101,8 @@ pub(crate) async fn run(db: Backend, mut jobs: mpsc::Receiver<Job>, commits: Arc
         match &outcome {
             Ok(()) => {
                 commits.fetch_add(1, Ordering::Relaxed);
+                metrics::histogram!("hotline_store_commit_seconds")
+                    .record(started.elapsed().as_secs_f64());
             }
             Err(e) => warn!(error = %e, writes = answers.len(), "batch not committed"),
         }

@@ -1,0 +1,462 @@
+//! The supervisors' wallboard: `GET /api/wallboard?platform=` (the board now, JSON) and
+//! `GET /api/wallboard/events?platform=` (Server-Sent Events: a `board` event whenever the
+//! board changes). A prefecture's supervisor sees its platform; the province's sees every
+//! platform, or one.
+//!
+//! One task per board watched (a platform, or the province) builds it and hands it to every
+//! page watching through a watch channel, however many pages watch; the task ends when the
+//! last page goes. The moment's part (callers waiting, seats) is read from the ACD each
+//! second; the figures of the day, the cases due and the callbacks every few seconds, and at
+//! once when a caller or a seat changed.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::{Query, State};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::Json;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+
+use super::auth::Caller;
+use super::error::ApiError;
+use super::state::ApiState;
+use crate::cases::supervision::{marks, Mark};
+use crate::cases::Role;
+use crate::dialplan::queues::platform_of_queue;
+use crate::kpi::live::{live, meets, KpiTargets, LiveFigures};
+use crate::kpi::Kpi;
+use crate::store::board::RecentStep;
+use crate::store::queue::CallbackView;
+
+/// How often the moment's part is read.
+const TICK: Duration = Duration::from_secs(1);
+/// How often the rest is read when nothing moved.
+const SLOW_EVERY: u32 = 3;
+/// The latest case steps shown.
+const RECENT: u32 = 12;
+/// The callbacks listed (all are counted).
+const CALLBACKS_LISTED: usize = 20;
+
+/// A caller waiting.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WaitingRow {
+    pub call: String,
+    pub queue: String,
+    pub platform: String,
+    pub position: usize,
+    /// Whole seconds waited.
+    pub wait_s: i64,
+    /// Seats being rung for this caller.
+    pub ringing: Vec<String>,
+}
+
+/// A seat, with its call.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SeatRow {
+    pub id: String,
+    pub platform: String,
+    /// `available`, `ringing`, `on-call`, `wrap-up`, `not-ready`, `logged-out`.
+    pub state: &'static str,
+    /// Why not ready.
+    pub reason: Option<String>,
+    pub since: DateTime<Utc>,
+    pub calls_taken: u32,
+    /// The call it talks on, and for how long (whole seconds).
+    pub call: Option<String>,
+    pub talking_s: Option<i64>,
+}
+
+/// A case due soon or overdue.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DueCase {
+    pub case_number: String,
+    pub platform: String,
+    pub unit: Option<String>,
+    pub state: &'static str,
+    #[serde(flatten)]
+    pub mark: Mark,
+}
+
+/// Everything the wallboard shows.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Board {
+    /// The platform shown (None: the province).
+    pub platform: Option<String>,
+    /// Its name.
+    pub name: String,
+    pub waiting: Vec<WaitingRow>,
+    pub seats: Vec<SeatRow>,
+    pub live: LiveFigures,
+    /// Since midnight (China Standard Time).
+    pub today: Kpi,
+    pub last_hour: Kpi,
+    /// The standard's figure: over the 24 hours before now.
+    pub connection_rate_24h: Option<f64>,
+    /// Seats' occupancy since midnight.
+    pub occupancy_today: Option<f64>,
+    pub targets: KpiTargets,
+    /// The figures that miss their target now (`service_level_today`, …).
+    pub missed: Vec<&'static str>,
+    /// Cases due soon or overdue, overdue first, soonest first.
+    pub cases: Vec<DueCase>,
+    /// Callers owed a callback (voice messages, abandoned waits), oldest first.
+    pub callbacks: Vec<CallbackView>,
+    pub callbacks_total: usize,
+    /// The latest steps of the cases, newest first.
+    pub recent: Vec<RecentStep>,
+}
+
+/// The slow part of a board.
+#[derive(Debug, Clone, Default)]
+struct Figures {
+    today: Kpi,
+    last_hour: Kpi,
+    connection_rate_24h: Option<f64>,
+    occupancy_today: Option<f64>,
+    cases: Vec<DueCase>,
+    callbacks: Vec<CallbackView>,
+    callbacks_total: usize,
+    recent: Vec<RecentStep>,
+}
+
+/// The boards watched now, by platform ("" for the province).
+#[derive(Default)]
+pub struct Wallboards {
+    boards: Mutex<HashMap<String, watch::Receiver<Arc<str>>>>,
+}
+
+impl Wallboards {
+    /// A receiver of the board of `platform`, starting its task when nobody watched it.
+    fn watch(
+        self: &Arc<Self>,
+        state: &ApiState,
+        platform: Option<String>,
+    ) -> watch::Receiver<Arc<str>> {
+        let key = platform.clone().unwrap_or_default();
+        let mut boards = self.boards.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(rx) = boards.get(&key) {
+            if rx.has_changed().is_ok() {
+                return rx.clone();
+            }
+        }
+        let (tx, rx) = watch::channel(Arc::<str>::from(""));
+        boards.insert(key.clone(), rx.clone());
+        tokio::spawn(run(state.clone(), self.clone(), key, platform, tx));
+        rx
+    }
+
+    /// Whether the task of `key` should stop: only the registry's own receiver is left. Its
+    /// entry goes in the same lock, so a page arriving now starts a new task.
+    fn unwatched(&self, key: &str, tx: &watch::Sender<Arc<str>>) -> bool {
+        let mut boards = self.boards.lock().unwrap_or_else(|e| e.into_inner());
+        if tx.receiver_count() <= 1 {
+            boards.remove(key);
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// What changes the slow part at once: who waits and what each seat does.
+fn shape(board_live: &[WaitingRow], seats: &[SeatRow]) -> Vec<String> {
+    board_live
+        .iter()
+        .map(|w| w.call.clone())
+        .chain(seats.iter().map(|s| format!("{}:{}", s.id, s.state)))
+        .collect()
+}
+
+async fn run(
+    state: ApiState,
+    boards: Arc<Wallboards>,
+    key: String,
+    platform: Option<String>,
+    tx: watch::Sender<Arc<str>>,
+) {
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut figures = Figures::default();
+    let mut last_shape = None;
+    let mut since_slow = SLOW_EVERY;
+    loop {
+        tick.tick().await;
+        if boards.unwatched(&key, &tx) {
+            return;
+        }
+        let Some((waiting, seats)) = moment(&state, platform.as_deref()).await else {
+            continue;
+        };
+        let now_shape = shape(&waiting, &seats);
+        since_slow += 1;
+        if since_slow >= SLOW_EVERY || last_shape.as_ref() != Some(&now_shape) {
+            match slow(&state, platform.as_deref()).await {
+                Ok(f) => figures = f,
+                Err(e) => tracing::warn!(error = ?e, "wallboard figures not read"),
+            }
+            since_slow = 0;
+            last_shape = Some(now_shape);
+        }
+        let board = assemble(&state, platform.clone(), waiting, seats, &figures);
+        let Ok(json) = serde_json::to_string(&board) else {
+            continue;
+        };
+        tx.send_if_modified(|current| {
+            if **current == *json {
+                false
+            } else {
+                *current = Arc::from(json);
+                true
+            }
+        });
+    }
+}
+
+/// The callers waiting and the seats of `platform` now; None when the ACD does not answer.
+async fn moment(
+    state: &ApiState,
+    platform: Option<&str>,
+) -> Option<(Vec<WaitingRow>, Vec<SeatRow>)> {
+    let snap = state.queue.snapshot().await?;
+    let mine = |p: &str| platform.is_none_or(|want| want == p);
+    let waiting = snap
+        .waiting
+        .iter()
+        .filter(|w| mine(&w.platform))
+        .map(|w| WaitingRow {
+            call: w.call.clone(),
+            queue: w.queue.clone(),
+            platform: w.platform.clone(),
+            position: w.position,
+            wait_s: w.waiting_ms / 1000,
+            ringing: w.ringing.clone(),
+        })
+        .collect();
+    let seats = snap
+        .agents
+        .iter()
+        .filter(|a| mine(&a.platform))
+        .map(|a| {
+            let call = snap.connected.iter().find(|c| c.agent == a.id);
+            SeatRow {
+                id: a.id.clone(),
+                platform: a.platform.clone(),
+                state: a.state.as_str(),
+                reason: match &a.state {
+                    crate::acd::agent::AgentState::NotReady(r) => Some(r.clone()),
+                    _ => None,
+                },
+                since: a.since,
+                calls_taken: a.calls_taken,
+                call: call.map(|c| c.call.clone()),
+                talking_s: call.map(|c| c.talking_ms / 1000),
+            }
+        })
+        .collect();
+    Some((waiting, seats))
+}
+
+/// The figures of the day, the cases due, the callbacks and the latest steps.
+async fn slow(state: &ApiState, platform: Option<&str>) -> Result<Figures, ApiError> {
+    let plan = state.dialplan.current();
+    let rules = plan.kpi.rules;
+    let now = Utc::now();
+    let midnight = state.start_of_today();
+    let day_ago = now - chrono::Duration::hours(24);
+    let log = state
+        .store
+        .queue_log_between(day_ago.min(midnight), now)
+        .await
+        .map_err(ApiError::internal)?;
+    let mine: Vec<_> = log
+        .into_iter()
+        .filter(|e| platform.is_none_or(|p| platform_of_queue(&e.queue) == p))
+        .collect();
+    let province = |from, to| crate::kpi::report(&mine, from, to, &rules, |_| None).province;
+    let seat_rows = state
+        .store
+        .seat_states_between(midnight, now)
+        .await
+        .map_err(ApiError::internal)?;
+    let seat_platform: HashMap<&str, &str> = plan
+        .seats
+        .iter()
+        .map(|s| (s.id.as_str(), s.platform.as_str()))
+        .collect();
+    let changes: Vec<crate::kpi::occupancy::SeatChange> = seat_rows
+        .iter()
+        .filter(|r| {
+            platform.is_none_or(|p| {
+                seat_platform
+                    .get(r.agent.as_str())
+                    .is_some_and(|sp| *sp == p)
+            })
+        })
+        .map(|r| crate::kpi::occupancy::SeatChange {
+            at: r.at,
+            seat: &r.agent,
+            state: &r.state,
+        })
+        .collect();
+    let (_, occupancy) = crate::kpi::occupancy::occupancy(&changes, midnight, now);
+    let mut cases: Vec<DueCase> = state
+        .store
+        .open_cases(platform, None)
+        .await
+        .map_err(ApiError::internal)?
+        .into_iter()
+        .map(|s| super::workflow::with_dispatch_deadline(state, s))
+        .filter_map(|s| {
+            let mark = marks(&s.case, now)?;
+            Some(DueCase {
+                case_number: s.case.case_number,
+                platform: s.case.platform,
+                unit: s.case.unit,
+                state: s.case.state.as_str(),
+                mark,
+            })
+        })
+        .collect();
+    cases.sort_by(|a, b| {
+        b.mark
+            .level
+            .cmp(&a.mark.level)
+            .then(a.mark.due.cmp(&b.mark.due))
+    });
+    let mut callbacks = state
+        .store
+        .callbacks(platform, "awaiting")
+        .await
+        .map_err(ApiError::internal)?;
+    let callbacks_total = callbacks.len();
+    callbacks.truncate(CALLBACKS_LISTED);
+    Ok(Figures {
+        today: province(midnight, now),
+        last_hour: province(now - chrono::Duration::hours(1), now),
+        connection_rate_24h: province(day_ago, now).connection_rate,
+        occupancy_today: occupancy.occupancy,
+        cases,
+        callbacks,
+        callbacks_total,
+        recent: state
+            .store
+            .recent_steps(platform, RECENT)
+            .await
+            .map_err(ApiError::internal)?,
+    })
+}
+
+fn assemble(
+    state: &ApiState,
+    platform: Option<String>,
+    waiting: Vec<WaitingRow>,
+    seats: Vec<SeatRow>,
+    f: &Figures,
+) -> Board {
+    let plan = state.dialplan.current();
+    let targets = plan.kpi.targets;
+    let name = match &platform {
+        Some(code) => plan
+            .router
+            .platform(code)
+            .map_or(code.clone(), |p| p.name_zh.clone()),
+        None => "全省".to_string(),
+    };
+    let live = live(
+        waiting.iter().map(|w| w.wait_s * 1000),
+        seats.iter().map(|s| s.state),
+    );
+    let mut missed = Vec::new();
+    for (name, rate, target) in [
+        (
+            "service_level_today",
+            f.today.service_level,
+            targets.service_level,
+        ),
+        (
+            "service_level_last_hour",
+            f.last_hour.service_level,
+            targets.service_level,
+        ),
+        (
+            "connection_rate_24h",
+            f.connection_rate_24h,
+            targets.connection_rate,
+        ),
+    ] {
+        if !meets(rate, target) {
+            missed.push(name);
+        }
+    }
+    Board {
+        platform,
+        name,
+        waiting,
+        seats,
+        live,
+        today: f.today.clone(),
+        last_hour: f.last_hour.clone(),
+        connection_rate_24h: f.connection_rate_24h,
+        occupancy_today: f.occupancy_today,
+        targets,
+        missed,
+        cases: f.cases.clone(),
+        callbacks: f.callbacks.clone(),
+        callbacks_total: f.callbacks_total,
+        recent: f.recent.clone(),
+    }
+}
+
+/// The platform of the board.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BoardQuery {
+    pub platform: Option<String>,
+}
+
+fn scope(user: &Caller, q: BoardQuery) -> Result<Option<String>, ApiError> {
+    if user.user.role != Role::Supervisor {
+        return Err(ApiError::forbidden("the wallboard is for supervisors"));
+    }
+    user.narrow_platform(q.platform.filter(|p| !p.is_empty()))
+}
+
+/// `GET /api/wallboard`: the board now.
+pub async fn now(
+    State(state): State<ApiState>,
+    user: Caller,
+    Query(q): Query<BoardQuery>,
+) -> Result<Json<Board>, ApiError> {
+    let platform = scope(&user, q)?;
+    let (waiting, seats) = moment(&state, platform.as_deref())
+        .await
+        .ok_or_else(|| ApiError::internal("the ACD is not running"))?;
+    let figures = slow(&state, platform.as_deref()).await?;
+    Ok(Json(assemble(&state, platform, waiting, seats, &figures)))
+}
+
+/// `GET /api/wallboard/events`: the board as Server-Sent Events, one `board` event each time
+/// it changes (the first at once).
+pub async fn events(
+    State(state): State<ApiState>,
+    user: Caller,
+    Query(q): Query<BoardQuery>,
+) -> Result<Sse<impl futures_util::Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let platform = scope(&user, q)?;
+    let mut rx = state.wallboards.watch(&state, platform);
+    rx.mark_changed();
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        loop {
+            rx.changed().await.ok()?;
+            let board = rx.borrow_and_update().clone();
+            if !board.is_empty() {
+                return Some((Ok(Event::default().event("board").data(&*board)), rx));
+            }
+        }
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
