@@ -55,6 +55,15 @@ pub struct SessionView {
     pub user: Option<String>,
     pub role: &'static str,
     pub platform: String,
+    /// The platform's name (昆明市).
+    pub platform_name: String,
+    /// A supervisor of the provincial platform: sees every platform.
+    pub province_wide: bool,
+    /// A unit's user: the unit's id and name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit_name: Option<String>,
     /// Whether the user edits the knowledge base.
     pub knowledge_editor: bool,
     pub csrf_token: String,
@@ -63,23 +72,42 @@ pub struct SessionView {
 /// The view of a session's identity, as the dialplan in force has it.
 fn view(state: &ApiState, who: &super::sessions::SignedIn, csrf: String) -> Option<SessionView> {
     use super::sessions::SignedIn;
+    let plan = state.dialplan.current();
+    let platform_name = |code: &str| {
+        plan.router
+            .platform(code)
+            .map_or(code.to_string(), |p| p.name_zh.clone())
+    };
     match who {
         SignedIn::Seat { id, platform } => Some(SessionView {
             seat: Some(id.clone()),
             user: None,
             role: crate::cases::Role::Operator.as_str(),
             platform: platform.clone(),
+            platform_name: platform_name(platform),
+            province_wide: false,
+            unit: None,
+            unit_name: None,
             knowledge_editor: false,
             csrf_token: csrf,
         }),
         SignedIn::User { id } => {
-            let plan = state.dialplan.current();
             let u = plan.users.iter().find(|u| &u.id == id)?;
             Some(SessionView {
                 seat: None,
                 user: Some(u.id.clone()),
                 role: u.role.as_str(),
                 platform: u.platform.clone(),
+                platform_name: platform_name(&u.platform),
+                province_wide: u.role == crate::cases::Role::Supervisor
+                    && plan.router.provincial().code == u.platform,
+                unit: u.unit.clone(),
+                unit_name: u.unit.as_ref().and_then(|id| {
+                    plan.units
+                        .iter()
+                        .find(|x| &x.id == id)
+                        .map(|x| x.name.clone())
+                }),
                 knowledge_editor: u.knowledge_editor,
                 csrf_token: csrf,
             })

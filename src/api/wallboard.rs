@@ -88,6 +88,8 @@ pub struct Board {
     pub platform: Option<String>,
     /// Its name.
     pub name: String,
+    /// Every platform's code and name (the province's supervisors choose among them).
+    pub platforms: Vec<(String, String)>,
     pub waiting: Vec<WaitingRow>,
     pub seats: Vec<SeatRow>,
     pub live: LiveFigures,
@@ -395,6 +397,12 @@ fn assemble(
     Board {
         platform,
         name,
+        platforms: plan
+            .router
+            .platforms()
+            .iter()
+            .map(|p| (p.code.clone(), p.name_zh.clone()))
+            .collect(),
         waiting,
         seats,
         live,

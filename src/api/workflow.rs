@@ -139,11 +139,17 @@ pub async fn list(
         page,
         per_page,
     };
-    let (items, total) = state
+    let (mut items, total) = state
         .store
         .list_cases(&filter)
         .await
         .map_err(ApiError::internal)?;
+    // A unit never learns the number of a caller who asked for confidentiality.
+    if user.user.role == Role::Unit {
+        for c in items.iter_mut().filter(|c| c.confidential) {
+            c.caller.clear();
+        }
+    }
     Ok(Json(Page {
         items,
         total,

@@ -56,11 +56,17 @@ pub struct CaseSummary {
     pub created_at: DateTime<Utc>,
     pub dispatch_due: Option<DateTime<Utc>>,
     pub sign_due: Option<DateTime<Utc>>,
+    /// A unit may return the case until then (24 hours after signing).
+    pub return_until: Option<DateTime<Utc>>,
     pub handle_due: Option<DateTime<Utc>>,
     pub extensions: i64,
     /// A deadline depends on a year the holiday calendar lacks.
     pub provisional: bool,
     pub callback_status: Option<String>,
+    /// The caller asked for confidentiality (a unit's list leaves out their number).
+    pub confidential: bool,
+    /// The work order's summary.
+    pub summary: String,
 }
 
 /// Filters and page of a case list; empty strings mean "any".
@@ -303,10 +309,13 @@ impl Store {
                 created_at: s.created_at,
                 dispatch_due: s.case.deadlines.dispatch.map(|d| d.at),
                 sign_due: s.case.deadlines.sign.map(|d| d.at),
+                return_until: s.case.deadlines.return_until.map(|d| d.at),
                 handle_due: s.case.deadlines.handle.map(|d| d.at),
                 extensions: s.case.extensions as i64,
                 provisional: s.case.deadlines.provisional(),
                 callback_status: s.callback_status,
+                confidential: s.case.order.confidential,
+                summary: s.case.order.summary,
             })
         });
         Ok((items, total))

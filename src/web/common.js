@@ -40,3 +40,86 @@ export function chinese(message) {
   if (/is not a district of platform/.test(message)) return "不是本平台的区县";
   return message;
 }
+
+// Names of the case states, workflow steps, categories and seat states, in Chinese.
+export const CASE_STATES = {
+  "accepted": "已受理", "answered-directly": "已直接答复", "not-accepted": "不予受理",
+  "dispatched": "已派单", "signed": "已签收", "returned": "已退回", "handling": "办理中",
+  "extended": "已延期", "replied": "已答复", "callback-done": "已回访", "closed": "已办结",
+  "published": "已公开", "escalated": "已提交省级", "linked": "已并单",
+};
+export const STEPS = {
+  "classify": "登记", "answer-directly": "直接答复", "dispatch": "派单", "escalate": "提交省级",
+  "not-accepted": "不予受理", "link": "并单", "sign": "签收", "return": "退回",
+  "start-handling": "开始办理", "request-extension": "申请延期", "extend": "批准延期",
+  "reply": "答复", "callback": "回访", "close": "办结", "publish": "公开",
+};
+export const CATEGORIES = {
+  "consultation": "咨询", "service-request": "求助", "suggestion": "建议",
+  "complaint": "投诉", "report": "举报",
+};
+export const SEAT_STATES = {
+  "available": "空闲", "ringing": "振铃", "on-call": "通话中", "wrap-up": "话后处理",
+  "not-ready": "示忙", "logged-out": "未签入",
+};
+
+// An element with a class and text.
+export function el(tag, className, text) {
+  const e = document.createElement(tag);
+  if (className) e.className = className;
+  if (text !== undefined) e.textContent = String(text);
+  return e;
+}
+
+// A share as a percentage, or "—" when nothing was measured.
+export function percent(v) {
+  return v === null || v === undefined ? "—" : `${(v * 100).toFixed(1)}%`;
+}
+
+// A users.toml user's sign-in on a page: the form #sign-in-form (#user, #token,
+// #sign-in-error), #who and #sign-out in the header. `onIn(session)` runs once signed in
+// (also for a session already open), `onOut()` once signed out; `accept(session)` may refuse
+// a user the page is not for, with the message shown.
+export function userSignIn({ onIn, onOut, accept }) {
+  const enter = async (session) => {
+    const refusal = accept?.(session);
+    if (refusal) {
+      await api("DELETE", "/api/session");
+      leave();
+      $("sign-in-error").textContent = refusal;
+      return;
+    }
+    setCsrf(session.csrf_token);
+    const what = session.unit_name ?? `${session.platform_name} ${session.platform}`;
+    $("who").textContent = `${session.user ?? session.seat} · ${what}`;
+    $("who").hidden = false;
+    $("sign-out").hidden = false;
+    $("sign-in").hidden = true;
+    onIn(session);
+  };
+  const leave = () => {
+    setCsrf("");
+    $("who").hidden = true;
+    $("sign-out").hidden = true;
+    $("sign-in").hidden = false;
+    onOut();
+  };
+  $("sign-in-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    $("sign-in-error").textContent = "";
+    const { status, data } = await api("POST", "/api/session", {
+      user: $("user").value.trim(), token: $("token").value,
+    });
+    $("token").value = "";
+    if (status === 200) return enter(data);
+    $("sign-in-error").textContent =
+      status === 401 ? "用户名或令牌错误" :
+      status === 429 ? "错误次数过多，请稍后再试" : `登录失败（${data?.error ?? status}）`;
+  });
+  $("sign-out").addEventListener("click", async () => {
+    await api("DELETE", "/api/session");
+    leave();
+  });
+  api("GET", "/api/session").then(({ status, data }) => status === 200 && data.user ? enter(data) : leave());
+  return leave;
+}

@@ -4,7 +4,7 @@
 // with the session cookie carries the CSRF token the sign-in answered (X-CSRF-Token). Times
 // are shown in China Standard Time.
 
-import { $, api, chinese, cst, setCsrf } from "/static/common.js";
+import { $, api, chinese, cst, setCsrf, CASE_STATES, STEPS } from "/static/common.js";
 import { Phone } from "/static/phone.js";
 
 let seat = "";
@@ -64,11 +64,6 @@ $("go-not-ready").addEventListener("click", () => {
 const REASONS = {
   "called-area-code": "拨打的区号", "caller-area-code": "来电区号",
   "caller-mobile-prefix": "手机号段", "provincial": "省级平台兜底",
-};
-const CASE_STATES = {
-  "accepted": "已受理", "dispatched": "已派单", "signed": "已签收", "handling": "办理中",
-  "replied": "已答复", "answered-directly": "已直接答复", "not-accepted": "不予受理",
-  "escalated": "已提交省级", "returned": "已退回", "closed": "已办结", "linked": "已并单",
 };
 let current = null; // { leg, call, inPage, answered }
 let usedEntry = null; // the knowledge-base entry chosen for the answer
@@ -225,10 +220,6 @@ for (const key of $("pad").querySelectorAll("button")) {
 // ---- The work order ----
 
 const OUTCOMES = ["answer", "dispatch", "escalate", "not-accepted"];
-const EVENTS = {
-  "classify": "登记", "answer-directly": "直接答复", "dispatch": "派单", "escalate": "提交省级",
-  "not-accepted": "不予受理", "link": "并单",
-};
 
 function showOutcome() {
   const chosen = $("order-outcome").value;
@@ -302,7 +293,7 @@ $("order-form").addEventListener("submit", async (e) => {
   if (!await step(number, event)) return;
   const { data } = await api("GET", `/api/cases/${encodeURIComponent(number)}/history`);
   $("order-done").textContent =
-    `工单已保存：${(data?.history ?? []).map((h) => EVENTS[h.event] ?? h.event).join(" → ")}`;
+    `工单已保存：${(data?.history ?? []).map((h) => STEPS[h.event] ?? h.event).join(" → ")}`;
 });
 
 // ---- Lists: my cases today, callers owed a callback ----

@@ -3,7 +3,7 @@
 // version, refused when someone changed it meanwhile), see who changed what, export and
 // import as CSV or JSON. The API's rules decide; its refusals show next to their field.
 
-import { $, api, chinese, cst, setCsrf } from "/static/common.js";
+import { $, api, chinese, cst, userSignIn } from "/static/common.js";
 
 let me = null; // the session
 let editing = null; // the entry being changed, or null for a new one
@@ -125,47 +125,19 @@ $("import-file").addEventListener("change", async () => {
   showEntries();
 });
 
-function signedIn(session) {
-  me = session;
-  setCsrf(session.csrf_token);
-  const name = session.user ?? session.seat;
-  $("who").textContent = `${name} · 平台 ${session.platform}${session.knowledge_editor ? " · 知识库编辑" : " · 只读"}`;
-  $("who").hidden = false;
-  $("sign-out").hidden = false;
-  $("sign-in").hidden = true;
-  $("entries").hidden = false;
-  $("new-entry").hidden = !session.knowledge_editor;
-  $("import-file").disabled = !session.knowledge_editor;
-  showEntries();
-}
-
-function signedOut() {
-  me = null;
-  editing = null;
-  setCsrf("");
-  $("who").hidden = true;
-  $("sign-out").hidden = true;
-  $("entries").hidden = true;
-  $("editor").hidden = true;
-  $("sign-in").hidden = false;
-}
-
-$("sign-in-form").addEventListener("submit", async (e) => {
-  e.preventDefault();
-  $("sign-in-error").textContent = "";
-  const { status, data } = await api("POST", "/api/session", {
-    user: $("user").value.trim(), token: $("token").value,
-  });
-  $("token").value = "";
-  if (status === 200) return signedIn(data);
-  $("sign-in-error").textContent =
-    status === 401 ? "用户名或令牌错误" :
-    status === 429 ? "错误次数过多，请稍后再试" : `登录失败（${data?.error ?? status}）`;
+const signedOut = userSignIn({
+  onIn(session) {
+    me = session;
+    $("who").textContent += session.knowledge_editor ? " · 知识库编辑" : " · 只读";
+    $("entries").hidden = false;
+    $("new-entry").hidden = !session.knowledge_editor;
+    $("import-file").disabled = !session.knowledge_editor;
+    showEntries();
+  },
+  onOut() {
+    me = null;
+    editing = null;
+    $("entries").hidden = true;
+    $("editor").hidden = true;
+  },
 });
-
-$("sign-out").addEventListener("click", async () => {
-  await api("DELETE", "/api/session");
-  signedOut();
-});
-
-api("GET", "/api/session").then(({ status, data }) => status === 200 ? signedIn(data) : signedOut());

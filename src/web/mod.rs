@@ -2,7 +2,9 @@
 //! binary (no build step, no files to deploy beside it), in Simplified Chinese, with one style
 //! sheet for every page. `/console` is the operators' console (issue 12: sign-in, the call's
 //! pop-up and browser phone, the work order and the knowledge base); `/knowledge` the
-//! knowledge-base editors' page. Every page is sent with a Content-Security-Policy that allows
+//! knowledge-base editors' page; `/wallboard` the supervisors' live wallboard; `/unit` the
+//! responsible units' portal; `/statistics` the statistics with charts and hot topics;
+//! `/public` the published results, for everyone. Every page is sent with a Content-Security-Policy that allows
 //! only the server's own scripts, styles and sockets.
 
 use axum::http::header;
@@ -14,9 +16,13 @@ const HTML: &str = "text/html; charset=utf-8";
 const JS: &str = "text/javascript; charset=utf-8";
 
 /// Every file the pages are made of: its path, type and content (compiled in).
-const FILES: [(&str, &str, &str); 8] = [
+const FILES: [(&str, &str, &str); 16] = [
     ("/console", HTML, include_str!("console.html")),
     ("/knowledge", HTML, include_str!("knowledge.html")),
+    ("/wallboard", HTML, include_str!("wallboard.html")),
+    ("/unit", HTML, include_str!("unit.html")),
+    ("/statistics", HTML, include_str!("statistics.html")),
+    ("/public", HTML, include_str!("public.html")),
     (
         "/static/style.css",
         "text/css; charset=utf-8",
@@ -26,6 +32,10 @@ const FILES: [(&str, &str, &str); 8] = [
     ("/static/console.js", JS, include_str!("console.js")),
     ("/static/phone.js", JS, include_str!("phone.js")),
     ("/static/knowledge.js", JS, include_str!("knowledge.js")),
+    ("/static/wallboard.js", JS, include_str!("wallboard.js")),
+    ("/static/unit.js", JS, include_str!("unit.js")),
+    ("/static/statistics.js", JS, include_str!("statistics.js")),
+    ("/static/public.js", JS, include_str!("public.js")),
     ("/favicon.ico", "image/svg+xml", FAVICON),
 ];
 

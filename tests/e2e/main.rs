@@ -21,4 +21,5 @@ mod sipp_caller;
 mod sipp_voicemail;
 mod transfer;
 mod voicemail;
+mod wallboard_page;
 mod workflow_api;

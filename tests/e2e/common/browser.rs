@@ -220,3 +220,30 @@ pub async fn wait_contains(c: &Client, css: &str, needle: &str) -> String {
     }
     shown
 }
+
+/// Opens `page` and signs in as the users.toml user `user` (token `dev-<user>`), waiting until
+/// `ready` is there.
+pub async fn sign_in_user(c: &Client, http: &str, page: &str, user: &str, ready: &str) {
+    c.goto(&format!("{http}{page}")).await.unwrap();
+    wait_for(c, "#user").await;
+    type_into(c, "#user", user).await;
+    type_into(c, "#token", &format!("dev-{user}")).await;
+    click(c, "#sign-in-form button").await;
+    wait_for(c, ready).await;
+}
+
+/// Waits until the attribute `attr` of the element at `css` is `want` (10 s at most), and
+/// returns it.
+pub async fn wait_attr(c: &Client, css: &str, attr: &str, want: &str) -> String {
+    let mut shown = String::new();
+    for _ in 0..200 {
+        if let Ok(el) = c.find(Locator::Css(css)).await {
+            shown = el.attr(attr).await.ok().flatten().unwrap_or_default();
+            if shown == want {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    shown
+}

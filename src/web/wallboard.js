@@ -1,0 +1,167 @@
+// The supervisors' wallboard: sign in as a supervisor of users.toml; the board arrives over
+// Server-Sent Events (/api/wallboard/events) each time it changes, with no polling: callers
+// waiting, seats with their call (a supervisor sets a seat available, not ready or signed
+// out), the standard's figures against their targets (red when missed), cases due soon and
+// overdue, callers owed a callback, and the latest case steps.
+
+import { $, api, chinese, cst, el, percent, userSignIn, CASE_STATES, SEAT_STATES, STEPS } from "/static/common.js";
+
+let source = null; // the EventSource
+let me = null;
+
+const KINDS = { "dispatch": "派单", "sign": "签收", "handle": "办理" };
+const REASONS = { "voicemail": "留言", "abandoned": "排队放弃" };
+
+function seconds(s) {
+  if (s === null || s === undefined) return "—";
+  s = Math.round(s);
+  return s < 60 ? `${s} 秒` : `${Math.floor(s / 60)} 分 ${s % 60} 秒`;
+}
+
+// One figure: its name, value, and whether it misses its target.
+function tile(id, name, value, note, missed) {
+  const t = el("div", missed ? "tile missed" : "tile");
+  t.id = id;
+  t.dataset.missed = missed ? "true" : "false";
+  t.append(el("span", "name", name), el("strong", "value", value));
+  if (note) t.append(el("span", "note", note));
+  return t;
+}
+
+function showTiles(b) {
+  const missed = new Set(b.missed);
+  const t = b.targets;
+  $("tiles").replaceChildren(
+    tile("kpi-waiting", "排队人数", b.live.waiting, `最长等待 ${seconds(b.live.longest_wait_s)}`, false),
+    tile("kpi-sl-today", "今日 15 秒接通率", percent(b.today.service_level),
+      `目标 ≥ ${percent(t.service_level)} · 30 秒 ${percent(b.today.service_level_long)}`, missed.has("service_level_today")),
+    tile("kpi-sl-hour", "近 1 小时 15 秒接通率", percent(b.last_hour.service_level),
+      `呼入 ${b.last_hour.offered}`, missed.has("service_level_last_hour")),
+    tile("kpi-connection", "24 小时接通率", percent(b.connection_rate_24h),
+      `国标 ≥ ${percent(t.connection_rate)}`, missed.has("connection_rate_24h")),
+    tile("kpi-offered", "今日呼入", b.today.offered,
+      `接通 ${b.today.answered} · 放弃 ${b.today.abandoned}（其中 5 秒内 ${b.today.short_abandoned}）· 转留言 ${b.today.overflowed}`, false),
+    tile("kpi-asa", "平均应答时长", seconds(b.today.average_speed_of_answer),
+      `平均通话 ${seconds(b.today.average_handling_time)}`, false),
+    tile("kpi-occupancy", "坐席占用率", percent(b.live.occupancy_now), `今日 ${percent(b.occupancy_today)}`, false),
+    tile("kpi-callbacks", "待回访", b.callbacks_total, "留言与排队放弃", false),
+  );
+}
+
+async function setSeat(id, state) {
+  $("seat-error").textContent = "";
+  const body = state === "not-ready" ? { state, reason: "值班长置忙" } : { state };
+  const { status, data } = await api("POST", `/api/agents/${encodeURIComponent(id)}/state`, body);
+  if (status === 401) return signedOut();
+  if (status !== 202) $("seat-error").textContent = `坐席 ${id}：${chinese(data?.error ?? String(status))}`;
+}
+
+// Seats at work first, signed-out seats last.
+const ORDER = ["on-call", "ringing", "wrap-up", "available", "not-ready", "logged-out"];
+
+function showSeats(b) {
+  const seats = b.seats.slice().sort((x, y) => ORDER.indexOf(x.state) - ORDER.indexOf(y.state) || x.id.localeCompare(y.id));
+  $("seat-rows").replaceChildren(...seats.map((s) => {
+    const tr = el("tr", `seat ${s.state}`);
+    tr.dataset.seat = s.id;
+    tr.dataset.state = s.state;
+    const since = (Date.now() - Date.parse(s.since)) / 1000;
+    const state = SEAT_STATES[s.state] + (s.reason ? `（${s.reason}）` : "");
+    tr.append(el("td", "", s.id), el("td", "state", state), el("td", "", seconds(since)),
+      el("td", "", s.call ? `通话 ${seconds(s.talking_s)}` : ""), el("td", "", s.calls_taken));
+    const actions = el("td");
+    for (const [to, label] of [["available", "置闲"], ["not-ready", "示忙"], ["logged-out", "签出"]]) {
+      const button = el("button", "small quiet", label);
+      button.dataset.to = to;
+      button.disabled = s.state === to || (to !== "logged-out" && s.state === "logged-out");
+      button.addEventListener("click", () => setSeat(s.id, to));
+      actions.append(button);
+    }
+    tr.append(actions);
+    return tr;
+  }));
+}
+
+function showWaiting(b) {
+  $("waiting-count").textContent = `${b.waiting.length} 人`;
+  $("waiting-rows").replaceChildren(...b.waiting.map((w) => {
+    const tr = el("tr", w.wait_s > 15 ? "waiting late" : "waiting");
+    tr.dataset.call = w.call;
+    tr.append(el("td", "", w.call.slice(0, 12)), el("td", "", w.queue), el("td", "", w.position),
+      el("td", "", seconds(w.wait_s)), el("td", "", w.ringing.join("、")));
+    return tr;
+  }));
+}
+
+function showCases(b) {
+  const overdue = b.cases.filter((c) => c.level === "overdue").length;
+  $("due-count").textContent = `超期 ${overdue} · 即将到期 ${b.cases.length - overdue}`;
+  $("due-rows").replaceChildren(...b.cases.map((c) => {
+    const tr = el("tr", c.level);
+    tr.dataset.case = c.case_number;
+    tr.append(el("td", "", c.case_number), el("td", "", CASE_STATES[c.state] ?? c.state),
+      el("td", "", KINDS[c.kind] ?? c.kind), el("td", "", cst.format(new Date(c.due))),
+      el("td", "mark", c.level === "overdue" ? "已超期" : "即将到期"));
+    return tr;
+  }));
+  $("callback-count").textContent = `${b.callbacks_total} 个`;
+  $("callback-rows").replaceChildren(...b.callbacks.map((c) => el("li", "",
+    `${c.case_number} · ${REASONS[c.reason] ?? c.reason ?? ""} · ${c.caller} · ` +
+    `${c.requested_at ? cst.format(new Date(c.requested_at)) : ""} · 已回拨 ${c.attempts} 次`)));
+  $("recent-rows").replaceChildren(...b.recent.map((r) => {
+    const li = el("li", "step", `${cst.format(new Date(r.at))} · ${r.case_number} · ` +
+      `${STEPS[r.event] ?? r.event} · ${r.actor_unit ?? r.actor_id} → ${CASE_STATES[r.to_state] ?? r.to_state}` +
+      (r.note ? ` · ${r.note}` : ""));
+    li.dataset.case = r.case_number;
+    li.dataset.event = r.event;
+    return li;
+  }));
+}
+
+function show(b) {
+  $("board-name").textContent = `${b.name} 实时监控`;
+  $("board-at").textContent = `更新于 ${cst.format(new Date())}（北京时间）`;
+  if (me?.province_wide && $("platform").options.length === 0) {
+    $("platform").append(new Option("全省", ""), ...b.platforms.map(([code, name]) => new Option(`${name} ${code}`, code)));
+    $("platform-label").hidden = false;
+  }
+  showTiles(b);
+  showWaiting(b);
+  showSeats(b);
+  showCases(b);
+}
+
+function watch(platform) {
+  source?.close();
+  const query = platform ? `?platform=${encodeURIComponent(platform)}` : "";
+  source = new EventSource(`/api/wallboard/events${query}`);
+  $("live").hidden = false;
+  $("live").textContent = "连接中…";
+  source.addEventListener("board", (e) => {
+    $("live").textContent = "● 实时";
+    $("live").className = "live on";
+    show(JSON.parse(e.data));
+  });
+  source.addEventListener("error", () => {
+    $("live").textContent = "连接中断，正在重连…";
+    $("live").className = "live off";
+  });
+}
+
+$("platform").addEventListener("change", () => watch($("platform").value));
+
+const signedOut = userSignIn({
+  accept: (s) => s.role === "supervisor" ? null : "监控大屏仅供值班长使用",
+  onIn(session) {
+    me = session;
+    $("board").hidden = false;
+    watch(session.province_wide ? "" : session.platform);
+  },
+  onOut() {
+    me = null;
+    source?.close();
+    source = null;
+    $("board").hidden = true;
+    $("live").hidden = true;
+  },
+});
