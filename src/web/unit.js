@@ -128,6 +128,7 @@ function message(error) {
 async function step(body, errId, done) {
   for (const e of document.querySelectorAll("#actions .error")) e.textContent = "";
   $("action-done").textContent = "";
+  $("list-done").textContent = "";
   const { status, data } = await api("POST", `/api/cases/${encodeURIComponent(chosen.case_number)}/events`, body);
   if (status === 401) return signedOut();
   if (status !== 200) {
@@ -137,10 +138,11 @@ async function step(body, errId, done) {
   $("action-done").textContent = done;
   for (const id of ["return-reason", "extend-reason", "reply-text"]) $(id).value = "";
   await showCases();
+  // A returned case is no longer the unit's: it leaves the list and the detail.
   if (data.unit === null || data.state === "returned") {
     $("detail").hidden = true;
     chosen = null;
-    $("action-done").textContent = done;
+    $("list-done").textContent = `工单 ${data.case_number}：${done}`;
     return;
   }
   show(data);

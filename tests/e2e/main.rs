@@ -20,6 +20,7 @@ mod registration;
 mod sipp_caller;
 mod sipp_voicemail;
 mod transfer;
+mod unit_portal;
 mod voicemail;
 mod wallboard_page;
 mod workflow_api;

@@ -7,50 +7,12 @@ use crate::common;
 use std::sync::Arc;
 
 use common::harness::run_on;
-use common::phone::TestPhone;
 use common::server::{Backend, ServerOptions, TestDatabase, TestServer};
 use serde_json::{json, Value};
 
-const SUP_PROVINCE: &str = "dev-sup-province";
-const SUP_KUNMING: &str = "dev-sup-kunming";
-const OP_KUNMING: &str = "dev-op-kunming-1";
-const OP_DALI: &str = "dev-op-dali-1";
-const UNIT_KMHB: &str = "dev-unit-kmhb";
-const UNIT_KMZJ: &str = "dev-unit-kmzj";
-
-async fn api(
-    server: &TestServer,
-    token: Option<&str>,
-    method: &str,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let body = body.map(|b| ("application/json", b.to_string()));
-    server.request(token, method, path, body).await
-}
-
-async fn event(server: &TestServer, token: &str, case: &str, body: Value) -> (u16, Value) {
-    api(
-        server,
-        Some(token),
-        "POST",
-        &format!("/api/cases/{case}/events"),
-        Some(body),
-    )
-    .await
-}
-
-/// A Kunming caller's call, ended; returns the case number.
-async fn a_call(server: &TestServer, caller: &str) -> String {
-    let mut phone = TestPhone::udp(server.sip).await;
-    let (mut call, resp) = phone.call(caller, "12345").await;
-    assert_eq!(resp.status_code.code(), 200);
-    phone.bye(&mut call).await;
-    server.cases_of(caller).await[0]["case_number"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
+use common::cases::{
+    a_call, api, event, OP_DALI, OP_KUNMING, SUP_KUNMING, SUP_PROVINCE, UNIT_KMHB, UNIT_KMZJ,
+};
 
 async fn roles_and_transitions(server: Arc<TestServer>) {
     let case = a_call(&server, "087163611111").await;
