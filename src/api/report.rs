@@ -102,8 +102,10 @@ fn docs<'a>(
     facts
         .iter()
         .map(|f| {
+            // The caller's name and address never become a term.
+            let text = format!("{} {}", f.order.summary, f.topic);
             (
-                format!("{} {}", f.order.summary, f.topic),
+                crate::cases::publish::redact(&text, "", &f.order),
                 f.order.district.as_deref().and_then(district_name),
             )
         })

@@ -35,10 +35,12 @@ impl Scale {
         }
     }
 
+    /// The axis' top: 100 %, or four round steps that reach the largest count (so that the
+    /// grid's five lines fall on round numbers).
     fn top(self, max: f64) -> f64 {
         match self {
             Scale::Percent => 1.0,
-            Scale::Count => nice_ceiling(max),
+            Scale::Count => 4.0 * nice_ceiling(max / 4.0),
         }
     }
 }
@@ -48,6 +50,7 @@ fn nice_ceiling(v: f64) -> f64 {
     if v <= 1.0 {
         return 1.0;
     }
+    // Whole counts: steps of 1, 2, 5, 10, 20, …
     let magnitude = 10f64.powf(v.log10().floor());
     [1.0, 2.0, 5.0, 10.0]
         .into_iter()
@@ -259,8 +262,12 @@ mod tests {
         assert!(svg.ends_with("</svg>"));
         assert_eq!(svg.matches("class=\"bar\"").count(), 4);
         assert!(svg.contains("<title>10:00 呼入: 7</title>"));
-        // The axis goes to 10, the next round number above 7.
-        assert!(svg.contains(">10</text>"));
+        // The axis goes to 8 in steps of 2, the round steps that reach 7.
+        assert!(
+            svg.contains(">8</text>") && svg.contains(">2</text>"),
+            "{svg}"
+        );
+        assert!(!svg.contains(">10</text>"));
         let sl = bars(
             "服务水平",
             &labels,

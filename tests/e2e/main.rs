@@ -19,6 +19,7 @@ mod queues;
 mod registration;
 mod sipp_caller;
 mod sipp_voicemail;
+mod statistics_page;
 mod transfer;
 mod unit_portal;
 mod voicemail;

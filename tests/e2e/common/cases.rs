@@ -77,3 +77,24 @@ pub async fn dispatched(
     assert_eq!(st, 200, "{body}");
     case
 }
+
+/// A Kunming caller's complaint with the work order `order`, taken through the whole loop:
+/// dispatched to kmhb, signed, replied to with `reply`, called back (satisfied), closed and
+/// published; returns its case number.
+pub async fn published(server: &TestServer, caller: &str, order: Value, reply: &str) -> String {
+    let case = dispatched(server, caller, "complaint", order, "kmhb").await;
+    for (token, step) in [
+        (UNIT_KMHB, json!({"action": "sign"})),
+        (UNIT_KMHB, json!({"action": "reply", "reply": reply})),
+        (
+            OP_KUNMING,
+            json!({"action": "callback", "reached": true, "satisfaction": "satisfied"}),
+        ),
+        (SUP_KUNMING, json!({"action": "close"})),
+        (SUP_KUNMING, json!({"action": "publish"})),
+    ] {
+        let (st, body) = event(server, token, &case, step).await;
+        assert_eq!(st, 200, "{body}");
+    }
+    case
+}
