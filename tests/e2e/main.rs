@@ -15,6 +15,7 @@ mod exposure;
 mod knowledge;
 mod knowledge_page;
 mod limits_and_cli;
+mod metrics;
 mod queues;
 mod registration;
 mod sipp_caller;
