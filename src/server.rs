@@ -65,6 +65,20 @@ pub struct TlsListen {
 }
 
 /// The database URL in force: the one given, else a SQLite file in the data folder.
+/// A database URL without its password, for the log.
+fn redacted_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
 pub fn database_url(config: &ServeConfig) -> String {
     config
         .database_url
@@ -84,6 +98,23 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     std::fs::create_dir_all(&config.data)
         .with_context(|| format!("cannot create data folder {}", config.data.display()))?;
     let store = Store::open(&database_url(&config)).await?;
+    {
+        let plan = live.current();
+        info!(
+            database = %redacted_url(&database_url(&config)),
+            "store opened"
+        );
+        info!(
+            folder = %config.dialplan.display(),
+            platforms = plan.router.platforms().len(),
+            queues = plan.queues.queues.len(),
+            seats = plan.seats.len(),
+            units = plan.units.len(),
+            users = plan.users.len(),
+            districts = plan.districts.len(),
+            "dialplan loaded"
+        );
+    }
     let left_open = store
         .end_open_calls(Utc::now(), crate::call::flow::recovery::RESTART_CAUSE)
         .await?;
@@ -193,6 +224,13 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         .listening()
         .sips
         .map_or(String::new(), |a| format!(" sips={a}"));
+    info!(
+        sip = %endpoint.local_addr(),
+        http = %http.local_addr()?,
+        sips = endpoint.listening().sips.map_or("off".to_string(), |a| a.to_string()),
+        rtp_ports = format!("{lo}-{hi}"),
+        "listening"
+    );
     println!(
         "hotline12345 ready: sip={} http={}{sips}",
         endpoint.local_addr(),
@@ -353,5 +391,24 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     {
         let _ = ctrl_c.await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_log_never_shows_a_database_password() {
+        assert_eq!(
+            super::redacted_url("postgres://hotline:s3cret@db.example:5432/hotline"),
+            "postgres://hotline:***@db.example:5432/hotline"
+        );
+        assert_eq!(
+            super::redacted_url("postgres://postgres@127.0.0.1:5432/x"),
+            "postgres://postgres@127.0.0.1:5432/x"
+        );
+        assert_eq!(
+            super::redacted_url("sqlite:///var/lib/hotline/hotline.db"),
+            "sqlite:///var/lib/hotline/hotline.db"
+        );
     }
 }

@@ -86,6 +86,21 @@ pub enum QueueLogKind {
     Overflow { to: String },
 }
 
+impl QueueLogKind {
+    /// The step's name in the logs, in words (`enter-queue`, `ring-no-answer`, …).
+    pub fn step(&self) -> &'static str {
+        match self {
+            QueueLogKind::EnterQueue => "enter-queue",
+            QueueLogKind::RingNoAnswer { .. } => "ring-no-answer",
+            QueueLogKind::Connect { .. } => "connect",
+            QueueLogKind::Complete { .. } => "complete",
+            QueueLogKind::Abandon { .. } => "abandon",
+            QueueLogKind::Transfer { .. } => "transfer",
+            QueueLogKind::Overflow { .. } => "overflow",
+        }
+    }
+}
+
 /// An event the ACD cannot apply; nothing changed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AcdError {

@@ -12,7 +12,7 @@ use std::time::Duration;
 use chrono::Utc;
 use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
-use tracing::{debug, warn};
+use tracing::{debug, info, warn};
 
 use crate::acd::{Acd, AcdCommand, AcdEvent, Agent, AgentState, Overflow, QueueConfig};
 use crate::dialplan::{Dialplan, QueueDef, Seat};
@@ -148,6 +148,46 @@ pub fn start(plan: &Dialplan, store: Store) -> QueueHandle {
     QueueHandle { tx }
 }
 
+/// One step of the queue log, in words (`step=ring-no-answer`); a caller who enters a queue
+/// with no seat to ring is said to wait for one.
+fn log_step(e: &crate::acd::engine::QueueLogEntry, waiting: &[crate::acd::engine::WaitingView]) {
+    use crate::acd::engine::QueueLogKind as K;
+    let secs = |ms: i64| ms as f64 / 1000.0;
+    let (call, queue, agent) = (&e.call, &e.queue, e.agent.as_deref().unwrap_or(""));
+    let step = e.kind.step();
+    match &e.kind {
+        K::EnterQueue => {
+            info!(call_id = %call, %queue, step, "caller entered the queue");
+            if waiting
+                .iter()
+                .any(|w| w.call == *call && w.queue == *queue && w.ringing.is_empty())
+            {
+                info!(call_id = %call, %queue, step = "no-seat-available", "no seat available: the caller waits");
+            }
+        }
+        K::RingNoAnswer { rang_ms } => {
+            info!(call_id = %call, %queue, agent, step, rang_s = secs(*rang_ms), "the seat did not answer")
+        }
+        K::Connect { wait_ms } => {
+            info!(call_id = %call, %queue, agent, step, wait_s = secs(*wait_ms), "caller connected to a seat")
+        }
+        K::Complete { by_agent, talk_ms } => info!(
+            call_id = %call, %queue, agent, step, talk_s = secs(*talk_ms),
+            hung_up_by = if *by_agent { "seat" } else { "caller" }, "call completed"
+        ),
+        K::Abandon { position, wait_ms } => info!(
+            call_id = %call, %queue, step, position, wait_s = secs(*wait_ms),
+            "caller hung up while waiting"
+        ),
+        K::Transfer { to } => {
+            info!(call_id = %call, %queue, agent, step, %to, "call transferred to another queue")
+        }
+        K::Overflow { to } => {
+            info!(call_id = %call, %queue, step, %to, "longest wait reached: the call overflows")
+        }
+    }
+}
+
 async fn run(mut acd: Acd, mut requests: mpsc::UnboundedReceiver<Request>, store: Store) {
     let mut calls: HashMap<String, mpsc::UnboundedSender<QueueNotice>> = HashMap::new();
     loop {
@@ -236,8 +276,24 @@ async fn run(mut acd: Acd, mut requests: mpsc::UnboundedReceiver<Request>, store
         while let Some(entry) = acd.poll_log() {
             log.push(entry);
         }
+        if !log.is_empty() {
+            let waiting = acd.waiting(Utc::now());
+            for entry in &log {
+                log_step(entry, &waiting);
+            }
+        }
         let mut states = Vec::new();
         while let Some(change) = acd.poll_state_change() {
+            tracing::info!(
+                seat = %change.agent,
+                platform = %change.platform,
+                state = change.state.as_str(),
+                reason = match &change.state {
+                    crate::acd::agent::AgentState::NotReady(r) => r.as_str(),
+                    _ => "",
+                },
+                "seat state"
+            );
             states.push(change);
         }
         if !states.is_empty() {
