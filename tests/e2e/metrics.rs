@@ -214,6 +214,7 @@ async fn metrics_are_scraped_as_prometheus_text() {
                 "{text}"
             );
             assert!(!text.contains(&case), "{text}");
+            dashboard_queries_what_is_exported(&text);
             assert!(value(
                 &samples,
                 "hotline_http_request_seconds",
@@ -223,4 +224,33 @@ async fn metrics_are_scraped_as_prometheus_text() {
         },
     )
     .await;
+}
+
+/// Every metric the Grafana dashboard under docs/grafana/ queries is in the scrape (a
+/// histogram by its `_bucket` series).
+fn dashboard_queries_what_is_exported(text: &str) {
+    let path = common::server::project_dir("docs").join("grafana/hotline12345.json");
+    let dashboard: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let mut queried = Vec::new();
+    for panel in dashboard["panels"].as_array().unwrap() {
+        for target in panel["targets"].as_array().unwrap() {
+            let expr = target["expr"].as_str().unwrap();
+            for (i, _) in expr.match_indices("hotline_") {
+                let name: String = expr[i..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                queried.push(name);
+            }
+        }
+    }
+    assert!(queried.len() >= 11, "{queried:?}");
+    for name in queried {
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with(&format!("{name}{{")) || l.starts_with(&format!("{name} "))),
+            "the dashboard queries {name}, which /metrics does not export"
+        );
+    }
 }
