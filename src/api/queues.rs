@@ -221,6 +221,56 @@ pub struct KpiQuery {
     pub from: Option<String>,
     /// RFC 3339; default: now.
     pub to: Option<String>,
+    /// `today` or `last-hour` instead of from and to.
+    pub period: Option<String>,
+}
+
+/// The KPIs of a period with the figures of this moment and the period's seat occupancy.
+#[derive(Debug, serde::Serialize)]
+pub struct KpiView {
+    #[serde(flatten)]
+    pub report: crate::kpi::KpiReport,
+    /// Seats' occupancy over the period (to now at the latest), of the user's platforms.
+    pub occupancy: Option<f64>,
+    /// Now: callers waiting, the longest wait, seats by state, occupancy.
+    pub live: crate::kpi::live::LiveFigures,
+    /// Callers owed a callback now (voice messages and abandoned waits).
+    pub missed_not_called_back: usize,
+    pub targets: crate::kpi::live::KpiTargets,
+}
+
+/// The occupancy of the seats of `platform` (all when None) over `[from, until)`: see
+/// [`crate::kpi::occupancy`].
+pub(super) async fn seat_occupancy(
+    state: &ApiState,
+    from: chrono::DateTime<chrono::Utc>,
+    until: chrono::DateTime<chrono::Utc>,
+    platform: Option<&str>,
+) -> Result<Option<f64>, ApiError> {
+    let plan = state.dialplan.current();
+    let rows = state
+        .store
+        .seat_states_between(from, until)
+        .await
+        .map_err(ApiError::internal)?;
+    let changes: Vec<_> = rows
+        .iter()
+        .filter(|r| {
+            platform.is_none_or(|p| {
+                plan.seats
+                    .iter()
+                    .any(|s| s.id == r.agent && s.platform == p)
+            })
+        })
+        .map(|r| crate::kpi::occupancy::SeatChange {
+            at: r.at,
+            seat: &r.agent,
+            state: &r.state,
+        })
+        .collect();
+    Ok(crate::kpi::occupancy::occupancy(&changes, from, until)
+        .1
+        .occupancy)
 }
 
 /// A call's events are read up to this long after the period, for the calls that entered in
@@ -233,7 +283,7 @@ pub async fn kpis(
     State(state): State<ApiState>,
     user: Caller,
     Query(q): Query<KpiQuery>,
-) -> Result<Json<crate::kpi::KpiReport>, ApiError> {
+) -> Result<Json<KpiView>, ApiError> {
     platform_staff(&user)?;
     let time = |field: &'static str, v: &str| {
         chrono::DateTime::parse_from_rfc3339(v)
@@ -241,15 +291,32 @@ pub async fn kpis(
             .map_err(|e| ApiError::invalid(field, format!("{v:?} is not RFC 3339: {e}")))
     };
     let now = chrono::Utc::now();
-    let from = match q.from.as_deref() {
-        Some(v) => time("from", v)?,
-        None => state.start_of_today(),
+    let (from, to) = match (q.period.as_deref(), &q.from, &q.to) {
+        (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
+            return Err(ApiError::invalid(
+                "period",
+                "a period or from and to, not both",
+            ))
+        }
+        (Some("today"), ..) => (state.start_of_today(), now),
+        (Some("last-hour"), ..) => (now - chrono::Duration::hours(1), now),
+        (Some(other), ..) => {
+            return Err(ApiError::invalid(
+                "period",
+                format!("{other:?} is not today or last-hour"),
+            ))
+        }
+        (None, from, to) => (
+            match from.as_deref() {
+                Some(v) => time("from", v)?,
+                None => state.start_of_today(),
+            },
+            to.as_deref()
+                .map(|v| time("to", v))
+                .transpose()?
+                .unwrap_or(now),
+        ),
     };
-    let to =
-        q.to.as_deref()
-            .map(|v| time("to", v))
-            .transpose()?
-            .unwrap_or(now);
     if to <= from {
         return Err(ApiError::invalid("to", "the period ends after it begins"));
     }
@@ -273,5 +340,36 @@ pub async fn kpis(
         report.platforms.retain(|p, _| *p == scope);
         report.province = Default::default();
     }
-    Ok(Json(report))
+    let scope = user.platform_scope();
+    let plan = state.dialplan.current();
+    let mine = |p: &str| scope.as_deref().is_none_or(|s| s == p);
+    let snap = state
+        .queue
+        .snapshot()
+        .await
+        .ok_or_else(|| ApiError::internal("the ACD is not running"))?;
+    let live = crate::kpi::live::live(
+        snap.waiting
+            .iter()
+            .filter(|w| mine(&w.platform))
+            .map(|w| w.waiting_ms),
+        snap.agents
+            .iter()
+            .filter(|a| mine(&a.platform))
+            .map(|a| a.state.as_str()),
+    );
+    let occupancy = seat_occupancy(&state, from, to.min(now).max(from), scope.as_deref()).await?;
+    let missed_not_called_back = state
+        .store
+        .callbacks(scope.as_deref(), "awaiting")
+        .await
+        .map_err(ApiError::internal)?
+        .len();
+    Ok(Json(KpiView {
+        report,
+        occupancy,
+        live,
+        missed_not_called_back,
+        targets: plan.kpi.targets,
+    }))
 }

@@ -170,29 +170,9 @@ async fn report(state: &ApiState, user: &Caller, q: &ReportQuery) -> Result<Repo
     let (first, last) = (local(from), local(to - chrono::Duration::days(1)));
     let calls_by_hour = by_hour_of_day(&hourly(&log, from, to, zone, &rules));
     let service_by_day = daily(&log, first, last, zone, &rules);
-    let seats = state
-        .store
-        .seat_states_between(from, to.min(now))
-        .await
-        .map_err(ApiError::internal)?;
-    let changes: Vec<_> = seats
-        .iter()
-        .filter(|r| {
-            platform.as_deref().is_none_or(|p| {
-                plan.seats
-                    .iter()
-                    .any(|s| s.id == r.agent && s.platform == p)
-            })
-        })
-        .map(|r| crate::kpi::occupancy::SeatChange {
-            at: r.at,
-            seat: &r.agent,
-            state: &r.state,
-        })
-        .collect();
-    let occupancy = crate::kpi::occupancy::occupancy(&changes, from, to.min(now).max(from))
-        .1
-        .occupancy;
+    let occupancy =
+        super::queues::seat_occupancy(state, from, to.min(now).max(from), platform.as_deref())
+            .await?;
     let seg = segmenter(state).await?;
     let district_name = |code: &str| {
         plan.districts

@@ -279,32 +279,7 @@ async fn slow(state: &ApiState, platform: Option<&str>) -> Result<Figures, ApiEr
         .filter(|e| platform.is_none_or(|p| platform_of_queue(&e.queue) == p))
         .collect();
     let province = |from, to| crate::kpi::report(&mine, from, to, &rules, |_| None).province;
-    let seat_rows = state
-        .store
-        .seat_states_between(midnight, now)
-        .await
-        .map_err(ApiError::internal)?;
-    let seat_platform: HashMap<&str, &str> = plan
-        .seats
-        .iter()
-        .map(|s| (s.id.as_str(), s.platform.as_str()))
-        .collect();
-    let changes: Vec<crate::kpi::occupancy::SeatChange> = seat_rows
-        .iter()
-        .filter(|r| {
-            platform.is_none_or(|p| {
-                seat_platform
-                    .get(r.agent.as_str())
-                    .is_some_and(|sp| *sp == p)
-            })
-        })
-        .map(|r| crate::kpi::occupancy::SeatChange {
-            at: r.at,
-            seat: &r.agent,
-            state: &r.state,
-        })
-        .collect();
-    let (_, occupancy) = crate::kpi::occupancy::occupancy(&changes, midnight, now);
+    let occupancy = super::queues::seat_occupancy(state, midnight, now, platform).await?;
     let mut cases: Vec<DueCase> = state
         .store
         .open_cases(platform, None)
@@ -340,7 +315,7 @@ async fn slow(state: &ApiState, platform: Option<&str>) -> Result<Figures, ApiEr
         today: province(midnight, now),
         last_hour: province(now - chrono::Duration::hours(1), now),
         connection_rate_24h: province(day_ago, now).connection_rate,
-        occupancy_today: occupancy.occupancy,
+        occupancy_today: occupancy,
         cases,
         callbacks,
         callbacks_total,

@@ -310,6 +310,27 @@ async fn the_kpis_count_a_short_abandon() {
             assert_eq!(kunming["offered"], 1, "{kunming}");
             assert_eq!(kunming["short_abandoned"], 1, "{kunming}");
             assert_eq!(kunming["service_level"], serde_json::Value::Null);
+            // The last hour holds the same call; the moment's figures beside it: nobody
+            // waits, no seat is staffed, and the abandoned caller is owed a callback.
+            let (status, hour) = server.get_json("/api/kpis?period=last-hour").await;
+            assert_eq!(status, 200, "{hour}");
+            assert_eq!(hour["platforms"]["530100"]["offered"], 1, "{hour}");
+            assert_eq!(hour["live"]["waiting"], 0, "{hour}");
+            assert_eq!(hour["live"]["longest_wait_s"], 0.0, "{hour}");
+            assert_eq!(
+                hour["live"]["occupancy_now"],
+                serde_json::Value::Null,
+                "{hour}"
+            );
+            assert_eq!(hour["occupancy"], serde_json::Value::Null, "{hour}");
+            assert_eq!(hour["missed_not_called_back"], 1, "{hour}");
+            assert_eq!(hour["targets"]["connection_rate"], 0.95, "{hour}");
+            let (status, _) = server.get_json("/api/kpis?period=yesterday").await;
+            assert_eq!(status, 422);
+            let (status, _) = server
+                .get_json("/api/kpis?period=today&from=2026-12-01T00:00:00Z")
+                .await;
+            assert_eq!(status, 422);
             let (status, dali) = server
                 .request(Some("dev-op-dali-1"), "GET", "/api/kpis", None)
                 .await;
