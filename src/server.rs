@@ -219,6 +219,8 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     ));
 
     let knowledge = Arc::new(knowledge_index(&store, config.sample_knowledge).await?);
+    // Signals are caught from here on: the "ready" line below may be followed by one at once.
+    let stop = shutdown_signal();
     // Tests and scripts read this line to learn the ports when they asked for port 0.
     let sips = endpoint
         .listening()
@@ -265,7 +267,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         http,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(drain(services, grace))
+    .with_graceful_shutdown(drain(services, grace, stop))
     .await?;
     info!("shutting down: flushing the store");
     store.close().await;
@@ -354,8 +356,12 @@ async fn reload_on_sighup(reload: api::Reloader) {
 
 /// On SIGTERM or SIGINT: refuse new calls (503 with Retry-After), let the calls in progress
 /// finish for up to `grace`, then return (the caller stops the API and flushes the store).
-async fn drain(services: Arc<CallServices>, grace: std::time::Duration) {
-    shutdown_signal().await;
+async fn drain(
+    services: Arc<CallServices>,
+    grace: std::time::Duration,
+    stop: impl std::future::Future<Output = ()>,
+) {
+    stop.await;
     services
         .draining
         .store(true, std::sync::atomic::Ordering::Relaxed);
@@ -377,20 +383,26 @@ async fn drain(services: Arc<CallServices>, grace: std::time::Duration) {
     }
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// Registers the SIGTERM and SIGINT handlers now (a signal before then would end the process
+/// at once, with no drain) and returns what ends on the first of them.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("SIGTERM handler");
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+        let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
+        async move {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = ctrl_c.await;
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 
