@@ -37,7 +37,7 @@ async fn the_wallboard_follows_the_queue_live() {
                 "#board:not([hidden]) #kpi-sl-today",
             )
             .await;
-            assert_eq!(c.title().await.unwrap(), "12345 值班长监控大屏");
+            assert_eq!(c.title().await.unwrap(), "12345 值班长监控");
             assert_eq!(wait_text(&c, "#live", "● 实时").await, "● 实时");
             assert_eq!(text_of(&c, "#board-name").await, "昆明市 实时监控");
             c.execute("window.notReloaded = true;", vec![])
