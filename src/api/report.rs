@@ -481,6 +481,18 @@ pub fn to_xlsx(t: &Table) -> Result<Vec<u8>, ApiError> {
     book.save_to_buffer().map_err(ApiError::internal)
 }
 
+/// 404 unless `name` is one of `names` (checked before the report is built).
+fn known(what: &str, name: &str, names: &[&str]) -> Result<(), ApiError> {
+    if names.contains(&name) {
+        Ok(())
+    } else {
+        Err(ApiError::not_found(format!(
+            "no {what} {name}: one of {}",
+            names.join(", ")
+        )))
+    }
+}
+
 /// `GET /api/statistics/tables/{table}?from=&to=&format=csv|xlsx`.
 pub async fn download(
     State(state): State<ApiState>,
@@ -489,12 +501,7 @@ pub async fn download(
     query: Result<Query<ReportQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let q = read_query(query)?;
-    if !TABLES.contains(&name.as_str()) {
-        return Err(ApiError::not_found(format!(
-            "no table {name}: one of {}",
-            TABLES.join(", ")
-        )));
-    }
+    known("table", &name, &TABLES)?;
     let format = q.format.clone().unwrap_or_else(|| "csv".into());
     if format != "csv" && format != "xlsx" {
         return Err(ApiError::invalid("format", "csv or xlsx"));
@@ -622,12 +629,7 @@ pub async fn svg(
     query: Result<Query<ReportQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let q = read_query(query)?;
-    if !CHARTS.contains(&name.as_str()) {
-        return Err(ApiError::not_found(format!(
-            "no chart {name}: one of {}",
-            CHARTS.join(", ")
-        )));
-    }
+    known("chart", &name, &CHARTS)?;
     let r = report(&state, &user, &q).await?;
     let svg = chart(&r, &name).ok_or_else(|| ApiError::not_found(format!("no chart {name}")))?;
     Ok((
