@@ -10,6 +10,7 @@
 
 pub mod agents;
 pub mod auth;
+pub mod boards;
 pub mod body;
 pub mod calls;
 pub mod cases;

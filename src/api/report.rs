@@ -7,7 +7,7 @@
 //! Supervisors only; a prefecture's supervisor sees its platform.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
 use axum::http::header;
@@ -31,9 +31,6 @@ use crate::topics::{self, Doc, Rising, Segmenter, TermCount};
 const TOP_TERMS: usize = 15;
 /// The longest period, in days.
 const MAX_DAYS: i64 = 366;
-
-/// The segmenter built from the dialplan's names, and the names it was built from.
-pub type SegmenterCache = Arc<Mutex<Option<(Vec<String>, Arc<Segmenter>)>>>;
 
 /// The period and platform asked for.
 #[derive(Debug, Deserialize)]

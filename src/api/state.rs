@@ -10,6 +10,10 @@ use crate::store::Store;
 /// Reloads the dialplan; Ok(platforms) or the problems found (the running dialplan stays).
 pub type Reloader = Arc<dyn Fn() -> Result<usize, String> + Send + Sync>;
 
+/// The hot topics' segmenter and the names it was built from (rebuilt when they change).
+pub type SegmenterCache =
+    Arc<std::sync::Mutex<Option<(Vec<String>, Arc<crate::topics::Segmenter>)>>>;
+
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct ApiState {
@@ -36,9 +40,9 @@ pub struct ApiState {
     /// The Prometheus recorder's handle, when this process installed it.
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     /// The wallboards being watched, one task per platform (or the province).
-    pub wallboards: Arc<super::wallboard::Wallboards>,
+    pub wallboards: Arc<super::boards::Boards>,
     /// The hot topics' segmenter, built at first use from the dialplan's names.
-    pub segmenter: super::report::SegmenterCache,
+    pub segmenter: SegmenterCache,
 }
 
 impl ApiState {

@@ -9,9 +9,8 @@
 //! second; the figures of the day, the cases due and the callbacks every few seconds, and at
 //! once when a caller or a seat changed.
 
-use std::collections::HashMap;
 use std::convert::Infallible;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{Query, State};
@@ -125,45 +124,6 @@ struct Figures {
     recent: Vec<RecentStep>,
 }
 
-/// The boards watched now, by platform ("" for the province).
-#[derive(Default)]
-pub struct Wallboards {
-    boards: Mutex<HashMap<String, watch::Receiver<Arc<str>>>>,
-}
-
-impl Wallboards {
-    /// A receiver of the board of `platform`, starting its task when nobody watched it.
-    fn watch(
-        self: &Arc<Self>,
-        state: &ApiState,
-        platform: Option<String>,
-    ) -> watch::Receiver<Arc<str>> {
-        let key = platform.clone().unwrap_or_default();
-        let mut boards = self.boards.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(rx) = boards.get(&key) {
-            if rx.has_changed().is_ok() {
-                return rx.clone();
-            }
-        }
-        let (tx, rx) = watch::channel(Arc::<str>::from(""));
-        boards.insert(key.clone(), rx.clone());
-        tokio::spawn(run(state.clone(), self.clone(), key, platform, tx));
-        rx
-    }
-
-    /// Whether the task of `key` should stop: only the registry's own receiver is left. Its
-    /// entry goes in the same lock, so a page arriving now starts a new task.
-    fn unwatched(&self, key: &str, tx: &watch::Sender<Arc<str>>) -> bool {
-        let mut boards = self.boards.lock().unwrap_or_else(|e| e.into_inner());
-        if tx.receiver_count() <= 1 {
-            boards.remove(key);
-            true
-        } else {
-            false
-        }
-    }
-}
-
 /// What changes the slow part at once: who waits and what each seat does.
 fn shape(board_live: &[WaitingRow], seats: &[SeatRow]) -> Vec<String> {
     board_live
@@ -173,13 +133,7 @@ fn shape(board_live: &[WaitingRow], seats: &[SeatRow]) -> Vec<String> {
         .collect()
 }
 
-async fn run(
-    state: ApiState,
-    boards: Arc<Wallboards>,
-    key: String,
-    platform: Option<String>,
-    tx: watch::Sender<Arc<str>>,
-) {
+async fn run(state: ApiState, key: String, platform: Option<String>, tx: watch::Sender<Arc<str>>) {
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut figures = Figures::default();
@@ -187,7 +141,7 @@ async fn run(
     let mut since_slow = SLOW_EVERY;
     loop {
         tick.tick().await;
-        if boards.unwatched(&key, &tx) {
+        if state.wallboards.unwatched(&key, &tx) {
             return;
         }
         let Some((waiting, seats)) = moment(&state, platform.as_deref()).await else {
@@ -430,7 +384,11 @@ pub async fn events(
     Query(q): Query<BoardQuery>,
 ) -> Result<Sse<impl futures_util::Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let platform = scope(&user, q)?;
-    let mut rx = state.wallboards.watch(&state, platform);
+    let key = platform.clone().unwrap_or_default();
+    let task = state.clone();
+    let mut rx = state.wallboards.watch(&key, |tx| {
+        tokio::spawn(run(task, key.clone(), platform, tx));
+    });
     rx.mark_changed();
     let stream = futures_util::stream::unfold(rx, |mut rx| async move {
         loop {
