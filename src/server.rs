@@ -124,6 +124,13 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             "closed calls left open by the previous run"
         );
     }
+    let backfilled = store.backfill_published().await?;
+    if backfilled > 0 {
+        info!(
+            cases = backfilled,
+            "published cases written to the public table"
+        );
+    }
     let sealed = crate::call::recording::recover_recordings(&store, &config.data).await;
     if sealed > 0 {
         info!(

@@ -4,6 +4,35 @@
 //! digits (a telephone, ID card or account number an operator wrote into a summary).
 
 use super::order::WorkOrder;
+use super::workflow::Case;
+
+/// What the public sees of a case's texts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicText {
+    /// The work order's summary, or the case's keywords when it has none.
+    pub summary: String,
+    /// The unit's last reply, or the operator's direct answer.
+    pub reply: String,
+}
+
+/// The public texts of `case`, whose caller called from `number`: redacted by [`redact`].
+pub fn public_text(case: &Case, number: &str) -> PublicText {
+    let summary = if case.order.summary.trim().is_empty() {
+        &case.topic
+    } else {
+        &case.order.summary
+    };
+    let reply = case
+        .history
+        .iter()
+        .rev()
+        .find(|h| h.event == "reply" || h.event == "answer-directly")
+        .map_or("", |h| h.note.as_str());
+    PublicText {
+        summary: redact(summary, number, &case.order),
+        reply: redact(reply, number, &case.order),
+    }
+}
 
 /// What stands for a removed detail.
 pub const REMOVED: &str = "＊＊＊";
@@ -85,6 +114,52 @@ mod tests {
         assert_eq!(
             redact("2026年12月1日 8号楼", "", &order),
             "2026年12月1日 8号楼"
+        );
+    }
+
+    #[test]
+    fn the_public_text_is_the_summary_and_the_last_reply_redacted() {
+        use crate::cases::workflow::{Actor, HistoryEntry, Role};
+        let entry = |event: &'static str, note: &str| HistoryEntry {
+            at: "2026-12-01T02:00:00Z".parse().unwrap(),
+            actor: Actor {
+                role: Role::Unit,
+                id: "clerk".into(),
+                unit: Some("kmhb".into()),
+            },
+            event,
+            from: crate::cases::CaseState::Signed,
+            to: crate::cases::CaseState::Replied,
+            note: note.into(),
+        };
+        let mut case = Case {
+            case_number: "530100-20261201-000001".into(),
+            platform: "530100".into(),
+            state: crate::cases::CaseState::Published,
+            category: None,
+            out_of_scope: None,
+            unit: Some("kmhb".into()),
+            topic: "噪音扰民".into(),
+            order: WorkOrder {
+                caller_name: Some("李四".into()),
+                ..Default::default()
+            },
+            legal_days: None,
+            extensions: 0,
+            deadlines: Default::default(),
+            history: vec![
+                entry("reply", "first answer"),
+                entry("reply", "已告知李四，工地停工。"),
+                entry("callback", "satisfied"),
+            ],
+        };
+        let text = public_text(&case, "13008651111");
+        assert_eq!(text.summary, "噪音扰民", "no summary: the keywords");
+        assert_eq!(text.reply, "已告知＊＊＊，工地停工。");
+        case.order.summary = "来电 13008651111 反映夜间施工".into();
+        assert_eq!(
+            public_text(&case, "13008651111").summary,
+            "来电 ＊＊＊ 反映夜间施工"
         );
     }
 }

@@ -5,9 +5,10 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::db::{query, DbRow};
+use super::db::{query, Conn};
 use super::{Store, StoreError};
-use crate::cases::order::WorkOrder;
+use crate::cases::publish::PublicText;
+use crate::cases::workflow::Case;
 
 /// A step of a case, as the wallboard lists the latest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -47,12 +48,44 @@ pub struct SeatStateRow {
     pub state: String,
 }
 
-fn order_of(row: &DbRow, index: usize) -> WorkOrder {
-    row.try_get::<Option<String>, _>(index)
-        .ok()
-        .flatten()
-        .and_then(|json| serde_json::from_str(&json).ok())
-        .unwrap_or_default()
+/// A LIKE pattern that finds `text` anywhere (its `%`, `_` and `\` taken literally).
+fn contains(text: &str) -> String {
+    let mut p = String::from("%");
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
+/// Writes the public record of a case published at `at`.
+pub(crate) async fn insert_published(
+    conn: &mut Conn,
+    case_id: i64,
+    case: &Case,
+    text: &PublicText,
+    created_at: DateTime<Utc>,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    query(
+        "INSERT INTO published_cases (case_id, case_number, platform, category, district, summary, reply, \
+         created_at, published_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(case_id)
+    .bind(&case.case_number)
+    .bind(&case.platform)
+    .bind(case.category.map(|c| c.as_str()))
+    .bind(case.order.district.clone())
+    .bind(&text.summary)
+    .bind(&text.reply)
+    .bind(created_at)
+    .bind(at)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 impl Store {
@@ -90,63 +123,90 @@ impl Store {
             .collect()
     }
 
-    /// A page (1-based, `per_page` long) of the published cases whose keywords, summary or
-    /// reply hold `search` (every case when empty), newest publication first; with the total.
-    /// The caller's name, address and number are never read; the texts are redacted by
-    /// [`crate::cases::publish::redact`]. The search runs over the redacted texts (in
-    /// memory: a search for a caller's name must find nothing).
+    /// A page (1-based, `per_page` long) of the published cases whose summary or reply
+    /// holds `search` (every case when empty), newest publication first; with the total.
+    /// They are read from the public table, redacted when published: nothing there names the
+    /// caller, so neither can a search.
     pub async fn published_cases(
         &self,
         search: &str,
         page: u32,
         per_page: u32,
     ) -> Result<(Vec<PublishedCase>, i64), StoreError> {
+        let search = search.trim();
+        let condition = "($1 = '' OR summary LIKE $2 ESCAPE '\\' OR reply LIKE $2 ESCAPE '\\')";
+        let pattern = contains(search);
+        let total: i64 = query(&format!(
+            "SELECT COUNT(*) FROM published_cases WHERE {condition}"
+        ))
+        .bind(search)
+        .bind(pattern.as_str())
+        .fetch_one(self.pool())
+        .await?
+        .try_get(0)?;
+        let per_page = i64::from(per_page.clamp(1, 100));
+        let offset = (i64::from(page.max(1)) - 1) * per_page;
+        let rows = query(&format!(
+            "SELECT case_number, platform, category, district, summary, reply, created_at, published_at \
+             FROM published_cases WHERE {condition} ORDER BY published_at DESC, case_id DESC LIMIT $3 OFFSET $4"
+        ))
+        .bind(search)
+        .bind(pattern.as_str())
+        .bind(per_page)
+        .bind(offset)
+        .fetch_all(self.pool())
+        .await?;
+        let items = rows
+            .iter()
+            .map(|r| {
+                Ok(PublishedCase {
+                    case_number: r.try_get(0)?,
+                    platform: r.try_get(1)?,
+                    category: r.try_get(2)?,
+                    district: r.try_get(3)?,
+                    summary: r.try_get(4)?,
+                    reply: r.try_get(5)?,
+                    created_at: r.time(6)?,
+                    published_at: r.time(7)?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok((items, total))
+    }
+
+    /// Writes the public record of every published case that has none (cases published
+    /// before the public table existed); how many were written.
+    pub async fn backfill_published(&self) -> Result<usize, StoreError> {
         let rows = query(
-            "SELECT c.case_number, c.platform, c.category, c.work_order, c.topic, r.note, c.created_at, p.at, c.caller \
-             FROM cases c \
-             JOIN case_history p ON p.id = (SELECT MAX(y.id) FROM case_history y \
-                 WHERE y.case_id = c.id AND y.event = 'publish') \
-             LEFT JOIN case_history r ON r.id = (SELECT MAX(x.id) FROM case_history x \
-                 WHERE x.case_id = c.id AND x.event IN ('reply', 'answer-directly')) \
-             WHERE c.state = 'published' ORDER BY p.at DESC, c.id DESC",
+            "SELECT case_number FROM cases WHERE state = 'published' \
+             AND id NOT IN (SELECT case_id FROM published_cases)",
         )
         .fetch_all(self.pool())
         .await?;
-        let search = search.trim();
-        let mut all = Vec::new();
+        let mut written = 0;
         for r in &rows {
-            let order = order_of(r, 3);
-            let topic: String = r.try_get(4)?;
-            let caller: String = r.try_get(8)?;
-            let redact = |text: &str| crate::cases::publish::redact(text, &caller, &order);
-            let summary = if order.summary.is_empty() {
-                redact(&topic)
-            } else {
-                redact(&order.summary)
-            };
-            let reply = redact(&r.try_get::<Option<String>, _>(5)?.unwrap_or_default());
-            if !search.is_empty()
-                && ![&summary, &reply, &topic]
-                    .iter()
-                    .any(|t| t.contains(search))
-            {
+            let number: String = r.try_get(0)?;
+            let Some(stored) = self.load_case(&number).await? else {
                 continue;
-            }
-            all.push(PublishedCase {
-                case_number: r.try_get(0)?,
-                platform: r.try_get(1)?,
-                category: r.try_get(2)?,
-                district: order.district.clone(),
-                summary,
-                reply,
-                created_at: r.time(6)?,
-                published_at: r.time(7)?,
-            });
+            };
+            let text = crate::cases::publish::public_text(&stored.case, &stored.caller);
+            let at = stored
+                .case
+                .history
+                .iter()
+                .rev()
+                .find(|h| h.event == "publish")
+                .map_or(stored.created_at, |h| h.at);
+            let (id, case, created_at) = (stored.id, stored.case, stored.created_at);
+            self.write(move |conn| {
+                Box::pin(
+                    async move { insert_published(conn, id, &case, &text, created_at, at).await },
+                )
+            })
+            .await?;
+            written += 1;
         }
-        let total = all.len() as i64;
-        let per_page = per_page.clamp(1, 100) as usize;
-        let offset = (page.max(1) as usize - 1) * per_page;
-        Ok((all.into_iter().skip(offset).take(per_page).collect(), total))
+        Ok(written)
     }
 
     /// The seats' state changes in `[from, to)`, with each seat's last change before `from`
@@ -174,5 +234,14 @@ impl Store {
                 })
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_search_is_taken_literally() {
+        assert_eq!(super::contains("噪音"), "%噪音%");
+        assert_eq!(super::contains("100%_a\\"), "%100\\%\\_a\\\\%");
     }
 }

@@ -220,6 +220,13 @@ impl Store {
             })?;
         let (id, version) = (before.id, before.version);
         let c = after.clone();
+        // A case published now is written to the public table, redacted, in the same commit.
+        let public = (entry.event == "publish").then(|| {
+            (
+                crate::cases::publish::public_text(after, &before.caller),
+                before.created_at,
+            )
+        });
         self.write(move |conn| {
             Box::pin(async move {
                 let d = c.deadlines;
@@ -253,6 +260,10 @@ impl Store {
                         "case {} changed meanwhile; read it again",
                         c.case_number
                     )));
+                }
+                if let Some((text, created_at)) = &public {
+                    super::board::insert_published(conn, id, &c, text, *created_at, entry.at)
+                        .await?;
                 }
                 insert_history(conn, id, &entry).await
             })

@@ -222,6 +222,21 @@ async fn roles_and_transitions(server: Arc<TestServer>) {
         ]
     );
     assert_eq!(body["history"][2]["actor_unit"], "kmhb");
+    // Published: on the public list, with no token, its reply found by a search (a LIKE
+    // pattern's % and _ taken literally), and nothing of the caller.
+    let (st, public) = api(s, None, "GET", "/api/published", None).await;
+    assert_eq!((st, public["total"].as_i64()), (200, Some(1)), "{public}");
+    assert_eq!(public["items"][0]["case_number"], case.as_str());
+    assert_eq!(public["items"][0]["reply"], "Night work stopped.");
+    assert_eq!(public["items"][0]["summary"], "噪音扰民 夜间施工");
+    assert!(!public.to_string().contains("087163611111"), "{public}");
+    let (_, found) = api(s, None, "GET", "/api/published?q=Night%20work", None).await;
+    assert_eq!(found["total"], 1, "{found}");
+    let (_, none) = api(s, None, "GET", "/api/published?q=%25", None).await;
+    assert_eq!(
+        none["total"], 0,
+        "a % is searched for, not a wildcard: {none}"
+    );
 
     // Out of scope: closed with the channel named.
     let other = a_call(s, "087163611112").await;
