@@ -33,8 +33,14 @@ use crate::store::queue::CallbackView;
 
 /// How often the moment's part is read.
 const TICK: Duration = Duration::from_secs(1);
-/// How often the rest is read when nothing moved.
-const SLOW_EVERY: u32 = 3;
+/// How often the rest is read when nothing moved, in ticks.
+const SLOW_EVERY: u32 = 5;
+/// The fewest ticks between two readings of the rest, however much moves.
+const SLOW_AT_MOST: u32 = 2;
+/// The queue log is read whole this often; in between only its last minute again (entries
+/// are stored a moment after they happen).
+const FULL_READ: Duration = Duration::from_secs(300);
+const OVERLAP: chrono::Duration = chrono::Duration::seconds(60);
 /// The latest case steps shown.
 const RECENT: u32 = 12;
 /// The callbacks listed (all are counted).
@@ -111,6 +117,52 @@ pub struct Board {
     pub recent: Vec<RecentStep>,
 }
 
+/// The queue log of the last day (since midnight at least), kept by a board's task so that
+/// each reading asks the store only for its last minute.
+#[derive(Default)]
+struct LogWindow {
+    entries: Vec<crate::acd::engine::QueueLogEntry>,
+    read_to: Option<DateTime<Utc>>,
+    read_whole: Option<tokio::time::Instant>,
+}
+
+impl LogWindow {
+    /// The entries of `[from, now)` of `platform`'s queues (every queue when None).
+    async fn read(
+        &mut self,
+        state: &ApiState,
+        platform: Option<&str>,
+        from: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<&[crate::acd::engine::QueueLogEntry], ApiError> {
+        let whole = match (self.read_to, self.read_whole) {
+            (Some(_), Some(at)) => at.elapsed() >= FULL_READ,
+            _ => true,
+        };
+        let since = match self.read_to {
+            Some(to) if !whole => to - OVERLAP,
+            _ => from,
+        };
+        let fresh = state
+            .store
+            .queue_log_between(since, now)
+            .await
+            .map_err(ApiError::internal)?;
+        if whole {
+            self.entries.clear();
+            self.read_whole = Some(tokio::time::Instant::now());
+        }
+        self.entries.retain(|e| e.at >= from && e.at < since);
+        self.entries.extend(
+            fresh
+                .into_iter()
+                .filter(|e| platform.is_none_or(|p| platform_of_queue(&e.queue) == p)),
+        );
+        self.read_to = Some(now);
+        Ok(&self.entries)
+    }
+}
+
 /// The slow part of a board.
 #[derive(Debug, Clone, Default)]
 struct Figures {
@@ -137,6 +189,7 @@ async fn run(state: ApiState, key: String, platform: Option<String>, tx: watch::
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut figures = Figures::default();
+    let mut log = LogWindow::default();
     let mut last_shape = None;
     let mut since_slow = SLOW_EVERY;
     loop {
@@ -149,8 +202,9 @@ async fn run(state: ApiState, key: String, platform: Option<String>, tx: watch::
         };
         let now_shape = shape(&waiting, &seats);
         since_slow += 1;
-        if since_slow >= SLOW_EVERY || last_shape.as_ref() != Some(&now_shape) {
-            match slow(&state, platform.as_deref()).await {
+        let moved = last_shape.as_ref() != Some(&now_shape);
+        if since_slow >= SLOW_EVERY || (moved && since_slow >= SLOW_AT_MOST) {
+            match slow(&state, platform.as_deref(), &mut log).await {
                 Ok(f) => figures = f,
                 Err(e) => tracing::warn!(error = ?e, "wallboard figures not read"),
             }
@@ -217,26 +271,25 @@ async fn moment(
 }
 
 /// The figures of the day, the cases due, the callbacks and the latest steps.
-async fn slow(state: &ApiState, platform: Option<&str>) -> Result<Figures, ApiError> {
+async fn slow(
+    state: &ApiState,
+    platform: Option<&str>,
+    log: &mut LogWindow,
+) -> Result<Figures, ApiError> {
     let plan = state.dialplan.current();
     let rules = plan.kpi.rules;
     let now = Utc::now();
     let midnight = state.start_of_today();
     let day_ago = now - chrono::Duration::hours(24);
-    let log = state
-        .store
-        .queue_log_between(day_ago.min(midnight), now)
-        .await
-        .map_err(ApiError::internal)?;
-    let mine: Vec<_> = log
-        .into_iter()
-        .filter(|e| platform.is_none_or(|p| platform_of_queue(&e.queue) == p))
-        .collect();
-    let province = |from, to| crate::kpi::report(&mine, from, to, &rules, |_| None).province;
+    let mine = log
+        .read(state, platform, day_ago.min(midnight), now)
+        .await?;
+    let province = |from, to| crate::kpi::report(mine, from, to, &rules, |_| None).province;
     let occupancy = super::queues::seat_occupancy(state, midnight, now, platform).await?;
+    // The longest warning window is a day (handling): a case due later is not marked.
     let mut cases: Vec<DueCase> = state
         .store
-        .open_cases(platform, None)
+        .open_cases_due(platform, now + chrono::Duration::hours(24))
         .await
         .map_err(ApiError::internal)?
         .into_iter()
@@ -372,7 +425,7 @@ pub async fn now(
     let (waiting, seats) = moment(&state, platform.as_deref())
         .await
         .ok_or_else(|| ApiError::internal("the ACD is not running"))?;
-    let figures = slow(&state, platform.as_deref()).await?;
+    let figures = slow(&state, platform.as_deref(), &mut LogWindow::default()).await?;
     Ok(Json(assemble(&state, platform, waiting, seats, &figures)))
 }
 

@@ -719,3 +719,86 @@ on_both!(
         );
     }
 );
+
+on_both!(cases_due_are_those_a_mark_can_reach, async |url: String| {
+    use crate::cases::workflow::{Actor, CaseEvent, Role};
+    let store = Store::open(&url).await.unwrap();
+    let calendar = crate::calendar::WorkingCalendar::new(Vec::new()).unwrap();
+    let rules = crate::calendar::DeadlineRules::new(&calendar, chrono_tz::Asia::Shanghai);
+    let operator = Actor {
+        role: Role::Operator,
+        id: "op1".into(),
+        unit: None,
+    };
+    // Two calls on Wednesday 25 November at 10:00 CST; one is classified and dispatched
+    // (sign within 2 hours: due 12:00), the other stays accepted with no stored deadline.
+    let dispatched = store
+        .open_call(call("due-a", "530100", "2026-11-25T02:00:00Z"))
+        .await
+        .unwrap();
+    let accepted = store
+        .open_call(call("due-b", "530100", "2026-11-25T02:00:00Z"))
+        .await
+        .unwrap();
+    let before = store
+        .load_case(&dispatched.case_number)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut case = before.case.clone();
+    let at = t("2026-11-25T02:00:00Z");
+    case.apply(
+        &operator,
+        CaseEvent::Classify {
+            category: crate::cases::Category::Complaint,
+            topic: None,
+            order: None,
+        },
+        at,
+        &rules,
+    )
+    .unwrap();
+    store.save_transition(&before, &case).await.unwrap();
+    let before = store
+        .load_case(&dispatched.case_number)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut case = before.case.clone();
+    case.apply(
+        &operator,
+        CaseEvent::Dispatch {
+            unit: "kmhb".into(),
+            legal_days: None,
+        },
+        at,
+        &rules,
+    )
+    .unwrap();
+    store.save_transition(&before, &case).await.unwrap();
+    let numbers = |cases: Vec<workflow::StoredCase>| -> Vec<String> {
+        cases.into_iter().map(|c| c.case.case_number).collect()
+    };
+    // Asked for what falls due before 11:00: the accepted case only (no deadline is stored
+    // for it: the mark, from its creation, decides); before 13:00 the dispatched one too
+    // (sign by 12:00); of another platform, neither.
+    let early = store
+        .open_cases_due(Some("530100"), t("2026-11-25T03:00:00Z"))
+        .await
+        .unwrap();
+    assert_eq!(numbers(early), [accepted.case_number.clone()]);
+    let later = store
+        .open_cases_due(None, t("2026-11-25T05:00:00Z"))
+        .await
+        .unwrap();
+    assert_eq!(
+        numbers(later),
+        [dispatched.case_number.clone(), accepted.case_number.clone()]
+    );
+    assert!(store
+        .open_cases_due(Some("532900"), t("2026-11-25T05:00:00Z"))
+        .await
+        .unwrap()
+        .is_empty());
+    store.close().await;
+});

@@ -349,6 +349,27 @@ impl Store {
         Ok(readable(&rows, "open cases", stored_case))
     }
 
+    /// Open cases of `platform` (any when None) whose open step falls due before `until`,
+    /// and those accepted on the call path whose dispatch deadline is not stored yet (it
+    /// follows from their creation: [`StoredCase::with_dispatch_deadline`]).
+    pub async fn open_cases_due(
+        &self,
+        platform: Option<&str>,
+        until: DateTime<Utc>,
+    ) -> Result<Vec<StoredCase>, StoreError> {
+        let rows = query(&format!(
+            "SELECT {CASE_COLUMNS} FROM cases WHERE ($1 = '' OR platform = $1) AND \
+             ((state IN ('accepted', 'returned') AND (dispatch_due IS NULL OR dispatch_due < $2)) \
+              OR (state = 'dispatched' AND sign_due < $2) \
+              OR (state IN ('signed', 'handling', 'extended') AND handle_due < $2)) ORDER BY id"
+        ))
+        .bind(platform.unwrap_or(""))
+        .bind(until)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(readable(&rows, "cases due", stored_case))
+    }
+
     /// One page of every open case: those with an id above `after`, at most `limit`, by id.
     /// A caller that walks the pages (the next `after` is the last id of a page) holds one
     /// page at a time, however many cases are open.
