@@ -786,14 +786,14 @@ on_both!(cases_due_are_those_a_mark_can_reach, async |url: String| {
         .open_cases_due(Some("530100"), t("2026-11-25T03:00:00Z"))
         .await
         .unwrap();
-    assert_eq!(numbers(early), [accepted.case_number.clone()]);
+    assert_eq!(numbers(early), vec![accepted.case_number.clone()]);
     let later = store
         .open_cases_due(None, t("2026-11-25T05:00:00Z"))
         .await
         .unwrap();
     assert_eq!(
         numbers(later),
-        [dispatched.case_number.clone(), accepted.case_number.clone()]
+        vec![dispatched.case_number.clone(), accepted.case_number.clone()]
     );
     assert!(store
         .open_cases_due(Some("532900"), t("2026-11-25T05:00:00Z"))
