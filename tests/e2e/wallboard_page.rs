@@ -108,6 +108,24 @@ async fn the_wallboard_follows_the_queue_live() {
                 .map(|a| a["state"]["state"].clone());
             assert_eq!(state, Some(serde_json::json!("not-ready")), "{live}");
 
+            // The province's supervisor sees the whole province, or picks a platform; a
+            // prefecture's sees its own only, an operator no board at all.
+            let (status, province) = server.get_json("/api/wallboard").await;
+            assert_eq!(status, 200, "{province}");
+            assert_eq!(province["name"], "全省");
+            assert_eq!(province["platforms"].as_array().unwrap().len(), 17);
+            let (status, dali) = server.get_json("/api/wallboard?platform=532900").await;
+            assert_eq!((status, dali["name"].as_str()), (200, Some("大理白族自治州")), "{dali}");
+            for (token, path, want) in [
+                ("dev-sup-kunming", "/api/wallboard?platform=532900", 403),
+                ("dev-sup-kunming", "/api/wallboard/events?platform=532900", 403),
+                ("dev-op-kunming-1", "/api/wallboard", 403),
+                ("dev-unit-kmhb", "/api/wallboard/events", 403),
+            ] {
+                let (status, body) = server.request(Some(token), "GET", path, None).await;
+                assert_eq!(status, want, "{token} {path}: {body}");
+            }
+
             // All of it without a reload.
             let mark = c
                 .execute("return window.notReloaded === true;", vec![])
