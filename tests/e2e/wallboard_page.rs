@@ -115,10 +115,18 @@ async fn the_wallboard_follows_the_queue_live() {
             assert_eq!(province["name"], "全省");
             assert_eq!(province["platforms"].as_array().unwrap().len(), 17);
             let (status, dali) = server.get_json("/api/wallboard?platform=532900").await;
-            assert_eq!((status, dali["name"].as_str()), (200, Some("大理白族自治州")), "{dali}");
+            assert_eq!(
+                (status, dali["name"].as_str()),
+                (200, Some("大理白族自治州")),
+                "{dali}"
+            );
             for (token, path, want) in [
                 ("dev-sup-kunming", "/api/wallboard?platform=532900", 403),
-                ("dev-sup-kunming", "/api/wallboard/events?platform=532900", 403),
+                (
+                    "dev-sup-kunming",
+                    "/api/wallboard/events?platform=532900",
+                    403,
+                ),
                 ("dev-op-kunming-1", "/api/wallboard", 403),
                 ("dev-unit-kmhb", "/api/wallboard/events", 403),
             ] {
