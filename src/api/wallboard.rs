@@ -434,23 +434,80 @@ pub async fn now(
 pub async fn events(
     State(state): State<ApiState>,
     user: Caller,
+    headers: axum::http::HeaderMap,
     Query(q): Query<BoardQuery>,
 ) -> Result<Sse<impl futures_util::Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let platform = scope(&user, q)?;
+    let credential = Credential::of(&headers);
     let key = platform.clone().unwrap_or_default();
     let task = state.clone();
     let mut rx = state.wallboards.watch(&key, |tx| {
         tokio::spawn(run(task, key.clone(), platform, tx));
     });
     rx.mark_changed();
-    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+    let watcher = (rx, state, credential);
+    let stream = futures_util::stream::unfold(watcher, |(mut rx, state, credential)| async move {
         loop {
-            rx.changed().await.ok()?;
+            let changed = tokio::time::timeout(RECHECK, rx.changed()).await;
+            // The stream ends with the session (signed out, expired) or the token's right.
+            if !credential.still_valid(&state) {
+                return None;
+            }
+            match changed {
+                Ok(Ok(())) => {}
+                Ok(Err(_)) => return None,
+                Err(_) => continue,
+            }
             let board = rx.borrow_and_update().clone();
             if !board.is_empty() {
-                return Some((Ok(Event::default().event("board").data(&*board)), rx));
+                let event = Event::default().event("board").data(&*board);
+                return Some((Ok(event), (rx, state, credential)));
             }
         }
     });
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+/// How often a quiet stream checks that its watcher may still watch.
+const RECHECK: Duration = Duration::from_secs(5);
+
+/// What a board's watcher signed in with, checked again while the stream lasts.
+enum Credential {
+    /// A page's session cookie.
+    Session(String),
+    /// A bearer token.
+    Token(String),
+}
+
+impl Credential {
+    fn of(headers: &axum::http::HeaderMap) -> Credential {
+        let bearer = headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(|t| t.trim().to_string());
+        match (bearer, super::session::cookie(headers)) {
+            (Some(token), _) => Credential::Token(token),
+            (None, Some(cookie)) => Credential::Session(cookie),
+            (None, None) => Credential::Token(String::new()),
+        }
+    }
+
+    /// The session still open, or the token still valid, and either still a supervisor's in
+    /// the dialplan in force.
+    fn still_valid(&self, state: &ApiState) -> bool {
+        let plan = state.dialplan.current();
+        let supervisor = |u: &crate::dialplan::User| u.role == Role::Supervisor;
+        match self {
+            Credential::Session(cookie) => {
+                match state.sessions.session(cookie, Utc::now().timestamp()) {
+                    Some((super::sessions::SignedIn::User { id }, _)) => {
+                        plan.users.iter().any(|u| u.id == id && supervisor(u))
+                    }
+                    _ => false,
+                }
+            }
+            Credential::Token(token) => plan.user_by_token(token).is_some_and(supervisor),
+        }
+    }
 }

@@ -144,3 +144,63 @@ async fn a_seat_signs_in_acts_with_its_cookie_and_signs_out() {
     )
     .await;
 }
+
+/// The wallboard's event stream lasts as long as its session: a supervisor's stream gets the
+/// board at once, and ends once the session is signed out (a stream is checked at least every
+/// 5 s); a seat's session gets no stream at all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wallboard_stream_ends_with_its_session() {
+    run_on(
+        Backend::Sqlite,
+        ServerOptions::default(),
+        |server| async move {
+            let url = |p: &str| format!("{}{p}", server.http);
+            let resp = reqwest::Client::new()
+                .post(url("/api/session"))
+                .json(&json!({"user": "sup-kunming", "token": "dev-sup-kunming"}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 200);
+            let cookie = resp.headers()["set-cookie"].to_str().unwrap();
+            let cookie = cookie.split(';').next().unwrap().to_string();
+            let csrf = resp.json::<Value>().await.unwrap()["csrf_token"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            let mut stream =
+                session(&url("/api/wallboard/events"), "GET", &cookie, None, None).await;
+            assert_eq!(stream.status(), 200);
+            assert_eq!(stream.headers()["content-type"], "text/event-stream");
+            let first = tokio::time::timeout(std::time::Duration::from_secs(10), stream.chunk())
+                .await
+                .expect("the board at once")
+                .unwrap()
+                .expect("a chunk");
+            let text = String::from_utf8_lossy(&first);
+            assert!(text.starts_with("event: board\ndata: {"), "{text}");
+            assert!(text.contains("\"name\":\"昆明市\""), "{text}");
+
+            let out = session(&url("/api/session"), "DELETE", &cookie, Some(&csrf), None).await;
+            assert!(out.status().is_success(), "{}", out.status());
+            let ended = tokio::time::timeout(std::time::Duration::from_secs(15), async {
+                while let Ok(Some(_)) = stream.chunk().await {}
+            })
+            .await;
+            assert!(ended.is_ok(), "the stream outlived its session");
+
+            // A seat's session is an operator's: no board.
+            let resp = reqwest::Client::new()
+                .post(url("/api/session"))
+                .json(&json!({"seat": "1001", "password": "dev-1001"}))
+                .send()
+                .await
+                .unwrap();
+            let seat = resp.headers()["set-cookie"].to_str().unwrap();
+            let seat = seat.split(';').next().unwrap().to_string();
+            let refused = session(&url("/api/wallboard/events"), "GET", &seat, None, None).await;
+            assert_eq!(refused.status(), 403);
+        },
+    )
+    .await;
+}
