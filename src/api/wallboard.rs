@@ -106,6 +106,8 @@ pub struct Board {
     /// Seats' occupancy since midnight.
     pub occupancy_today: Option<f64>,
     pub targets: KpiTargets,
+    /// A caller who hangs up within this many seconds is a short abandon.
+    pub short_abandon_s: u64,
     /// The figures that miss their target now (`service_level_today`, …).
     pub missed: Vec<&'static str>,
     /// Cases due soon or overdue, overdue first, soonest first.
@@ -393,6 +395,7 @@ fn assemble(
         connection_rate_24h: f.connection_rate_24h,
         occupancy_today: f.occupancy_today,
         targets,
+        short_abandon_s: plan.kpi.rules.short_abandon.as_secs(),
         missed,
         cases: f.cases.clone(),
         callbacks: f.callbacks.clone(),

@@ -40,7 +40,7 @@ function showTiles(b) {
     tile("kpi-connection", "24 小时接通率", percent(b.connection_rate_24h),
       `国标 ≥ ${percent(t.connection_rate)}`, missed.has("connection_rate_24h")),
     tile("kpi-offered", "今日呼入", b.today.offered,
-      `接通 ${b.today.answered} · 放弃 ${b.today.abandoned}（其中 5 秒内 ${b.today.short_abandoned}）· 转留言 ${b.today.overflowed}`, false),
+      `接通 ${b.today.answered} · 放弃 ${b.today.abandoned}（其中 ${b.short_abandon_s} 秒内 ${b.today.short_abandoned}）· 转留言 ${b.today.overflowed}`, false),
     tile("kpi-asa", "平均应答时长", seconds(b.today.average_speed_of_answer),
       `平均通话 ${seconds(b.today.average_handling_time)}`, false),
     tile("kpi-occupancy", "坐席占用率", percent(b.live.occupancy_now), `今日 ${percent(b.occupancy_today)}`, false),

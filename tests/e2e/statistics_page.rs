@@ -6,9 +6,11 @@
 //! (夜间施工 in two cases, 五华区's own terms by district), and each table downloads as CSV and
 //! as XLSX. The screenshot under docs/screenshots/ is taken here.
 //!
-//! Published results: with no sign-in, the page lists a published case with its district,
-//! summary and reply, and neither the caller's number nor their name; a search finds it, a
-//! search for the caller's name finds nothing.
+//! Published results, in the same browser once signed out: the page lists a published case
+//! with its district, summary and reply, and neither the caller's number nor their name; a
+//! search finds it, a search for the caller's name finds nothing; the API answers the same to
+//! a request with no token. (One server and one browser for both pages: the suite's browsers
+//! share two cores.)
 
 use crate::common;
 
@@ -68,12 +70,12 @@ async fn get(server: &TestServer, path: &str) -> (u16, String, Vec<u8>) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_statistics_page_charts_hot_topics_and_downloads() {
+async fn the_statistics_page_and_the_published_results() {
     let Some(driver) = driver().await else {
         return;
     };
     run_on(Backend::Sqlite, ServerOptions::default(), move |server| async move {
-        cases(&server).await;
+        let case = cases(&server).await;
         let c = browser(&driver, &["--window-size=1500,1400"]).await;
         sign_in_user(&c, &server.http, "/statistics", "sup-kunming", "#report:not([hidden])").await;
         assert_eq!(c.title().await.unwrap(), "12345 统计分析");
@@ -137,67 +139,53 @@ async fn the_statistics_page_charts_hot_topics_and_downloads() {
         assert!(String::from_utf8(svg).unwrap().contains("<title>夜间施工: 2</title>"));
         let (status, _, _) = get(&server, &path.replace("hot-terms", "nothing")).await;
         assert_eq!(status, 404);
+        // Published results: signed out, the public page.
+        click(&c, "#sign-out").await;
+        wait_for(&c, "#sign-in:not([hidden])").await;
+        c.goto(&format!("{}/public", server.http)).await.unwrap();
+        assert_eq!(c.title().await.unwrap(), "12345 办理结果公开");
+        let item = format!("li[data-case='{case}']");
+        wait_for(&c, &item).await;
+        assert_eq!(text_of(&c, "#count").await, "共公开 1 件");
+        let shown = text_of(&c, &item).await;
+        assert!(shown.contains("投诉 · 昆明市 五华区"), "{shown}");
+        assert!(shown.contains("工地夜间施工噪音扰民"), "{shown}");
+        assert!(
+            shown.contains("经核查，该工地已停止夜间施工，并处以罚款。"),
+            "{shown}"
+        );
+        let page = text_of(&c, "body").await;
+        for private in ["13008651111", "张三", "某某路8号"] {
+            assert!(!page.contains(private), "{private} shown: {page}");
+        }
+        screenshot(&c, "public.png").await;
+        // A search finds it; a search for the caller's name finds nothing.
+        type_into(&c, "#q", "夜间施工").await;
+        click(&c, "#search-form button").await;
+        assert_eq!(
+            wait_text(&c, "#count", "“夜间施工”共 1 件").await,
+            "“夜间施工”共 1 件"
+        );
+        let q = c.find(fantoccini::Locator::Css("#q")).await.unwrap();
+        q.clear().await.unwrap();
+        q.send_keys("张三").await.unwrap();
+        click(&c, "#search-form button").await;
+        assert_eq!(
+            wait_text(&c, "#count", "“张三”共 0 件").await,
+            "“张三”共 0 件"
+        );
+        // The API says the same, to anyone.
+        let (status, body) = server
+            .request(None, "GET", "/api/published?q=%E5%99%AA%E9%9F%B3", None)
+            .await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["total"], 1, "{body}");
+        assert!(!body.to_string().contains("13008651111"), "{body}");
+        let (status, _) = server
+            .request(None, "GET", "/api/published?page=0", None)
+            .await;
+        assert_eq!(status, 422);
         c.close().await.unwrap();
     })
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_public_page_shows_published_results_without_the_caller() {
-    let Some(driver) = driver().await else {
-        return;
-    };
-    run_on(
-        Backend::Sqlite,
-        ServerOptions::default(),
-        move |server| async move {
-            let case = cases(&server).await;
-            let c = browser(&driver, &["--window-size=1200,900"]).await;
-            c.goto(&format!("{}/public", server.http)).await.unwrap();
-            assert_eq!(c.title().await.unwrap(), "12345 办理结果公开");
-            let item = format!("li[data-case='{case}']");
-            wait_for(&c, &item).await;
-            assert_eq!(text_of(&c, "#count").await, "共公开 1 件");
-            let shown = text_of(&c, &item).await;
-            assert!(shown.contains("投诉 · 昆明市 五华区"), "{shown}");
-            assert!(shown.contains("工地夜间施工噪音扰民"), "{shown}");
-            assert!(
-                shown.contains("经核查，该工地已停止夜间施工，并处以罚款。"),
-                "{shown}"
-            );
-            let page = text_of(&c, "body").await;
-            for private in ["13008651111", "张三", "某某路8号"] {
-                assert!(!page.contains(private), "{private} shown: {page}");
-            }
-            screenshot(&c, "public.png").await;
-            // A search finds it; a search for the caller's name finds nothing.
-            type_into(&c, "#q", "夜间施工").await;
-            click(&c, "#search-form button").await;
-            assert_eq!(
-                wait_text(&c, "#count", "“夜间施工”共 1 件").await,
-                "“夜间施工”共 1 件"
-            );
-            let q = c.find(fantoccini::Locator::Css("#q")).await.unwrap();
-            q.clear().await.unwrap();
-            q.send_keys("张三").await.unwrap();
-            click(&c, "#search-form button").await;
-            assert_eq!(
-                wait_text(&c, "#count", "“张三”共 0 件").await,
-                "“张三”共 0 件"
-            );
-            // The API says the same, to anyone.
-            let (status, body) = server
-                .request(None, "GET", "/api/published?q=%E5%99%AA%E9%9F%B3", None)
-                .await;
-            assert_eq!(status, 200, "{body}");
-            assert_eq!(body["total"], 1, "{body}");
-            assert!(!body.to_string().contains("13008651111"), "{body}");
-            let (status, _) = server
-                .request(None, "GET", "/api/published?page=0", None)
-                .await;
-            assert_eq!(status, 422);
-            c.close().await.unwrap();
-        },
-    )
     .await;
 }

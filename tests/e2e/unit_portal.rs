@@ -1,5 +1,5 @@
 //! The responsible units' portal in a real Chromium, beside the supervisor's wallboard in a
-//! second browser: Kunming's environment bureau (kmhb) signs in and sees the cases dispatched
+//! second window (on another host name, so with a session of its own): Kunming's environment bureau (kmhb) signs in and sees the cases dispatched
 //! to it, with the sign deadline counting down, and not the case of another unit; it signs one
 //! (the return window then counts down), is refused a return without a reason next to the
 //! field, returns it with one; signs a second, asks for an extension and replies. The
@@ -52,26 +52,23 @@ async fn a_unit_signs_and_returns_in_the_portal() {
             )
             .await;
 
-            let board = browser(&driver, &["--window-size=1500,1100"]).await;
+            // One browser, two windows: the supervisor's board on 127.0.0.1 and the unit's
+            // portal on localhost, each host with its own session cookie.
+            let c = browser(&driver, &["--window-size=1500,1000"]).await;
             sign_in_user(
-                &board,
+                &c,
                 &server.http,
                 "/wallboard",
                 "sup-kunming",
                 "#board:not([hidden])",
             )
             .await;
-            assert_eq!(wait_text(&board, "#live", "● 实时").await, "● 实时");
-
-            let c = browser(&driver, &["--window-size=1500,1000"]).await;
-            sign_in_user(
-                &c,
-                &server.http,
-                "/unit",
-                "unit-kmhb",
-                "#cases:not([hidden])",
-            )
-            .await;
+            assert_eq!(wait_text(&c, "#live", "● 实时").await, "● 实时");
+            let board = c.window().await.unwrap();
+            let portal = c.new_window(true).await.unwrap().handle;
+            c.switch_to_window(portal.clone()).await.unwrap();
+            let unit_http = server.http.replace("127.0.0.1", "localhost");
+            sign_in_user(&c, &unit_http, "/unit", "unit-kmhb", "#cases:not([hidden])").await;
             assert_eq!(c.title().await.unwrap(), "12345 承办单位工作台");
             assert!(text_of(&c, "#who").await.contains("昆明市生态环境局"));
             let row = format!("tr[data-case='{first}']");
@@ -105,11 +102,13 @@ async fn a_unit_signs_and_returns_in_the_portal() {
             wait_for(&c, &format!("{row}[data-state='signed']")).await;
             let window = wait_contains(&c, "#return-left", "剩 23 小时 59 分").await;
             assert!(window.starts_with("剩 23 小时 59 分"), "{window}");
+            c.switch_to_window(board.clone()).await.unwrap();
             wait_for(
-                &board,
+                &c,
                 &format!("#recent-rows li[data-case='{first}'][data-event='sign']"),
             )
             .await;
+            c.switch_to_window(portal.clone()).await.unwrap();
 
             // A return needs a reason: refused next to the field, nothing changes.
             click(&c, "#do-return").await;
@@ -134,16 +133,18 @@ async fn a_unit_signs_and_returns_in_the_portal() {
                 wait_text(&c, "#list-done", &format!("工单 {first}：已退回平台")).await,
                 format!("工单 {first}：已退回平台")
             );
+            c.switch_to_window(board.clone()).await.unwrap();
             wait_for(
-                &board,
+                &c,
                 &format!("#recent-rows li[data-case='{first}'][data-event='return']"),
             )
             .await;
             let step = text_of(
-                &board,
+                &c,
                 &format!("#recent-rows li[data-case='{first}'][data-event='return']"),
             )
             .await;
+            c.switch_to_window(portal.clone()).await.unwrap();
             assert!(step.contains("退回 · kmhb → 已退回"), "{step}");
             assert!(step.contains("不属于本单位职责"), "{step}");
             assert_eq!(wait_text(&c, "#case-count", "共 1 件").await, "共 1 件");
@@ -214,7 +215,6 @@ async fn a_unit_signs_and_returns_in_the_portal() {
                 (wf["state"].as_str(), wf["unit"].as_str()),
                 (Some("returned"), None)
             );
-            board.close().await.unwrap();
             c.close().await.unwrap();
         },
     )
