@@ -7,22 +7,26 @@
 //! packet). Paths: relay-alloc (parse to owned, decode, encode, build a Vec: the path before
 //! issue 11), relay-pass (read in place, the payload passed through into a stack buffer: same
 //! codec both sides), relay-transcode (read in place, PCMU to PCMA on the stack), play-alloc
-//! and play (one 20 ms prompt frame encoded and built, with and without allocation).
+//! and play (one 20 ms prompt frame encoded and built, with and without allocation), mix-3 (one
+//! 20 ms tick of a three-party call: three frames decoded and put in the mixer, mixed, and
+//! three built and encoded; its figure is per tick, so three packets in and three out).
 
 use std::hint::black_box;
 use std::net::SocketAddr;
 use std::time::Instant;
 
 use hotline12345::media::g711::Codec;
+use hotline12345::media::mixer::{Audience, Mixer};
 use hotline12345::media::rtp::{self, RtpSender};
 use hotline12345::media::strict::SourceFilter;
 
-const PATHS: [&str; 5] = [
+const PATHS: [&str; 6] = [
     "relay-alloc",
     "relay-pass",
     "relay-transcode",
     "play-alloc",
     "play",
+    "mix-3",
 ];
 
 /// Runs `path` over `n` packets; returns a checksum so that nothing is optimised away.
@@ -41,6 +45,10 @@ fn run(path: &str, n: u64) -> u64 {
         .collect();
     let mut sum = 0u64;
     let mut out = [0u8; 1500];
+    let mut mixer = Mixer::new();
+    let parties: Vec<_> = (0..3)
+        .map(|_| mixer.add(Audience::Everyone, true))
+        .collect();
     for i in 0..n {
         let buf = &received[(i % 64) as usize];
         let len = match path {
@@ -81,6 +89,23 @@ fn run(path: &str, n: u64) -> u64 {
                 outgoing
                     .write_into(0, &encoded[..k], false, 160, &mut out)
                     .unwrap()
+            }
+            "mix-3" => {
+                let p = rtp::view(buf).unwrap();
+                let mut samples = [0i16; 160];
+                let k = Codec::Pcmu.decode_into(p.payload, &mut samples);
+                for party in &parties {
+                    mixer.put(*party, &samples[..k]).unwrap();
+                }
+                let mut len = 0;
+                mixer.mix(|_, frame| {
+                    let mut encoded = [0u8; 160];
+                    let k = Codec::Pcmu.encode_into(frame, &mut encoded);
+                    len += outgoing
+                        .write_into(0, &encoded[..k], false, 160, &mut out)
+                        .unwrap();
+                });
+                len
             }
             other => panic!("unknown path {other}; paths: {PATHS:?}"),
         };

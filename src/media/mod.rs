@@ -8,6 +8,7 @@
 pub mod dtmf;
 pub mod g711;
 pub mod io;
+pub mod mixer;
 pub mod pacer;
 pub mod prompt;
 pub mod recorder;
