@@ -265,6 +265,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         metrics: api::metrics::install(),
         wallboards: Default::default(),
         segmenter: Default::default(),
+        metrics_log: Default::default(),
     })
     .merge(crate::web::router())
     .layer(axum::middleware::from_fn(api::metrics::track));

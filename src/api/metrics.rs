@@ -95,8 +95,9 @@ async fn refresh(state: &ApiState) {
         }
     }
     let (from, now) = (state.start_of_today(), chrono::Utc::now());
-    if let Ok(log) = state.store.queue_log_between(from, now).await {
-        let report = crate::kpi::report(&log, from, now, &plan.kpi.rules, |queue| {
+    let mut window = state.metrics_log.lock().await;
+    if let Ok(log) = window.read(&state.store, |_| true, from, now).await {
+        let report = crate::kpi::report(log, from, now, &plan.kpi.rules, |queue| {
             Some(crate::dialplan::queues::platform_of_queue(queue).to_string())
         });
         for (platform, k) in report.platforms {

@@ -43,6 +43,8 @@ pub struct ApiState {
     pub wallboards: Arc<super::boards::Boards>,
     /// The hot topics' segmenter, built at first use from the dialplan's names.
     pub segmenter: SegmenterCache,
+    /// Today's queue log as `/metrics` last read it (each scrape reads only its last minute).
+    pub metrics_log: Arc<tokio::sync::Mutex<crate::store::board::LogWindow>>,
 }
 
 impl ApiState {

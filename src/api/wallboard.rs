@@ -28,7 +28,7 @@ use crate::cases::Role;
 use crate::dialplan::queues::platform_of_queue;
 use crate::kpi::live::{live, meets, KpiTargets, LiveFigures};
 use crate::kpi::Kpi;
-use crate::store::board::RecentStep;
+use crate::store::board::{LogWindow, RecentStep};
 use crate::store::queue::CallbackView;
 
 /// How often the moment's part is read.
@@ -37,10 +37,6 @@ const TICK: Duration = Duration::from_secs(1);
 const SLOW_EVERY: u32 = 5;
 /// The fewest ticks between two readings of the rest, however much moves.
 const SLOW_AT_MOST: u32 = 2;
-/// The queue log is read whole this often; in between only its last minute again (entries
-/// are stored a moment after they happen).
-const FULL_READ: Duration = Duration::from_secs(300);
-const OVERLAP: chrono::Duration = chrono::Duration::seconds(60);
 /// The latest case steps shown.
 const RECENT: u32 = 12;
 /// The callbacks listed (all are counted).
@@ -117,52 +113,6 @@ pub struct Board {
     pub callbacks_total: usize,
     /// The latest steps of the cases, newest first.
     pub recent: Vec<RecentStep>,
-}
-
-/// The queue log of the last day (since midnight at least), kept by a board's task so that
-/// each reading asks the store only for its last minute.
-#[derive(Default)]
-struct LogWindow {
-    entries: Vec<crate::acd::engine::QueueLogEntry>,
-    read_to: Option<DateTime<Utc>>,
-    read_whole: Option<tokio::time::Instant>,
-}
-
-impl LogWindow {
-    /// The entries of `[from, now)` of `platform`'s queues (every queue when None).
-    async fn read(
-        &mut self,
-        state: &ApiState,
-        platform: Option<&str>,
-        from: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> Result<&[crate::acd::engine::QueueLogEntry], ApiError> {
-        let whole = match (self.read_to, self.read_whole) {
-            (Some(_), Some(at)) => at.elapsed() >= FULL_READ,
-            _ => true,
-        };
-        let since = match self.read_to {
-            Some(to) if !whole => to - OVERLAP,
-            _ => from,
-        };
-        let fresh = state
-            .store
-            .queue_log_between(since, now)
-            .await
-            .map_err(ApiError::internal)?;
-        if whole {
-            self.entries.clear();
-            self.read_whole = Some(tokio::time::Instant::now());
-        }
-        self.entries.retain(|e| e.at >= from && e.at < since);
-        self.entries.extend(
-            fresh
-                .into_iter()
-                .filter(|e| platform.is_none_or(|p| platform_of_queue(&e.queue) == p)),
-        );
-        self.read_to = Some(now);
-        Ok(&self.entries)
-    }
 }
 
 /// The slow part of a board.
@@ -284,8 +234,14 @@ async fn slow(
     let midnight = state.start_of_today();
     let day_ago = now - chrono::Duration::hours(24);
     let mine = log
-        .read(state, platform, day_ago.min(midnight), now)
-        .await?;
+        .read(
+            &state.store,
+            |e| platform.is_none_or(|p| platform_of_queue(&e.queue) == p),
+            day_ago.min(midnight),
+            now,
+        )
+        .await
+        .map_err(ApiError::internal)?;
     let province = |from, to| crate::kpi::report(mine, from, to, &rules, |_| None).province;
     let occupancy = super::queues::seat_occupancy(state, midnight, now, platform).await?;
     // The longest warning window is a day (handling): a case due later is not marked.

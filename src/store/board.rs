@@ -7,8 +7,56 @@ use serde::Serialize;
 
 use super::db::{query, Conn};
 use super::{Store, StoreError};
+use crate::acd::engine::QueueLogEntry;
 use crate::cases::publish::PublicText;
 use crate::cases::workflow::Case;
+
+/// A stretch of the queue log kept in memory by a reader that reads it again and again (a
+/// wallboard's task, the metrics): each reading asks the store only for the last minute
+/// again (entries are stored a moment after they happen), and for the whole stretch every
+/// five minutes.
+#[derive(Debug, Default)]
+pub struct LogWindow {
+    entries: Vec<QueueLogEntry>,
+    /// The stretch last read: `[from, to)`.
+    read: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    read_whole: Option<std::time::Instant>,
+}
+
+impl LogWindow {
+    /// The whole stretch is read again this often.
+    const FULL_READ: std::time::Duration = std::time::Duration::from_secs(300);
+    /// What each reading reads again before the last one's end.
+    const OVERLAP: chrono::Duration = chrono::Duration::seconds(60);
+
+    /// The entries of `[from, now)` that `keep` keeps, oldest first.
+    pub async fn read(
+        &mut self,
+        store: &Store,
+        keep: impl Fn(&QueueLogEntry) -> bool,
+        from: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<&[QueueLogEntry], StoreError> {
+        // Whole: at first, every five minutes, and when asked for an earlier start than held.
+        let whole = match (self.read, self.read_whole) {
+            (Some((held_from, _)), Some(at)) => at.elapsed() >= Self::FULL_READ || from < held_from,
+            _ => true,
+        };
+        let since = match self.read {
+            Some((_, to)) if !whole => (to - Self::OVERLAP).max(from),
+            _ => from,
+        };
+        let fresh = store.queue_log_between(since, now).await?;
+        if whole {
+            self.entries.clear();
+            self.read_whole = Some(std::time::Instant::now());
+        }
+        self.entries.retain(|e| e.at >= from && e.at < since);
+        self.entries.extend(fresh.into_iter().filter(|e| keep(e)));
+        self.read = Some((from, now));
+        Ok(&self.entries)
+    }
+}
 
 /// A step of a case, as the wallboard lists the latest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

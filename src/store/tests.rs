@@ -802,3 +802,63 @@ on_both!(cases_due_are_those_a_mark_can_reach, async |url: String| {
         .is_empty());
     store.close().await;
 });
+
+on_both!(
+    a_log_window_reads_again_only_its_last_minute,
+    async |url: String| {
+        use crate::acd::engine::{QueueLogEntry, QueueLogKind};
+        let store = Store::open(&url).await.unwrap();
+        let entry = |at: &str, call: &str, queue: &str| QueueLogEntry {
+            at: t(at),
+            queue: queue.into(),
+            call: call.into(),
+            agent: None,
+            kind: QueueLogKind::EnterQueue,
+        };
+        store
+            .log_queue(vec![
+                entry("2026-11-25T01:00:00Z", "old", "530100"),
+                entry("2026-11-25T02:00:00Z", "a", "530100"),
+                entry("2026-11-25T02:00:10Z", "b", "532900"),
+            ])
+            .await
+            .unwrap();
+        let kunming = |e: &QueueLogEntry| e.queue == "530100";
+        let calls = |entries: &[QueueLogEntry]| -> Vec<String> {
+            entries.iter().map(|e| e.call.clone()).collect()
+        };
+        let mut window = board::LogWindow::default();
+        let from = t("2026-11-25T01:30:00Z");
+        let first = window
+            .read(&store, kunming, from, t("2026-11-25T02:01:00Z"))
+            .await
+            .unwrap();
+        assert_eq!(calls(first), ["a"]);
+        // Written late (stored after the first reading, within its last minute) and after it:
+        // both are in the next reading, once each; what left the stretch is dropped.
+        store
+            .log_queue(vec![
+                entry("2026-11-25T02:00:30Z", "late", "530100"),
+                entry("2026-11-25T02:01:30Z", "c", "530100"),
+            ])
+            .await
+            .unwrap();
+        let second = window
+            .read(
+                &store,
+                kunming,
+                t("2026-11-25T02:00:05Z"),
+                t("2026-11-25T02:02:00Z"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(calls(second), ["late", "c"]);
+        // An earlier start than held reads the whole stretch again.
+        let again = window
+            .read(&store, kunming, from, t("2026-11-25T02:02:00Z"))
+            .await
+            .unwrap();
+        assert_eq!(calls(again), ["a", "late", "c"]);
+        store.close().await;
+    }
+);
