@@ -23,7 +23,8 @@ use tokio::sync::watch;
 use super::auth::Caller;
 use super::error::ApiError;
 use super::state::ApiState;
-use crate::cases::supervision::{marks, Mark};
+use super::workflow::Marked;
+use crate::cases::supervision::marks;
 use crate::cases::Role;
 use crate::dialplan::queues::platform_of_queue;
 use crate::kpi::live::{live, meets, KpiTargets, LiveFigures};
@@ -71,17 +72,6 @@ pub struct SeatRow {
     pub talking_s: Option<i64>,
 }
 
-/// A case due soon or overdue.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct DueCase {
-    pub case_number: String,
-    pub platform: String,
-    pub unit: Option<String>,
-    pub state: &'static str,
-    #[serde(flatten)]
-    pub mark: Mark,
-}
-
 /// Everything the wallboard shows.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Board {
@@ -107,7 +97,7 @@ pub struct Board {
     /// The figures that miss their target now (`service_level_today`, …).
     pub missed: Vec<&'static str>,
     /// Cases due soon or overdue, overdue first, soonest first.
-    pub cases: Vec<DueCase>,
+    pub cases: Vec<Marked>,
     /// Callers owed a callback (voice messages, abandoned waits), oldest first.
     pub callbacks: Vec<CallbackView>,
     pub callbacks_total: usize,
@@ -122,7 +112,7 @@ struct Figures {
     last_hour: Kpi,
     connection_rate_24h: Option<f64>,
     occupancy_today: Option<f64>,
-    cases: Vec<DueCase>,
+    cases: Vec<Marked>,
     callbacks: Vec<CallbackView>,
     callbacks_total: usize,
     recent: Vec<RecentStep>,
@@ -245,7 +235,7 @@ async fn slow(
     let province = |from, to| crate::kpi::report(mine, from, to, &rules, |_| None).province;
     let occupancy = super::queues::seat_occupancy(state, midnight, now, platform).await?;
     // The longest warning window is a day (handling): a case due later is not marked.
-    let mut cases: Vec<DueCase> = state
+    let mut cases: Vec<Marked> = state
         .store
         .open_cases_due(platform, now + chrono::Duration::hours(24))
         .await
@@ -254,12 +244,14 @@ async fn slow(
         .map(|s| super::workflow::with_dispatch_deadline(state, s))
         .filter_map(|s| {
             let mark = marks(&s.case, now)?;
-            Some(DueCase {
+            Some(Marked {
                 case_number: s.case.case_number,
                 platform: s.case.platform,
                 unit: s.case.unit,
                 state: s.case.state.as_str(),
                 mark,
+                // The board reads; the supervision scheduler records when a mark began.
+                marked_at: None,
             })
         })
         .collect();

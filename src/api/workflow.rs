@@ -371,7 +371,7 @@ pub struct SupervisionQuery {
 }
 
 /// One marked case.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Marked {
     pub case_number: String,
     pub platform: String,
