@@ -59,27 +59,51 @@ async function setSeat(id, state) {
 // Seats at work first, signed-out seats last.
 const ORDER = ["on-call", "ringing", "wrap-up", "available", "not-ready", "logged-out"];
 
+// Each seat's row, kept from board to board: its cells change in place, so that a button is
+// never replaced under the supervisor's pointer.
+const seatRows = new Map();
+
+function seatRow(id) {
+  let tr = seatRows.get(id);
+  if (tr) return tr;
+  tr = el("tr", "seat");
+  tr.dataset.seat = id;
+  tr.append(el("td", "", id), el("td", "state"), el("td"), el("td"), el("td"));
+  const actions = el("td");
+  for (const [to, label] of [["available", "置闲"], ["not-ready", "示忙"], ["logged-out", "签出"]]) {
+    const button = el("button", "small quiet", label);
+    button.dataset.to = to;
+    button.addEventListener("click", () => setSeat(id, to));
+    actions.append(button);
+  }
+  tr.append(actions);
+  seatRows.set(id, tr);
+  return tr;
+}
+
 function showSeats(b) {
   const seats = b.seats.slice().sort((x, y) => ORDER.indexOf(x.state) - ORDER.indexOf(y.state) || x.id.localeCompare(y.id));
-  $("seat-rows").replaceChildren(...seats.map((s) => {
-    const tr = el("tr", `seat ${s.state}`);
-    tr.dataset.seat = s.id;
+  const rows = seats.map((s) => {
+    const tr = seatRow(s.id);
+    tr.className = `seat ${s.state}`;
     tr.dataset.state = s.state;
     const since = (Date.now() - Date.parse(s.since)) / 1000;
-    const state = SEAT_STATES[s.state] + (s.reason ? `（${s.reason}）` : "");
-    tr.append(el("td", "", s.id), el("td", "state", state), el("td", "", seconds(since)),
-      el("td", "", s.call ? `通话 ${seconds(s.talking_s)}` : ""), el("td", "", s.calls_taken));
-    const actions = el("td");
-    for (const [to, label] of [["available", "置闲"], ["not-ready", "示忙"], ["logged-out", "签出"]]) {
-      const button = el("button", "small quiet", label);
-      button.dataset.to = to;
+    const texts = [s.id, SEAT_STATES[s.state] + (s.reason ? `（${s.reason}）` : ""), seconds(since),
+      s.call ? `通话 ${seconds(s.talking_s)}` : "", String(s.calls_taken)];
+    texts.forEach((text, i) => {
+      if (tr.cells[i].textContent !== text) tr.cells[i].textContent = text;
+    });
+    for (const button of tr.cells[5].querySelectorAll("button")) {
+      const to = button.dataset.to;
       button.disabled = s.state === to || (to !== "logged-out" && s.state === "logged-out");
-      button.addEventListener("click", () => setSeat(s.id, to));
-      actions.append(button);
     }
-    tr.append(actions);
     return tr;
-  }));
+  });
+  const body = $("seat-rows");
+  // The rows move only when the order changed (a seat changed state).
+  if (rows.length !== body.rows.length || rows.some((tr, i) => body.rows[i] !== tr)) {
+    body.replaceChildren(...rows);
+  }
 }
 
 function showWaiting(b) {
