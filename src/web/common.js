@@ -76,12 +76,21 @@ export function percent(v) {
   return v === null || v === undefined ? "—" : `${(v * 100).toFixed(1)}%`;
 }
 
-// A users.toml user's sign-in on a page: the form #sign-in-form (#user, #token,
-// #sign-in-error), #who and #sign-out in the header. `onIn(session)` runs once signed in
-// (also for a session already open), `onOut()` once signed out; `accept(session)` may refuse
-// a user the page is not for, with the message shown.
-export function userSignIn({ onIn, onOut, accept }) {
+// A page's sign-in: the form #sign-in-form (#user and #token for a users.toml user, or with
+// `seat` #seat and #password for a seat; #sign-in-error), #who and #sign-out in the header.
+// `onIn(session)` runs once signed in (also for a session already open), `onOut()` once
+// signed out; `accept(session)` may refuse a session the page is not for, with the message
+// shown; `who(session)` is what the header says of the signed-in.
+export function signIn({ seat, onIn, onOut, accept, who }) {
+  const [idField, secretField] = seat ? ["seat", "password"] : ["user", "token"];
   const enter = async (session) => {
+    // A session of the other kind (a seat's on a user's page, or the other way round) is
+    // left alone: it may be another page's, in another tab.
+    if (seat ? !session.seat : !session.user) {
+      leave();
+      if (seat) $("sign-in-error").textContent = `已以用户 ${session.user} 登录；工作台请用座席号登录`;
+      return;
+    }
     const refusal = accept?.(session);
     if (refusal) {
       await api("DELETE", "/api/session");
@@ -90,8 +99,8 @@ export function userSignIn({ onIn, onOut, accept }) {
       return;
     }
     setCsrf(session.csrf_token);
-    const what = session.unit_name ?? `${session.platform_name} ${session.platform}`;
-    $("who").textContent = `${session.user ?? session.seat} · ${what}`;
+    $("who").textContent = who?.(session) ??
+      `${session.user ?? session.seat} · ${session.unit_name ?? `${session.platform_name} ${session.platform}`}`;
     $("who").hidden = false;
     $("sign-out").hidden = false;
     $("sign-in").hidden = true;
@@ -108,18 +117,24 @@ export function userSignIn({ onIn, onOut, accept }) {
     e.preventDefault();
     $("sign-in-error").textContent = "";
     const { status, data } = await api("POST", "/api/session", {
-      user: $("user").value.trim(), token: $("token").value,
+      [idField]: $(idField).value.trim(), [secretField]: $(secretField).value,
     });
-    $("token").value = "";
+    $(secretField).value = "";
     if (status === 200) return enter(data);
     $("sign-in-error").textContent =
-      status === 401 ? "用户名或令牌错误" :
-      status === 429 ? "错误次数过多，请稍后再试" : `登录失败（${data?.error ?? status}）`;
+      status === 401 ? (seat ? "座席号或密码错误" : "用户名或令牌错误") :
+      status === 429 ? (seat ? "密码错误次数过多，请稍后再试" : "错误次数过多，请稍后再试") :
+      `登录失败（${data?.error ?? status}）`;
   });
   $("sign-out").addEventListener("click", async () => {
     await api("DELETE", "/api/session");
     leave();
   });
-  api("GET", "/api/session").then(({ status, data }) => status === 200 && data.user ? enter(data) : leave());
+  api("GET", "/api/session").then(({ status, data }) => status === 200 ? enter(data) : leave());
   return leave;
+}
+
+// A users.toml user's sign-in (see `signIn`).
+export function userSignIn({ onIn, onOut, accept }) {
+  return signIn({ onIn, onOut, accept });
 }

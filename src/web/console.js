@@ -4,7 +4,7 @@
 // with the session cookie carries the CSRF token the sign-in answered (X-CSRF-Token). Times
 // are shown in China Standard Time.
 
-import { $, api, chinese, cst, setCsrf, CASE_STATES, STEPS } from "/static/common.js";
+import { $, api, chinese, cst, signIn, CASE_STATES, STEPS } from "/static/common.js";
 import { Phone } from "/static/phone.js";
 
 let seat = "";
@@ -371,61 +371,6 @@ async function attempt(c, message, reached, note) {
 
 $("refresh-lists").addEventListener("click", showLists);
 
-function signedIn(session) {
-  if (!session.seat) {
-    // A user's session (an editor's): the console is for seats.
-    $("sign-in-error").textContent = `已以用户 ${session.user} 登录；工作台请用座席号登录`;
-    return;
-  }
-  setCsrf(session.csrf_token);
-  seat = session.seat;
-  $("seat-state").hidden = false;
-  showState();
-  $("who").textContent = `座席 ${session.seat} · 平台 ${session.platform}`;
-  $("who").hidden = false;
-  $("sign-out").hidden = false;
-  $("sign-in").hidden = true;
-  $("knowledge").hidden = false;
-  $("my-cases").hidden = false;
-  $("callbacks").hidden = false;
-  showLists();
-  $("q").focus();
-}
-
-function signedOut() {
-  setCsrf("");
-  phone.close();
-  $("phone-on").checked = false;
-  $("call").hidden = true;
-  $("work-order").hidden = true;
-  $("my-cases").hidden = true;
-  $("callbacks").hidden = true;
-  $("who").hidden = true;
-  $("sign-out").hidden = true;
-  $("knowledge").hidden = true;
-  $("seat-state").hidden = true;
-  $("sign-in").hidden = false;
-  $("hits").replaceChildren();
-}
-
-$("sign-in-form").addEventListener("submit", async (e) => {
-  e.preventDefault();
-  $("sign-in-error").textContent = "";
-  const { status, data } = await api("POST", "/api/session", {
-    seat: $("seat").value.trim(), password: $("password").value,
-  });
-  $("password").value = "";
-  if (status === 200) return signedIn(data);
-  $("sign-in-error").textContent =
-    status === 401 ? "座席号或密码错误" :
-    status === 429 ? "密码错误次数过多，请稍后再试" : `登录失败（${data?.error ?? status}）`;
-});
-
-$("sign-out").addEventListener("click", async () => {
-  await api("DELETE", "/api/session");
-  signedOut();
-});
-
 $("search-form").addEventListener("submit", async (e) => {
   e.preventDefault();
   $("search-error").textContent = "";
@@ -469,5 +414,29 @@ $("search-form").addEventListener("submit", async (e) => {
   }));
 });
 
-// Already signed in (the cookie survives a reload of the page).
-api("GET", "/api/session").then(({ status, data }) => status === 200 ? signedIn(data) : signedOut());
+// Signing in and out (a session already open survives a reload of the page).
+const signedOut = signIn({
+  seat: true,
+  who: (session) => `座席 ${session.seat} · 平台 ${session.platform}`,
+  onIn(session) {
+    seat = session.seat;
+    $("seat-state").hidden = false;
+    showState();
+    $("knowledge").hidden = false;
+    $("my-cases").hidden = false;
+    $("callbacks").hidden = false;
+    showLists();
+    $("q").focus();
+  },
+  onOut() {
+    phone.close();
+    $("phone-on").checked = false;
+    $("call").hidden = true;
+    $("work-order").hidden = true;
+    $("my-cases").hidden = true;
+    $("callbacks").hidden = true;
+    $("knowledge").hidden = true;
+    $("seat-state").hidden = true;
+    $("hits").replaceChildren();
+  },
+});
