@@ -1,5 +1,5 @@
 //! What the supervisors' figures cost, without the store: the KPIs of a busy day's queue log,
-//! the seats' occupancy over a day, the hot topics of a month's summaries (jieba), and a
+//! a week's hourly and daily series, the seats' occupancy over a day, the hot topics of a month's summaries (jieba), and a
 //! chart drawn as SVG. `cargo bench --bench figures` prints the time of each, the median of
 //! a few runs. The wallboard computes the KPIs of the day (and of the last 24 hours) at most
 //! every 2 seconds per platform watched; the statistics page once per request.
@@ -11,7 +11,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use hotline12345::acd::engine::{QueueLogEntry, QueueLogKind};
 use hotline12345::charts::{self, Scale, Series};
 use hotline12345::kpi::occupancy::{occupancy, SeatChange};
-use hotline12345::kpi::{report, KpiRules};
+use hotline12345::kpi::{report, series, KpiRules};
 use hotline12345::topics::{self, Doc, Segmenter};
 
 /// The median of `runs` timings of `f`.
@@ -95,6 +95,30 @@ fn main() {
             t.as_secs_f64() * 1000.0
         );
     }
+
+    // A week of 10,000 calls a day, as the statistics page charts it: per hour and per day.
+    let week: Vec<QueueLogEntry> = (0..7)
+        .flat_map(|d| day_log(10_000, day + chrono::Duration::days(d)))
+        .collect();
+    let tz: chrono_tz::Tz = "Asia/Shanghai".parse().unwrap();
+    let end = day + chrono::Duration::days(7);
+    let t = time(5, || series::hourly(&week, day, end, tz, &rules));
+    println!(
+        "kpi::series::hourly, a week of 70,000 calls ({} entries, 168 hours): {:.1} ms",
+        week.len(),
+        t.as_secs_f64() * 1000.0
+    );
+    let (first, last) = (
+        day.with_timezone(&tz).date_naive(),
+        (end - chrono::Duration::days(1))
+            .with_timezone(&tz)
+            .date_naive(),
+    );
+    let t = time(5, || series::daily(&week, first, last, tz, &rules));
+    println!(
+        "kpi::series::daily, the same week (7 days): {:.1} ms",
+        t.as_secs_f64() * 1000.0
+    );
 
     // 300 seats, each changing state 200 times in the day.
     let seats: Vec<String> = (0..300).map(|i| format!("{}", 1000 + i)).collect();

@@ -171,21 +171,27 @@ async fn report(state: &ApiState, user: &Caller, q: &ReportQuery) -> Result<Repo
         super::queues::seat_occupancy(state, from, to.min(now).max(from), platform.as_deref())
             .await?;
     let seg = segmenter(state).await?;
-    let district_name = |code: &str| {
-        plan.districts
-            .iter()
-            .find(|d| d.code == code)
-            .map(|d| d.name.as_str())
-    };
-    let (now_texts, before_texts) = (docs(&facts, &district_name), docs(&before, &district_name));
-    let (now_docs, before_docs) = (as_docs(&now_texts), as_docs(&before_texts));
-    let (hot_terms, rising_terms, terms_by_district) = tokio::task::block_in_place(|| {
-        (
-            topics::hot(&seg, &now_docs, TOP_TERMS),
-            topics::rising(&seg, &now_docs, &before_docs, TOP_TERMS),
-            topics::by_district(&seg, &now_docs, 5),
-        )
-    });
+    let districts: std::collections::HashMap<String, String> = plan
+        .districts
+        .iter()
+        .map(|d| (d.code.clone(), d.name.clone()))
+        .collect();
+    // Segmenting a long period's summaries is CPU work: off the async threads.
+    let (facts, (hot_terms, rising_terms, terms_by_district)) =
+        tokio::task::spawn_blocking(move || {
+            let district_name = |code: &str| districts.get(code).map(String::as_str);
+            let (now_texts, before_texts) =
+                (docs(&facts, &district_name), docs(&before, &district_name));
+            let (now_docs, before_docs) = (as_docs(&now_texts), as_docs(&before_texts));
+            let terms = (
+                topics::hot(&seg, &now_docs, TOP_TERMS),
+                topics::rising(&seg, &now_docs, &before_docs, TOP_TERMS),
+                topics::by_district(&seg, &now_docs, 5),
+            );
+            (facts, terms)
+        })
+        .await
+        .map_err(ApiError::internal)?;
     let names = plan
         .router
         .platforms()
