@@ -740,42 +740,27 @@ on_both!(cases_due_are_those_a_mark_can_reach, async |url: String| {
         .open_call(call("due-b", "530100", "2026-11-25T02:00:00Z"))
         .await
         .unwrap();
-    let before = store
-        .load_case(&dispatched.case_number)
-        .await
-        .unwrap()
-        .unwrap();
-    let mut case = before.case.clone();
     let at = t("2026-11-25T02:00:00Z");
-    case.apply(
-        &operator,
+    for event in [
         CaseEvent::Classify {
             category: crate::cases::Category::Complaint,
             topic: None,
             order: None,
         },
-        at,
-        &rules,
-    )
-    .unwrap();
-    store.save_transition(&before, &case).await.unwrap();
-    let before = store
-        .load_case(&dispatched.case_number)
-        .await
-        .unwrap()
-        .unwrap();
-    let mut case = before.case.clone();
-    case.apply(
-        &operator,
         CaseEvent::Dispatch {
             unit: "kmhb".into(),
             legal_days: None,
         },
-        at,
-        &rules,
-    )
-    .unwrap();
-    store.save_transition(&before, &case).await.unwrap();
+    ] {
+        let before = store
+            .load_case(&dispatched.case_number)
+            .await
+            .unwrap()
+            .unwrap();
+        let mut case = before.case.clone();
+        case.apply(&operator, event, at, &rules).unwrap();
+        store.save_transition(&before, &case).await.unwrap();
+    }
     let numbers = |cases: Vec<workflow::StoredCase>| -> Vec<String> {
         cases.into_iter().map(|c| c.case.case_number).collect()
     };

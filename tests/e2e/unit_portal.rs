@@ -12,7 +12,7 @@ use common::browser::{
     browser, click, driver, screenshot, sign_in_user, text_of, type_into, wait_contains, wait_for,
     wait_text,
 };
-use common::cases::{api, dispatched, SUP_KUNMING};
+use common::cases::{dispatched, history};
 use common::harness::run_on;
 use common::server::{Backend, ServerOptions};
 use serde_json::json;
@@ -113,14 +113,7 @@ async fn a_unit_signs_and_returns_in_the_portal() {
             // A return needs a reason: refused next to the field, nothing changes.
             click(&c, "#do-return").await;
             assert_eq!(wait_text(&c, "#err-return", "不能为空").await, "不能为空");
-            let (_, wf) = api(
-                &server,
-                Some(SUP_KUNMING),
-                "GET",
-                &format!("/api/cases/{first}/history"),
-                None,
-            )
-            .await;
+            let wf = history(&server, &first).await;
             assert_eq!(wf["state"], "signed");
             type_into(
                 &c,
@@ -173,14 +166,7 @@ async fn a_unit_signs_and_returns_in_the_portal() {
             );
 
             // The workflow's history names the unit at each step.
-            let (_, wf) = api(
-                &server,
-                Some(SUP_KUNMING),
-                "GET",
-                &format!("/api/cases/{second}/history"),
-                None,
-            )
-            .await;
+            let wf = history(&server, &second).await;
             assert_eq!(wf["state"], "replied");
             let steps: Vec<(String, String)> = wf["history"]
                 .as_array()
@@ -203,14 +189,7 @@ async fn a_unit_signs_and_returns_in_the_portal() {
                 ["sign", "request-extension", "reply"],
                 "{steps:?}"
             );
-            let (_, wf) = api(
-                &server,
-                Some(SUP_KUNMING),
-                "GET",
-                &format!("/api/cases/{first}/history"),
-                None,
-            )
-            .await;
+            let wf = history(&server, &first).await;
             assert_eq!(
                 (wf["state"].as_str(), wf["unit"].as_str()),
                 (Some("returned"), None)

@@ -37,6 +37,21 @@ pub async fn event(server: &TestServer, token: &str, case: &str, body: Value) ->
     .await
 }
 
+/// The workflow view of `case` (state, unit, deadlines, history), as Kunming's supervisor
+/// reads it.
+pub async fn history(server: &TestServer, case: &str) -> Value {
+    let (status, wf) = api(
+        server,
+        Some(SUP_KUNMING),
+        "GET",
+        &format!("/api/cases/{case}/history"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{wf}");
+    wf
+}
+
 /// A caller's call, answered by the greeting and hung up; returns its case number.
 pub async fn a_call(server: &TestServer, caller: &str) -> String {
     let mut phone = TestPhone::udp(server.sip).await;
