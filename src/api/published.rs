@@ -63,16 +63,12 @@ pub async fn list(
     let items = items
         .into_iter()
         .map(|case| PublicCase {
-            platform_name: plan
-                .router
-                .platform(&case.platform)
-                .map_or(case.platform.clone(), |p| p.name_zh.clone()),
-            district_name: case.district.as_deref().and_then(|code| {
-                plan.districts
-                    .iter()
-                    .find(|d| d.code == code)
-                    .map(|d| d.name.clone())
-            }),
+            platform_name: plan.platform_name(&case.platform),
+            district_name: case
+                .district
+                .as_deref()
+                .and_then(|code| plan.district(code))
+                .map(|d| d.name.clone()),
             case,
         })
         .collect();

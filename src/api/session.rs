@@ -73,11 +73,7 @@ pub struct SessionView {
 fn view(state: &ApiState, who: &super::sessions::SignedIn, csrf: String) -> Option<SessionView> {
     use super::sessions::SignedIn;
     let plan = state.dialplan.current();
-    let platform_name = |code: &str| {
-        plan.router
-            .platform(code)
-            .map_or(code.to_string(), |p| p.name_zh.clone())
-    };
+    let platform_name = |code: &str| plan.platform_name(code);
     match who {
         SignedIn::Seat { id, platform } => Some(SessionView {
             seat: Some(id.clone()),

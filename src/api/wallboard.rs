@@ -294,10 +294,7 @@ fn assemble(
     let plan = state.dialplan.current();
     let targets = plan.kpi.targets;
     let name = match &platform {
-        Some(code) => plan
-            .router
-            .platform(code)
-            .map_or(code.clone(), |p| p.name_zh.clone()),
+        Some(code) => plan.platform_name(code),
         None => "全省".to_string(),
     };
     let live = live(

@@ -253,9 +253,8 @@ async fn check_order(
     {
         let provincial = plan.router.provincial().code == platform;
         let known = plan
-            .districts
-            .iter()
-            .any(|d| d.code == code && (provincial || d.platform == platform));
+            .district(code)
+            .is_some_and(|d| provincial || d.platform == platform);
         if !known {
             return Err(ApiError::invalid(
                 "district",

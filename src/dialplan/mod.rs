@@ -67,6 +67,18 @@ pub struct Dialplan {
 }
 
 impl Dialplan {
+    /// A platform's Chinese name (昆明市), or its code when the dialplan does not know it.
+    pub fn platform_name(&self, code: &str) -> String {
+        self.router
+            .platform(code)
+            .map_or(code.to_string(), |p| p.name_zh.clone())
+    }
+
+    /// The county-level division with this code.
+    pub fn district(&self, code: &str) -> Option<&districts::District> {
+        self.districts.iter().find(|d| d.code == code)
+    }
+
     /// The staffed hours of a platform; a platform the dialplan does not know is never staffed.
     pub fn staffing(&self, platform: &str) -> StaffingHours {
         self.staffing.get(platform).cloned().unwrap_or_else(|| {
