@@ -32,6 +32,7 @@ pub mod register;
 pub mod services;
 pub mod signal;
 pub mod transfer;
+pub mod trunk;
 pub mod voicemail;
 
 pub use manager::run_call_manager;

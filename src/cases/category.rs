@@ -77,6 +77,10 @@ pub enum OutOfScope {
     FireEmergency,
     /// A medical emergency.
     MedicalEmergency,
+    /// A traffic accident (the traffic police, 122).
+    TrafficEmergency,
+    /// A matter of a retained departmental hotline (12315, 12366, …), handed over to it.
+    DepartmentHotline,
     /// A civil dispute outside administrative powers.
     CivilDispute,
     /// A matter already before a court.
@@ -101,6 +105,8 @@ impl OutOfScope {
             OutOfScope::PoliceEmergency => "110 (police)",
             OutOfScope::FireEmergency => "119 (fire and rescue)",
             OutOfScope::MedicalEmergency => "120 (medical emergency)",
+            OutOfScope::TrafficEmergency => "122 (traffic accidents)",
+            OutOfScope::DepartmentHotline => "the departmental hotline it was handed over to",
             OutOfScope::CivilDispute => "a people's mediation committee or a court",
             OutOfScope::InLitigation => "the court hearing the case",
             OutOfScope::InArbitration => "the arbitration body",
@@ -120,6 +126,8 @@ impl OutOfScope {
             PoliceEmergency,
             FireEmergency,
             MedicalEmergency,
+            TrafficEmergency,
+            DepartmentHotline,
             CivilDispute,
             InLitigation,
             InArbitration,
@@ -138,6 +146,8 @@ impl OutOfScope {
             OutOfScope::PoliceEmergency => "police-emergency",
             OutOfScope::FireEmergency => "fire-emergency",
             OutOfScope::MedicalEmergency => "medical-emergency",
+            OutOfScope::TrafficEmergency => "traffic-emergency",
+            OutOfScope::DepartmentHotline => "department-hotline",
             OutOfScope::CivilDispute => "civil-dispute",
             OutOfScope::InLitigation => "in-litigation",
             OutOfScope::InArbitration => "in-arbitration",

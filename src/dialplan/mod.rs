@@ -13,6 +13,8 @@
 //! | `users.toml` | API users: role, platform, unit, token hash |
 //! | `agents.toml` | operator seats: SIP login, digest HA1 (or password), platform, skills |
 //! | `queues.toml` | optional: queues beyond each platform's own (skills, a dialect desk), menus |
+//! | `trunks.toml` | optional: the carriers' SIP trunks, and who may call the service numbers |
+//! | `hotlines.toml` | optional: other hotlines a caller is handed to (110, 119, 120, 122, 12315…) |
 //!
 //! Every problem is reported with its file and line; a dialplan with any problem is refused
 //! whole, so a running server never takes half of a bad file.
@@ -20,10 +22,12 @@
 pub mod districts;
 pub mod error;
 pub mod hotline;
+pub mod hotlines;
 pub mod people;
 mod platforms;
 pub mod queues;
 mod tables;
+pub mod trunks;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -64,6 +68,10 @@ pub struct Dialplan {
     /// Every queue (each platform's own, named by its code, and those of queues.toml) and the
     /// platforms' menus.
     pub queues: Queues,
+    /// The carriers' trunks, and who may call the service numbers.
+    pub trunks: trunks::Trunks,
+    /// Other hotlines a caller is handed to.
+    pub hotlines: hotlines::OtherHotlines,
 }
 
 impl Dialplan {
@@ -176,6 +184,8 @@ pub fn load(dir: &Path) -> Result<Dialplan, DialplanError> {
             &mut problems,
         )
     });
+    let trunks = trunks::load(&dir.join("trunks.toml"), &codes, &mut problems);
+    let hotlines = hotlines::load(&dir.join("hotlines.toml"), &codes, &mut problems);
     let (Some(settings), Some(loaded), Some(prefixes), Some(calendar), Some(queues)) =
         (settings, loaded, prefixes, calendar, queues)
     else {
@@ -204,6 +214,8 @@ pub fn load(dir: &Path) -> Result<Dialplan, DialplanError> {
         users,
         seats,
         queues,
+        trunks,
+        hotlines,
     })
 }
 

@@ -229,11 +229,27 @@ pub fn negotiate(
 
 /// Our offer (when the server calls an agent): PCMU, PCMA, telephone-event 101.
 pub fn offer(local_ip: IpAddr, local_port: u16, session_id: u64) -> String {
-    description(
+    offer_codecs(
         local_ip,
         local_port,
         session_id,
         &[Codec::Pcmu, Codec::Pcma],
+    )
+}
+
+/// An offer of `codecs` (in order of preference) and telephone-event, for a peer that carries
+/// only some (a carrier's trunk).
+pub fn offer_codecs(
+    local_ip: IpAddr,
+    local_port: u16,
+    session_id: u64,
+    codecs: &[Codec],
+) -> String {
+    description(
+        local_ip,
+        local_port,
+        session_id,
+        codecs,
         Some(101),
         "sendrecv",
     )
