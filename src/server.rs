@@ -217,8 +217,10 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         late_legs: Default::default(),
         legs: Default::default(),
         phones: Arc::new(crate::phone::Phones::new(config.webrtc_public_ip)),
+        trunk_channels: Default::default(),
     });
     tokio::spawn(run_call_manager(services.clone(), events));
+    crate::call::trunk::start_registrations(&services);
     tokio::spawn(crate::scheduler::run(store.clone(), live.clone()));
     tokio::spawn(crate::call::register::expire_registrations(
         registrar.clone(),

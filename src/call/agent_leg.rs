@@ -13,6 +13,16 @@ use super::directory::SignalTx;
 use super::services::CallServices;
 use super::signal::CallSignal;
 use crate::media::g711::Codec;
+
+/// A new SIP leg's addresses: the Request-URI, To and From (`{via_host}` in From is filled in
+/// with ours), where it goes and what it offers.
+struct Outgoing<'c> {
+    target: String,
+    to: String,
+    from: String,
+    peer: Peer,
+    codecs: &'c [Codec],
+}
 use crate::media::sdp;
 use crate::media::session::MediaSession;
 use crate::phone::signal::CallInfo;
@@ -55,12 +65,22 @@ async fn open_media(services: &CallServices, local_ip: IpAddr) -> Result<MediaSe
         .map_err(|e| e.to_string())
 }
 
-/// The SIP side of a call to a softphone.
+/// The SIP side of a call to a softphone, or out over a carrier's trunk.
 struct SipLeg {
     invite: rsip::Request,
     peer: Peer,
     via_host: String,
     dialog: Option<Dialog>,
+    /// Over a trunk: what answers its challenge (once), and the channel the call holds.
+    trunk: Option<TrunkSide>,
+}
+
+/// What a call out over a trunk keeps.
+struct TrunkSide {
+    credentials: Option<crate::dialplan::trunks::TrunkCredentials>,
+    /// The INVITE was sent again with credentials: a second challenge is a refusal.
+    authenticated: bool,
+    _channel: super::trunk::ChannelGuard,
 }
 
 /// Which phone the leg rings.
@@ -112,22 +132,98 @@ impl AgentLeg {
             target(&binding.contact, binding.source)
         };
         let peer = Peer { addr, transport };
+        let caller_user = if caller.is_empty() {
+            "anonymous".to_string()
+        } else {
+            caller.clone()
+        };
+        let out = Outgoing {
+            target: binding.contact.clone(),
+            to: format!("<{}>", binding.contact),
+            from: format!("\"12345 {caller_user}\" <sip:{caller_user}@{{via_host}}>"),
+            peer,
+            codecs: &[Codec::Pcmu, Codec::Pcma],
+        };
+        let (leg, call_id) = Self::invite(services, agent, out, local_ip, signals, None).await?;
+        info!(%agent, leg = call_id, contact = binding.contact, "ringing a seat");
+        services.phones.pop_up(agent, &call_id, call);
+        Ok(leg)
+    }
+
+    /// Calls `number` out over `trunk` for `platform` (a callback, another hotline, a unit's
+    /// liaison), presenting the platform's caller ID; `label` names the leg in logs and
+    /// records. Fails when the trunk's channels are all in use or the INVITE cannot be sent.
+    pub async fn dial_number(
+        services: &CallServices,
+        trunk: &crate::dialplan::trunks::Trunk,
+        number: &str,
+        platform: &str,
+        local_ip: IpAddr,
+        signals: &SignalTx,
+    ) -> Result<AgentLeg, String> {
+        let channel = services.trunk_channels.take(trunk).ok_or_else(|| {
+            format!(
+                "every channel of trunk {} ({}) is in use",
+                trunk.name, trunk.channels
+            )
+        })?;
+        let peer = Peer {
+            addr: trunk.gateway,
+            transport: super::trunk::transport(trunk),
+        };
+        let uri = format!(
+            "sip:{number}@{}{}",
+            trunk.gateway,
+            peer.transport.uri_param()
+        );
+        let caller_id = trunk.caller_id_for(platform);
+        let codecs = super::trunk::codecs(trunk);
+        let out = Outgoing {
+            target: uri.clone(),
+            to: format!("<sip:{number}@{}>", trunk.gateway),
+            from: format!("<sip:{caller_id}@{{via_host}}>"),
+            peer,
+            codecs: &codecs,
+        };
+        let side = TrunkSide {
+            credentials: trunk.credentials.clone(),
+            authenticated: false,
+            _channel: channel,
+        };
+        let (leg, call_id) =
+            Self::invite(services, number, out, local_ip, signals, Some(side)).await?;
+        info!(trunk = trunk.name, %number, %caller_id, leg = call_id, "calling out over the trunk");
+        Ok(leg)
+    }
+
+    /// Sends the INVITE of a new SIP leg; the leg and its Call-ID.
+    async fn invite(
+        services: &CallServices,
+        label: &str,
+        out: Outgoing<'_>,
+        local_ip: IpAddr,
+        signals: &SignalTx,
+        trunk: Option<TrunkSide>,
+    ) -> Result<(AgentLeg, String), String> {
         let media = open_media(services, local_ip).await?;
+        let transport = out.peer.transport;
         let local = SocketAddr::new(local_ip, services.endpoint.local_addr_for(transport).port());
         let via_host = local.to_string();
         let call_id = message::new_call_id(&local_ip.to_string());
-        let offer = sdp::offer(local_ip, media.local_port(), rand::random::<u32>() as u64);
-        let caller_user = if caller.is_empty() {
-            "anonymous"
-        } else {
-            caller.as_str()
-        };
+        let offer = sdp::offer_codecs(
+            local_ip,
+            media.local_port(),
+            rand::random::<u32>() as u64,
+            out.codecs,
+        );
         let text = format!(
-            "INVITE {contact} SIP/2.0\r\nVia: SIP/2.0/{t} {via_host};branch={branch};rport\r\nMax-Forwards: 70\r\n\
-             From: \"12345 {caller_user}\" <sip:{caller_user}@{via_host}>;tag={tag}\r\nTo: <{contact}>\r\n\
+            "INVITE {target} SIP/2.0\r\nVia: SIP/2.0/{t} {via_host};branch={branch};rport\r\nMax-Forwards: 70\r\n\
+             From: {from};tag={tag}\r\nTo: {to}\r\n\
              Call-ID: {call_id}\r\nCSeq: 1 INVITE\r\nContact: <sip:12345@{via_host}{tp}>\r\n\
              Allow: {allow}\r\nUser-Agent: hotline12345\r\nContent-Type: application/sdp\r\nContent-Length: {len}\r\n\r\n{offer}",
-            contact = binding.contact,
+            target = out.target,
+            from = out.from.replace("{via_host}", &via_host),
+            to = out.to,
             t = transport.via_name(),
             branch = message::new_branch(),
             tag = message::new_tag(),
@@ -136,29 +232,86 @@ impl AgentLeg {
             len = offer.len(),
         );
         let invite = rsip::Request::try_from(text.as_str())
-            .map_err(|e| format!("INVITE to {agent}: {e}"))?;
+            .map_err(|e| format!("INVITE to {label}: {e}"))?;
         services
             .legs
             .lock()
             .expect("legs")
             .insert(call_id.clone(), signals.clone());
-        if let Err(e) = services.endpoint.send_request(invite.clone(), peer).await {
+        if let Err(e) = services
+            .endpoint
+            .send_request(invite.clone(), out.peer)
+            .await
+        {
             services.legs.lock().expect("legs").remove(&call_id);
-            return Err(format!("INVITE to {agent} not sent: {e}"));
+            return Err(format!("INVITE to {label} not sent: {e}"));
         }
-        info!(%agent, leg = call_id, contact = binding.contact, "ringing a seat");
-        services.phones.pop_up(agent, &call_id, call);
-        Ok(AgentLeg {
-            agent: agent.to_string(),
-            call_id,
+        let leg = AgentLeg {
+            agent: label.to_string(),
+            call_id: call_id.clone(),
             phone: Phone::Sip(Box::new(SipLeg {
                 invite,
-                peer,
+                peer: out.peer,
                 via_host,
                 dialog: None,
+                trunk,
             })),
             media,
-        })
+        };
+        Ok((leg, call_id))
+    }
+
+    /// A carrier challenged our INVITE (401 or 407): sends it again, once, with the trunk's
+    /// credentials (the transaction layer ACKed the challenge). False when there is nothing to
+    /// answer it with, or it was already answered: the challenge is then a refusal.
+    pub async fn answer_challenge(
+        &mut self,
+        services: &CallServices,
+        resp: &rsip::Response,
+    ) -> bool {
+        let Phone::Sip(sip) = &mut self.phone else {
+            return false;
+        };
+        let Some(trunk) = sip.trunk.as_mut() else {
+            return false;
+        };
+        let Some(credentials) = trunk.credentials.as_ref().filter(|_| !trunk.authenticated) else {
+            return false;
+        };
+        let uri = sip.invite.uri.to_string();
+        let Some((name, value)) = super::trunk::answer_challenge(resp, "INVITE", &uri, credentials)
+        else {
+            return false;
+        };
+        trunk.authenticated = true;
+        let mut invite = sip.invite.clone();
+        for header in ["via", "cseq", "authorization", "proxy-authorization"] {
+            message::remove_header(&mut invite, header);
+        }
+        let via = format!(
+            "SIP/2.0/{} {};branch={};rport",
+            sip.peer.transport.via_name(),
+            sip.via_host,
+            message::new_branch()
+        );
+        invite
+            .headers
+            .unique_push(rsip::Header::Other("Via".into(), via));
+        invite
+            .headers
+            .push(rsip::Header::Other("CSeq".into(), "2 INVITE".into()));
+        invite.headers.push(rsip::Header::Other(name.into(), value));
+        if let Err(e) = services
+            .endpoint
+            .send_request(invite.clone(), sip.peer)
+            .await
+        {
+            warn!(leg = self.call_id, error = %e, "INVITE with credentials not sent");
+            return false;
+        }
+        info!(leg = self.call_id, "the carrier's challenge answered");
+        sip.invite = invite;
+        true
     }
 
     /// Rings the seat's console phone: the leg's events come back as [`CallSignal::Phone`].
@@ -220,6 +373,7 @@ impl AgentLeg {
             return;
         };
         let mut cancel = sip.invite.clone();
+        let n = message::cseq(&sip.invite).map_or(1, |(n, _)| n);
         cancel.method = rsip::Method::Cancel;
         cancel.body.clear();
         message::remove_header(&mut cancel, "cseq");
@@ -228,7 +382,7 @@ impl AgentLeg {
         message::remove_header(&mut cancel, "contact");
         cancel
             .headers
-            .push(rsip::Header::Other("CSeq".into(), "1 CANCEL".into()));
+            .push(rsip::Header::Other("CSeq".into(), format!("{n} CANCEL")));
         cancel
             .headers
             .push(rsip::Header::Other("Content-Length".into(), "0".into()));

@@ -175,6 +175,7 @@ mod tests {
             late_legs: Default::default(),
             legs: Default::default(),
             phones: Default::default(),
+            trunk_channels: Default::default(),
         });
         (services, events)
     }

@@ -36,6 +36,8 @@ pub async fn run_inbound_call(
     request: rsip::Request,
     peer: Peer,
     (me, mut signals): (SignalTx, SignalRx),
+    // The trunk channel the call holds, given back when the call ends.
+    _channel: Option<super::trunk::ChannelGuard>,
 ) {
     let arrived = tokio::time::Instant::now();
     let raw_call_id = message::call_id_of(&request).unwrap_or_default();

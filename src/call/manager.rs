@@ -11,6 +11,7 @@ use super::directory::{deliver, signal_channel, SignalTx, Undelivered};
 use super::inbound::run_inbound_call;
 use super::services::CallServices;
 use super::signal::CallSignal;
+use crate::dialplan::trunks::AcceptCalls;
 use crate::sip::message::{self, response_for};
 use crate::sip::transaction::{TransactionKey, TuEvent};
 
@@ -75,7 +76,7 @@ fn on_event(services: &Arc<CallServices>, calls: &mut HashMap<String, SignalTx>,
                             "at max calls: refusing INVITE with 503"
                         );
                         services.reply_retry_later(&key, &request);
-                    } else {
+                    } else if let Some(channel) = admit(services, &key, &request, peer) {
                         let (tx, rx) = signal_channel();
                         calls.insert(call_id.clone(), tx.clone());
                         tokio::spawn(run_inbound_call(
@@ -84,6 +85,7 @@ fn on_event(services: &Arc<CallServices>, calls: &mut HashMap<String, SignalTx>,
                             request,
                             peer,
                             (tx, rx),
+                            channel,
                         ));
                     }
                 }
@@ -190,6 +192,54 @@ fn on_event(services: &Arc<CallServices>, calls: &mut HashMap<String, SignalTx>,
                 }
             }
         }
+    }
+}
+
+/// Whether a new call may come in from `peer`: with `accept_calls = "trunks"` only from a
+/// trunk's addresses or a seat's registered phone (403 otherwise), and over a trunk only while
+/// one of its channels is free (503 otherwise). Some(the trunk channel it holds, if any).
+fn admit(
+    services: &CallServices,
+    key: &TransactionKey,
+    request: &rsip::Request,
+    peer: crate::sip::transaction::Peer,
+) -> Option<Option<super::trunk::ChannelGuard>> {
+    static REFUSED: std::sync::LazyLock<
+        std::sync::Mutex<crate::net::WarnThrottle<std::net::IpAddr>>,
+    > = std::sync::LazyLock::new(|| {
+        std::sync::Mutex::new(crate::net::WarnThrottle::new(
+            std::time::Duration::from_secs(10),
+        ))
+    });
+    let plan = services.dialplan();
+    let ip = peer.addr.ip();
+    match plan.trunks.by_source(ip) {
+        Some(trunk) => match services.trunk_channels.take(trunk) {
+            Some(channel) => Some(Some(channel)),
+            None => {
+                warn!(
+                    trunk = trunk.name,
+                    channels = trunk.channels,
+                    "every channel of the trunk is in use: 503"
+                );
+                services.reply_retry_later(key, request);
+                None
+            }
+        },
+        None if plan.trunks.accept_calls == AcceptCalls::Trunks
+            && !services.registrar.is_seat_source(ip) =>
+        {
+            let log = REFUSED
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .allow(&ip, std::time::Instant::now());
+            if let Some(left_out) = log {
+                warn!(source = %ip, left_out, "a call from outside the trunks refused (accept_calls = trunks): 403");
+            }
+            reply(services, key, request, rsip::StatusCode::Forbidden);
+            None
+        }
+        None => Some(None),
     }
 }
 

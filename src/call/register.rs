@@ -95,6 +95,15 @@ impl Registrar {
             .lookup(seat, Utc::now().timestamp())
     }
 
+    /// True when a seat's phone is registered from `ip`.
+    pub fn is_seat_source(&self, ip: std::net::IpAddr) -> bool {
+        self.state
+            .lock()
+            .expect("registrar")
+            .bindings
+            .has_source(ip, Utc::now().timestamp())
+    }
+
     /// Answers one REGISTER. A change of a seat's bindings is stored before its 200 OK (in
     /// order, by the task [`Registrar::start_persisting`] started), so that a restart loses
     /// no registration a phone was told of.

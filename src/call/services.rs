@@ -72,6 +72,8 @@ pub struct CallServices {
     pub legs: std::sync::Mutex<std::collections::HashMap<String, SignalTx>>,
     /// The consoles connected, and the calls ringing in their browser phones.
     pub phones: Arc<crate::phone::Phones>,
+    /// The channels in use on each carrier trunk.
+    pub trunk_channels: Arc<super::trunk::TrunkChannels>,
 }
 
 /// Calls that count against `--max-calls` now.

@@ -5,6 +5,7 @@
 //! ([`dtmf`]) and silence of the network as events. Every session's receiving runs on one of
 //! the few media loops of [`io`].
 
+pub mod conference;
 pub mod dtmf;
 pub mod g711;
 pub mod io;

@@ -26,6 +26,9 @@ use super::rtp::{FRAME, FRAME_SAMPLES};
 /// Sends one frame of a session's stream, due at the tick's instant.
 pub type FrameOut = Box<dyn FnMut(&[i16], tokio::time::Instant) + Send>;
 
+/// Called every 20 ms on its slot's tick (a conference mixes then).
+pub type Ticker = Box<dyn FnMut(tokio::time::Instant) + Send>;
+
 /// What one session plays.
 struct Stream {
     out: FrameOut,
@@ -37,6 +40,8 @@ struct Stream {
     report: bool,
     generation: u64,
     done: mpsc::Sender<u64>,
+    /// A stream that plays nothing but is called each tick (a conference's mix).
+    ticker: Option<Ticker>,
 }
 
 impl Stream {
@@ -50,11 +55,16 @@ impl Stream {
             report: false,
             generation: 0,
             done,
+            ticker: None,
         }
     }
 
     /// Sends the next frame, if anything plays.
     fn tick(&mut self, now: tokio::time::Instant) {
+        if let Some(ticker) = self.ticker.as_mut() {
+            ticker(now);
+            return;
+        }
         if self.current.is_none() {
             if let Some(next) = self.queue.pop_front() {
                 self.current = Some((next, 0));
@@ -155,6 +165,18 @@ impl Pacer {
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.table(id)
             .insert(id, Arc::new(Mutex::new(Stream::new(out, done))));
+        id
+    }
+
+    /// Adds a ticker: `tick` is called every 20 ms, on its own slot, until it is removed.
+    pub fn add_ticker(&self, tick: Ticker) -> StreamId {
+        let (done, _) = mpsc::channel(1);
+        let mut stream = Stream::new(Box::new(|_, _| {}), done);
+        stream.ticker = Some(tick);
+        let id = self
+            .next_id
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.table(id).insert(id, Arc::new(Mutex::new(stream)));
         id
     }
 

@@ -44,7 +44,9 @@ pub enum MediaEvent {
     Timeout,
 }
 
-struct SendState {
+/// What a session sends with: its peer, codec and RTP stream (shared by the pacer's prompts,
+/// a relay from the other leg and a conference's mix, one at a time).
+pub(super) struct SendState {
     remote: Option<SocketAddr>,
     codec: Codec,
     te_pt: Option<u8>,
@@ -72,18 +74,30 @@ impl Frame {
     }
 }
 
-/// Where a session's received audio goes while it is bridged: out of the other leg's socket,
-/// from the receive task itself (no task hop, no allocation), and to a recording.
+/// Where a session's received audio goes while it is bridged, from the receive task itself
+/// (no task hop, no allocation): out of the other leg's socket, or into a conference's mix;
+/// and to a recording.
 #[derive(Clone)]
 struct Relay {
-    socket: Arc<UdpSocket>,
-    state: Arc<Mutex<SendState>>,
+    to: RelayTo,
     record: Option<std::sync::mpsc::SyncSender<Frame>>,
+}
+
+/// The other end of a relay.
+#[derive(Clone)]
+enum RelayTo {
+    /// The other leg's socket and stream.
+    Leg {
+        socket: Arc<UdpSocket>,
+        state: Arc<Mutex<SendState>>,
+    },
+    /// A party's place in a conference.
+    Conference(super::conference::Inlet),
 }
 
 impl SendState {
     /// Sends one frame of samples (a prompt's), encoded on the stack in the stream's codec.
-    fn send_samples(&mut self, socket: &UdpSocket, frame: &[i16], due: Instant) {
+    pub(super) fn send_samples(&mut self, socket: &UdpSocket, frame: &[i16], due: Instant) {
         let codec = self.codec;
         self.send(socket, due, frame.len() as u32, |out| {
             codec.encode_into(frame, out)
@@ -271,10 +285,30 @@ impl MediaSession {
     /// `record` when given. The received audio no longer comes as [`MediaEvent::Audio`].
     pub fn relay_to(&self, to: &MediaSession, record: Option<std::sync::mpsc::SyncSender<Frame>>) {
         self.relay.send_replace(Some(Relay {
-            socket: to.socket.clone(),
-            state: to.state.clone(),
+            to: RelayTo::Leg {
+                socket: to.socket.clone(),
+                state: to.state.clone(),
+            },
             record,
         }));
+    }
+
+    /// From now on, audio received on this session goes into a conference's mix through
+    /// `inlet`, and its payloads to `record` when given.
+    pub fn relay_into(
+        &self,
+        inlet: super::conference::Inlet,
+        record: Option<std::sync::mpsc::SyncSender<Frame>>,
+    ) {
+        self.relay.send_replace(Some(Relay {
+            to: RelayTo::Conference(inlet),
+            record,
+        }));
+    }
+
+    /// What sends on this session (for a conference that mixes for it).
+    pub(super) fn sender(&self) -> (Arc<UdpSocket>, Arc<Mutex<SendState>>) {
+        (self.socket.clone(), self.state.clone())
     }
 
     /// Whether received audio comes as [`MediaEvent::Audio`] (off by default: only a voice
@@ -466,18 +500,27 @@ fn forward(relay: &Relay, codec: Codec, payload: &[u8], now: Instant) {
             debug!("recording queue full: a frame is not recorded");
         }
     }
-    let mut st = relay.state.lock().unwrap_or_else(|e| e.into_inner());
-    let out = st.codec;
-    st.send(&relay.socket, now, len as u32, |buf| {
-        if out == codec {
-            buf[..len].copy_from_slice(&payload[..len]);
-            len
-        } else {
+    match &relay.to {
+        RelayTo::Leg { socket, state } => {
+            let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
+            let out = st.codec;
+            st.send(socket, now, len as u32, |buf| {
+                if out == codec {
+                    buf[..len].copy_from_slice(&payload[..len]);
+                    len
+                } else {
+                    let mut samples = [0i16; MAX_PAYLOAD];
+                    let k = codec.decode_into(&payload[..len], &mut samples);
+                    out.encode_into(&samples[..k], buf)
+                }
+            });
+        }
+        RelayTo::Conference(inlet) => {
             let mut samples = [0i16; MAX_PAYLOAD];
             let k = codec.decode_into(&payload[..len], &mut samples);
-            out.encode_into(&samples[..k], buf)
+            inlet.push(&samples[..k]);
         }
-    });
+    }
 }
 
 #[cfg(test)]

@@ -160,6 +160,14 @@ impl Bindings {
             .unwrap_or_default()
     }
 
+    /// True when a live binding was registered from `ip` (a seat's phone is there).
+    pub fn has_source(&self, ip: std::net::IpAddr, now: i64) -> bool {
+        self.by_aor
+            .values()
+            .flatten()
+            .any(|b| b.expires_at > now && b.source.ip() == ip)
+    }
+
     /// Removes expired bindings everywhere; returns the AORs that lost their last contact.
     pub fn expire_all(&mut self, now: i64) -> Vec<String> {
         let mut gone = Vec::new();
