@@ -34,8 +34,15 @@ pub enum AcdEvent {
     Declined { call: String, agent: String },
     /// A connected call ended; `by_agent` when the agent hung up.
     CallEnded { call: String, by_agent: bool },
-    /// A connected call was transferred away (to another platform).
+    /// A connected call was transferred away (to another platform, or handed to another
+    /// hotline such as 110).
     Transferred { call: String, to: String },
+    /// A seat taken for a call outside the queues ([`Acd::reserve`], [`Acd::pick_for`]) is
+    /// free again: after-call work, or back to not ready when it was.
+    Released { call: String },
+    /// A connected call goes on with the seat reserved under `reservation` (a consultation
+    /// the operator completed): the first seat's part is complete, the second's begins.
+    Handed { call: String, reservation: String },
 }
 
 /// What the call layer must do.
@@ -78,12 +85,33 @@ pub struct QueueLogEntry {
 #[serde(tag = "event", rename_all = "kebab-case")]
 pub enum QueueLogKind {
     EnterQueue,
-    RingNoAnswer { rang_ms: i64 },
-    Connect { wait_ms: i64 },
-    Complete { by_agent: bool, talk_ms: i64 },
-    Abandon { position: usize, wait_ms: i64 },
-    Transfer { to: String },
-    Overflow { to: String },
+    RingNoAnswer {
+        rang_ms: i64,
+    },
+    Connect {
+        wait_ms: i64,
+    },
+    Complete {
+        by_agent: bool,
+        talk_ms: i64,
+    },
+    Abandon {
+        position: usize,
+        wait_ms: i64,
+    },
+    Transfer {
+        to: String,
+    },
+    Overflow {
+        to: String,
+    },
+    /// The operator handed the caller to a colleague they had consulted (no new answer).
+    Handed {
+        to: String,
+    },
+    /// The caller left the queue for self-service (a progress lookup): the call is no longer
+    /// offered (it may come back: a new entry).
+    SelfService,
 }
 
 impl QueueLogKind {
@@ -97,6 +125,8 @@ impl QueueLogKind {
             QueueLogKind::Abandon { .. } => "abandon",
             QueueLogKind::Transfer { .. } => "transfer",
             QueueLogKind::Overflow { .. } => "overflow",
+            QueueLogKind::Handed { .. } => "handed",
+            QueueLogKind::SelfService => "self-service",
         }
     }
 }
@@ -146,6 +176,14 @@ struct Connected {
     queue: String,
     agent: String,
     since: DateTime<Utc>,
+}
+
+/// A seat taken for a call outside the queues.
+#[derive(Debug, Clone)]
+struct Reserved {
+    agent: String,
+    /// The reason it was not ready, to go back to once the call is over.
+    was_not_ready: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -201,6 +239,8 @@ pub struct Acd {
     /// Mean talk time of completed calls, ms (for wait estimates).
     mean_talk_ms: Option<i64>,
     state_changes: VecDeque<AgentStateChange>,
+    /// Seats taken for calls outside the queues, by the reservation's name.
+    reserved: HashMap<String, Reserved>,
 }
 
 impl Acd {
@@ -286,6 +326,63 @@ impl Acd {
             .collect();
         out.sort_by(|a, b| b.talking_ms.cmp(&a.talking_ms).then(a.call.cmp(&b.call)));
         out
+    }
+
+    /// Takes `agent` for `call`, a call outside the queues (a callback, a consultation): the
+    /// seat is on a call from now on and offered nothing else, until [`AcdEvent::Released`]
+    /// (or [`AcdEvent::Handed`]). Only a seat that is signed in and on no call.
+    pub fn reserve(&mut self, call: &str, agent: &str, now: DateTime<Utc>) -> Result<(), AcdError> {
+        if self.reserved.contains_key(call) {
+            return Err(AcdError::DuplicateCall(call.to_string()));
+        }
+        let a = self.agent_mut(agent)?;
+        let was_not_ready = match (&a.state, a.on_calls) {
+            (AgentState::Available | AgentState::WrapUp, 0) => None,
+            (AgentState::NotReady(reason), 0) => Some(reason.clone()),
+            _ => return Err(state_error(a, "take a call outside the queues")),
+        };
+        a.wrap_up_until = None;
+        a.on_calls += 1;
+        a.set(AgentState::OnCall, now);
+        self.reserved.insert(
+            call.to_string(),
+            Reserved {
+                agent: agent.to_string(),
+                was_not_ready,
+            },
+        );
+        self.note_state_changes();
+        Ok(())
+    }
+
+    /// Takes a free seat of `platform` for `call` (a callback the hotline owes), when no
+    /// caller waits in the platform's queues: callers calling in come first. The seat idle the
+    /// longest; None when no seat is free or someone waits.
+    pub fn pick_for(&mut self, call: &str, platform: &str, now: DateTime<Utc>) -> Option<String> {
+        let waiting = self.waiting.iter().any(|w| {
+            self.queues
+                .get(&w.queue)
+                .is_some_and(|q| q.config.platform == platform)
+        });
+        if waiting || self.reserved.contains_key(call) {
+            return None;
+        }
+        let agent = self
+            .agents
+            .values()
+            .filter(|a| {
+                a.platform == platform && a.state == AgentState::Available && a.on_calls == 0
+            })
+            .min_by_key(|a| (a.idle_since, a.id.clone()))?
+            .id
+            .clone();
+        self.reserve(call, &agent, now).ok()?;
+        Some(agent)
+    }
+
+    /// The seat reserved under `call`, if any.
+    pub fn reserved_agent(&self, call: &str) -> Option<&str> {
+        self.reserved.get(call).map(|r| r.agent.as_str())
     }
 
     /// The next command for the call layer.
@@ -481,10 +578,95 @@ impl Acd {
                     QueueLogKind::Transfer { to },
                 );
             }
+            AcdEvent::Released { call } => {
+                let r = self
+                    .reserved
+                    .remove(&call)
+                    .ok_or_else(|| AcdError::UnknownCall(call.clone()))?;
+                self.release_seat(&r, now);
+            }
+            AcdEvent::Handed { call, reservation } => {
+                if !self.connected.contains_key(&call) {
+                    return Err(AcdError::UnknownCall(call));
+                }
+                let r = self
+                    .reserved
+                    .remove(&reservation)
+                    .ok_or_else(|| AcdError::UnknownCall(reservation.clone()))?;
+                let c = self.connected.get(&call).cloned().expect("checked");
+                let talk_ms = (now - c.since).num_milliseconds();
+                self.after_call(&c, now);
+                self.record(
+                    now,
+                    &c.queue,
+                    &call,
+                    Some(&c.agent),
+                    QueueLogKind::Handed {
+                        to: r.agent.clone(),
+                    },
+                );
+                self.record(
+                    now,
+                    &c.queue,
+                    &call,
+                    Some(&c.agent),
+                    QueueLogKind::Complete {
+                        by_agent: true,
+                        talk_ms,
+                    },
+                );
+                self.connected.insert(
+                    call,
+                    Connected {
+                        queue: c.queue,
+                        agent: r.agent,
+                        since: now,
+                    },
+                );
+            }
         }
         self.assign(now);
         self.note_state_changes();
         Ok(())
+    }
+
+    /// Takes the caller of a waiting call out of its queue for self-service (a progress
+    /// lookup): offers are withdrawn, the entry logged; it may enter again later.
+    pub fn self_service(&mut self, call: &str, now: DateTime<Utc>) -> Result<(), AcdError> {
+        let w = self
+            .take_waiting(call)
+            .ok_or_else(|| AcdError::UnknownCall(call.to_string()))?;
+        self.withdraw_offers(&w, now);
+        self.record(now, &w.queue, call, None, QueueLogKind::SelfService);
+        self.assign(now);
+        self.note_state_changes();
+        Ok(())
+    }
+
+    /// A reserved seat's call is over: after-call work as after a queue call (the wrap-up of
+    /// its platform's own queue), or not ready again with the reason it had.
+    fn release_seat(&mut self, r: &Reserved, now: DateTime<Utc>) {
+        let wrap = self
+            .agents
+            .get(&r.agent)
+            .and_then(|a| self.queues.get(&a.platform))
+            .map(|q| q.config.wrap_up)
+            .unwrap_or_default();
+        let Some(a) = self.agents.get_mut(&r.agent) else {
+            return;
+        };
+        a.on_calls = a.on_calls.saturating_sub(1);
+        if a.on_calls > 0 || a.state == AgentState::Ringing {
+            return;
+        }
+        match &r.was_not_ready {
+            Some(reason) => a.set(AgentState::NotReady(reason.clone()), now),
+            None if wrap.is_zero() => a.set(AgentState::Available, now),
+            None => {
+                a.wrap_up_until = Some(now + dur(wrap));
+                a.set(AgentState::WrapUp, now);
+            }
+        }
     }
 
     /// Applies the clock: ring timeouts, wrap-up ends, overflows and announcements due at `now`.

@@ -32,6 +32,22 @@ enum Request {
         queues: Vec<QueueConfig>,
         seats: Vec<Seat>,
     },
+    /// Take this seat for a call outside the queues.
+    Reserve {
+        call: String,
+        agent: String,
+        reply: oneshot::Sender<Result<(), String>>,
+    },
+    /// Take a free seat of the platform for a callback, when no caller waits.
+    Pick {
+        call: String,
+        platform: String,
+        reply: oneshot::Sender<Option<String>>,
+    },
+    /// The waiting caller leaves the queue for self-service.
+    SelfService {
+        call: String,
+    },
 }
 
 /// Live queue state for supervisors.
@@ -86,6 +102,40 @@ impl QueueHandle {
     /// Passes an event to the ACD.
     pub fn event(&self, event: AcdEvent) {
         let _ = self.tx.send(Request::Event(event));
+    }
+
+    /// Takes `agent` for `call`, a call outside the queues (a consultation, an operator's own
+    /// callback); why not, when it cannot be (not signed in, on a call).
+    pub async fn reserve(&self, call: &str, agent: &str) -> Result<(), String> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Request::Reserve {
+                call: call.into(),
+                agent: agent.into(),
+                reply,
+            })
+            .map_err(|_| "the ACD is not running".to_string())?;
+        rx.await
+            .unwrap_or_else(|_| Err("the ACD is not running".into()))
+    }
+
+    /// Takes the longest-idle free seat of `platform` for the callback `call`, unless a caller
+    /// waits in one of its queues.
+    pub async fn pick_for(&self, call: &str, platform: &str) -> Option<String> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Request::Pick {
+                call: call.into(),
+                platform: platform.into(),
+                reply,
+            })
+            .ok()?;
+        rx.await.ok().flatten()
+    }
+
+    /// Takes a waiting caller out of the queue for self-service (its notices stop).
+    pub fn self_service(&self, call: &str) {
+        let _ = self.tx.send(Request::SelfService { call: call.into() });
     }
 
     /// Applies a reloaded dialplan's queues and seats.
@@ -185,6 +235,12 @@ fn log_step(e: &crate::acd::engine::QueueLogEntry, waiting: &[crate::acd::engine
         K::Overflow { to } => {
             info!(call_id = %call, %queue, step, %to, "longest wait reached: the call overflows")
         }
+        K::Handed { to } => {
+            info!(call_id = %call, %queue, agent, step, %to, "the operator handed the caller to a colleague")
+        }
+        K::SelfService => {
+            info!(call_id = %call, %queue, step, "the caller left the queue for self-service")
+        }
     }
 }
 
@@ -224,6 +280,18 @@ async fn run(mut acd: Acd, mut requests: mpsc::UnboundedReceiver<Request>, store
                     }
                     for seat in &seats {
                         configure_seat(&mut acd, seat, Utc::now());
+                    }
+                }
+                Some(Request::Reserve { call, agent, reply }) => {
+                    let _ = reply.send(acd.reserve(&call, &agent, Utc::now()).map_err(|e| e.to_string()));
+                }
+                Some(Request::Pick { call, platform, reply }) => {
+                    let _ = reply.send(acd.pick_for(&call, &platform, Utc::now()));
+                }
+                Some(Request::SelfService { call }) => {
+                    calls.remove(&call);
+                    if let Err(e) = acd.self_service(&call, Utc::now()) {
+                        debug!(%call, error = %e, "not in a queue for self-service");
                     }
                 }
                 Some(Request::Snapshot(reply)) => {

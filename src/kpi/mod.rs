@@ -169,9 +169,16 @@ pub fn report<'a>(
                 k.completed += 1;
                 k.talk_ms_total += talk_ms;
             }
+            // A caller who left for self-service was not offered after all (if they come
+            // back, their new entry is).
+            QueueLogKind::SelfService => {
+                k.offered = k.offered.saturating_sub(1);
+                offered.remove(&key);
+            }
             QueueLogKind::EnterQueue
             | QueueLogKind::RingNoAnswer { .. }
-            | QueueLogKind::Transfer { .. } => {}
+            | QueueLogKind::Transfer { .. }
+            | QueueLogKind::Handed { .. } => {}
         }
     }
     let mut platforms: BTreeMap<String, Kpi> = BTreeMap::new();

@@ -270,3 +270,19 @@ fn the_live_figures_and_targets() {
     assert!(!live::meets(Some(0.949), t.connection_rate));
     assert!(live::meets(None, t.service_level));
 }
+
+#[test]
+fn a_caller_who_left_for_self_service_and_came_back_is_offered_once() {
+    let mut log = Vec::new();
+    // Enters, leaves for a progress lookup, comes back and is answered.
+    log.push(e(0.0, "530100", "s", QueueLogKind::EnterQueue));
+    log.push(e(1.0, "530100", "s", QueueLogKind::SelfService));
+    answered(&mut log, "530100", "s", 30.0, 5.0, 60.0);
+    // Another leaves for a lookup and hangs up there.
+    log.push(e(2.0, "530100", "q", QueueLogKind::EnterQueue));
+    log.push(e(3.0, "530100", "q", QueueLogKind::SelfService));
+    let r = report(&log, at(0.0), at(3600.0), &KpiRules::default(), platform_of);
+    let k = &r.queues["530100"];
+    assert_eq!((k.offered, k.answered, k.abandoned), (1, 1, 0));
+    assert_eq!(k.connection_rate, Some(1.0));
+}

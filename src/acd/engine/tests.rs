@@ -746,3 +746,152 @@ fn a_seat_whose_phone_goes_while_ringing_unanswered_signs_out() {
     .unwrap();
     assert_eq!(acd.agent("a1").unwrap().state, AgentState::LoggedOut);
 }
+
+#[test]
+fn a_seat_reserved_for_a_callback_is_offered_nothing_else_until_released() {
+    let mut acd = acd_with(Strategy::LongestIdle, &["a1", "a2"]);
+    // The longest idle free seat is picked, and it is on a call from now on.
+    assert_eq!(
+        acd.pick_for("cb-1", "530100", secs(0)).as_deref(),
+        Some("a1")
+    );
+    assert_eq!(acd.agent("a1").unwrap().state, AgentState::OnCall);
+    assert_eq!(acd.reserved_agent("cb-1"), Some("a1"));
+    // A caller now rings a2, never a1.
+    arrive(&mut acd, "c1", secs(1));
+    assert_eq!(drain(&mut acd).0, vec![ring("c1", "a2")]);
+    // While someone waits, no seat is taken for a callback.
+    assert_eq!(acd.pick_for("cb-2", "530100", secs(2)), None);
+    acd.handle(
+        AcdEvent::Answered {
+            call: "c1".into(),
+            agent: "a2".into(),
+        },
+        secs(3),
+    )
+    .unwrap();
+    // Released: after-call work, then available.
+    acd.handle(
+        AcdEvent::Released {
+            call: "cb-1".into(),
+        },
+        secs(60),
+    )
+    .unwrap();
+    assert_eq!(acd.agent("a1").unwrap().state, AgentState::WrapUp);
+    acd.tick(secs(70));
+    assert_eq!(acd.agent("a1").unwrap().state, AgentState::Available);
+    assert!(acd
+        .handle(
+            AcdEvent::Released {
+                call: "cb-1".into()
+            },
+            secs(71)
+        )
+        .is_err());
+}
+
+#[test]
+fn a_not_ready_seat_reserved_by_its_operator_goes_back_to_not_ready() {
+    let mut acd = acd_with(Strategy::LongestIdle, &["a1"]);
+    acd.handle(
+        AcdEvent::NotReady {
+            agent: "a1".into(),
+            reason: "callbacks".into(),
+        },
+        secs(0),
+    )
+    .unwrap();
+    acd.reserve("cb-1", "a1", secs(1)).unwrap();
+    assert!(
+        acd.reserve("cb-2", "a1", secs(2)).is_err(),
+        "a seat on a call is not reserved twice"
+    );
+    acd.handle(
+        AcdEvent::Released {
+            call: "cb-1".into(),
+        },
+        secs(30),
+    )
+    .unwrap();
+    assert_eq!(
+        acd.agent("a1").unwrap().state,
+        AgentState::NotReady("callbacks".into())
+    );
+    assert!(acd.pick_for("cb-3", "530100", secs(31)).is_none());
+}
+
+#[test]
+fn a_consultation_completed_hands_the_call_to_the_colleague() {
+    let mut acd = acd_with(Strategy::LongestIdle, &["a1", "a2"]);
+    arrive(&mut acd, "c1", secs(0));
+    drain(&mut acd);
+    acd.handle(
+        AcdEvent::Answered {
+            call: "c1".into(),
+            agent: "a1".into(),
+        },
+        secs(3),
+    )
+    .unwrap();
+    drain(&mut acd);
+    acd.reserve("c1#consult", "a2", secs(20)).unwrap();
+    acd.handle(
+        AcdEvent::Handed {
+            call: "c1".into(),
+            reservation: "c1#consult".into(),
+        },
+        secs(40),
+    )
+    .unwrap();
+    let (_, log) = drain(&mut acd);
+    assert_eq!(
+        log,
+        vec![
+            QueueLogKind::Handed { to: "a2".into() },
+            QueueLogKind::Complete {
+                by_agent: true,
+                talk_ms: 37_000
+            }
+        ]
+    );
+    assert_eq!(acd.agent("a1").unwrap().state, AgentState::WrapUp);
+    assert_eq!(acd.agent("a2").unwrap().state, AgentState::OnCall);
+    let connected = acd.connected(secs(41));
+    assert_eq!(connected[0].agent, "a2");
+    acd.handle(
+        AcdEvent::CallEnded {
+            call: "c1".into(),
+            by_agent: false,
+        },
+        secs(100),
+    )
+    .unwrap();
+    let (_, log) = drain(&mut acd);
+    assert_eq!(
+        log,
+        vec![QueueLogKind::Complete {
+            by_agent: false,
+            talk_ms: 60_000
+        }]
+    );
+}
+
+#[test]
+fn a_caller_who_leaves_for_self_service_is_no_longer_offered() {
+    let mut acd = acd_with(Strategy::LongestIdle, &["a1"]);
+    arrive(&mut acd, "c1", secs(0));
+    assert_eq!(drain(&mut acd).0, vec![ring("c1", "a1")]);
+    acd.self_service("c1", secs(2)).unwrap();
+    let (cmds, log) = drain(&mut acd);
+    assert_eq!(
+        cmds,
+        vec![AcdCommand::StopRinging {
+            call: "c1".into(),
+            agent: "a1".into()
+        }]
+    );
+    assert_eq!(log, vec![QueueLogKind::SelfService]);
+    assert_eq!(acd.agent("a1").unwrap().state, AgentState::Available);
+    assert!(acd.waiting(secs(3)).is_empty());
+}
