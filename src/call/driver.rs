@@ -1,9 +1,9 @@
 //! The edge of one answered call: it feeds the pure [`Call`] machine with what the caller, the
-//! seats, the media, the ACD and the clock do, and performs every output the machine asks for
-//! (SIP to seats, prompts, relaying and recording, store writes, ACD events). The rules are in
-//! `flow/`; this file only translates.
+//! legs, the media, the ACD, the API and the clock do, and performs every output the machine
+//! asks for (SIP to seats and out over trunks, prompts, who hears whom, recordings, store
+//! writes, ACD events). The rules are in `flow/`; this file only translates.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -14,19 +14,22 @@ use tracing::{error, info, warn};
 use super::agent_leg::AgentLeg;
 use super::context::InboundCall;
 use super::directory::SignalRx;
-use super::flow::{Call, Input, LegId, LegReply, Output, ReferRefusal, SeatEvent};
+use super::flow::{
+    Action, Call, Dest, Hotline, Input, LegId, LookedUp, Output, Party, ReferRefusal, SeatEvent,
+};
+use super::legs::Legs;
 use super::queue::QueueNotice;
 use super::recording::Recordings;
-use super::signal::{CallSignal, EndCause, TransferTarget};
+use super::room::Room;
+use super::signal::{CallDescription, CallRequest, CallSignal, EndCause, TransferTarget};
 use crate::acd::AgentState;
+use crate::cases::workflow::Actor;
 use crate::media::recorder::WavRecorder;
 use crate::media::session::{MediaEvent, MediaSession};
 use crate::phone::signal::CallInfo;
-use crate::phone::PhoneEvent;
 use crate::routing::TransferRefused;
 use crate::sip::dialog::Dialog;
-use crate::sip::message::{self, response_for};
-use crate::sip::transaction::TransactionKey;
+use crate::sip::message;
 
 /// What the caller hears: lists of prompts played by the media pacer, which reports each
 /// list's end with its generation; only the end of the latest list is the machine's PlayDone.
@@ -35,10 +38,9 @@ struct Player {
     done: mpsc::Receiver<u64>,
 }
 
-/// The seat bridged with the caller: its media events and the recordings.
+/// The leg the caller talks with (an operator, another hotline), and both sides' recordings.
 struct Bridged {
     leg: LegId,
-    events: mpsc::Receiver<MediaEvent>,
     recordings: Recordings,
 }
 
@@ -55,11 +57,7 @@ pub(super) struct Driver<'c, 'a> {
     media: &'c MediaSession,
     case_number: &'c str,
     dialog: &'c mut Dialog,
-    legs: HashMap<LegId, AgentLeg>,
-    /// Seat legs by SIP Call-ID.
-    leg_ids: HashMap<String, LegId>,
-    /// Seats' BYEs and REFERs not answered yet, oldest first.
-    requests: HashMap<LegId, VecDeque<(TransactionKey, rsip::Request)>>,
+    legs: Legs,
     notices: Option<mpsc::UnboundedReceiver<QueueNotice>>,
     queue: String,
     /// When the caller joined the queue, for the pop-up's waiting time.
@@ -67,9 +65,14 @@ pub(super) struct Driver<'c, 'a> {
     /// The platform that took the call.
     platform: String,
     bridged: Option<Bridged>,
+    /// Who hears whom.
+    room: Room,
     message: Option<Message>,
     transfer_reply: Option<oneshot::Sender<Result<TransferTarget, TransferRefused>>>,
     hold_reply: Option<oneshot::Sender<Result<bool, &'static str>>>,
+    action_reply: Option<oneshot::Sender<Result<&'static str, String>>>,
+    /// Consultations asked so far (each reserves its seat under its own name).
+    consultations: u32,
     /// Inputs the outputs gave rise to (a seat that cannot be rung, a message not started).
     inputs: VecDeque<Input>,
 }
@@ -86,17 +89,18 @@ impl<'c, 'a> Driver<'c, 'a> {
             media,
             case_number,
             dialog,
-            legs: HashMap::new(),
-            leg_ids: HashMap::new(),
-            requests: HashMap::new(),
+            legs: Legs::default(),
             notices: None,
             queue: String::new(),
             joined_at: None,
             platform: String::new(),
             bridged: None,
+            room: Room::default(),
             message: None,
             transfer_reply: None,
             hold_reply: None,
+            action_reply: None,
+            consultations: 0,
             inputs: VecDeque::new(),
         }
     }
@@ -125,10 +129,11 @@ impl<'c, 'a> Driver<'c, 'a> {
                     return cause;
                 }
             }
-            // A transfer the machine did not answer is dropped: the API says the caller is not
+            // A request the machine did not answer is dropped: the API says the caller is not
             // talking with an operator.
             self.transfer_reply = None;
             self.hold_reply = None;
+            self.action_reply = None;
             if let Some(input) = self.inputs.pop_front() {
                 machine.handle(input, now());
                 continue;
@@ -163,7 +168,16 @@ impl<'c, 'a> Driver<'c, 'a> {
                         }
                         None => Some(Input::CallerBye),
                         Some(CallSignal::Timeout) => Some(Input::AckTimeout),
-                        Some(signal) => self.seat_signal(signal),
+                        Some(CallSignal::Describe { reply }) => {
+                            let _ = reply.send(CallDescription {
+                                call_id: self.call.call_id.to_string(),
+                                case_number: self.case_number.to_string(),
+                                phase: machine.phase(),
+                                parties: machine.parties(),
+                            });
+                            None
+                        }
+                        Some(signal) => self.seat_signal(signal).await,
                     };
                     if let Some(input) = input {
                         machine.handle(input, now());
@@ -183,8 +197,8 @@ impl<'c, 'a> Driver<'c, 'a> {
                     }
                     None => std::future::pending::<()>().await,
                 },
-                event = or_pending(self.bridged.as_mut().map(|b| b.events.recv())) => {
-                    if let Some(input) = self.seat_media(event) {
+                (leg, event) = self.legs.media_event() => {
+                    if let Some(input) = self.leg_media(leg, event) {
                         machine.handle(input, now());
                     }
                 }
@@ -208,7 +222,8 @@ impl<'c, 'a> Driver<'c, 'a> {
     }
 
     /// The caller's media events: audio (only while a message is recorded: a bridge relays in
-    /// the receive task), keys (passed on to a bridged seat) and the media timeout.
+    /// the receive task), keys (passed on to the leg the caller talks with) and the media
+    /// timeout.
     fn caller_media(&mut self, event: MediaEvent) -> Option<Input> {
         match event {
             MediaEvent::Audio { samples } => {
@@ -223,7 +238,7 @@ impl<'c, 'a> Driver<'c, 'a> {
             }
             MediaEvent::Dtmf { digit } => {
                 info!(call_id = self.call.call_id, %digit, "DTMF received");
-                if let Some(leg) = self.bridged.as_ref().and_then(|b| self.legs.get(&b.leg)) {
+                if let Some(leg) = self.bridged.as_ref().and_then(|b| self.legs.get(b.leg)) {
                     leg.media.send_dtmf(digit);
                 }
                 Some(Input::Dtmf(digit))
@@ -235,107 +250,54 @@ impl<'c, 'a> Driver<'c, 'a> {
         }
     }
 
-    /// The bridged seat's media events: keys, passed on to the caller, and the media timeout
-    /// (its audio is relayed and recorded by its receive task).
-    fn seat_media(&mut self, event: Option<MediaEvent>) -> Option<Input> {
-        let bridged = self.bridged.as_mut()?;
+    /// A leg's media events: keys of the leg the caller talks with go to the caller; a leg
+    /// silent for the media timeout is the machine's (its audio is relayed by its receive
+    /// task).
+    fn leg_media(&mut self, leg: LegId, event: Option<MediaEvent>) -> Option<Input> {
+        self.legs.get(leg)?;
         match event {
-            // Not sent: a seat's session never wants audio events.
             Some(MediaEvent::Audio { .. }) => None,
             Some(MediaEvent::Dtmf { digit }) => {
-                self.media.send_dtmf(digit);
+                if self.bridged.as_ref().is_some_and(|b| b.leg == leg) {
+                    self.media.send_dtmf(digit);
+                }
                 None
             }
             Some(MediaEvent::Timeout) | None => Some(Input::Seat {
-                leg: bridged.leg,
+                leg,
                 event: SeatEvent::MediaTimeout,
             }),
         }
     }
 
-    /// A signal about a seat's leg, or the API's transfer, as an input.
-    fn seat_signal(&mut self, signal: CallSignal) -> Option<Input> {
+    /// A signal about a leg, or a request of the API, as an input.
+    async fn seat_signal(&mut self, signal: CallSignal) -> Option<Input> {
         let services = self.call.services;
+        let owner = self.call.call_id;
         match signal {
             CallSignal::AgentResponse(resp) => {
-                let leg_call_id = message::call_id(&*resp).unwrap_or_default();
-                let Some(&id) = self.leg_ids.get(&leg_call_id) else {
-                    // A leg let go while this response was on its way to us.
-                    services.answer_late(&resp);
-                    return None;
-                };
-                let leg = self.legs.get_mut(&id)?;
-                let code = resp.status_code.code();
-                if code < 200 || message::cseq(&*resp).is_none_or(|(_, m)| m != "INVITE") {
-                    return None;
+                let (leg, event) = self.legs.on_response(services, &resp, owner).await?;
+                if event == SeatEvent::Answered {
+                    self.legs.watch_media(leg);
                 }
-                if leg.is_answered() {
-                    if code < 300 {
-                        leg.ack_again(services, &resp);
-                    }
-                    return None;
-                }
-                let event = if code >= 300 {
-                    info!(
-                        call_id = self.call.call_id,
-                        agent = leg.agent,
-                        code,
-                        "seat did not take the call"
-                    );
-                    SeatEvent::Declined(code)
-                } else {
-                    match leg.answered(services, &resp) {
-                        Ok(()) => {
-                            store_answer(services, leg_call_id.clone());
-                            SeatEvent::Answered
-                        }
-                        Err(e) => {
-                            warn!(call_id = self.call.call_id, agent = leg.agent, error = %e, "seat's answer unusable");
-                            SeatEvent::Unusable
-                        }
-                    }
-                };
-                Some(Input::Seat { leg: id, event })
+                Some(Input::Seat { leg, event })
             }
             CallSignal::Phone { call_id, event } => {
-                let id = *self.leg_ids.get(&call_id)?;
-                let leg = self.legs.get_mut(&id)?;
-                let event = match event {
-                    PhoneEvent::Answered {
-                        codec,
-                        telephone_event_pt,
-                    } => match leg.answered_in_browser(services, codec, telephone_event_pt) {
-                        Ok(()) => {
-                            store_answer(services, call_id);
-                            SeatEvent::Answered
-                        }
-                        Err(e) => {
-                            warn!(call_id = self.call.call_id, error = %e, "browser answer unusable");
-                            SeatEvent::Unusable
-                        }
-                    },
-                    PhoneEvent::Declined => SeatEvent::Declined(603),
-                    PhoneEvent::HungUp => SeatEvent::Bye,
-                    PhoneEvent::Failed if leg.is_answered() => SeatEvent::MediaTimeout,
-                    PhoneEvent::Failed => SeatEvent::Declined(480),
-                };
-                info!(
-                    call_id = self.call.call_id,
-                    agent = leg.agent,
-                    ?event,
-                    "browser phone"
-                );
-                Some(Input::Seat { leg: id, event })
+                let (leg, event) = self.legs.on_phone(services, &call_id, event, owner)?;
+                if event == SeatEvent::Answered {
+                    self.legs.watch_media(leg);
+                }
+                Some(Input::Seat { leg, event })
             }
             CallSignal::AgentTimeout { call_id } => {
-                let leg = *self.leg_ids.get(&call_id)?;
+                let leg = self.legs.by_call_id(&call_id)?;
                 Some(Input::Seat {
                     leg,
                     event: SeatEvent::NoResponse,
                 })
             }
             CallSignal::AgentBye { key, request } => {
-                let leg = self.hold_request(key, *request)?;
+                let leg = self.legs.hold_request(services, key, *request)?;
                 Some(Input::Seat {
                     leg,
                     event: SeatEvent::Bye,
@@ -345,24 +307,22 @@ impl<'c, 'a> Driver<'c, 'a> {
                 let target = message::header_value(&*request, "Refer-To")
                     .as_deref()
                     .and_then(message::uri_user);
-                let leg = self.hold_request(key, *request)?;
+                let leg = self.legs.hold_request(services, key, *request)?;
                 let to = match target {
                     None => Err(ReferRefusal {
                         status: 400,
                         warning: "Refer-To is missing".into(),
                     }),
-                    Some(target) => super::transfer::resolve(
-                        &services.dialplan(),
-                        &self.queue,
-                        &target,
-                    )
-                    .map_err(|refused| {
-                        info!(call_id = self.call.call_id, %target, %refused, "transfer refused");
-                        ReferRefusal {
-                            status: 403,
-                            warning: refused.to_string(),
-                        }
-                    }),
+                    Some(target) => {
+                        super::transfer::resolve(&services.dialplan(), &self.queue, &target)
+                            .map_err(|refused| {
+                                info!(call_id = owner, %target, %refused, "transfer refused");
+                                ReferRefusal {
+                                    status: 403,
+                                    warning: refused.to_string(),
+                                }
+                            })
+                    }
                 };
                 Some(Input::Seat {
                     leg,
@@ -378,31 +338,145 @@ impl<'c, 'a> Driver<'c, 'a> {
                 self.transfer_reply = Some(reply);
                 Some(Input::Transfer { to, by })
             }
-            CallSignal::Ack | CallSignal::Bye { .. } | CallSignal::Cancel | CallSignal::Timeout => {
-                None
-            }
+            CallSignal::Request { request, by, reply } => match self.resolve(request, by).await {
+                Ok(action) => {
+                    self.action_reply = Some(reply);
+                    Some(Input::Action(action))
+                }
+                Err(why) => {
+                    let _ = reply.send(Err(why));
+                    None
+                }
+            },
+            CallSignal::Ack
+            | CallSignal::Bye { .. }
+            | CallSignal::Cancel
+            | CallSignal::Timeout
+            | CallSignal::Describe { .. } => None,
         }
     }
 
-    /// Keeps a seat's request for the machine's answer; one on a leg we do not know gets 481.
-    fn hold_request(&mut self, key: TransactionKey, request: rsip::Request) -> Option<LegId> {
-        let leg_call_id = message::call_id_of(&request).unwrap_or_default();
-        match self.leg_ids.get(&leg_call_id) {
-            Some(&leg) => {
-                self.requests
-                    .entry(leg)
-                    .or_default()
-                    .push_back((key, request));
-                Some(leg)
+    /// The API's request, resolved against the dialplan and the ACD, as the machine's action.
+    async fn resolve(&mut self, request: CallRequest, by: Actor) -> Result<Action, String> {
+        let services = self.call.services;
+        let plan = services.dialplan();
+        Ok(match request {
+            CallRequest::HandOver {
+                number,
+                three_party,
+                also_ours,
+            } => {
+                let hotline = plan
+                    .hotlines
+                    .get(&number)
+                    .ok_or_else(|| format!("no hotline {number} in hotlines.toml"))?;
+                if plan.trunks.for_platform(&self.platform).is_none() {
+                    return Err(format!(
+                        "no trunk in trunks.toml serves platform {}",
+                        self.platform
+                    ));
+                }
+                Action::HandOver {
+                    hotline: Hotline {
+                        number: hotline.number.clone(),
+                        name: hotline.name.clone(),
+                        dial: hotline.dial_for(&self.platform).to_string(),
+                    },
+                    three_party,
+                    also_ours,
+                    by,
+                }
             }
-            None => {
-                let response = response_for(
-                    &request,
-                    rsip::StatusCode::CallTransactionDoesNotExist,
-                    None,
-                );
-                self.call.services.endpoint.respond(&key, response);
-                None
+            CallRequest::Leave => Action::Leave { by },
+            CallRequest::Consult { to } => {
+                self.consultations += 1;
+                let reservation = format!("{}#consult-{}", self.call.call_id, self.consultations);
+                let agent = if plan.seats.iter().any(|s| s.id == to) {
+                    services
+                        .queue
+                        .reserve(&reservation, &to)
+                        .await
+                        .map_err(|e| format!("seat {to} cannot take a consultation now: {e}"))?;
+                    to
+                } else if let Some(queue) = plan.queues.get(&to) {
+                    services
+                        .queue
+                        .pick_for(&reservation, &queue.platform)
+                        .await
+                        .ok_or_else(|| format!("no seat of {to} is free now"))?
+                } else {
+                    return Err(format!("{to} is neither a seat nor a queue"));
+                };
+                Action::Consult {
+                    agent,
+                    reservation,
+                    by,
+                }
+            }
+            CallRequest::CompleteConsult => Action::CompleteConsult { by },
+            CallRequest::CancelConsult => Action::CancelConsult { by },
+            CallRequest::Monitor { mode, seat } => Action::Monitor { seat, mode, by },
+            CallRequest::StopMonitor => Action::StopMonitor { by },
+        })
+    }
+
+    /// Calls a seat or a number for the machine's leg `leg`.
+    async fn dial(&mut self, leg: LegId, to: Dest) {
+        let services = self.call.services;
+        let call_id = self.call.call_id;
+        let dialled = match &to {
+            Dest::Seat(agent) => {
+                let call = CallInfo {
+                    call_id: call_id.to_string(),
+                    case_number: self.case_number.to_string(),
+                    caller: super::identity::call_identity(self.call.request).caller,
+                    platform: self.platform.clone(),
+                    platform_name: self.call.dialplan.platform_name(&self.platform),
+                    queue: self.queue.clone(),
+                    waited_seconds: self.joined_at.map_or(0, |t| t.elapsed().as_secs()),
+                    phone: "sip",
+                };
+                AgentLeg::dial(services, agent, call, self.call.local_ip(), &self.call.me).await
+            }
+            Dest::Number(number) => {
+                let plan = services.dialplan();
+                match plan.trunks.for_platform(&self.platform) {
+                    None => Err(format!("no trunk serves platform {}", self.platform)),
+                    Some(trunk) => {
+                        let local_ip = services.advertise_ip.unwrap_or_else(|| {
+                            crate::net::route::local_ip_towards(trunk.gateway)
+                                .unwrap_or(self.call.local_ip())
+                        });
+                        AgentLeg::dial_number(
+                            services,
+                            trunk,
+                            number,
+                            &self.platform,
+                            local_ip,
+                            &self.call.me,
+                        )
+                        .await
+                    }
+                }
+            }
+        };
+        match dialled {
+            Ok(placed) => {
+                if let Err(e) = services
+                    .store
+                    .leg_rang(call_id, &placed.call_id, &placed.agent, Utc::now())
+                    .await
+                {
+                    warn!(call_id, to = placed.agent, error = %e, "leg not stored");
+                }
+                self.legs.insert(leg, placed);
+            }
+            Err(e) => {
+                warn!(call_id, ?to, error = %e, "cannot place the leg");
+                self.inputs.push_back(Input::Seat {
+                    leg,
+                    event: SeatEvent::DialFailed,
+                });
             }
         }
     }
@@ -425,112 +499,45 @@ impl<'c, 'a> Driver<'c, 'a> {
                 self.queue = queue;
             }
             Output::Acd(event) => services.queue.event(event),
-            Output::Dial { leg, agent } => {
-                let call = CallInfo {
-                    call_id: call_id.to_string(),
-                    case_number: self.case_number.to_string(),
-                    caller: super::identity::call_identity(self.call.request).caller,
-                    platform: self.platform.clone(),
-                    platform_name: self
-                        .call
-                        .dialplan
-                        .router
-                        .platform(&self.platform)
-                        .map(|p| p.name_zh.clone())
-                        .unwrap_or_default(),
-                    queue: self.queue.clone(),
-                    waited_seconds: self.joined_at.map_or(0, |t| t.elapsed().as_secs()),
-                    phone: "sip",
-                };
-                match AgentLeg::dial(services, &agent, call, self.call.local_ip(), &self.call.me)
-                    .await
-                {
-                    Ok(seat) => {
-                        if let Err(e) = services
-                            .store
-                            .leg_rang(call_id, &seat.call_id, &agent, Utc::now())
-                            .await
-                        {
-                            warn!(call_id, %agent, error = %e, "seat's leg not stored");
-                        }
-                        self.leg_ids.insert(seat.call_id.clone(), leg);
-                        self.legs.insert(leg, seat);
-                    }
-                    Err(e) => {
-                        warn!(call_id, %agent, error = %e, "cannot ring the seat");
-                        self.inputs.push_back(Input::Seat {
-                            leg,
-                            event: SeatEvent::DialFailed,
-                        });
-                    }
-                }
-            }
+            Output::Dial { leg, to } => self.dial(leg, to).await,
             Output::CancelLeg(leg) => {
-                if let Some(seat) = self.legs.get(&leg) {
+                if let Some(seat) = self.legs.get(leg) {
                     seat.cancel(services).await;
                 }
             }
             Output::HangUpLeg(leg) => {
-                if let Some(seat) = self.legs.get_mut(&leg) {
+                if let Some(seat) = self.legs.get_mut(leg) {
                     seat.hang_up(services).await;
                 }
             }
             Output::NotifyTransferred(leg) => {
-                if let Some(seat) = self.legs.get_mut(&leg) {
+                if let Some(seat) = self.legs.get_mut(leg) {
                     seat.notify_transfer(services, "200 OK").await;
                 }
             }
-            Output::AnswerLeg { leg, reply } => {
-                if let Some((key, request)) =
-                    self.requests.get_mut(&leg).and_then(VecDeque::pop_front)
-                {
-                    services.endpoint.respond(&key, leg_reply(&request, reply));
-                }
+            Output::AnswerLeg { leg, reply } => self.legs.answer(services, leg, reply),
+            Output::ReleaseLeg { leg, outcome } => {
+                self.legs.release(services, leg, &outcome, call_id).await
             }
-            Output::ReleaseLeg { leg, outcome } => self.release(leg, &outcome).await,
-            Output::Bridge(leg) => {
-                self.media.stop_playing();
-                if let Some(seat) = self.legs.get(&leg) {
-                    info!(
-                        call_id,
-                        agent = seat.agent,
-                        queue = self.queue,
-                        phone = seat.phone_kind(),
-                        "caller and operator connected"
-                    );
-                    // The seat's DTMF and media timeout (its audio is relayed by its receive
-                    // task, and was never queued while the greeting played).
-                    let events = seat.media.events();
-                    let recordings =
-                        Recordings::start(services, call_id, seat, &self.queue, self.case_number)
-                            .await;
-                    relay_both(self.media, seat, &recordings);
-                    self.bridged = Some(Bridged {
-                        leg,
-                        events,
-                        recordings,
-                    });
-                }
-            }
+            Output::Bridge(leg) => self.bridge(leg).await,
             Output::Unbridge => self.unbridge().await,
-            Output::HoldCaller => {
-                info!(call_id, "caller on hold");
-                self.media.stop_relay();
-                if let Some(seat) = self.bridged.as_ref().and_then(|b| self.legs.get(&b.leg)) {
-                    seat.media.stop_relay();
-                }
-            }
-            Output::ResumeCaller => {
-                info!(call_id, "caller taken back from hold");
-                self.media.stop_playing();
-                if let Some(bridged) = &self.bridged {
-                    if let Some(seat) = self.legs.get(&bridged.leg) {
-                        relay_both(self.media, seat, &bridged.recordings);
-                    }
-                }
+            Output::Room(members) => {
+                let parties = members.len();
+                self.perform_room(members);
+                info!(
+                    call_id,
+                    parties,
+                    mixed = self.room.mixed(),
+                    "who hears whom"
+                );
             }
             Output::ReplyHold(result) => {
                 if let Some(reply) = self.hold_reply.take() {
+                    let _ = reply.send(result);
+                }
+            }
+            Output::ReplyAction(result) => {
+                if let Some(reply) = self.action_reply.take() {
                     let _ = reply.send(result);
                 }
             }
@@ -545,6 +552,46 @@ impl<'c, 'a> Driver<'c, 'a> {
             }
             Output::Escalate { to, by } => {
                 super::transfer::escalate_with_call(services, self.case_number, &by, &to).await
+            }
+            Output::HandedOver {
+                hotline,
+                also_ours,
+                by,
+            } => {
+                super::transfer::hand_over_case(
+                    services,
+                    self.case_number,
+                    &by,
+                    &hotline,
+                    also_ours,
+                )
+                .await
+            }
+            Output::Audit { by, action, detail } => {
+                info!(call_id, by = by.id, action, detail, "call audit");
+                if let Err(e) = services
+                    .store
+                    .audit_call(call_id, &by, action, &detail, Utc::now())
+                    .await
+                {
+                    warn!(call_id, error = %e, "audit step not stored");
+                }
+            }
+            Output::Rate(rating) => {
+                info!(call_id, rating, "the caller rated the call");
+                if let Err(e) = services.store.rate_call(call_id, rating).await {
+                    warn!(call_id, error = %e, "rating not stored");
+                }
+            }
+            Output::SelfService => {
+                info!(call_id, "the caller looks up a case: out of the queue");
+                services.queue.self_service(call_id);
+                self.notices = None;
+            }
+            Output::LookUp(digits) => {
+                let found = self.look_up(&digits).await;
+                info!(call_id, found = found.is_some(), "progress lookup");
+                self.inputs.push_back(Input::LookedUp(found));
             }
             Output::ReplyTransfer(result) => {
                 if let Some(reply) = self.transfer_reply.take() {
@@ -592,88 +639,140 @@ impl<'c, 'a> Driver<'c, 'a> {
         None
     }
 
-    /// Stops the relay both ways and seals the recordings.
-    async fn unbridge(&mut self) {
-        let Some(bridged) = self.bridged.take() else {
+    /// The caller and `leg` talk from now on: the prompts stop, both sides are recorded.
+    async fn bridge(&mut self, leg: LegId) {
+        let services = self.call.services;
+        let call_id = self.call.call_id;
+        self.media.stop_playing();
+        let Some(seat) = self.legs.get(leg) else {
             return;
         };
-        self.media.stop_relay();
-        if let Some(seat) = self.legs.get(&bridged.leg) {
-            seat.media.stop_relay();
-        }
-        bridged.recordings.finish(self.call.services).await;
+        info!(
+            call_id,
+            agent = seat.agent,
+            queue = self.queue,
+            phone = seat.phone_kind(),
+            "caller connected"
+        );
+        let recording_queue = if self.queue.is_empty() {
+            self.platform.clone()
+        } else {
+            self.queue.clone()
+        };
+        let recordings =
+            Recordings::start(services, call_id, seat, &recording_queue, self.case_number).await;
+        self.bridged = Some(Bridged { leg, recordings });
+        let everyone = |party| super::flow::Member {
+            party,
+            heard_by: super::flow::Hearers::Everyone,
+            hears: true,
+        };
+        self.perform_room(vec![everyone(Party::Caller), everyone(Party::Leg(leg))]);
+        // A caller who got through is no longer owed the callbacks of their earlier calls.
+        let caller = crate::routing::normalize_number(
+            &super::identity::call_identity(self.call.request).caller,
+        )
+        .unwrap_or_default();
+        let store = services.store.clone();
+        let id = call_id.to_string();
+        tokio::spawn(async move {
+            match store.settle_callbacks_of(&caller, &id, Utc::now()).await {
+                Ok(0) => {}
+                Ok(n) => info!(
+                    call_id = id,
+                    settled = n,
+                    "the caller called again: callbacks owed are done"
+                ),
+                Err(e) => warn!(call_id = id, error = %e, "callbacks owed not settled"),
+            }
+        });
     }
 
-    /// Stores a leg's outcome and lets go of it; requests it still holds get 481.
-    async fn release(&mut self, leg: LegId, outcome: &str) {
+    /// Makes `members` the room (relayed, or mixed), each side recorded as it talks.
+    fn perform_room(&mut self, members: Vec<super::flow::Member>) {
+        let legs = &self.legs;
+        let media = self.media;
+        let bridged = self.bridged.as_ref();
+        self.room.apply(
+            &members,
+            |p| match p {
+                Party::Caller => Some(media),
+                Party::Leg(l) => legs.get(l).map(|s| &s.media),
+            },
+            |p| {
+                let b = bridged?;
+                match p {
+                    Party::Caller => b.recordings.queue(0),
+                    Party::Leg(l) if l == b.leg => b.recordings.queue(1),
+                    Party::Leg(_) => None,
+                }
+            },
+        );
+    }
+
+    /// Stops every relay and mix, and seals the recordings.
+    async fn unbridge(&mut self) {
+        let legs = &self.legs;
+        let media = self.media;
+        self.room.clear(|p| match p {
+            Party::Caller => Some(media),
+            Party::Leg(l) => legs.get(l).map(|s| &s.media),
+        });
+        if let Some(bridged) = self.bridged.take() {
+            bridged.recordings.finish(self.call.services).await;
+        }
+    }
+
+    /// Looks among the caller's own cases for the one whose number has these digits (all 20,
+    /// or the last 14: date and sequence): its state and the deadline in force.
+    async fn look_up(&self, digits: &str) -> Option<LookedUp> {
         let services = self.call.services;
-        for (key, request) in self.requests.remove(&leg).unwrap_or_default() {
-            services
-                .endpoint
-                .respond(&key, leg_reply(&request, LegReply::NoDialog));
+        let caller = crate::routing::normalize_number(
+            &super::identity::call_identity(self.call.request).caller,
+        )?;
+        if caller.is_empty() || digits.len() < 14 {
+            return None;
         }
-        let Some(seat) = self.legs.remove(&leg) else {
-            return;
-        };
-        self.leg_ids.remove(&seat.call_id);
-        if let Err(e) = services
-            .store
-            .leg_ended(&seat.call_id, outcome, Utc::now())
-            .await
-        {
-            warn!(call_id = self.call.call_id, leg = seat.call_id, error = %e, "seat leg's end not stored");
-        }
-        seat.release(services);
+        let cases = services.store.cases_by_caller(&caller).await.ok()?;
+        let case = cases.into_iter().find(|c| {
+            let own: String = c.case_number.chars().filter(char::is_ascii_digit).collect();
+            own == digits || (digits.len() == 14 && own.ends_with(digits))
+        })?;
+        let stored = services.store.load_case(&case.case_number).await.ok()??;
+        let plan = services.dialplan();
+        let d = stored.case.deadlines;
+        let due = d
+            .handle
+            .or(d.sign)
+            .or(d.dispatch)
+            .filter(|_| !matches!(case.state.as_str(), "closed" | "published" | "not-accepted"))
+            .map(|deadline| {
+                let local = deadline.at.with_timezone(&plan.time_zone);
+                (
+                    chrono::Datelike::month(&local),
+                    chrono::Datelike::day(&local),
+                )
+            });
+        Some(LookedUp {
+            state: case.state,
+            due,
+        })
     }
 
     /// At the end: nothing may stay behind (the machine releases every leg; this is the net).
     async fn let_go_all(&mut self) {
         self.unbridge().await;
-        let legs: Vec<LegId> = self.legs.keys().copied().collect();
-        for leg in legs {
-            self.release(leg, "call-ended").await;
+        for leg in self.legs.ids() {
+            self.legs
+                .release(self.call.services, leg, "call-ended", self.call.call_id)
+                .await;
         }
     }
-}
-
-/// Stores the seat's answer of leg `leg_call_id` without holding up the call.
-fn store_answer(services: &super::services::CallServices, leg_call_id: String) {
-    let store = services.store.clone();
-    tokio::spawn(async move {
-        if let Err(e) = store.leg_answered(&leg_call_id, Utc::now()).await {
-            warn!(leg = leg_call_id, error = %e, "seat's answer not stored");
-        }
-    });
-}
-
-/// From here audio goes socket to socket in the receive tasks, both ways, each side recorded.
-fn relay_both(caller: &MediaSession, seat: &AgentLeg, recordings: &Recordings) {
-    caller.relay_to(&seat.media, recordings.queue(0));
-    seat.media.relay_to(caller, recordings.queue(1));
-}
-
-/// The SIP answer to a seat's BYE or REFER.
-fn leg_reply(request: &rsip::Request, reply: LegReply) -> rsip::Response {
-    let (status, warning) = match reply {
-        LegReply::Ok => (rsip::StatusCode::OK, None),
-        LegReply::NoDialog => (rsip::StatusCode::CallTransactionDoesNotExist, None),
-        // Not rsip's `StatusCode::Accepted`: rsip 0.4 gives that the code 201.
-        LegReply::Accepted => (rsip::StatusCode::Other(202, "Accepted".into()), None),
-        LegReply::Refused(r) => (rsip::StatusCode::from(r.status), Some(r.warning)),
-    };
-    let mut response = response_for(request, status, None);
-    if let Some(w) = warning {
-        response.headers.push(rsip::Header::Other(
-            "Warning".into(),
-            format!("399 hotline12345 \"{}\"", w.replace('"', "'")),
-        ));
-    }
-    response
 }
 
 /// Waits for `future`, or for ever when there is none (a select branch with nothing to wait
 /// for yet: no queue joined, no seat bridged, no deadline).
-async fn or_pending<T>(future: Option<impl std::future::Future<Output = T>>) -> T {
+pub(super) async fn or_pending<T>(future: Option<impl std::future::Future<Output = T>>) -> T {
     match future {
         Some(future) => future.await,
         None => std::future::pending().await,

@@ -18,6 +18,43 @@ pub struct TransferTarget {
 /// Methods this server understands, for Allow headers and 405 answers.
 pub const ALLOWED_METHODS: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REGISTER, REFER";
 
+/// What the API asks of a call in progress, before the call resolves it against the dialplan
+/// and the ACD (see `flow::Action` for what each does).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallRequest {
+    /// Hand the caller to another hotline of hotlines.toml (`110`), blind or three-party.
+    HandOver {
+        number: String,
+        three_party: bool,
+        also_ours: bool,
+    },
+    /// The operator leaves the three-party call.
+    Leave,
+    /// Consult a colleague: a seat id, or a queue (its longest-idle free seat).
+    Consult {
+        to: String,
+    },
+    CompleteConsult,
+    CancelConsult,
+    /// A supervisor listens, whispers or barges in, on their seat's phone.
+    Monitor {
+        mode: MonitorMode,
+        seat: String,
+    },
+    StopMonitor,
+}
+
+/// A call in progress, as the API describes it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CallDescription {
+    pub call_id: String,
+    pub case_number: String,
+    /// The call's phase (`waiting`, `bridged`, `other-hotline`, `rating`, …).
+    pub phase: &'static str,
+    /// Who is in the call besides the caller.
+    pub parties: Vec<PartyView>,
+}
+
 /// What the call manager passes on to a running call.
 #[derive(Debug)]
 pub enum CallSignal {
@@ -56,6 +93,16 @@ pub enum CallSignal {
     Phone {
         call_id: String,
         event: crate::phone::PhoneEvent,
+    },
+    /// Something else the API asks, by `by`: the reply says what was done, or why not.
+    Request {
+        request: CallRequest,
+        by: crate::cases::workflow::Actor,
+        reply: tokio::sync::oneshot::Sender<Result<&'static str, String>>,
+    },
+    /// The API asks who is in the call.
+    Describe {
+        reply: tokio::sync::oneshot::Sender<CallDescription>,
     },
     /// A transfer asked through the API by `by`: the reply says where the caller went, or why
     /// not; a call not talking with an operator drops it unanswered.
@@ -114,4 +161,41 @@ pub enum QueueNotice {
         position: usize,
         estimated_wait: Duration,
     },
+}
+
+/// How a supervisor takes part in a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MonitorMode {
+    /// Hears both, heard by none.
+    Listen,
+    /// Hears both, heard by the operator only (coaching).
+    Whisper,
+    /// Hears both, heard by both (a three-way call).
+    Barge,
+}
+
+impl MonitorMode {
+    /// The stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MonitorMode::Listen => "listen",
+            MonitorMode::Whisper => "whisper",
+            MonitorMode::Barge => "barge",
+        }
+    }
+}
+
+/// Someone in a call, as the API describes it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PartyView {
+    /// `operator`, `hotline`, `colleague` or `supervisor`.
+    pub role: &'static str,
+    /// The seat, the hotline's number, or the supervisor.
+    pub who: String,
+    /// `ringing` or `up`.
+    pub state: &'static str,
+    /// A supervisor's mode.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode: Option<MonitorMode>,
 }

@@ -89,6 +89,57 @@ pub async fn escalate_with_call(
     }
 }
 
+/// A caller handed to another hotline (it answered): the case records the hand-over in its
+/// history and, unless the matter is also the hotline's own (`also_ours`), closes as not
+/// accepted with the other hotline named. A case past acceptance stays as it is (the audit
+/// has the hand-over all the same).
+pub async fn hand_over_case(
+    services: &CallServices,
+    case_number: &str,
+    actor: &Actor,
+    hotline: &super::flow::Hotline,
+    also_ours: bool,
+) {
+    info!(
+        case_number,
+        by = actor.id,
+        hotline = hotline.number,
+        also_ours,
+        "caller handed to another hotline"
+    );
+    if also_ours {
+        return;
+    }
+    let plan = services.dialplan();
+    let Some(reason) = plan.hotlines.get(&hotline.number).map(|h| h.reason) else {
+        return;
+    };
+    let store = &services.store;
+    let stored = match store.load_case(case_number).await {
+        Ok(Some(stored)) => stored,
+        Ok(None) => return,
+        Err(e) => {
+            warn!(case_number, error = %e, "case not read for the hand-over");
+            return;
+        }
+    };
+    let rules = DeadlineRules::new(&plan.calendar, plan.time_zone);
+    let mut next = stored.case.clone();
+    if let Err(e) = next.apply(actor, CaseEvent::NotAccepted { reason }, Utc::now(), &rules) {
+        info!(case_number, error = %e, "case not closed with the hand-over");
+        return;
+    }
+    if let Some(entry) = next.history.last_mut() {
+        entry.note = format!(
+            "{}; handed over to {} {}",
+            entry.note, hotline.number, hotline.name
+        );
+    }
+    if let Err(e) = store.save_transition(&stored, &next).await {
+        warn!(case_number, error = %e, "hand-over not saved on the case");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,6 +21,14 @@ struct HotlineFile {
     queue: Option<Spanned<QueueFile>>,
     #[serde(default)]
     kpi: Option<Spanned<KpiFile>>,
+    #[serde(default)]
+    rating: Option<Spanned<super::services::RatingFile>>,
+    #[serde(default)]
+    lookup: Option<Spanned<super::services::LookupFile>>,
+    #[serde(default)]
+    callbacks: Option<Spanned<super::services::CallbacksFile>>,
+    #[serde(default)]
+    reminders: Option<Spanned<super::services::RemindersFile>>,
 }
 
 /// `[kpi]`: what the call figures are measured and judged against.
@@ -184,6 +192,10 @@ pub(super) struct HotlineSettings {
     pub voicemail: VoicemailSettings,
     pub queue: QueueSettings,
     pub kpi: KpiSettings,
+    pub rating: super::services::RatingSettings,
+    pub lookup: super::services::LookupSettings,
+    pub callbacks: super::services::CallbackSettings,
+    pub reminders: super::services::ReminderSettings,
 }
 
 /// Reads `[kpi]`, noting its problems.
@@ -330,10 +342,27 @@ pub(super) fn load(path: &Path, problems: &mut Vec<Problem>) -> Option<HotlineSe
         Some(k) => kpi_settings(k.get_ref(), path, line_of(&text, k.span().start), problems),
         None => KpiSettings::default(),
     };
+    let table = |span: std::ops::Range<usize>| line_of(&text, span.start);
+    let rating = file.rating.as_ref().map_or_else(Default::default, |f| {
+        super::services::rating(f.get_ref(), path, table(f.span()), problems)
+    });
+    let lookup = file.lookup.as_ref().map_or_else(Default::default, |f| {
+        super::services::lookup(f.get_ref(), path, table(f.span()), problems)
+    });
+    let callbacks = file.callbacks.as_ref().map_or_else(Default::default, |f| {
+        super::services::callbacks(f.get_ref(), path, table(f.span()), problems)
+    });
+    let reminders = file.reminders.as_ref().map_or_else(Default::default, |f| {
+        super::services::reminders(f.get_ref(), path, table(f.span()), problems)
+    });
     if problems.len() > before {
         return None;
     }
     Some(HotlineSettings {
+        rating,
+        lookup,
+        callbacks,
+        reminders,
         kpi,
         queue,
         voicemail,

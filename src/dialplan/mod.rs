@@ -26,6 +26,7 @@ pub mod hotlines;
 pub mod people;
 mod platforms;
 pub mod queues;
+pub mod services;
 mod tables;
 pub mod trunks;
 
@@ -72,6 +73,14 @@ pub struct Dialplan {
     pub trunks: trunks::Trunks,
     /// Other hotlines a caller is handed to.
     pub hotlines: hotlines::OtherHotlines,
+    /// The caller's rating after a call (`[rating]` of hotline.toml).
+    pub rating: services::RatingSettings,
+    /// The progress lookup by phone (`[lookup]`).
+    pub lookup: services::LookupSettings,
+    /// Callbacks the hotline owes (`[callbacks]`).
+    pub callbacks: services::CallbackSettings,
+    /// Phone reminders to units (`[reminders]`).
+    pub reminders: services::ReminderSettings,
 }
 
 impl Dialplan {
@@ -216,6 +225,10 @@ pub fn load(dir: &Path) -> Result<Dialplan, DialplanError> {
         queues,
         trunks,
         hotlines,
+        rating: settings.rating,
+        lookup: settings.lookup,
+        callbacks: settings.callbacks,
+        reminders: settings.reminders,
     })
 }
 

@@ -358,9 +358,9 @@ mod tests {
         // Everyone hears everyone else.
         let (conference, _) = run([Audience::Everyone, Audience::Everyone, Audience::Everyone]);
         let heard = speak_and_hear(0).await;
-        for i in 0..3 {
+        for (i, heard) in heard.iter().enumerate() {
             for (j, tone) in tones.iter().enumerate() {
-                let got = share(&heard[i], *tone);
+                let got = share(heard, *tone);
                 if i == j {
                     assert!(got < 0.02, "party {i} does not hear itself: {got}");
                 } else {

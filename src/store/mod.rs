@@ -6,6 +6,7 @@
 //! writes of concurrent calls into one commit ([`writer`]); reads use the pool directly.
 
 pub mod board;
+pub mod calls_out;
 pub mod case_number;
 pub mod db;
 pub mod error;
@@ -285,7 +286,8 @@ impl Store {
         let sql = format!(
             "SELECT c.case_number, c.platform, c.caller, c.state, c.created_at, c.callback_status, \
                     k.sip_call_id, k.caller, k.called, k.platform, k.route_reason, \
-                    k.started_at, k.answered_at, k.ended_at, k.duration_ms, k.end_cause \
+                    k.started_at, k.answered_at, k.ended_at, k.duration_ms, k.end_cause, \
+                    k.direction, k.rating, c.handling_rating \
              FROM cases c LEFT JOIN calls k ON k.case_id = c.id \
              WHERE {condition} ORDER BY c.id DESC, k.id ASC"
         );
@@ -304,6 +306,9 @@ impl Store {
                     calls: Vec::new(),
                     voicemails: Vec::new(),
                     callback_attempts: Vec::new(),
+                    handling_rating: row.try_get(18)?,
+                    audit: Vec::new(),
+                    reminders: Vec::new(),
                 });
             }
             let Some(sip_call_id) = row.try_get::<Option<String>, _>(6)? else {
@@ -321,12 +326,16 @@ impl Store {
                 ended_at: row.time_opt(13)?,
                 duration_ms: row.try_get(14)?,
                 end_cause: row.try_get(15)?,
+                direction: row.try_get(16)?,
+                rating: row.try_get(17)?,
                 agent_legs: Vec::new(),
             });
         }
         for case in &mut cases {
             case.voicemails = self.voicemails_of_case(&case.case_number).await?;
             case.callback_attempts = self.case_callback_attempts(&case.case_number).await?;
+            case.audit = self.case_audit(&case.case_number).await?;
+            case.reminders = self.reminders_of(&case.case_number).await?;
             for (sip_call_id, leg) in self.legs_of_case(&case.case_number).await? {
                 if let Some(call) = case.calls.iter_mut().find(|c| c.sip_call_id == sip_call_id) {
                     call.agent_legs.push(leg);

@@ -49,15 +49,31 @@ pub struct CaseView {
     /// Callback attempts on the case itself (a caller who hung up while waiting), oldest
     /// first; those on a voice message are in its `voicemails` entry.
     pub callback_attempts: Vec<CaseCallbackAttempt>,
+    /// The caller's rating of how the matter was handled (1 满意, 2 基本满意, 3 不满意), given
+    /// on the return-visit callback.
+    pub handling_rating: Option<i64>,
+    /// What happened in the case's calls: monitoring, hand-overs, consultations.
+    pub audit: Vec<super::calls_out::AuditEntry>,
+    /// Phone reminders to the unit about signing it.
+    pub reminders: Vec<super::calls_out::ReminderView>,
 }
 
 impl CaseView {
     /// The case without the caller's number anywhere in it: what a unit sees of a case whose
     /// caller asked for confidentiality.
     pub fn without_caller(mut self) -> CaseView {
-        self.caller.clear();
+        let number = std::mem::take(&mut self.caller);
         for call in &mut self.calls {
             call.caller.clear();
+            // A callback dialled the caller: their number is the called one, and the leg's.
+            if !number.is_empty() && call.called == number {
+                call.called.clear();
+            }
+            for leg in &mut call.agent_legs {
+                if !number.is_empty() && leg.agent == number {
+                    leg.agent.clear();
+                }
+            }
         }
         for message in &mut self.voicemails {
             message.caller.clear();
@@ -79,7 +95,12 @@ pub struct CallView {
     pub ended_at: Option<DateTime<Utc>>,
     pub duration_ms: Option<i64>,
     pub end_cause: Option<String>,
-    /// The operator seats rung for this call, oldest first, each with its own Call-ID.
+    /// `in` (a call to 12345) or `out` (a callback, a reminder).
+    pub direction: String,
+    /// The caller's rating of the call (1 满意, 2 基本满意, 3 不满意), when given.
+    pub rating: Option<i64>,
+    /// The legs this call placed (operator seats rung, other numbers called), oldest first,
+    /// each with its own Call-ID.
     pub agent_legs: Vec<AgentLegView>,
 }
 
@@ -121,6 +142,12 @@ pub struct CaseCallbackAttempt {
     /// Who called back.
     pub operator: String,
     pub note: String,
+    /// For an attempt by phone through the server: its call, how it went (`reached`,
+    /// `no-answer`, `busy`, `refused`, `failed`, `called-again`) and what it was for
+    /// (`missed`, `voicemail`, `return-visit`).
+    pub sip_call_id: Option<String>,
+    pub outcome: Option<String>,
+    pub kind: String,
 }
 
 /// A voice message as the API shows it.

@@ -321,7 +321,7 @@ impl Store {
         case_number: &str,
     ) -> Result<Vec<CaseCallbackAttempt>, StoreError> {
         let rows = query(
-            "SELECT a.at, a.reached, a.operator, a.note FROM case_callback_attempts a \
+            "SELECT a.at, a.reached, a.operator, a.note, a.sip_call_id, a.outcome, a.kind FROM case_callback_attempts a \
              JOIN cases c ON c.id = a.case_id WHERE c.case_number = $1 ORDER BY a.id",
         )
         .bind(case_number)
@@ -334,6 +334,9 @@ impl Store {
                     reached: r.try_get::<i64, _>(1)? == 1,
                     operator: r.try_get(2)?,
                     note: r.try_get(3)?,
+                    sip_call_id: r.try_get(4)?,
+                    outcome: r.try_get(5)?,
+                    kind: r.try_get(6)?,
                 })
             })
             .collect()

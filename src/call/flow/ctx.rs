@@ -66,6 +66,12 @@ pub enum Next {
     },
     /// Take a voice message on this platform.
     Voicemail(String),
+    /// The operator's part is over: the caller goes on with another hotline.
+    External(super::bridge::HandOff),
+    /// The operator hung up: the caller rates the call.
+    Rating,
+    /// The caller looks up a case's progress.
+    Lookup,
     /// The call is over (its `End` output is queued).
     Ended,
 }

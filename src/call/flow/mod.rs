@@ -4,16 +4,21 @@
 //! [`Output`] from [`Call::poll_output`] in order. The edge (`call/inbound.rs`) does the SIP,
 //! media, store and ACD work the outputs ask for; the rules of the call are all here.
 //!
-//! The phases, one file each: waiting for the ACK (here), [`menu`], [`queue_wait`], [`bridge`],
-//! [`transfer`] (the hand-over after a seat's REFER) and [`voicemail`]. [`io`] and [`ctx`] are
+//! The phases, one file each: waiting for the ACK (here), [`menu`], [`queue_wait`], [`lookup`]
+//! (a caller's progress lookup), [`bridge`] (with others joining: another hotline, a colleague
+//! consulted, a supervisor), [`transfer`] (the hand-over after a seat's REFER), [`external`]
+//! (the caller with another hotline), [`rating`] and [`voicemail`]. [`io`] and [`ctx`] are
 //! their shared leaves. Every phase ends at the call's maximum duration, one deadline for all.
 //! [`recovery`] holds the rules for what a crash left half done.
 
 pub mod bridge;
 pub mod ctx;
+pub mod external;
 pub mod io;
+pub mod lookup;
 pub mod menu;
 pub mod queue_wait;
+pub mod rating;
 pub mod recovery;
 pub mod transfer;
 pub mod voicemail;
@@ -25,7 +30,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 pub use ctx::{Entry, Next};
-pub use io::{Input, LegId, LegReply, Output, ReferRefusal, SeatEvent};
+pub use io::{
+    Action, Dest, Hearers, Hotline, Input, LegId, LegReply, LookedUp, Member, MonitorMode, Output,
+    Party, PartyView, ReferRefusal, SeatEvent,
+};
 
 use crate::call::signal::EndCause;
 use crate::dialplan::Dialplan;
@@ -39,6 +47,9 @@ enum Phase {
     Waiting(queue_wait::Waiting),
     Bridged(bridge::Bridge),
     HandOver(transfer::HandOver),
+    External(external::External),
+    Rating(rating::Rating),
+    Lookup(lookup::Lookup),
     Voicemail(voicemail::Voicemail),
     Ended,
 }
@@ -74,6 +85,9 @@ impl Call {
             Phase::Waiting(p) => p.handle(&mut self.ctx, input),
             Phase::Bridged(p) => p.handle(&mut self.ctx, input, now),
             Phase::HandOver(p) => p.handle(&mut self.ctx, input),
+            Phase::External(p) => p.handle(&mut self.ctx, input),
+            Phase::Rating(p) => p.handle(&mut self.ctx, input, now),
+            Phase::Lookup(p) => p.handle(&mut self.ctx, input, now),
             Phase::Voicemail(p) => p.handle(&mut self.ctx, input, now),
             Phase::Ended => Next::Stay,
         };
@@ -86,10 +100,13 @@ impl Call {
             let ctx = &mut self.ctx;
             let cause = EndCause::MaxDuration;
             let next = match &mut self.phase {
-                Phase::AwaitAck | Phase::Menu(_) => ctx.finish(cause),
+                Phase::AwaitAck | Phase::Menu(_) | Phase::Rating(_) | Phase::Lookup(_) => {
+                    ctx.finish(cause)
+                }
                 Phase::Waiting(p) => p.abort(ctx, cause),
                 Phase::Bridged(p) => p.abort(ctx, cause),
                 Phase::HandOver(p) => p.abort(ctx, cause),
+                Phase::External(p) => p.abort(ctx, cause),
                 Phase::Voicemail(p) => p.abort(ctx, cause),
                 Phase::Ended => Next::Stay,
             };
@@ -98,7 +115,11 @@ impl Call {
         }
         let next = match &mut self.phase {
             Phase::Menu(p) => p.timeout(&mut self.ctx, now),
+            Phase::Bridged(p) => p.timeout(&mut self.ctx, now),
             Phase::HandOver(p) => p.timeout(&mut self.ctx, now),
+            Phase::External(p) => p.timeout(&mut self.ctx, now),
+            Phase::Rating(p) => p.timeout(&mut self.ctx, now),
+            Phase::Lookup(p) => p.timeout(&mut self.ctx, now),
             Phase::Voicemail(p) => p.timeout(&mut self.ctx, now),
             _ => Next::Stay,
         };
@@ -115,7 +136,11 @@ impl Call {
         let phase = match &self.phase {
             Phase::Ended => return None,
             Phase::Menu(p) => p.deadline(),
+            Phase::Bridged(p) => p.deadline(),
             Phase::HandOver(p) => p.deadline(),
+            Phase::External(p) => p.deadline(),
+            Phase::Rating(p) => p.deadline(),
+            Phase::Lookup(p) => p.deadline(),
             Phase::Voicemail(p) => p.deadline(&self.ctx),
             _ => None,
         };
@@ -144,8 +169,20 @@ impl Call {
             Phase::Waiting(_) => "waiting",
             Phase::Bridged(_) => "bridged",
             Phase::HandOver(_) => "hand-over",
+            Phase::External(_) => "other-hotline",
+            Phase::Rating(_) => "rating",
+            Phase::Lookup(_) => "lookup",
             Phase::Voicemail(_) => "voicemail",
             Phase::Ended => "ended",
+        }
+    }
+
+    /// Who is in the call besides the caller, for the API.
+    pub fn parties(&self) -> Vec<PartyView> {
+        match &self.phase {
+            Phase::Bridged(p) => p.parties(),
+            Phase::External(p) => p.parties(),
+            _ => Vec::new(),
         }
     }
 
@@ -198,6 +235,19 @@ impl Call {
                 Next::Voicemail(platform) => {
                     self.phase =
                         Phase::Voicemail(voicemail::Voicemail::enter(&mut self.ctx, &platform));
+                    Next::Stay
+                }
+                Next::External(handoff) => {
+                    self.phase =
+                        Phase::External(external::External::enter(&mut self.ctx, handoff, now));
+                    Next::Stay
+                }
+                Next::Rating => {
+                    self.phase = Phase::Rating(rating::Rating::enter(&mut self.ctx));
+                    Next::Stay
+                }
+                Next::Lookup => {
+                    self.phase = Phase::Lookup(lookup::Lookup::enter(&mut self.ctx));
                     Next::Stay
                 }
             };

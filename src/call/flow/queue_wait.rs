@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 
 use super::ctx::{Answered, Ctx, Entry, Held, Next};
 use super::io::{
-    Input, LegId, LegReply, Output, QueueNotice, SeatEvent, HOLD_PROMPT, TRANSFER_PROMPT,
+    Dest, Input, LegId, LegReply, Output, QueueNotice, SeatEvent, HOLD_PROMPT, TRANSFER_PROMPT,
 };
 use crate::acd::AcdEvent;
 use crate::call::signal::EndCause;
@@ -36,6 +36,8 @@ pub struct Waiting {
     platform: String,
     legs: BTreeMap<LegId, Leg>,
     greeting_playing: bool,
+    /// The caller may press the lookup key now (during the platform's greeting).
+    may_look_up: bool,
 }
 
 impl Waiting {
@@ -57,6 +59,7 @@ impl Waiting {
         // another thread, and hold music set on an idle stream before the greeting would play
         // a frame of itself ahead of the welcome.
         let greeting_playing = greeting.is_some();
+        let may_look_up = greeting_playing && queue == ctx.platform;
         if let Some(greeting) = greeting {
             ctx.emit(Output::Play(vec![greeting]));
         }
@@ -66,6 +69,7 @@ impl Waiting {
             platform,
             legs: BTreeMap::new(),
             greeting_playing,
+            may_look_up,
         }
     }
 
@@ -79,6 +83,18 @@ impl Waiting {
             Input::PlayDone => {
                 self.greeting_playing = false;
                 Next::Stay
+            }
+            // The lookup key during the greeting (unless a seat already took the call): the
+            // caller leaves the queue for a progress lookup.
+            Input::Dtmf(key)
+                if self.greeting_playing
+                    && self.may_look_up
+                    && Some(key) == ctx.plan.lookup.key
+                    && !self.legs.values().any(|l| l.answered) =>
+            {
+                ctx.emit(Output::SelfService);
+                self.let_go(ctx, false);
+                Next::Lookup
             }
             Input::Queue(notice) => self.notice(ctx, notice),
             Input::Seat { leg, event } => {
@@ -127,7 +143,7 @@ impl Waiting {
                 let leg = ctx.new_leg();
                 ctx.emit(Output::Dial {
                     leg,
-                    agent: agent.clone(),
+                    to: Dest::Seat(agent.clone()),
                 });
                 self.legs.insert(
                     leg,

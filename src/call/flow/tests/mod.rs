@@ -4,7 +4,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::io::{BEEP_PROMPT, HOLD_PROMPT, SAVED_PROMPT, TRANSFER_PROMPT};
+use super::io::{
+    BEEP_PROMPT, HOLD_PROMPT, RATED_PROMPT, RATE_PROMPT, SAVED_PROMPT, TRANSFER_PROMPT,
+};
 use super::*;
 use crate::acd::AcdEvent;
 use crate::call::signal::{QueueNotice, TransferTarget};
@@ -79,6 +81,14 @@ fn acd(event: fn(String) -> AcdEvent) -> Output {
     Output::Acd(event(ID.into()))
 }
 
+fn everyone(party: Party) -> Member {
+    Member {
+        party,
+        heard_by: Hearers::Everyone,
+        hears: true,
+    }
+}
+
 fn released(leg: u32, outcome: &str) -> Output {
     Output::ReleaseLeg {
         leg: LegId(leg),
@@ -117,6 +127,14 @@ fn waiting() -> (Call, Clock) {
     (call, clock)
 }
 
+/// A staffed call in Kunming's queue while its greeting still plays.
+fn waiting_with_greeting() -> (Call, Clock) {
+    let (mut call, clock) = start_with(plan());
+    call.handle(Input::Ack { open: true }, clock.at(0.0));
+    drain(&mut call);
+    (call, clock)
+}
+
 /// A call bridged with seat 1001 on leg 1.
 fn bridged() -> (Call, Clock) {
     let (mut call, clock) = waiting();
@@ -128,7 +146,7 @@ fn bridged() -> (Call, Clock) {
         vec![
             Output::Dial {
                 leg: LegId(1),
-                agent: "1001".into()
+                to: Dest::Seat("1001".into())
             },
             answered("1001"),
             Output::Bridge(LegId(1)),
@@ -161,13 +179,13 @@ fn ring_timeout_then_the_next_seat_then_bridge_then_bye() {
         vec![
             Output::Dial {
                 leg: LegId(1),
-                agent: "1001".into()
+                to: Dest::Seat("1001".into())
             },
             Output::CancelLeg(LegId(1)),
             released(1, "no-answer"),
             Output::Dial {
                 leg: LegId(2),
-                agent: "1002".into()
+                to: Dest::Seat("1002".into())
             },
             answered("1002"),
             Output::Bridge(LegId(2)),
@@ -285,7 +303,7 @@ fn an_answer_at_the_ring_timeout_is_hung_up_and_the_caller_keeps_waiting() {
         vec![
             Output::Dial {
                 leg: LegId(2),
-                agent: "1001".into()
+                to: Dest::Seat("1001".into())
             },
             answered("1001"),
             Output::Bridge(LegId(2)),
@@ -331,10 +349,12 @@ fn a_seat_that_hangs_up_before_the_bridge_ends_the_call_when_connected() {
                 call,
                 by_agent: true
             }),
-            Output::HangUpCaller,
-            Output::End(EndCause::AgentHangup),
+            // The caller is asked to rate the call.
+            Output::Hold(None),
+            play(&[RATE_PROMPT]),
         ]
     );
+    assert_eq!(call.phase(), "rating");
 }
 
 #[test]
@@ -358,18 +378,18 @@ fn a_seat_that_declines_or_hangs_up_while_ringing_is_passed_over() {
         vec![
             Output::Dial {
                 leg: LegId(1),
-                agent: "1001".into()
+                to: Dest::Seat("1001".into())
             },
             released(1, "declined 486"),
             declined("1001"),
             Output::Dial {
                 leg: LegId(2),
-                agent: "1002".into()
+                to: Dest::Seat("1002".into())
             },
             declined("1002"),
             Output::Dial {
                 leg: LegId(3),
-                agent: "1003".into()
+                to: Dest::Seat("1003".into())
             },
             Output::HangUpLeg(LegId(3)),
             released(3, "unusable answer"),
@@ -442,8 +462,8 @@ fn the_operator_holds_the_caller_and_takes_them_back() {
     assert_eq!(
         drain(&mut call),
         vec![
-            Output::HoldCaller,
             Output::Hold(Some(HOLD_PROMPT.into())),
+            Output::Room(vec![everyone(Party::Leg(LegId(1)))]),
             Output::ReplyHold(Ok(true)),
         ]
     );
@@ -453,7 +473,13 @@ fn the_operator_holds_the_caller_and_takes_them_back() {
     call.handle(Input::Hold(false), clock.at(40.0));
     assert_eq!(
         drain(&mut call),
-        vec![Output::ResumeCaller, Output::ReplyHold(Ok(false))]
+        vec![
+            Output::Room(vec![
+                everyone(Party::Caller),
+                everyone(Party::Leg(LegId(1)))
+            ]),
+            Output::ReplyHold(Ok(false))
+        ]
     );
     assert_eq!(call.phase(), "bridged");
     // A caller who hangs up on hold ends the call as ever.
@@ -852,3 +878,6 @@ fn after_a_crash_a_message_is_due_as_when_it_was_left_and_an_empty_one_is_droppe
         MessageRecovery::Discard
     );
 }
+
+mod parties;
+mod self_service;

@@ -1,0 +1,276 @@
+//! The legs a call places (to seats, out over trunks), at the edge: which SIP Call-ID is
+//! which [`LegId`], the seats' BYEs and REFERs waiting for the machine's answer, and the legs'
+//! media events merged into one stream. Every call task that places legs (a caller's call, a
+//! callback, a reminder) keeps one [`Legs`] and turns what its legs do into
+//! [`SeatEvent`]s for its pure machine.
+
+use std::collections::{HashMap, VecDeque};
+
+use chrono::Utc;
+use tokio::sync::mpsc;
+use tracing::{info, warn};
+
+use super::agent_leg::AgentLeg;
+use super::flow::{LegId, LegReply, SeatEvent};
+use super::services::CallServices;
+use crate::media::session::MediaEvent;
+use crate::phone::PhoneEvent;
+use crate::sip::message::{self, response_for};
+use crate::sip::transaction::TransactionKey;
+
+/// Media events of the legs, tagged, that a call may leave unread.
+const MEDIA_EVENTS: usize = 64;
+
+/// A call's legs.
+pub(super) struct Legs {
+    legs: HashMap<LegId, AgentLeg>,
+    /// Legs by SIP Call-ID.
+    ids: HashMap<String, LegId>,
+    /// Seats' BYEs and REFERs not answered yet, oldest first.
+    requests: HashMap<LegId, VecDeque<(TransactionKey, rsip::Request)>>,
+    media_tx: mpsc::Sender<(LegId, Option<MediaEvent>)>,
+    media_rx: mpsc::Receiver<(LegId, Option<MediaEvent>)>,
+}
+
+impl Default for Legs {
+    fn default() -> Self {
+        let (media_tx, media_rx) = mpsc::channel(MEDIA_EVENTS);
+        Legs {
+            legs: HashMap::new(),
+            ids: HashMap::new(),
+            requests: HashMap::new(),
+            media_tx,
+            media_rx,
+        }
+    }
+}
+
+impl Legs {
+    /// Keeps a leg that was dialled.
+    pub fn insert(&mut self, id: LegId, leg: AgentLeg) {
+        self.ids.insert(leg.call_id.clone(), id);
+        self.legs.insert(id, leg);
+    }
+
+    pub fn get(&self, id: LegId) -> Option<&AgentLeg> {
+        self.legs.get(&id)
+    }
+
+    pub fn get_mut(&mut self, id: LegId) -> Option<&mut AgentLeg> {
+        self.legs.get_mut(&id)
+    }
+
+    /// The leg of a SIP Call-ID.
+    pub fn by_call_id(&self, call_id: &str) -> Option<LegId> {
+        self.ids.get(call_id).copied()
+    }
+
+    /// From now on the leg's media events (DTMF, media timeout) come from
+    /// [`Legs::media_event`], with its id (its audio is relayed by its receive task).
+    pub fn watch_media(&self, id: LegId) {
+        let Some(leg) = self.legs.get(&id) else {
+            return;
+        };
+        let mut events = leg.media.events();
+        let tx = self.media_tx.clone();
+        tokio::spawn(async move {
+            loop {
+                let event = events.recv().await;
+                let end = matches!(event, None | Some(MediaEvent::Timeout));
+                if tx.send((id, event)).await.is_err() || end {
+                    return;
+                }
+            }
+        });
+    }
+
+    /// The next media event of a watched leg (None: its session closed).
+    pub async fn media_event(&mut self) -> (LegId, Option<MediaEvent>) {
+        match self.media_rx.recv().await {
+            Some(event) => event,
+            None => std::future::pending().await,
+        }
+    }
+
+    /// A response on one of the legs, as the machine's event: an answer (ACKed, media
+    /// started), a refusal, or nothing (a provisional response, a retransmitted 2xx ACKed
+    /// again, a carrier's challenge answered).
+    pub async fn on_response(
+        &mut self,
+        services: &CallServices,
+        resp: &rsip::Response,
+        owner: &str,
+    ) -> Option<(LegId, SeatEvent)> {
+        let leg_call_id = message::call_id(resp).unwrap_or_default();
+        let Some(&id) = self.ids.get(&leg_call_id) else {
+            // A leg let go while this response was on its way to us.
+            services.answer_late(resp);
+            return None;
+        };
+        let leg = self.legs.get_mut(&id)?;
+        let code = resp.status_code.code();
+        if code < 200 || message::cseq(resp).is_none_or(|(_, m)| m != "INVITE") {
+            return None;
+        }
+        if leg.is_answered() {
+            if code < 300 {
+                leg.ack_again(services, resp);
+            }
+            return None;
+        }
+        if matches!(code, 401 | 407) && leg.answer_challenge(services, resp).await {
+            return None;
+        }
+        let event = if code >= 300 {
+            info!(
+                call_id = owner,
+                to = leg.agent,
+                code,
+                "the leg was not answered"
+            );
+            SeatEvent::Declined(code)
+        } else {
+            match leg.answered(services, resp) {
+                Ok(()) => {
+                    store_answer(services, leg_call_id);
+                    SeatEvent::Answered
+                }
+                Err(e) => {
+                    warn!(call_id = owner, to = leg.agent, error = %e, "the leg's answer is unusable");
+                    SeatEvent::Unusable
+                }
+            }
+        };
+        Some((id, event))
+    }
+
+    /// What happened on a leg's browser phone, as the machine's event.
+    pub fn on_phone(
+        &mut self,
+        services: &CallServices,
+        call_id: &str,
+        event: PhoneEvent,
+        owner: &str,
+    ) -> Option<(LegId, SeatEvent)> {
+        let id = *self.ids.get(call_id)?;
+        let leg = self.legs.get_mut(&id)?;
+        let event = match event {
+            PhoneEvent::Answered {
+                codec,
+                telephone_event_pt,
+            } => match leg.answered_in_browser(services, codec, telephone_event_pt) {
+                Ok(()) => {
+                    store_answer(services, call_id.to_string());
+                    SeatEvent::Answered
+                }
+                Err(e) => {
+                    warn!(call_id = owner, error = %e, "browser answer unusable");
+                    SeatEvent::Unusable
+                }
+            },
+            PhoneEvent::Declined => SeatEvent::Declined(603),
+            PhoneEvent::HungUp => SeatEvent::Bye,
+            PhoneEvent::Failed if leg.is_answered() => SeatEvent::MediaTimeout,
+            PhoneEvent::Failed => SeatEvent::Declined(480),
+        };
+        info!(call_id = owner, agent = leg.agent, ?event, "browser phone");
+        Some((id, event))
+    }
+
+    /// Keeps a BYE or REFER on one of the legs for the machine's answer; one on a leg we do
+    /// not know gets 481.
+    pub fn hold_request(
+        &mut self,
+        services: &CallServices,
+        key: TransactionKey,
+        request: rsip::Request,
+    ) -> Option<LegId> {
+        let leg_call_id = message::call_id_of(&request).unwrap_or_default();
+        match self.ids.get(&leg_call_id) {
+            Some(&leg) => {
+                self.requests
+                    .entry(leg)
+                    .or_default()
+                    .push_back((key, request));
+                Some(leg)
+            }
+            None => {
+                let response = response_for(
+                    &request,
+                    rsip::StatusCode::CallTransactionDoesNotExist,
+                    None,
+                );
+                services.endpoint.respond(&key, response);
+                None
+            }
+        }
+    }
+
+    /// Answers the oldest request held for a leg.
+    pub fn answer(&mut self, services: &CallServices, leg: LegId, reply: LegReply) {
+        if let Some((key, request)) = self.requests.get_mut(&leg).and_then(VecDeque::pop_front) {
+            services.endpoint.respond(&key, leg_reply(&request, reply));
+        }
+    }
+
+    /// Stores a leg's outcome and lets go of it; requests it still holds get 481.
+    pub async fn release(
+        &mut self,
+        services: &CallServices,
+        leg: LegId,
+        outcome: &str,
+        owner: &str,
+    ) {
+        for (key, request) in self.requests.remove(&leg).unwrap_or_default() {
+            services
+                .endpoint
+                .respond(&key, leg_reply(&request, LegReply::NoDialog));
+        }
+        let Some(seat) = self.legs.remove(&leg) else {
+            return;
+        };
+        self.ids.remove(&seat.call_id);
+        if let Err(e) = services
+            .store
+            .leg_ended(&seat.call_id, outcome, Utc::now())
+            .await
+        {
+            warn!(call_id = owner, leg = seat.call_id, error = %e, "leg's end not stored");
+        }
+        seat.release(services);
+    }
+
+    /// Every leg still held.
+    pub fn ids(&self) -> Vec<LegId> {
+        self.legs.keys().copied().collect()
+    }
+}
+
+/// Stores the answer of leg `leg_call_id` without holding up the call.
+fn store_answer(services: &CallServices, leg_call_id: String) {
+    let store = services.store.clone();
+    tokio::spawn(async move {
+        if let Err(e) = store.leg_answered(&leg_call_id, Utc::now()).await {
+            warn!(leg = leg_call_id, error = %e, "leg's answer not stored");
+        }
+    });
+}
+
+/// The SIP answer to a seat's BYE or REFER.
+pub(super) fn leg_reply(request: &rsip::Request, reply: LegReply) -> rsip::Response {
+    let (status, warning) = match reply {
+        LegReply::Ok => (rsip::StatusCode::OK, None),
+        LegReply::NoDialog => (rsip::StatusCode::CallTransactionDoesNotExist, None),
+        // Not rsip's `StatusCode::Accepted`: rsip 0.4 gives that the code 201.
+        LegReply::Accepted => (rsip::StatusCode::Other(202, "Accepted".into()), None),
+        LegReply::Refused(r) => (rsip::StatusCode::from(r.status), Some(r.warning)),
+    };
+    let mut response = response_for(request, status, None);
+    if let Some(w) = warning {
+        response.headers.push(rsip::Header::Other(
+            "Warning".into(),
+            format!("399 hotline12345 \"{}\"", w.replace('"', "'")),
+        ));
+    }
+    response
+}
