@@ -88,4 +88,44 @@ speak transfer.wav "正在为您转接，请稍候。"
 
 # Menus (dialplan/queues.toml), only where a platform has one: Dali's Bai-language desk.
 speak menu-532900.wav "白族话服务请按1，普通话服务请稍候。"
+# Rating after the operator hangs up (src/call/flow/rating.rs), and of the handling after a
+# return visit (src/call/outbound/callback.rs).
+speak rate-call.wav "请对本次通话服务进行评价，满意请按1，基本满意请按2，不满意请按3。"
+speak rate-handling.wav "请对工单办理结果进行评价，满意请按1，基本满意请按2，不满意请按3。"
+speak rate-thanks.wav "感谢您的评价，再见。"
+
+# Progress lookup by phone (src/call/flow/lookup.rs): the caller's own cases only.
+speak lookup-enter.wav "请输入工单编号，以井号键结束。"
+speak lookup-none.wav "未查询到您的工单，请核对后重新输入。"
+speak lookup-state.wav "您的工单当前状态为"
+speak lookup-due.wav "办理时限为"
+speak lookup-stay.wav "如需人工服务，请不要挂机。"
+speak date-month.wav "月"
+speak date-day.wav "日"
+speak time-hour.wav "点"
+speak time-minute.wav "分"
+while IFS=, read -r state name; do
+    speak "state-$state.wav" "$name"
+done <<LIST
+accepted,已受理
+answered-directly,已直接答复
+not-accepted,不予受理
+dispatched,已派单，等待承办单位签收
+signed,承办单位已签收
+returned,已退回，正在重新派单
+handling,承办单位正在办理
+extended,已延期办理
+replied,承办单位已答复
+callback-done,已回访
+closed,已办结
+published,已办结并公开
+LIST
+
+# Phone reminders to units (src/call/outbound/reminder.rs): intro, the case number digit by
+# digit, the sign deadline, the key.
+speak reminder-intro.wav "您好，这里是一二三四五政务服务便民热线。您单位有一件工单尚未签收，工单编号"
+speak reminder-due.wav "签收时限为"
+speak reminder-press1.wav "签收请按1。"
+speak reminder-signed.wav "工单已签收，谢谢，再见。"
+speak reminder-not-signed.wav "工单未能签收，请登录系统办理，再见。"
 echo "prompts regenerated in $(pwd)"

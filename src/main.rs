@@ -108,6 +108,10 @@ struct ServeArgs {
     /// Seconds SIGTERM lets calls in progress finish (new calls get 503 meanwhile).
     #[arg(long, default_value_t = 30)]
     shutdown_grace: u64,
+    /// Seconds between two looks at the callbacks owed and the cases not signed (the
+    /// automatic callback list and the reminders to units).
+    #[arg(long, default_value_t = 30)]
+    outbound_every: u64,
 }
 
 fn parse_port_range(s: &str) -> Result<(u16, u16), String> {
@@ -191,6 +195,7 @@ fn main() -> ExitCode {
                 max_connections_per_source,
                 max_connections,
                 shutdown_grace,
+                outbound_every,
             } = *args;
             let config = ServeConfig {
                 dialplan,
@@ -219,6 +224,7 @@ fn main() -> ExitCode {
                     ..StreamLimits::default()
                 },
                 shutdown_grace: Duration::from_secs(shutdown_grace),
+                outbound_every: Duration::from_secs(outbound_every.max(1)),
             };
             let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
             match runtime.block_on(serve(config)) {

@@ -52,6 +52,8 @@ pub struct ServeConfig {
     pub streams: StreamLimits,
     /// How long SIGTERM lets calls in progress finish.
     pub shutdown_grace: std::time::Duration,
+    /// How often the callbacks owed and the unsigned cases are looked at.
+    pub outbound_every: std::time::Duration,
 }
 
 /// Where SIP over TLS listens and the certificate it shows.
@@ -218,9 +220,18 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         legs: Default::default(),
         phones: Arc::new(crate::phone::Phones::new(config.webrtc_public_ip)),
         trunk_channels: Default::default(),
+        outbound: Default::default(),
     });
     tokio::spawn(run_call_manager(services.clone(), events));
     crate::call::trunk::start_registrations(&services);
+    tokio::spawn(crate::call::outbound::run_callback_list(
+        services.clone(),
+        config.outbound_every,
+    ));
+    tokio::spawn(crate::call::outbound::run_reminders(
+        services.clone(),
+        config.outbound_every,
+    ));
     tokio::spawn(crate::scheduler::run(store.clone(), live.clone()));
     tokio::spawn(crate::call::register::expire_registrations(
         registrar.clone(),
@@ -268,6 +279,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         wallboards: Default::default(),
         segmenter: Default::default(),
         metrics_log: Default::default(),
+        call_services: services.clone(),
     })
     .merge(crate::web::router())
     .layer(axum::middleware::from_fn(api::metrics::track));
@@ -323,6 +335,55 @@ fn needed_prompts(plan: &dialplan::Dialplan) -> Vec<String> {
         ]
         .map(String::from),
     );
+    use crate::call::flow::io as p;
+    use crate::call::outbound::{callback, reminder};
+    let numbers = (0..=10).map(|d| format!("digit-{d}.wav"));
+    let dates = [p::MONTH_PROMPT, p::DAY_PROMPT].map(String::from);
+    if plan.rating.enabled {
+        needed.extend(
+            [
+                p::RATE_PROMPT,
+                p::RATED_PROMPT,
+                callback::RATE_HANDLING_PROMPT,
+            ]
+            .map(String::from),
+        );
+    }
+    if plan.lookup.key.is_some() {
+        needed.extend(
+            [
+                p::LOOKUP_ENTER_PROMPT,
+                p::LOOKUP_NONE_PROMPT,
+                p::LOOKUP_STATE_PROMPT,
+                p::LOOKUP_DUE_PROMPT,
+                p::LOOKUP_STAY_PROMPT,
+            ]
+            .map(String::from),
+        );
+        needed.extend(
+            crate::cases::workflow::CaseState::ALL
+                .iter()
+                .map(|s| format!("state-{}.wav", s.as_str())),
+        );
+        needed.extend(dates.clone());
+        needed.extend(numbers.clone());
+    }
+    if plan.reminders.enabled {
+        needed.extend(
+            [
+                reminder::INTRO_PROMPT,
+                reminder::DUE_PROMPT,
+                reminder::PRESS_PROMPT,
+                reminder::SIGNED_PROMPT,
+                reminder::NOT_SIGNED_PROMPT,
+                reminder::HOUR_PROMPT,
+                reminder::MINUTE_PROMPT,
+            ]
+            .map(String::from),
+        );
+        needed.extend(dates);
+        needed.extend(numbers);
+    }
     needed.sort();
     needed.dedup();
     needed

@@ -13,6 +13,7 @@ pub mod auth;
 pub mod boards;
 pub mod body;
 pub mod calls;
+pub mod calls_out;
 pub mod cases;
 pub mod error;
 pub mod exchange;
@@ -62,12 +63,37 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/queues", get(queues::live))
         .route("/api/queue-log", get(queues::log))
         .route("/api/kpis", get(queues::kpis))
+        .route("/api/calls/{call_id}", get(calls::describe))
         .route("/api/calls/{call_id}/transfer", post(calls::transfer))
         .route("/api/calls/{call_id}/hold", post(calls::hold))
+        .route("/api/calls/{call_id}/handover", post(calls::hand_over))
+        .route("/api/calls/{call_id}/leave", post(calls::leave))
+        .route("/api/calls/{call_id}/consult", post(calls::consult))
+        .route(
+            "/api/calls/{call_id}/consult/complete",
+            post(calls::consult_complete),
+        )
+        .route(
+            "/api/calls/{call_id}/consult/cancel",
+            post(calls::consult_cancel),
+        )
+        .route(
+            "/api/calls/{call_id}/monitor",
+            post(calls::monitor).delete(calls::stop_monitor),
+        )
         .route("/api/callbacks", get(queues::callbacks))
         .route(
             "/api/callbacks/{case_number}/attempts",
             post(queues::attempt),
+        )
+        .route("/api/callbacks/{case_number}/call", post(calls_out::missed))
+        .route(
+            "/api/cases/{case_number}/return-visit",
+            post(calls_out::return_visit),
+        )
+        .route(
+            "/api/cases/{case_number}/reminders",
+            post(calls_out::remind),
         )
         .route(
             "/api/cases/{case_number}/recordings",

@@ -101,6 +101,7 @@ pub fn seat_operator(id: &str, platform: &str) -> User {
         unit: None,
         token_sha256: String::new(),
         knowledge_editor: false,
+        seat: Some(id.to_string()),
     }
 }
 

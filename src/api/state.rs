@@ -45,6 +45,8 @@ pub struct ApiState {
     pub segmenter: SegmenterCache,
     /// Today's queue log as `/metrics` last read it (each scrape reads only its last minute).
     pub metrics_log: Arc<tokio::sync::Mutex<crate::store::board::LogWindow>>,
+    /// What the calls share, for the calls the API places (callbacks, reminders).
+    pub call_services: Arc<crate::call::services::CallServices>,
 }
 
 impl ApiState {

@@ -124,6 +124,52 @@ impl CallDirectory {
     }
 }
 
+impl CallDirectory {
+    /// Asks the call `call_id` for something else (a hand-over, a consultation, monitoring),
+    /// as `by`; waits up to 5 s for the call's answer: what was done, or why not.
+    pub async fn request(
+        &self,
+        call_id: &str,
+        request: super::signal::CallRequest,
+        by: Actor,
+    ) -> Result<&'static str, RequestFailed> {
+        let tx = self.lock().get(call_id).cloned();
+        let tx = tx.ok_or(RequestFailed::NoCall)?;
+        let (reply, answer) = oneshot::channel();
+        deliver(&tx, CallSignal::Request { request, by, reply })
+            .map_err(|_| RequestFailed::NotTaken)?;
+        match tokio::time::timeout(Duration::from_secs(5), answer).await {
+            Ok(Ok(Ok(done))) => Ok(done),
+            Ok(Ok(Err(why))) => Err(RequestFailed::Refused(why)),
+            _ => Err(RequestFailed::NoAnswer),
+        }
+    }
+
+    /// Who is in the call `call_id` now; None when no such call is in progress.
+    pub async fn describe(&self, call_id: &str) -> Option<super::signal::CallDescription> {
+        let tx = self.lock().get(call_id).cloned()?;
+        let (reply, answer) = oneshot::channel();
+        deliver(&tx, CallSignal::Describe { reply }).ok()?;
+        tokio::time::timeout(Duration::from_secs(5), answer)
+            .await
+            .ok()?
+            .ok()
+    }
+}
+
+/// Why the API's request did not happen.
+#[derive(Debug)]
+pub enum RequestFailed {
+    /// No call with that Call-ID is in progress.
+    NoCall,
+    /// The call is busy or ended before it took the request.
+    NotTaken,
+    /// The call refused it, and why.
+    Refused(String),
+    /// The call did not answer in time, or is not at a point where it can.
+    NoAnswer,
+}
+
 /// Why the API's hold did not happen.
 #[derive(Debug)]
 pub enum HoldFailed {

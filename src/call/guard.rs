@@ -176,6 +176,7 @@ mod tests {
             legs: Default::default(),
             phones: Default::default(),
             trunk_channels: Default::default(),
+            outbound: Default::default(),
         });
         (services, events)
     }

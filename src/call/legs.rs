@@ -21,6 +21,14 @@ use crate::sip::transaction::TransactionKey;
 /// Media events of the legs, tagged, that a call may leave unread.
 const MEDIA_EVENTS: usize = 64;
 
+/// What a watched leg's media did.
+pub(super) enum LegMedia {
+    /// A media event (None: the session closed).
+    Event(LegId, Option<MediaEvent>),
+    /// A prompt list of this generation played out.
+    Played(LegId, u64),
+}
+
 /// A call's legs.
 pub(super) struct Legs {
     legs: HashMap<LegId, AgentLeg>,
@@ -30,17 +38,23 @@ pub(super) struct Legs {
     requests: HashMap<LegId, VecDeque<(TransactionKey, rsip::Request)>>,
     media_tx: mpsc::Sender<(LegId, Option<MediaEvent>)>,
     media_rx: mpsc::Receiver<(LegId, Option<MediaEvent>)>,
+    /// The ends of prompt lists played on legs, with their generation.
+    played_tx: mpsc::Sender<(LegId, u64)>,
+    played_rx: mpsc::Receiver<(LegId, u64)>,
 }
 
 impl Default for Legs {
     fn default() -> Self {
         let (media_tx, media_rx) = mpsc::channel(MEDIA_EVENTS);
+        let (played_tx, played_rx) = mpsc::channel(MEDIA_EVENTS);
         Legs {
             legs: HashMap::new(),
             ids: HashMap::new(),
             requests: HashMap::new(),
             media_tx,
             media_rx,
+            played_tx,
+            played_rx,
         }
     }
 }
@@ -89,6 +103,30 @@ impl Legs {
         match self.media_rx.recv().await {
             Some(event) => event,
             None => std::future::pending().await,
+        }
+    }
+
+    /// From now on the ends of what plays on the leg come from [`Legs::played_event`].
+    pub fn watch_played(&self, id: LegId) {
+        let Some(leg) = self.legs.get(&id) else {
+            return;
+        };
+        let mut played = leg.media.played();
+        let tx = self.played_tx.clone();
+        tokio::spawn(async move {
+            while let Some(generation) = played.recv().await {
+                if tx.send((id, generation)).await.is_err() {
+                    return;
+                }
+            }
+        });
+    }
+
+    /// The next media event or end of a prompt list of a watched leg.
+    pub async fn event(&mut self) -> LegMedia {
+        tokio::select! {
+            Some((leg, event)) = self.media_rx.recv() => LegMedia::Event(leg, event),
+            Some((leg, generation)) = self.played_rx.recv() => LegMedia::Played(leg, generation),
         }
     }
 

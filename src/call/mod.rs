@@ -27,6 +27,7 @@ pub mod inbound;
 pub mod late;
 pub mod legs;
 pub mod manager;
+pub mod outbound;
 pub mod queue;
 pub mod recording;
 pub mod register;

@@ -142,7 +142,12 @@ impl QueueHandle {
     pub fn reconfigure(&self, plan: &Dialplan) {
         let _ = self.tx.send(Request::Reconfigure {
             queues: plan.queues.queues.iter().map(queue_config).collect(),
-            seats: plan.seats.clone(),
+            seats: plan
+                .seats
+                .iter()
+                .filter(|s| s.takes_calls)
+                .cloned()
+                .collect(),
         });
     }
 
@@ -190,7 +195,7 @@ pub fn start(plan: &Dialplan, store: Store) -> QueueHandle {
     for def in &plan.queues.queues {
         acd.add_queue(queue_config(def));
     }
-    for seat in &plan.seats {
+    for seat in plan.seats.iter().filter(|s| s.takes_calls) {
         configure_seat(&mut acd, seat, now);
     }
     let (tx, rx) = mpsc::unbounded_channel();

@@ -299,8 +299,10 @@ impl Registrar {
                 // A softphone's first registration signs the seat in, ready for calls; its last
                 // contact leaving signs it out. Refreshes change nothing (a seat on a break
                 // stays on its break).
+                // A supervisor's phone is not in the ACD.
                 let agent = seat.id.clone();
                 match (was_signed_in, bindings.is_empty()) {
+                    _ if !seat.takes_calls => {}
                     (true, true) => queue.event(crate::acd::AcdEvent::Logout { agent }),
                     (false, false) => {
                         queue.event(crate::acd::AcdEvent::Login {

@@ -74,6 +74,8 @@ pub struct CallServices {
     pub phones: Arc<crate::phone::Phones>,
     /// The channels in use on each carrier trunk.
     pub trunk_channels: Arc<super::trunk::TrunkChannels>,
+    /// Cases with an outbound call (a callback, a reminder) in progress: one at a time.
+    pub outbound: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 /// Calls that count against `--max-calls` now.

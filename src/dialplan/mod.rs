@@ -184,6 +184,16 @@ pub fn load(dir: &Path) -> Result<Dialplan, DialplanError> {
     let districts = districts::load(&dir.join("districts.csv"), &prefectures, &mut problems);
     let users = people::load_users(&dir.join("users.toml"), &codes, &units, &mut problems);
     let seats = people::load_seats(&dir.join("agents.toml"), &codes, &mut problems);
+    for user in &users {
+        if let Some(seat) = &user.seat {
+            if !seats.iter().any(|s| &s.id == seat) {
+                problems.push(Problem::file(
+                    &dir.join("users.toml"),
+                    format!("user {}: seat {seat} is not in agents.toml", user.id),
+                ));
+            }
+        }
+    }
     let queues = settings.as_ref().map(|s| {
         queues::load(
             &dir.join("queues.toml"),

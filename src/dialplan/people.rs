@@ -20,6 +20,9 @@ pub struct Unit {
     pub platform: String,
     /// Its name, e.g. `昆明市生态环境局`.
     pub name: String,
+    /// The liaison's phone (联络员), called to remind the unit of a case it has not signed;
+    /// empty when the unit has none on file.
+    pub liaison: String,
 }
 
 /// An API user.
@@ -34,6 +37,8 @@ pub struct User {
     pub token_sha256: String,
     /// May write the knowledge base (besides what the role allows).
     pub knowledge_editor: bool,
+    /// A supervisor's phone: the seat of agents.toml that rings when they listen in.
+    pub seat: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -53,6 +58,7 @@ struct UserEntry {
     token_sha256: String,
     #[serde(default)]
     knowledge_editor: bool,
+    seat: Option<String>,
 }
 
 pub(super) fn load_units(
@@ -65,6 +71,8 @@ pub(super) fn load_units(
         id: String,
         platform: String,
         name: String,
+        #[serde(default)]
+        liaison: String,
     }
     let Some(rows) = super::tables::rows::<Row>(path, problems) else {
         return Vec::new();
@@ -93,10 +101,19 @@ pub(super) fn load_units(
                 format!("platform {} is not in platforms.toml", r.platform),
             ));
         }
+        let liaison = r.liaison.trim().to_string();
+        if !liaison.is_empty() && !super::trunks::is_dialable(&liaison) {
+            problems.push(Problem::at(
+                path,
+                line,
+                format!("liaison {liaison:?} must be a phone number (digits)"),
+            ));
+        }
         units.push(Unit {
             id: r.id,
             platform: r.platform,
             name: r.name,
+            liaison,
         });
     }
     units
@@ -155,6 +172,7 @@ pub(super) fn load_users(
             unit: u.unit,
             token_sha256: hash,
             knowledge_editor: u.knowledge_editor,
+            seat: u.seat,
         });
     }
     users
@@ -176,6 +194,9 @@ pub struct Seat {
     /// Challenge with MD5 only, for softphones that read only the first challenge and cannot
     /// do SHA-256 (by default both are offered, SHA-256 first).
     pub md5_only: bool,
+    /// Whether the ACD offers it the queues' calls (false: a supervisor's phone, rung only to
+    /// listen in).
+    pub takes_calls: bool,
 }
 
 #[derive(Deserialize)]
@@ -198,6 +219,7 @@ struct AgentEntry {
     max_calls: Option<u32>,
     /// `"md5"` to challenge with MD5 only.
     digest: Option<String>,
+    takes_calls: Option<bool>,
 }
 
 pub(super) fn load_seats(
@@ -284,6 +306,7 @@ pub(super) fn load_seats(
             problem("digest = \"md5\" needs password or ha1_md5".into());
         }
         seats.push(Seat {
+            takes_calls: a.takes_calls.unwrap_or(true),
             md5_only,
             id: a.id,
             platform: a.platform,

@@ -467,8 +467,20 @@ fn a_seat_keeps_its_password_or_its_ha1_values_and_each_mistake_is_named() {
         let p = problems(dir.path());
         assert!(p.iter().any(|m| m.contains(wanted)), "{body}: {p:?}");
     }
-    let dir = with_file("agents.toml", &seat(md5));
+    // The bundled supervisors' phones (users.toml names them) stay.
+    let phones = "[[agent]]\nid = \"1900\"\nplatform = \"530000\"\npassword = \"dev-1900\"\ntakes_calls = false\n\
+                  [[agent]]\nid = \"1901\"\nplatform = \"530100\"\npassword = \"dev-1901\"\ntakes_calls = false\n";
+    let dir = with_file("agents.toml", &format!("{}{phones}", seat(md5)));
     let plan = load(dir.path()).unwrap();
+    assert!(
+        !plan
+            .seats
+            .iter()
+            .find(|s| s.id == "1901")
+            .unwrap()
+            .takes_calls
+    );
+    assert!(plan.seats[0].takes_calls);
     assert_eq!(
         plan.seats[0].secret.algorithms(false),
         [Algorithm::Md5],
