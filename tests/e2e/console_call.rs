@@ -227,11 +227,13 @@ async fn an_operator_takes_a_call_in_the_browser() {
                 "taken back, the caller hears the page again: {share:.2}"
             );
 
-            // The operator hangs up in the page: the caller gets the BYE.
+            // The operator hangs up in the page: the caller is asked for a rating, rates the
+            // call 满意 (1), hears the thanks and gets the BYE.
             click(&c, "#hang-up").await;
+            caller.send_dtmf(to_server, &mut stream, '1').await;
             assert!(
-                caller.expect_bye(Duration::from_secs(5)).await,
-                "BYE to the caller"
+                caller.expect_bye(Duration::from_secs(10)).await,
+                "BYE to the caller after the rating"
             );
             assert_eq!(
                 wait_text(&c, "#call-status", "通话已结束").await,

@@ -67,10 +67,12 @@ async fn an_operator_takes_a_call_in_firefox() {
                  energy at {hz} Hz, in {} samples",
                 heard.len()
             );
+            // Hung up in the page: the caller rates the call and gets the BYE.
             click(&c, "#hang-up").await;
+            caller.send_dtmf(to_server, &mut stream, '2').await;
             assert!(
-                caller.expect_bye(Duration::from_secs(5)).await,
-                "BYE to the caller"
+                caller.expect_bye(Duration::from_secs(10)).await,
+                "BYE to the caller after the rating"
             );
             c.close().await.unwrap();
         },

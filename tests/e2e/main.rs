@@ -7,6 +7,7 @@ mod common;
 mod agents;
 mod baresip;
 mod call_routing;
+mod calls_out;
 mod console_call;
 mod console_firefox;
 mod console_page;

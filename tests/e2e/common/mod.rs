@@ -3,6 +3,7 @@
 
 pub mod audio;
 pub mod browser;
+pub mod carrier;
 pub mod cases;
 pub mod console;
 pub mod harness;

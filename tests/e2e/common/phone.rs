@@ -65,6 +65,20 @@ impl TestPhone {
         }
     }
 
+    /// A phone on UDP signalling from `sip`, a socket bound before the server started (a
+    /// carrier's gateway whose address the server's dialplan names).
+    pub async fn udp_bound(sip: std::net::UdpSocket, server: SocketAddr) -> Self {
+        sip.set_nonblocking(true).unwrap();
+        let sock = UdpSocket::from_std(sip).unwrap();
+        let local = sock.local_addr().unwrap();
+        Self {
+            link: Link::Udp(sock),
+            server,
+            local,
+            rtp: UdpSocket::bind("127.0.0.1:0").await.unwrap(),
+        }
+    }
+
     /// A phone on TCP.
     pub async fn tcp(server: SocketAddr) -> Self {
         let stream = TcpStream::connect(server).await.unwrap();

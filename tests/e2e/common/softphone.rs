@@ -40,6 +40,8 @@ pub struct Softphone {
     cseq: u32,
     /// The last Authorization this phone sent (what an eavesdropper could capture).
     pub last_authorization: Option<String>,
+    /// The last INVITE this phone answered.
+    pub last_invite: Option<rsip::Request>,
 }
 
 impl Softphone {
@@ -60,6 +62,7 @@ impl Softphone {
             call_id: format!("reg-{:x}@test", rand::random::<u64>()),
             cseq: 0,
             last_authorization: None,
+            last_invite: None,
         }
     }
 
@@ -269,6 +272,7 @@ impl Softphone {
     /// Answers an INVITE (180, then 200 with PCMU); returns where the server wants this
     /// leg's RTP.
     pub async fn answer(&mut self, invite: &rsip::Request) -> SocketAddr {
+        self.last_invite = Some(invite.clone());
         self.respond(invite, "180 Ringing", Some("seat"), None)
             .await;
         let rtp = self.phone.rtp.local_addr().unwrap();
