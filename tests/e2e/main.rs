@@ -13,6 +13,7 @@ mod console_firefox;
 mod console_page;
 mod console_session;
 mod exposure;
+mod in_call;
 mod knowledge;
 mod knowledge_page;
 mod limits_and_cli;
