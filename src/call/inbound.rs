@@ -117,7 +117,20 @@ impl InboundCall<'_> {
             response_for(self.request, rsip::StatusCode::Trying, None),
         );
 
-        let identity = call_identity(self.request);
+        let mut identity = call_identity(self.request);
+        // A carrier we register with sends its calls to our registered address: the number
+        // dialled is then in To, not in the Request-URI (which names our account).
+        if let Some(trunk) = self.dialplan.trunks.by_source(self.peer.addr.ip()) {
+            let account = trunk.register.as_ref().map(|r| r.username.as_str());
+            if account == Some(identity.called.as_str()) {
+                if let Some(to) = message::header_value(self.request, "to")
+                    .as_deref()
+                    .and_then(message::uri_user)
+                {
+                    identity.called = to;
+                }
+            }
+        }
         let route = match self
             .dialplan
             .router

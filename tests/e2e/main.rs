@@ -24,6 +24,7 @@ mod sipp_caller;
 mod sipp_voicemail;
 mod statistics_page;
 mod transfer;
+mod trunks;
 mod unit_portal;
 mod voicemail;
 mod wallboard_page;

@@ -91,6 +91,13 @@ impl ServerOptions {
         self
     }
 
+    /// These options with the dialplan file `name` replaced by `text`.
+    pub fn with_dialplan_file(self, name: &str, text: String) -> Self {
+        let dir = self.dialplan.clone();
+        std::fs::write(dir.join(name), text).unwrap();
+        self
+    }
+
     /// A copy of the bundled dialplan with each file passed through `edit(name, text)`.
     pub fn with_dialplan_edit(edit: impl Fn(&str, String) -> String) -> Self {
         let dir = tempfile::tempdir().unwrap();

@@ -191,8 +191,20 @@ impl Softphone {
         to_tag: Option<&str>,
         sdp: Option<&str>,
     ) {
+        self.respond_with(req, status, to_tag, "", sdp).await
+    }
+
+    /// Like [`Softphone::respond`], with `extra` header lines (each ending in CRLF).
+    pub async fn respond_with(
+        &mut self,
+        req: &rsip::Request,
+        status: &str,
+        to_tag: Option<&str>,
+        extra: &str,
+        sdp: Option<&str>,
+    ) {
         let text = req.to_string();
-        let mut out = format!("SIP/2.0 {status}\r\n");
+        let mut out = format!("SIP/2.0 {status}\r\n{extra}");
         for line in text.lines() {
             if line.to_ascii_lowercase().starts_with("via:") {
                 out.push_str(line);
@@ -296,4 +308,42 @@ impl Softphone {
             .unwrap();
         format!("{ip}:{port}").parse().unwrap()
     }
+}
+
+/// Whether `authorization` (an Authorization or Proxy-Authorization value) answers a digest
+/// challenge for `method` with `password`, computed here independently of the server's code.
+pub fn digest_answers(authorization: &str, method: &str, password: &str) -> bool {
+    let fields: std::collections::HashMap<String, String> = authorization
+        .trim_start_matches("Digest")
+        .split(',')
+        .filter_map(|kv| {
+            let (k, v) = kv.split_once('=')?;
+            Some((k.trim().to_string(), v.trim().trim_matches('"').to_string()))
+        })
+        .collect();
+    let param = |_: &str, key: &str| fields.get(key).cloned().unwrap_or_default();
+    let alg = if param("", "algorithm").eq_ignore_ascii_case("SHA-256") {
+        "SHA-256"
+    } else {
+        "MD5"
+    };
+    let (user, realm, nonce, uri) = (
+        param(authorization, "username"),
+        param(authorization, "realm"),
+        param(authorization, "nonce"),
+        param(authorization, "uri"),
+    );
+    let ha1 = h(alg, &format!("{user}:{realm}:{password}"));
+    let ha2 = h(alg, &format!("{method}:{uri}"));
+    let expected = if authorization.contains("qop=") {
+        let (nc, cnonce, qop) = (
+            param(authorization, "nc"),
+            param(authorization, "cnonce"),
+            param(authorization, "qop"),
+        );
+        h(alg, &format!("{ha1}:{nonce}:{nc}:{cnonce}:{qop}:{ha2}"))
+    } else {
+        h(alg, &format!("{ha1}:{nonce}:{ha2}"))
+    };
+    param(authorization, "response") == expected
 }
