@@ -17,6 +17,7 @@
 
 pub mod agent_leg;
 pub mod announce;
+pub mod channels;
 pub mod context;
 pub mod directory;
 pub mod driver;

@@ -95,6 +95,74 @@ impl Registrar {
             .lookup(seat, Utc::now().timestamp())
     }
 
+    /// Who a seat's request other than REGISTER (an INVITE to a colleague) comes from: the
+    /// seat whose digest answers our Proxy-Authenticate challenge (RFC 3261 §22.3), checked
+    /// as a REGISTER is (nonces bound to the address, counts that must go up, guessing slowed
+    /// down). Err is the response to send: 407 with the challenge, 403, or 400.
+    pub fn authorize(
+        &self,
+        plan: &Dialplan,
+        req: &rsip::Request,
+        peer: Peer,
+    ) -> Result<String, rsip::Response> {
+        let now = Utc::now().timestamp();
+        let reply = |status: rsip::StatusCode| response_for(req, status, Some(&message::new_tag()));
+        let ip = peer.addr.ip();
+        let seat_id = message::from_user(req).unwrap_or_default();
+        let Some(seat) = plan.seats.iter().find(|s| s.id == seat_id) else {
+            info!(%ip, from = seat_id, "a seat's request from no seat: 403");
+            return Err(reply(rsip::StatusCode::Forbidden));
+        };
+        let mut state = self.state.lock().expect("registrar");
+        if state.limiter.check(ip, &seat.id, now).is_some() {
+            return Err(reply(rsip::StatusCode::Forbidden));
+        }
+        let challenge = |stale: bool| {
+            let mut r = reply(rsip::StatusCode::ProxyAuthenticationRequired);
+            for c in self
+                .nonces
+                .challenges(now, ip, stale, &seat.secret.algorithms(seat.md5_only))
+            {
+                r.headers.push(rsip::Header::Other(
+                    "Proxy-Authenticate".into(),
+                    c.header_value(),
+                ));
+            }
+            r
+        };
+        let Some(auth) = message::header_value(req, "proxy-authorization") else {
+            return Err(challenge(false));
+        };
+        let creds = match Credentials::parse(&auth) {
+            Ok(c) if c.username == seat.id => c,
+            Ok(_) => return Err(reply(rsip::StatusCode::Forbidden)),
+            Err(e) => {
+                warn!(%ip, error = %e, "malformed Proxy-Authorization");
+                return Err(reply(rsip::StatusCode::BadRequest));
+            }
+        };
+        let method = req.method.to_string();
+        match self.nonces.verify(&creds, &method, &seat.secret, ip, now) {
+            Ok(()) => {}
+            Err(DigestError::StaleNonce) => return Err(challenge(true)),
+            Err(e) => {
+                warn!(%ip, seat = seat.id, error = %e, %method, "authentication failed");
+                state.limiter.failed(ip, &seat.id, now);
+                return Err(challenge(false));
+            }
+        }
+        if let Err(e) = state
+            .counts
+            .record(&creds, now, self.nonces.lifetime_secs())
+        {
+            warn!(%ip, seat = seat.id, error = %e, "request refused: nonce reused");
+            state.limiter.failed(ip, &seat.id, now);
+            return Err(challenge(false));
+        }
+        state.limiter.succeeded(ip, &seat.id);
+        Ok(seat.id.clone())
+    }
+
     /// True when a seat's phone is registered from `ip`.
     pub fn is_seat_source(&self, ip: std::net::IpAddr) -> bool {
         self.state

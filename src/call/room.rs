@@ -95,7 +95,7 @@ impl Room {
             let place = *self
                 .places
                 .entry(m.party)
-                .or_insert_with(|| conference.join(s, Audience::Everyone, m.hears));
+                .or_insert_with(|| conference.join(s.stream(), Audience::Everyone, m.hears));
             if m.hears {
                 s.stop_playing();
             }

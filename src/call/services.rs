@@ -73,7 +73,7 @@ pub struct CallServices {
     /// The consoles connected, and the calls ringing in their browser phones.
     pub phones: Arc<crate::phone::Phones>,
     /// The channels in use on each carrier trunk.
-    pub trunk_channels: Arc<super::trunk::TrunkChannels>,
+    pub trunk_channels: Arc<super::channels::TrunkChannels>,
     /// Cases with an outbound call (a callback, a reminder) in progress: one at a time.
     pub outbound: std::sync::Mutex<std::collections::HashSet<String>>,
 }

@@ -7,9 +7,8 @@
 //! with the trunk's credentials, refreshed at 80 % of the lifetime the carrier granted, and
 //! tried again a minute after a failure (logged, never fatal: calls in are unaffected).
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tracing::{info, warn};
@@ -22,57 +21,7 @@ use crate::media::g711::Codec;
 use crate::sip::message;
 use crate::sip::transaction::{Peer, Transport};
 
-/// Calls up on each trunk.
-#[derive(Debug, Default)]
-pub struct TrunkChannels {
-    used: Mutex<HashMap<String, u32>>,
-}
-
-/// One channel of a trunk, given back when dropped.
-#[derive(Debug)]
-pub struct ChannelGuard {
-    channels: Arc<TrunkChannels>,
-    trunk: String,
-}
-
-impl TrunkChannels {
-    /// Takes a channel of `trunk`, or None when all of its channels are in use.
-    pub fn take(self: &Arc<Self>, trunk: &Trunk) -> Option<ChannelGuard> {
-        let mut used = self.used.lock().unwrap_or_else(|e| e.into_inner());
-        let n = used.entry(trunk.name.clone()).or_default();
-        if *n >= trunk.channels {
-            return None;
-        }
-        *n += 1;
-        metrics::gauge!("hotline_trunk_channels_in_use", "trunk" => trunk.name.clone())
-            .set(f64::from(*n));
-        Some(ChannelGuard {
-            channels: self.clone(),
-            trunk: trunk.name.clone(),
-        })
-    }
-
-    /// Channels of `trunk` in use now.
-    pub fn in_use(&self, trunk: &str) -> u32 {
-        self.used
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(trunk)
-            .copied()
-            .unwrap_or(0)
-    }
-}
-
-impl Drop for ChannelGuard {
-    fn drop(&mut self) {
-        let mut used = self.channels.used.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(n) = used.get_mut(&self.trunk) {
-            *n = n.saturating_sub(1);
-            metrics::gauge!("hotline_trunk_channels_in_use", "trunk" => self.trunk.clone())
-                .set(f64::from(*n));
-        }
-    }
-}
+pub use super::channels::{ChannelGuard, TrunkChannels};
 
 /// The SIP transport of a trunk.
 pub fn transport(trunk: &Trunk) -> Transport {

@@ -13,12 +13,10 @@
 
 use std::sync::{Arc, Mutex};
 
-use tokio::net::UdpSocket;
-
 use super::mixer::{Audience, Mixer, PartyId};
 use super::pacer::{Pacer, StreamId};
 use super::rtp::FRAME_SAMPLES;
-use super::session::{MediaSession, SendState};
+use super::stream::StreamHandle;
 
 /// Samples a party's jitter buffer holds: 8 frames (160 ms).
 pub const RING: usize = FRAME_SAMPLES * 8;
@@ -85,8 +83,7 @@ impl Jitter {
 /// A party: its buffer and where its mix goes.
 struct Member {
     party: PartyId,
-    socket: Arc<UdpSocket>,
-    state: Arc<Mutex<SendState>>,
+    stream: StreamHandle,
     jitter: Box<Jitter>,
 }
 
@@ -108,10 +105,7 @@ impl Room {
         }
         mixer.mix(|party, mix| {
             if let Some(m) = members.iter().find(|m| m.party == party) {
-                m.state
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .send_samples(&m.socket, mix, due);
+                m.stream.send_samples(mix, due);
             }
         });
     }
@@ -164,17 +158,15 @@ impl Conference {
         self.room.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Adds `session` as a party heard by `audience`, hearing the others when `hears` (its
-    /// mix then goes out on the session's stream: nothing else may play on it). The session
-    /// still has to relay into the conference ([`Conference::inlet`]).
-    pub fn join(&self, session: &MediaSession, audience: Audience, hears: bool) -> PartyId {
-        let (socket, state) = session.sender();
+    /// Adds a party heard by `audience`, hearing the others when `hears` (its mix then goes
+    /// out on `stream`, its session's: nothing else may play on it). The session still has to
+    /// relay into the conference ([`Conference::inlet`]).
+    pub fn join(&self, stream: StreamHandle, audience: Audience, hears: bool) -> PartyId {
         let mut room = self.room();
         let party = room.mixer.add(audience, hears);
         room.members.push(Member {
             party,
-            socket,
-            state,
+            stream,
             jitter: Box::new(Jitter::new()),
         });
         party
@@ -273,7 +265,9 @@ mod tests {
     async fn each_party_hears_whom_its_audience_allows() {
         use crate::media::g711::Codec;
         use crate::media::rtp::{RtpPortPool, RtpSender};
+        use crate::media::session::MediaSession;
         use std::time::Duration;
+        use tokio::net::UdpSocket;
         let pool = RtpPortPool::new(43000 + (rand::random::<u16>() % 1500) * 2, 49998).unwrap();
         let ip: std::net::IpAddr = [127, 0, 0, 1].into();
         let mut sessions = Vec::new();
@@ -293,7 +287,7 @@ mod tests {
             let parties: Vec<PartyId> = sessions
                 .iter()
                 .zip(audiences.clone())
-                .map(|((s, _), a)| conference.join(s, a, true))
+                .map(|((s, _), a)| conference.join(s.stream(), a, true))
                 .collect();
             for ((s, _), p) in sessions.iter().zip(&parties) {
                 s.relay_into(conference.inlet(*p), None);

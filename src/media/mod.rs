@@ -17,6 +17,7 @@ pub mod rtp;
 pub mod sdp;
 pub mod session;
 pub mod stats;
+pub mod stream;
 pub mod strict;
 
 /// Media problems.

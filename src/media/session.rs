@@ -30,8 +30,6 @@ use super::MediaError;
 pub use super::rtp::{FRAME, FRAME_SAMPLES};
 /// Media events a call may leave unread (10 s of audio) before audio frames are dropped.
 const EVENTS: usize = 500;
-/// A gap longer than this in sending starts a new talkspurt.
-const GAP: Duration = Duration::from_millis(100);
 
 /// What the caller's side of the media did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,18 +42,7 @@ pub enum MediaEvent {
     Timeout,
 }
 
-/// What a session sends with: its peer, codec and RTP stream (shared by the pacer's prompts,
-/// a relay from the other leg and a conference's mix, one at a time).
-pub(super) struct SendState {
-    remote: Option<SocketAddr>,
-    codec: Codec,
-    te_pt: Option<u8>,
-    sender: RtpSender,
-    next_due: Option<Instant>,
-}
-
-/// The longest G.711 payload relayed (60 ms; phones send 20 or 30 ms).
-pub const MAX_PAYLOAD: usize = 480;
+pub use super::stream::{SendState, MAX_PAYLOAD};
 
 /// One received payload on its way to a recording (copied, never allocated: the packet path
 /// hands it to a bounded queue that a blocking writer drains).
@@ -93,53 +80,6 @@ enum RelayTo {
     },
     /// A party's place in a conference.
     Conference(super::conference::Inlet),
-}
-
-impl SendState {
-    /// Sends one frame of samples (a prompt's), encoded on the stack in the stream's codec.
-    pub(super) fn send_samples(&mut self, socket: &UdpSocket, frame: &[i16], due: Instant) {
-        let codec = self.codec;
-        self.send(socket, due, frame.len() as u32, |out| {
-            codec.encode_into(frame, out)
-        });
-    }
-
-    /// Sends one packet of `samples` whose payload `fill` writes (returning its length), due
-    /// at `due`: a pause moves the timestamp on and starts a talkspurt (marker). Built on the
-    /// stack, sent at once.
-    fn send(
-        &mut self,
-        socket: &UdpSocket,
-        due: Instant,
-        samples: u32,
-        fill: impl FnOnce(&mut [u8]) -> usize,
-    ) {
-        let Some(remote) = self.remote else { return };
-        let marker = match self.next_due {
-            None => true,
-            Some(d) if due > d + GAP => {
-                // A pause: the timestamp moves on by it, and a new talkspurt begins.
-                let gap = (due - d).as_millis() as u32;
-                self.sender.skip(gap * 8);
-                true
-            }
-            Some(_) => false,
-        };
-        self.next_due = Some(due + FRAME);
-        let mut payload = [0u8; MAX_PAYLOAD];
-        let len = fill(&mut payload);
-        let mut packet = [0u8; 12 + MAX_PAYLOAD];
-        let pt = self.codec.payload_type();
-        let Some(n) = self
-            .sender
-            .write_into(pt, &payload[..len], marker, samples, &mut packet)
-        else {
-            return;
-        };
-        if let Err(e) = super::io::send_now(socket, &packet[..n], remote) {
-            debug!(error = %e, "RTP packet not sent");
-        }
-    }
 }
 
 /// One call's RTP session.
@@ -306,9 +246,12 @@ impl MediaSession {
         }));
     }
 
-    /// What sends on this session (for a conference that mixes for it).
-    pub(super) fn sender(&self) -> (Arc<UdpSocket>, Arc<Mutex<SendState>>) {
-        (self.socket.clone(), self.state.clone())
+    /// This session's outgoing stream (for a conference that mixes for it).
+    pub fn stream(&self) -> super::stream::StreamHandle {
+        super::stream::StreamHandle {
+            socket: self.socket.clone(),
+            state: self.state.clone(),
+        }
     }
 
     /// Whether received audio comes as [`MediaEvent::Audio`] (off by default: only a voice

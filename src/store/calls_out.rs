@@ -4,26 +4,12 @@
 //! (monitoring, hand-overs to other hotlines, consultations), and the phone reminders to units.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 
 use super::case_of_call;
 use super::db::query;
+pub use super::model::{AuditEntry, ReminderView};
 use super::{Store, StoreError};
 use crate::cases::workflow::Actor;
-
-/// One step of a case's audit trail.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct AuditEntry {
-    pub at: DateTime<Utc>,
-    /// The call it happened in, if any.
-    pub sip_call_id: Option<String>,
-    pub actor_role: String,
-    pub actor_id: String,
-    /// `monitor-listen`, `monitor-whisper`, `monitor-barge`, `monitor-stop`, `hand-over`,
-    /// `hand-over-failed`, `consult`, `consult-transferred`, …
-    pub action: String,
-    pub detail: String,
-}
 
 /// A case owed a callback, with what the automatic list needs to decide.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,17 +33,6 @@ pub struct UnsignedCase {
     pub sign_due: DateTime<Utc>,
     pub reminders: i64,
     pub last_reminder: Option<DateTime<Utc>>,
-}
-
-/// A phone reminder to a unit.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ReminderView {
-    pub at: DateTime<Utc>,
-    pub unit: String,
-    pub number: String,
-    /// `signed`, `no-key`, `no-answer`, `busy`, `refused`, `failed`.
-    pub outcome: String,
-    pub sip_call_id: Option<String>,
 }
 
 impl Store {

@@ -53,9 +53,9 @@ pub struct CaseView {
     /// on the return-visit callback.
     pub handling_rating: Option<i64>,
     /// What happened in the case's calls: monitoring, hand-overs, consultations.
-    pub audit: Vec<super::calls_out::AuditEntry>,
+    pub audit: Vec<AuditEntry>,
     /// Phone reminders to the unit about signing it.
-    pub reminders: Vec<super::calls_out::ReminderView>,
+    pub reminders: Vec<ReminderView>,
 }
 
 impl CaseView {
@@ -172,4 +172,29 @@ pub struct VoicemailView {
     /// The file, relative to the data folder.
     #[serde(skip)]
     pub file: String,
+}
+
+/// One step of a case's audit trail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditEntry {
+    pub at: DateTime<Utc>,
+    /// The call it happened in, if any.
+    pub sip_call_id: Option<String>,
+    pub actor_role: String,
+    pub actor_id: String,
+    /// `monitor-listen`, `monitor-whisper`, `monitor-barge`, `monitor-stop`, `hand-over`,
+    /// `hand-over-failed`, `consult`, `consult-transferred`, …
+    pub action: String,
+    pub detail: String,
+}
+
+/// A phone reminder to a unit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReminderView {
+    pub at: DateTime<Utc>,
+    pub unit: String,
+    pub number: String,
+    /// `signed`, `no-key`, `no-answer`, `busy`, `refused`, `failed`.
+    pub outcome: String,
+    pub sip_call_id: Option<String>,
 }

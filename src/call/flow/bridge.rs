@@ -23,7 +23,7 @@
 
 use std::time::Instant;
 
-use super::ctx::{Answered, Ctx, Entry, Held, Next};
+use super::ctx::{Answered, Ctx, Entry, HandOff, Held, Next};
 use super::io::{
     Action, Actor, Dest, Hearers, Hotline, Input, LegId, LegReply, Member, MonitorMode, Output,
     Party, PartyView, SeatEvent, HOLD_PROMPT,
@@ -81,16 +81,6 @@ pub struct Bridge {
     operator_gone: bool,
     third: Option<Third>,
     monitor: Option<Monitor>,
-}
-
-/// Where a call goes on after its operator hands it to another hotline.
-#[derive(Debug)]
-pub struct HandOff {
-    pub hotline: Hotline,
-    pub also_ours: bool,
-    pub by: Actor,
-    /// The hotline's leg, when it already answered (the operator left a three-party call).
-    pub answered: Option<LegId>,
 }
 
 impl Bridge {

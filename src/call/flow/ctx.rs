@@ -49,6 +49,16 @@ pub enum Entry {
     Transferred(TransferTarget),
 }
 
+/// Where a call goes on after its operator hands it to another hotline.
+#[derive(Debug)]
+pub struct HandOff {
+    pub hotline: super::io::Hotline,
+    pub also_ours: bool,
+    pub by: super::io::Actor,
+    /// The hotline's leg, when it already answered (the operator left a three-party call).
+    pub answered: Option<LegId>,
+}
+
 /// What a phase asks for after an input.
 #[derive(Debug)]
 pub enum Next {
@@ -67,7 +77,7 @@ pub enum Next {
     /// Take a voice message on this platform.
     Voicemail(String),
     /// The operator's part is over: the caller goes on with another hotline.
-    External(super::bridge::HandOff),
+    External(HandOff),
     /// The operator hung up: the caller rates the call.
     Rating,
     /// The caller looks up a case's progress.

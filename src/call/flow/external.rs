@@ -7,8 +7,7 @@
 
 use std::time::Instant;
 
-use super::bridge::HandOff;
-use super::ctx::{Ctx, Entry, Held, Next};
+use super::ctx::{Ctx, Entry, HandOff, Held, Next};
 use super::io::{
     Dest, Input, LegId, LegReply, Output, PartyView, SeatEvent, HOLD_PROMPT, TRANSFER_PROMPT,
 };
