@@ -92,15 +92,31 @@ enum Phone {
     },
 }
 
-/// One call to a seat.
+/// Where a watched leg's media events go: the leg's id in the call that holds it, and that
+/// call's channel (changed when another call takes the leg over).
+pub(super) type EventsTo = std::sync::Arc<
+    std::sync::Mutex<(
+        super::flow::LegId,
+        tokio::sync::mpsc::Sender<(
+            super::flow::LegId,
+            Option<crate::media::session::MediaEvent>,
+        )>,
+    )>,
+>;
+
+/// One call the server places: to a seat (its softphone or console), or a number out over a
+/// trunk.
 pub(super) struct AgentLeg {
-    /// The seat.
+    /// The seat, or the number called.
     pub agent: String,
     /// This leg's Call-ID (a browser leg's id, of the same form).
     pub call_id: String,
     phone: Phone,
     /// The leg's media (its own RTP port, SSRC, sequence and timestamps).
     pub media: MediaSession,
+    /// Where its media events go once watched (see `legs::Legs::watch_media`): it travels
+    /// with the leg when another call takes it over.
+    pub(super) events_to: Option<EventsTo>,
 }
 
 impl AgentLeg {
@@ -257,6 +273,7 @@ impl AgentLeg {
                 trunk,
             })),
             media,
+            events_to: None,
         };
         Ok((leg, call_id))
     }
@@ -356,6 +373,7 @@ impl AgentLeg {
                 answered: false,
             },
             media,
+            events_to: None,
         })
     }
 

@@ -145,6 +145,28 @@ impl CallDirectory {
         }
     }
 
+    /// Takes over the colleague's leg of the seat-to-seat call `call_id` whose dialog has
+    /// these tags (REFER with Replaces); None when there is no such call, or nothing to take.
+    pub async fn take_over(
+        &self,
+        call_id: &str,
+        from_tag: &str,
+        to_tag: &str,
+    ) -> Option<super::signal::TakenLeg> {
+        let tx = self.lock().get(call_id).cloned()?;
+        let (reply, answer) = oneshot::channel();
+        let signal = CallSignal::TakeOver {
+            from_tag: from_tag.to_string(),
+            to_tag: to_tag.to_string(),
+            reply,
+        };
+        deliver(&tx, signal).ok()?;
+        tokio::time::timeout(Duration::from_secs(5), answer)
+            .await
+            .ok()?
+            .ok()?
+    }
+
     /// Who is in the call `call_id` now; None when no such call is in progress.
     pub async fn describe(&self, call_id: &str) -> Option<super::signal::CallDescription> {
         let tx = self.lock().get(call_id).cloned()?;

@@ -73,6 +73,9 @@ pub(super) struct Driver<'c, 'a> {
     action_reply: Option<oneshot::Sender<Result<&'static str, String>>>,
     /// Consultations asked so far (each reserves its seat under its own name).
     consultations: u32,
+    /// A colleague's leg taken over from a seat-to-seat call (REFER with Replaces), with the
+    /// reservation of its seat, until the machine adopts it.
+    adopting: Option<(AgentLeg, String)>,
     /// Inputs the outputs gave rise to (a seat that cannot be rung, a message not started).
     inputs: VecDeque<Input>,
 }
@@ -101,6 +104,7 @@ impl<'c, 'a> Driver<'c, 'a> {
             hold_reply: None,
             action_reply: None,
             consultations: 0,
+            adopting: None,
             inputs: VecDeque::new(),
         }
     }
@@ -134,6 +138,15 @@ impl<'c, 'a> Driver<'c, 'a> {
             self.transfer_reply = None;
             self.hold_reply = None;
             self.action_reply = None;
+            // A colleague's leg the machine did not adopt is hung up, its seat let go.
+            if let Some((mut leg, reservation)) = self.adopting.take() {
+                let services = self.call.services;
+                leg.hang_up(services).await;
+                leg.release(services);
+                services
+                    .queue
+                    .event(crate::acd::AcdEvent::Released { call: reservation });
+            }
             if let Some(input) = self.inputs.pop_front() {
                 machine.handle(input, now());
                 continue;
@@ -304,10 +317,17 @@ impl<'c, 'a> Driver<'c, 'a> {
                 })
             }
             CallSignal::AgentRefer { key, request } => {
-                let target = message::header_value(&*request, "Refer-To")
-                    .as_deref()
-                    .and_then(message::uri_user);
+                let refer_to = message::header_value(&*request, "Refer-To");
+                let target = refer_to.as_deref().and_then(message::uri_user);
                 let leg = self.legs.hold_request(services, key, *request)?;
+                if let Some((dialog, to_tag, from_tag)) =
+                    refer_to.as_deref().and_then(message::replaces_of)
+                {
+                    return Some(Input::Seat {
+                        leg,
+                        event: self.take_over(&dialog, &to_tag, &from_tag).await,
+                    });
+                }
                 let to = match target {
                     None => Err(ReferRefusal {
                         status: 400,
@@ -348,11 +368,49 @@ impl<'c, 'a> Driver<'c, 'a> {
                     None
                 }
             },
+            CallSignal::TakeOver { reply, .. } => {
+                // A caller's call gives no leg away.
+                let _ = reply.send(None);
+                None
+            }
             CallSignal::Ack
             | CallSignal::Bye { .. }
             | CallSignal::Cancel
             | CallSignal::Timeout
             | CallSignal::Describe { .. } => None,
+        }
+    }
+
+    /// An attended transfer from the operator's softphone: takes the colleague's leg over
+    /// from the seat-to-seat call the Replaces names; the machine's event.
+    async fn take_over(&mut self, dialog: &str, to_tag: &str, from_tag: &str) -> SeatEvent {
+        let services = self.call.services;
+        let refused = |warning: &str| {
+            SeatEvent::Refer(Err(ReferRefusal {
+                status: 481,
+                warning: warning.into(),
+            }))
+        };
+        let Some(taken) = services.calls.take_over(dialog, from_tag, to_tag).await else {
+            info!(
+                call_id = self.call.call_id,
+                dialog, "REFER with Replaces names no call to take over"
+            );
+            return refused("no answered call to a colleague is named by Replaces");
+        };
+        let Ok(leg) = taken.leg.downcast::<AgentLeg>() else {
+            return refused("the call named cannot be taken over");
+        };
+        info!(
+            call_id = self.call.call_id,
+            dialog,
+            colleague = taken.agent,
+            "attended transfer: the colleague's leg is taken over"
+        );
+        self.adopting = Some((*leg, taken.reservation.clone()));
+        SeatEvent::Replaces {
+            agent: taken.agent,
+            reservation: taken.reservation,
         }
     }
 
@@ -516,6 +574,30 @@ impl<'c, 'a> Driver<'c, 'a> {
                 }
             }
             Output::AnswerLeg { leg, reply } => self.legs.answer(services, leg, reply),
+            Output::Adopt(leg) => {
+                if let Some((adopted, _)) = self.adopting.take() {
+                    // Its SIP now comes to this call.
+                    services
+                        .legs
+                        .lock()
+                        .expect("legs")
+                        .insert(adopted.call_id.clone(), self.call.me.clone());
+                    let (leg_call_id, agent) = (adopted.call_id.clone(), adopted.agent.clone());
+                    self.legs.insert(leg, adopted);
+                    self.legs.watch_media(leg);
+                    let now = Utc::now();
+                    if let Err(e) = services
+                        .store
+                        .leg_rang(call_id, &leg_call_id, &agent, now)
+                        .await
+                    {
+                        warn!(call_id, error = %e, "adopted leg not stored");
+                    }
+                    if let Err(e) = services.store.leg_answered(&leg_call_id, now).await {
+                        warn!(call_id, error = %e, "adopted leg's answer not stored");
+                    }
+                }
+            }
             Output::ReleaseLeg { leg, outcome } => {
                 self.legs.release(services, leg, &outcome, call_id).await
             }

@@ -5,12 +5,13 @@
 //! [`SeatEvent`]s for its pure machine.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 
 use chrono::Utc;
 use tokio::sync::mpsc;
 use tracing::{info, warn};
 
-use super::agent_leg::AgentLeg;
+use super::agent_leg::{AgentLeg, EventsTo};
 use super::flow::{LegId, LegReply, SeatEvent};
 use super::services::CallServices;
 use crate::media::session::MediaEvent;
@@ -66,6 +67,15 @@ impl Legs {
         self.legs.insert(id, leg);
     }
 
+    /// Takes a leg out without ending it (it goes on in another call); its held requests
+    /// get 481.
+    pub fn take(&mut self, id: LegId) -> Option<AgentLeg> {
+        let leg = self.legs.remove(&id)?;
+        self.ids.remove(&leg.call_id);
+        self.requests.remove(&id);
+        Some(leg)
+    }
+
     pub fn get(&self, id: LegId) -> Option<&AgentLeg> {
         self.legs.get(&id)
     }
@@ -80,18 +90,29 @@ impl Legs {
     }
 
     /// From now on the leg's media events (DTMF, media timeout) come from
-    /// [`Legs::media_event`], with its id (its audio is relayed by its receive task).
-    pub fn watch_media(&self, id: LegId) {
-        let Some(leg) = self.legs.get(&id) else {
+    /// [`Legs::media_event`], with its id (its audio is relayed by its receive task). A leg
+    /// watched in another call before (taken over) has its events sent here from now on.
+    pub fn watch_media(&mut self, id: LegId) {
+        let tx = self.media_tx.clone();
+        let Some(leg) = self.legs.get_mut(&id) else {
             return;
         };
+        if let Some(to) = &leg.events_to {
+            *to.lock().unwrap_or_else(|e| e.into_inner()) = (id, tx);
+            return;
+        }
+        let to: EventsTo = Arc::new(std::sync::Mutex::new((id, tx)));
+        leg.events_to = Some(to.clone());
         let mut events = leg.media.events();
-        let tx = self.media_tx.clone();
         tokio::spawn(async move {
             loop {
                 let event = events.recv().await;
                 let end = matches!(event, None | Some(MediaEvent::Timeout));
-                if tx.send((id, event)).await.is_err() || end {
+                let (id, tx) = to.lock().unwrap_or_else(|e| e.into_inner()).clone();
+                // A call that let go of the leg, or is about to pass it on, drops the event;
+                // the loop ends with the leg's session.
+                let _ = tx.send((id, event)).await;
+                if end {
                     return;
                 }
             }

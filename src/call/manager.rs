@@ -76,6 +76,17 @@ fn on_event(services: &Arc<CallServices>, calls: &mut HashMap<String, SignalTx>,
                             "at max calls: refusing INVITE with 503"
                         );
                         services.reply_retry_later(&key, &request);
+                    } else if is_seat_dialled(services, &request) {
+                        // A seat dials a colleague (to consult before an attended transfer).
+                        let (tx, rx) = signal_channel();
+                        calls.insert(call_id.clone(), tx.clone());
+                        tokio::spawn(super::internal::run_internal_call(
+                            services.clone(),
+                            key,
+                            request,
+                            peer,
+                            (tx, rx),
+                        ));
                     } else if let Some(channel) = admit(services, &key, &request, peer) {
                         let (tx, rx) = signal_channel();
                         calls.insert(call_id.clone(), tx.clone());
@@ -193,6 +204,12 @@ fn on_event(services: &Arc<CallServices>, calls: &mut HashMap<String, SignalTx>,
             }
         }
     }
+}
+
+/// Whether an INVITE dials a seat's extension (a seat to seat call), not a service number.
+fn is_seat_dialled(services: &CallServices, request: &rsip::Request) -> bool {
+    let user = message::request_uri_user(request).unwrap_or_default();
+    services.dialplan().seats.iter().any(|s| s.id == user)
 }
 
 /// Whether a new call may come in from `peer`: with `accept_calls = "trunks"` only from a

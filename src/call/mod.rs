@@ -25,6 +25,7 @@ pub mod flow;
 pub mod guard;
 pub mod identity;
 pub mod inbound;
+pub mod internal;
 pub mod late;
 pub mod legs;
 pub mod manager;

@@ -100,6 +100,14 @@ pub enum CallSignal {
         by: crate::cases::workflow::Actor,
         reply: tokio::sync::oneshot::Sender<Result<&'static str, String>>,
     },
+    /// Another call takes this call's leg to a seat (REFER with Replaces naming this call's
+    /// dialog, `from_tag` and `to_tag` as the transferor wrote them): the reply carries the
+    /// leg, or None when there is none to give.
+    TakeOver {
+        from_tag: String,
+        to_tag: String,
+        reply: tokio::sync::oneshot::Sender<Option<TakenLeg>>,
+    },
     /// The API asks who is in the call.
     Describe {
         reply: tokio::sync::oneshot::Sender<CallDescription>,
@@ -112,6 +120,24 @@ pub enum CallSignal {
         reply:
             tokio::sync::oneshot::Sender<Result<TransferTarget, crate::routing::TransferRefused>>,
     },
+}
+
+/// A leg handed from one call to another (a consultation's colleague taken over by the
+/// caller's call): the leg itself (an `agent_leg::AgentLeg`, boxed so that this leaf need
+/// not know the edge's type), its seat, and the ACD reservation that holds the seat.
+pub struct TakenLeg {
+    pub leg: Box<dyn std::any::Any + Send>,
+    pub agent: String,
+    pub reservation: String,
+}
+
+impl std::fmt::Debug for TakenLeg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TakenLeg")
+            .field("agent", &self.agent)
+            .field("reservation", &self.reservation)
+            .finish()
+    }
 }
 
 /// Why a call ended, as stored with the call.

@@ -282,6 +282,57 @@ fn random_hex(bytes: usize) -> String {
         .collect()
 }
 
+/// The dialog a Refer-To's `Replaces` names (RFC 3891, escaped in the URI's headers part):
+/// its Call-ID, to-tag and from-tag. None when the Refer-To has no Replaces.
+pub fn replaces_of(refer_to: &str) -> Option<(String, String, String)> {
+    let uri = refer_to.trim().trim_start_matches('<');
+    let uri = uri.split('>').next().unwrap_or(uri);
+    let (_, headers) = uri.split_once('?')?;
+    let value = headers.split('&').find_map(|h| {
+        let (name, value) = h.split_once('=')?;
+        name.eq_ignore_ascii_case("replaces").then_some(value)
+    })?;
+    let value = percent_decode(value);
+    let mut parts = value.split(';');
+    let call_id = parts.next()?.trim().to_string();
+    let (mut to_tag, mut from_tag) = (None, None);
+    for p in parts {
+        match p.split_once('=') {
+            Some((k, v)) if k.trim().eq_ignore_ascii_case("to-tag") => {
+                to_tag = Some(v.trim().to_string())
+            }
+            Some((k, v)) if k.trim().eq_ignore_ascii_case("from-tag") => {
+                from_tag = Some(v.trim().to_string())
+            }
+            _ => {}
+        }
+    }
+    if call_id.is_empty() || call_id.contains('%') {
+        return None;
+    }
+    Some((call_id, to_tag?, from_tag?))
+}
+
+/// `%xx` escapes decoded (bytes that do not make UTF-8 are replaced).
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// A fresh From/To tag.
 pub fn new_tag() -> String {
     random_hex(6)
@@ -299,6 +350,33 @@ pub fn new_call_id(host: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_dialog_a_refer_to_replaces() {
+        let refer_to = "<sip:1002@127.0.0.1:5060?Replaces=b%2F%2F%2Fabc%40host%3Bto-tag%3Dours%3Bfrom-tag%3Dtheirs>";
+        assert_eq!(
+            super::replaces_of(refer_to),
+            Some(("b///abc@host".into(), "ours".into(), "theirs".into()))
+        );
+        // Parameters in either order, other headers around it.
+        let refer_to = "<sip:1002@host?X=1&replaces=id1%3Bfrom-tag%3Df%3Bto-tag%3Dt>;method=INVITE";
+        assert_eq!(
+            super::replaces_of(refer_to),
+            Some(("id1".into(), "t".into(), "f".into()))
+        );
+        assert_eq!(super::replaces_of("<sip:530000@host>"), None);
+        assert_eq!(
+            super::replaces_of("<sip:1002@host?Replaces=id1%3Bto-tag%3Dt>"),
+            None
+        );
+        assert_eq!(super::replaces_of("<sip:1002@host?Replaces=%zz>"), None);
+        // A hostile escape beside a multi-byte character is no panic.
+        assert_eq!(
+            super::replaces_of("<sip:1002@host?Replaces=%中%文;to-tag=a;from-tag=b>"),
+            None
+        );
+    }
+
     use super::*;
 
     fn invite() -> rsip::Request {

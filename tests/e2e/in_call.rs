@@ -572,3 +572,134 @@ async fn a_lookup_reads_a_cases_state_back_only_to_its_caller() {
     })
     .await;
 }
+
+/// An attended transfer from the softphone (RFC 5589): seat 1001 talks with the caller, dials
+/// its colleague 1002 through the server (answering the server's digest challenge as 1001),
+/// then sends REFER with Replaces naming that call on its call with the caller: the caller and
+/// 1002 talk, 1001 is told (NOTIFY 200) and its two calls are hung up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attended_transfer_with_refer_and_replaces() {
+    run_on(Backend::Sqlite, Default::default(), |server| async move {
+        let mut t = talking(&server, "087163660008").await;
+        let mut colleague = Softphone::signed_in(&server, "1002").await;
+        // 1001 dials 1002: challenged, then with its credentials.
+        let mut consult = TestPhone::udp(server.sip).await;
+        let mut call = consult.invite("1001", "1002", "").await;
+        let challenged = consult.final_response(&mut call).await;
+        assert_eq!(challenged.status_code.code(), 407, "{challenged}");
+        consult.ack_failure(&call).await;
+        let challenge = common::phone::header_value(&challenged.to_string(), "Proxy-Authenticate")
+            .expect("a challenge");
+        let uri = call.request_uri.clone();
+        let auth = common::softphone::authorization(&challenge, "INVITE", &uri, "1001", "dev-1001");
+        call.branch = format!("z9hG4bK{:x}", rand::random::<u64>());
+        call.to_tag = None;
+        let offer = consult.offer();
+        let mut call = consult
+            .send_invite(
+                call,
+                "1002",
+                &format!("Proxy-Authorization: {auth}\r\n"),
+                &offer,
+            )
+            .await;
+        let (_, colleague_rtp) = colleague
+            .take_call(Duration::from_secs(10), "1002 rings for the consultation")
+            .await;
+        let ok = consult.final_response(&mut call).await;
+        assert_eq!(ok.status_code.code(), 200, "{ok}");
+        consult.ack(&call).await;
+        let consult_rtp = TestPhone::server_rtp(&call);
+        let (a, b) =
+            crate::calls_out::talk(&consult, consult_rtp, &colleague.phone, colleague_rtp).await;
+        assert!(a > 0.95 && b > 0.95, "1001 consults 1002: {a:.3} {b:.3}");
+
+        // REFER with Replaces on the call with the caller.
+        let replaces = format!(
+            "{}%3Bto-tag%3D{}%3Bfrom-tag%3D{}",
+            call.call_id.replace('@', "%40"),
+            call.to_tag.clone().unwrap(),
+            call.from_tag
+        );
+        let invite_a = t.seat.last_invite.clone().unwrap();
+        t.seat
+            .send_in_dialog(
+                &invite_a,
+                "REFER",
+                1,
+                &format!(
+                    "Refer-To: <sip:1002@{}?Replaces={replaces}>\r\n",
+                    server.sip
+                ),
+            )
+            .await;
+        let accepted = t
+            .seat
+            .expect_response("REFER", Duration::from_secs(5))
+            .await
+            .expect("an answer to the REFER");
+        assert_eq!(accepted.status_code.code(), 202, "{accepted}");
+        let notify = t
+            .seat
+            .expect(rsip::Method::Notify, Duration::from_secs(5))
+            .await
+            .expect("NOTIFY of the transfer");
+        assert!(String::from_utf8_lossy(&notify.body).starts_with("SIP/2.0 200"));
+        t.seat.respond(&notify, "200 OK", None, None).await;
+        let bye = t
+            .seat
+            .expect(rsip::Method::Bye, Duration::from_secs(5))
+            .await
+            .expect("1001's call with the caller is hung up");
+        t.seat.respond(&bye, "200 OK", None, None).await;
+        assert!(
+            consult.expect_bye(Duration::from_secs(5)).await,
+            "1001's consultation is hung up"
+        );
+        // The caller and 1002 talk.
+        let to_caller = TestPhone::server_rtp(&t.call);
+        let (a, b) =
+            crate::calls_out::talk(&t.caller, to_caller, &colleague.phone, colleague_rtp).await;
+        assert!(
+            a > 0.95 && b > 0.95,
+            "the caller and 1002 talk: {a:.3} {b:.3}"
+        );
+        let described = wait_for_party(&server, &t.call_id, "operator", "up").await;
+        assert_eq!(described["parties"][0]["who"], "1002", "{described}");
+        let case = server.cases_of("087163660008").await[0]["case_number"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let (_, view) = server.get_json(&format!("/api/cases/{case}")).await;
+        assert!(
+            view["audit"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a["action"] == "attended-transfer" && a["detail"] == "1001 → 1002"),
+            "{view}"
+        );
+        // A Replaces naming no call is refused, and the call goes on.
+        let invite_b = colleague.last_invite.clone().unwrap();
+        colleague
+            .send_in_dialog(
+                &invite_b,
+                "REFER",
+                2,
+                &format!(
+                    "Refer-To: <sip:1001@{}?Replaces=nothing%3Bto-tag%3Da%3Bfrom-tag%3Db>\r\n",
+                    server.sip
+                ),
+            )
+            .await;
+        let refused = colleague
+            .expect_response("REFER", Duration::from_secs(5))
+            .await
+            .expect("an answer");
+        assert_eq!(refused.status_code.code(), 481, "{refused}");
+        let (a, b) =
+            crate::calls_out::talk(&t.caller, to_caller, &colleague.phone, colleague_rtp).await;
+        assert!(a > 0.95 && b > 0.95, "still talking: {a:.3} {b:.3}");
+    })
+    .await;
+}

@@ -372,6 +372,41 @@ impl Bridge {
                 });
                 Next::Stay
             }
+            SeatEvent::Replaces { agent, reservation } => {
+                // An attended transfer from the softphone (RFC 5589): the colleague it
+                // consulted takes the caller, the operator is told and let go.
+                ctx.emit(Output::AnswerLeg {
+                    leg,
+                    reply: LegReply::Accepted,
+                });
+                self.let_go_others(ctx);
+                let colleague = ctx.new_leg();
+                ctx.emit(Output::Adopt(colleague));
+                ctx.emit(Output::NotifyTransferred(leg));
+                ctx.emit(Output::HangUpLeg(leg));
+                ctx.emit(Output::Unbridge);
+                ctx.emit(Output::ReleaseLeg {
+                    leg,
+                    outcome: "transferred".into(),
+                });
+                ctx.acd(|call| AcdEvent::Handed { call, reservation });
+                ctx.emit(Output::Audit {
+                    by: Actor {
+                        role: crate::cases::workflow::Role::Operator,
+                        id: self.agent.clone(),
+                        unit: None,
+                    },
+                    action: "attended-transfer",
+                    detail: format!("{} → {agent}", self.agent),
+                });
+                self.leg = colleague;
+                self.agent = agent;
+                self.held = false;
+                if self.relaying {
+                    ctx.emit(Output::Bridge(colleague));
+                }
+                Next::Stay
+            }
             _ => Next::Stay,
         }
     }
@@ -430,8 +465,10 @@ impl Bridge {
                 ctx.emit(Output::HangUpLeg(leg));
                 "media-timeout".into()
             }
-            SeatEvent::Refer(to) => {
-                ctx.answer_held(leg, Held::Refer(to));
+            SeatEvent::Refer(_) | SeatEvent::Replaces { .. } => {
+                if let Some(held) = Held::of(event) {
+                    ctx.answer_held(leg, held);
+                }
                 return Next::Stay;
             }
         };
@@ -492,8 +529,10 @@ impl Bridge {
                 });
                 "hung-up".to_string()
             }
-            SeatEvent::Refer(to) => {
-                ctx.answer_held(leg, Held::Refer(to));
+            SeatEvent::Refer(_) | SeatEvent::Replaces { .. } => {
+                if let Some(held) = Held::of(event) {
+                    ctx.answer_held(leg, held);
+                }
                 return;
             }
             SeatEvent::Unusable | SeatEvent::MediaTimeout => {

@@ -22,6 +22,11 @@ impl Held {
         match event {
             SeatEvent::Bye => Some(Held::Bye),
             SeatEvent::Refer(to) => Some(Held::Refer(to)),
+            // A transfer to a consulted colleague, where it cannot be taken: refused.
+            SeatEvent::Replaces { .. } => Some(Held::Refer(Err(super::io::ReferRefusal {
+                status: 481,
+                warning: "no call with a caller to transfer here".into(),
+            }))),
             _ => None,
         }
     }

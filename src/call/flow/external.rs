@@ -160,8 +160,10 @@ impl External {
                 });
                 ctx.finish(EndCause::MediaTimeout)
             }
-            SeatEvent::Refer(to) => {
-                ctx.answer_held(leg, Held::Refer(to));
+            SeatEvent::Refer(_) | SeatEvent::Replaces { .. } => {
+                if let Some(held) = Held::of(event) {
+                    ctx.answer_held(leg, held);
+                }
                 Next::Stay
             }
             SeatEvent::Answered | SeatEvent::MediaTimeout => Next::Stay,

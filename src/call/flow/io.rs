@@ -156,6 +156,10 @@ pub enum SeatEvent {
     Bye,
     /// The seat asks to transfer the caller, to a target the dialplan resolved (or why not).
     Refer(Result<TransferTarget, ReferRefusal>),
+    /// The seat transfers the caller to the colleague it consulted (REFER with Replaces
+    /// naming its call to `agent`): the edge holds the colleague's answered leg, and the ACD
+    /// reservation that holds the colleague's seat.
+    Replaces { agent: String, reservation: String },
     /// No RTP from the seat for the media timeout.
     MediaTimeout,
 }
@@ -236,6 +240,9 @@ pub enum Output {
     AnswerLeg { leg: LegId, reply: LegReply },
     /// Tell the seat its transfer went through (NOTIFY with `200 OK`).
     NotifyTransferred(LegId),
+    /// The colleague's leg the edge holds (after [`SeatEvent::Replaces`]) is this call's
+    /// leg `leg` from now on; not adopted, the edge hangs it up.
+    Adopt(LegId),
     /// The leg is done: store its outcome and let go of it.
     ReleaseLeg { leg: LegId, outcome: String },
     /// Relay audio and DTMF between the caller and the leg, and record both sides.

@@ -220,12 +220,16 @@ impl Waiting {
                 let agent = agent.clone();
                 ctx.acd(|call| AcdEvent::Answered { call, agent });
             }
-            SeatEvent::Bye | SeatEvent::Refer(_) if leg.answered => {
+            SeatEvent::Bye | SeatEvent::Refer(_) | SeatEvent::Replaces { .. } if leg.answered => {
                 // The bridge takes them, in order.
                 leg.held.extend(Held::of(event));
             }
             // No dialog with a seat that has not answered: nothing to transfer.
-            SeatEvent::Refer(to) => ctx.answer_held(id, Held::Refer(to)),
+            SeatEvent::Refer(_) | SeatEvent::Replaces { .. } => {
+                if let Some(held) = Held::of(event) {
+                    ctx.answer_held(id, held);
+                }
+            }
             SeatEvent::DialFailed => {
                 self.legs.remove(&id);
                 declined(ctx);

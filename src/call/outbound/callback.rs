@@ -258,7 +258,9 @@ impl Callback {
                 self.emit(Output::HangUp(SEAT));
                 "ended".into()
             }
-            SeatEvent::Answered | SeatEvent::Refer(_) => "ended".into(),
+            SeatEvent::Answered | SeatEvent::Refer(_) | SeatEvent::Replaces { .. } => {
+                "ended".into()
+            }
         }
     }
 

@@ -347,3 +347,27 @@ pub fn digest_answers(authorization: &str, method: &str, password: &str) -> bool
     };
     param(authorization, "response") == expected
 }
+
+/// The answer to a digest challenge (a WWW-Authenticate or Proxy-Authenticate value) for
+/// `method` on `uri` as `user` with `password`, computed here independently of the server.
+pub fn authorization(
+    challenge: &str,
+    method: &str,
+    uri: &str,
+    user: &str,
+    password: &str,
+) -> String {
+    let alg = if challenge.contains("SHA-256") {
+        "SHA-256"
+    } else {
+        "MD5"
+    };
+    let (realm, nonce) = (param(challenge, "realm"), param(challenge, "nonce"));
+    let ha1 = h(alg, &format!("{user}:{realm}:{password}"));
+    let ha2 = h(alg, &format!("{method}:{uri}"));
+    let response = h(alg, &format!("{ha1}:{nonce}:00000001:c0ffee:auth:{ha2}"));
+    format!(
+        "Digest username=\"{user}\", realm=\"{realm}\", nonce=\"{nonce}\", uri=\"{uri}\", \
+         response=\"{response}\", algorithm={alg}, cnonce=\"c0ffee\", nc=00000001, qop=auth"
+    )
+}
