@@ -21,6 +21,7 @@ mod metrics;
 mod queues;
 mod registration;
 mod sipp_caller;
+mod sipp_calls_out;
 mod sipp_voicemail;
 mod statistics_page;
 mod transfer;

@@ -81,6 +81,9 @@ pub struct Bridge {
     operator_gone: bool,
     third: Option<Third>,
     monitor: Option<Monitor>,
+    /// An operator who transferred the caller with REFER and Replaces: their leg, until
+    /// they hang up themselves (or we do, after [`super::transfer::HAND_OVER`]).
+    leaving: Option<(LegId, Instant)>,
 }
 
 impl Bridge {
@@ -95,6 +98,7 @@ impl Bridge {
             operator_gone: false,
             third: None,
             monitor: None,
+            leaving: None,
         };
         if bridge.relaying {
             ctx.emit(Output::Bridge(bridge.leg));
@@ -157,6 +161,18 @@ impl Bridge {
                 self.monitor_event(ctx, event);
                 Next::Stay
             }
+            Input::Seat { leg, event } if self.leaving.is_some_and(|(l, _)| l == leg) => {
+                if event == SeatEvent::Bye {
+                    ctx.emit(Output::AnswerLeg {
+                        leg,
+                        reply: LegReply::Ok,
+                    });
+                    self.left(ctx);
+                } else if let Some(held) = Held::of(event) {
+                    ctx.answer_held(leg, held);
+                }
+                Next::Stay
+            }
             // A leg let go before the bridge: its requests still get an answer.
             Input::Seat { leg, event } => {
                 if let Some(held) = Held::of(event) {
@@ -188,18 +204,37 @@ impl Bridge {
         }
     }
 
-    /// When a party being added is given up on.
+    /// When a party being added is given up on, or an operator who transferred is hung up.
     pub fn deadline(&self) -> Option<Instant> {
-        let third = self.third.as_ref().and_then(|t| t.ring_until);
-        let monitor = self.monitor.as_ref().and_then(|m| m.ring_until);
-        match (third, monitor) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
+        [
+            self.third.as_ref().and_then(|t| t.ring_until),
+            self.monitor.as_ref().and_then(|m| m.ring_until),
+            self.leaving.map(|(_, until)| until),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    /// The operator who transferred with Replaces is gone: their leg is let go.
+    fn left(&mut self, ctx: &mut Ctx) {
+        if let Some((leg, _)) = self.leaving.take() {
+            ctx.emit(Output::ReleaseLeg {
+                leg,
+                outcome: "transferred".into(),
+            });
         }
     }
 
-    /// A party that rang too long is given up on.
+    /// A party that rang too long is given up on; an operator who transferred and stays on
+    /// is hung up.
     pub fn timeout(&mut self, ctx: &mut Ctx, now: Instant) -> Next {
+        if let Some((leg, until)) = self.leaving {
+            if now >= until {
+                ctx.emit(Output::HangUpLeg(leg));
+                self.left(ctx);
+            }
+        }
         if self
             .monitor
             .as_ref()
@@ -382,13 +417,10 @@ impl Bridge {
                 self.let_go_others(ctx);
                 let colleague = ctx.new_leg();
                 ctx.emit(Output::Adopt(colleague));
+                // Told, the operator hangs up (RFC 5589); else we do after the hand-over time.
                 ctx.emit(Output::NotifyTransferred(leg));
-                ctx.emit(Output::HangUpLeg(leg));
                 ctx.emit(Output::Unbridge);
-                ctx.emit(Output::ReleaseLeg {
-                    leg,
-                    outcome: "transferred".into(),
-                });
+                self.leaving = Some((leg, now + super::transfer::HAND_OVER));
                 ctx.acd(|call| AcdEvent::Handed { call, reservation });
                 ctx.emit(Output::Audit {
                     by: Actor {
@@ -901,6 +933,10 @@ impl Bridge {
 
     /// Lets go of everyone but the caller and the operator.
     fn let_go_others(&mut self, ctx: &mut Ctx) {
+        if let Some((leg, _)) = self.leaving {
+            ctx.emit(Output::HangUpLeg(leg));
+            self.left(ctx);
+        }
         self.let_go_monitor(ctx);
         if let Some(t) = self.third.take() {
             ctx.emit(if t.up {

@@ -59,8 +59,13 @@ enum Phase {
     Idle,
     Ringing,
     Up,
+    /// The colleague's leg was taken over: the operator hangs up (RFC 5589), or is hung up.
+    Given,
     Ended,
 }
+
+/// How long an operator whose consultation was taken over has to hang up it themselves.
+pub const GIVEN_UP_AFTER: Duration = Duration::from_secs(2);
 
 /// One seat-to-seat call.
 #[derive(Debug)]
@@ -161,9 +166,10 @@ impl Internal {
             (Phase::Up, Input::TakeOver) => {
                 self.emit(Output::Disconnect);
                 self.emit(Output::GiveLeg(true));
-                self.emit(Output::HangUpCaller);
-                self.end("replaced");
+                self.until = Some(now + GIVEN_UP_AFTER);
+                self.phase = Phase::Given;
             }
+            (Phase::Given, Input::CallerBye | Input::CallerLost) => self.end("replaced"),
             (_, Input::TakeOver) => self.emit(Output::GiveLeg(false)),
             (_, Input::Leg(SeatEvent::Bye)) => self.emit(Output::AnswerLeg(LegReply::NoDialog)),
             _ => {}
@@ -171,6 +177,11 @@ impl Internal {
     }
 
     pub fn handle_timeout(&mut self, now: Instant) {
+        if self.phase == Phase::Given && self.until.is_some_and(|t| now >= t) {
+            self.emit(Output::HangUpCaller);
+            self.end("replaced");
+            return;
+        }
         if self.phase == Phase::Ringing && self.until.is_some_and(|t| now >= t) {
             self.emit(Output::CancelLeg);
             self.emit(Output::ReleaseLeg("no-answer".into()));
@@ -226,13 +237,21 @@ mod tests {
         c.handle(Input::TakeOver, t0 + Duration::from_secs(10));
         assert_eq!(
             drain(&mut c),
-            vec![
-                Output::Disconnect,
-                Output::GiveLeg(true),
-                Output::HangUpCaller,
-                Output::End("replaced")
-            ]
+            vec![Output::Disconnect, Output::GiveLeg(true)]
         );
+        // The operator does not hang up: hung up after the grace.
+        assert_eq!(c.poll_timeout(), Some(t0 + Duration::from_secs(12)));
+        c.handle_timeout(t0 + Duration::from_secs(12));
+        assert_eq!(
+            drain(&mut c),
+            vec![Output::HangUpCaller, Output::End("replaced")]
+        );
+        // One who hangs up is not hung up again.
+        let (mut c, t0) = up();
+        c.handle(Input::TakeOver, t0);
+        drain(&mut c);
+        c.handle(Input::CallerBye, t0 + Duration::from_secs(1));
+        assert_eq!(drain(&mut c), vec![Output::End("replaced")]);
         // Nothing to take while it rings.
         let t0 = Instant::now();
         let mut c = Internal::new("1002", Duration::from_secs(15));

@@ -26,14 +26,55 @@ pub struct SippRun {
 
 /// Runs `scenario` (a file under `sipp-scenarios/`) against `target` with extra arguments.
 pub fn run_sipp(scenario: &str, target: std::net::SocketAddr, args: &[&str]) -> SippRun {
+    run_sipp_on(scenario, target, 0, args)
+}
+
+/// [`run_sipp`] with SIPp's own SIP port `port` (0: any).
+pub fn run_sipp_on(
+    scenario: &str,
+    target: std::net::SocketAddr,
+    port: u16,
+    args: &[&str],
+) -> SippRun {
     let out = Command::new("sipp")
         .current_dir(project_dir(""))
         .arg("-sf")
         .arg(project_dir("sipp-scenarios").join(scenario))
-        .args(["-i", "127.0.0.1", "-mi", "127.0.0.1", "-p", "0", "-nostdin"])
+        .args(["-i", "127.0.0.1", "-mi", "127.0.0.1", "-nostdin"])
+        .args(["-p", &port.to_string()])
         .args(["-timeout", "120s", "-timeout_error"])
         .args(args)
         .arg(target.to_string())
+        .output()
+        .expect("run sipp");
+    SippRun {
+        success: out.status.success(),
+        stdout: String::from_utf8_lossy(&out.stdout).to_string(),
+        stderr: String::from_utf8_lossy(&out.stderr).to_string(),
+    }
+}
+
+/// A free UDP port on loopback for a SIPp that must listen where the dialplan says (a
+/// carrier's gateway): bound and let go (SIPp binds it a moment later).
+pub fn free_udp_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Runs a UAS `scenario` (a file under `sipp-scenarios/`) listening on `port` for one call,
+/// with extra arguments; it ends after that call (or its 120 s timeout).
+pub fn run_sipp_uas(scenario: &str, port: u16, args: &[&str]) -> SippRun {
+    let out = Command::new("sipp")
+        .current_dir(project_dir(""))
+        .arg("-sf")
+        .arg(project_dir("sipp-scenarios").join(scenario))
+        .args(["-i", "127.0.0.1", "-mi", "127.0.0.1", "-nostdin", "-m", "1"])
+        .args(["-p", &port.to_string()])
+        .args(["-timeout", "120s", "-timeout_error"])
+        .args(args)
         .output()
         .expect("run sipp");
     SippRun {

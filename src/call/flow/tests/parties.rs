@@ -541,3 +541,60 @@ fn nothing_is_added_before_the_greeting_ends_and_a_refused_consultation_frees_it
         ]
     );
 }
+
+#[test]
+fn a_refer_with_replaces_hands_the_caller_to_the_consulted_colleague() {
+    let (mut call, clock) = bridged();
+    call.handle(
+        seat(
+            1,
+            SeatEvent::Replaces {
+                agent: "1002".into(),
+                reservation: "internal:b1".into(),
+            },
+        ),
+        clock.at(30.0),
+    );
+    assert_eq!(
+        drain(&mut call),
+        vec![
+            reply(1, LegReply::Accepted),
+            Output::Adopt(LegId(2)),
+            Output::NotifyTransferred(LegId(1)),
+            Output::Unbridge,
+            Output::Acd(AcdEvent::Handed {
+                call: ID.into(),
+                reservation: "internal:b1".into()
+            }),
+            audit("attended-transfer", "1001 → 1002"),
+            Output::Bridge(LegId(2)),
+        ]
+    );
+    assert_eq!(call.parties()[0].who, "1002");
+    // The operator hangs up as told; their leg is let go, the call goes on.
+    call.handle(seat(1, SeatEvent::Bye), clock.at(30.5));
+    assert_eq!(
+        drain(&mut call),
+        vec![reply(1, LegReply::Ok), released(1, "transferred")]
+    );
+    assert_eq!(call.phase(), "bridged");
+    // Another operator who stays on is hung up after the hand-over time (2 s).
+    let (mut call, clock) = bridged();
+    call.handle(
+        seat(
+            1,
+            SeatEvent::Replaces {
+                agent: "1002".into(),
+                reservation: "internal:b2".into(),
+            },
+        ),
+        clock.at(30.0),
+    );
+    drain(&mut call);
+    assert_eq!(call.poll_timeout(), Some(clock.at(32.0)));
+    call.handle_timeout(clock.at(32.0));
+    assert_eq!(
+        drain(&mut call),
+        vec![Output::HangUpLeg(LegId(1)), released(1, "transferred")]
+    );
+}
