@@ -59,6 +59,9 @@ pub struct Report {
     pub service_level_target: f64,
     pub occupancy: Option<f64>,
     pub cases: Statistics,
+    /// The callers' ratings of their calls after the operator hung up (`satisfied`,
+    /// `basicallysatisfied`, `dissatisfied`, `none` for an operator's call not rated).
+    pub call_ratings: BTreeMap<String, u64>,
     pub hot_terms: Vec<TermCount>,
     pub rising_terms: Vec<Rising>,
     /// By district name.
@@ -150,6 +153,11 @@ async fn report(state: &ApiState, user: &Caller, q: &ReportQuery) -> Result<Repo
         .case_facts(previous_from, previous_to, platform.as_deref(), zone)
         .await
         .map_err(ApiError::internal)?;
+    let call_ratings = state
+        .store
+        .call_ratings(from, to, platform.as_deref())
+        .await
+        .map_err(ApiError::internal)?;
     let now = Utc::now();
     let log: Vec<_> = state
         .store
@@ -210,6 +218,7 @@ async fn report(state: &ApiState, user: &Caller, q: &ReportQuery) -> Result<Repo
         service_level_target: plan.kpi.targets.service_level,
         occupancy,
         cases: compute(&facts, 10),
+        call_ratings,
         hot_terms,
         rising_terms,
         terms_by_district,
@@ -253,7 +262,7 @@ pub struct Table {
 }
 
 /// Every table's name, in the page's order.
-pub const TABLES: [&str; 11] = [
+pub const TABLES: [&str; 12] = [
     "calls-by-hour",
     "service-by-day",
     "cases-by-category",
@@ -262,6 +271,7 @@ pub const TABLES: [&str; 11] = [
     "cases-by-state",
     "on-time-by-unit",
     "satisfaction",
+    "call-ratings",
     "hot-terms",
     "rising-terms",
     "terms-by-district",
@@ -300,6 +310,7 @@ fn satisfaction_name(s: &str) -> String {
         "satisfied" => "满意",
         "basicallysatisfied" => "基本满意",
         "dissatisfied" => "不满意",
+        "none" => "未评价",
         other => other,
     }
     .to_string()
@@ -373,6 +384,15 @@ pub fn table(r: &Report, name: &str) -> Option<Table> {
             &r.cases.by_satisfaction,
             satisfaction_name,
         ),
+        "call-ratings" => Table {
+            title: "来电服务评价",
+            columns: vec!["评价", "通数"],
+            rows: r
+                .call_ratings
+                .iter()
+                .map(|(k, v)| vec![Cell::Text(satisfaction_name(k)), n(*v)])
+                .collect(),
+        },
         "hot-terms" => Table {
             title: "热点词",
             columns: vec!["词", "件数"],

@@ -118,6 +118,40 @@ impl Store {
             == 1)
     }
 
+    /// The callers' ratings of the calls that entered in `[from, to)` (of `platform`, or
+    /// all), by rating (`1` satisfied, `2` basically satisfied, `3` dissatisfied); calls
+    /// answered by an operator and not rated count under `none`.
+    pub async fn call_ratings(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        platform: Option<&str>,
+    ) -> Result<std::collections::BTreeMap<String, u64>, StoreError> {
+        let rows = query(
+            "SELECT k.rating, COUNT(*) FROM calls k WHERE k.direction = 'in' \
+             AND k.started_at >= $1 AND k.started_at < $2 AND ($3 = '' OR k.platform = $3) \
+             AND (k.rating IS NOT NULL OR k.end_cause = 'agent-hangup') GROUP BY k.rating",
+        )
+        .bind(from)
+        .bind(to)
+        .bind(platform.unwrap_or(""))
+        .fetch_all(self.pool())
+        .await?;
+        let mut out = std::collections::BTreeMap::new();
+        for r in &rows {
+            let rating: Option<i64> = r.try_get(0)?;
+            let n: i64 = r.try_get(1)?;
+            let key = match rating {
+                Some(1) => "satisfied",
+                Some(2) => "basicallysatisfied",
+                Some(3) => "dissatisfied",
+                _ => "none",
+            };
+            *out.entry(key.to_string()).or_default() += n as u64;
+        }
+        Ok(out)
+    }
+
     /// A call the hotline places about case `case_number` (a callback, a reminder), to
     /// `number`, stored with the case before it is dialled.
     pub async fn open_outbound_call(

@@ -847,3 +847,230 @@ on_both!(
         store.close().await;
     }
 );
+
+on_both!(
+    the_hotlines_own_calls_their_outcomes_ratings_and_audit,
+    async |url: String| {
+        use crate::cases::workflow::{Actor, Role};
+        let store = Store::open(&url).await.unwrap();
+        // A caller who gave up waiting: owed a callback.
+        let missed = store
+            .open_call(call("missed", "530100", "2026-11-25T02:00:00Z"))
+            .await
+            .unwrap();
+        store
+            .request_callback("missed", "abandoned", t("2026-11-25T02:00:30Z"))
+            .await
+            .unwrap();
+        let owed = store.owed_callbacks().await.unwrap();
+        assert_eq!(owed.len(), 1);
+        assert_eq!((owed[0].attempts, owed[0].last_attempt), (0, None));
+        // A callback by phone: its call is the case's, a busy line then a reached caller.
+        store
+            .open_outbound_call(
+                &missed.case_number,
+                "cb-1",
+                "087163601234",
+                "missed",
+                t("2026-11-25T02:10:00Z"),
+            )
+            .await
+            .unwrap();
+        store
+            .record_phone_callback(
+                &missed.case_number,
+                "cb-1",
+                "1001",
+                "busy",
+                "missed",
+                t("2026-11-25T02:10:20Z"),
+            )
+            .await
+            .unwrap();
+        let owed = store.owed_callbacks().await.unwrap();
+        assert_eq!(
+            (owed[0].attempts, owed[0].last_attempt),
+            (1, Some(t("2026-11-25T02:10:20Z")))
+        );
+        store
+            .record_phone_callback(
+                &missed.case_number,
+                "cb-1",
+                "1001",
+                "reached",
+                "missed",
+                t("2026-11-25T02:40:00Z"),
+            )
+            .await
+            .unwrap();
+        assert!(store.owed_callbacks().await.unwrap().is_empty());
+        let case = store
+            .case_by_number(&missed.case_number)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(case.callback_status.as_deref(), Some("done"));
+        let outcomes: Vec<_> = case
+            .callback_attempts
+            .iter()
+            .map(|a| a.outcome.clone().unwrap())
+            .collect();
+        assert_eq!(outcomes, ["busy", "reached"]);
+        let out = case.calls.iter().find(|c| c.sip_call_id == "cb-1").unwrap();
+        assert_eq!(
+            (out.direction.as_str(), out.called.as_str()),
+            ("out", "087163601234")
+        );
+        // A confidential view hides the number called back too.
+        let hidden = case.clone().without_caller();
+        assert!(hidden.calls.iter().all(|c| c.called != "087163601234"));
+
+        // A caller who calls again and gets through settles what is still owed to them.
+        let again = store
+            .open_call(call("first", "530100", "2026-11-26T02:00:00Z"))
+            .await
+            .unwrap();
+        store
+            .request_callback("first", "abandoned", t("2026-11-26T02:01:00Z"))
+            .await
+            .unwrap();
+        store
+            .open_call(call("second", "530100", "2026-11-26T03:00:00Z"))
+            .await
+            .unwrap();
+        assert_eq!(
+            store
+                .settle_callbacks_of("087163601234", "second", t("2026-11-26T03:00:05Z"))
+                .await
+                .unwrap(),
+            1
+        );
+        let case = store
+            .case_by_number(&again.case_number)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(case.callback_status.as_deref(), Some("done"));
+        assert_eq!(
+            case.callback_attempts[0].outcome.as_deref(),
+            Some("called-again")
+        );
+
+        // Ratings: a call once, a matter once; the statistics count them by rating.
+        assert!(store.rate_call("second", 2).await.unwrap());
+        assert!(!store.rate_call("second", 3).await.unwrap(), "rated once");
+        store
+            .end_call("first", t("2026-11-26T02:05:00Z"), "agent-hangup")
+            .await
+            .unwrap();
+        let ratings = store
+            .call_ratings(
+                t("2026-11-26T00:00:00Z"),
+                t("2026-11-27T00:00:00Z"),
+                Some("530100"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(ratings.get("basicallysatisfied"), Some(&1));
+        assert_eq!(
+            ratings.get("none"),
+            Some(&1),
+            "an operator's call not rated"
+        );
+        assert!(store.rate_handling(&again.case_number, 1).await.unwrap());
+        assert!(!store.rate_handling(&again.case_number, 3).await.unwrap());
+
+        // The audit of a call, on its case.
+        let sup = Actor {
+            role: Role::Supervisor,
+            id: "sup-kunming".into(),
+            unit: None,
+        };
+        store
+            .audit_call(
+                "second",
+                &sup,
+                "monitor-listen",
+                "1901",
+                t("2026-11-26T03:01:00Z"),
+            )
+            .await
+            .unwrap();
+        store
+            .audit_call(
+                "second",
+                &sup,
+                "monitor-stop",
+                "1901",
+                t("2026-11-26T03:02:00Z"),
+            )
+            .await
+            .unwrap();
+        let second = store.cases_by_caller("087163601234").await.unwrap();
+        let audit = &second
+            .iter()
+            .find(|c| c.calls.iter().any(|k| k.sip_call_id == "second"))
+            .unwrap()
+            .audit;
+        let steps: Vec<_> = audit
+            .iter()
+            .map(|a| (a.actor_id.as_str(), a.action.as_str()))
+            .collect();
+        assert_eq!(
+            steps,
+            [
+                ("sup-kunming", "monitor-listen"),
+                ("sup-kunming", "monitor-stop")
+            ]
+        );
+        assert!(store
+            .audit_call("nope", &sup, "monitor-stop", "", t("2026-11-26T03:02:00Z"))
+            .await
+            .is_err());
+        store.close().await;
+    }
+);
+
+on_both!(unsigned_cases_and_their_reminders, async |url: String| {
+    let store = Store::open(&url).await.unwrap();
+    let opened = store
+        .open_call(call("r", "530100", "2026-11-25T02:00:00Z"))
+        .await
+        .unwrap();
+    // Dispatched to kmhb at 10:00 local: to be signed by 12:00.
+    crate::store::db::query(
+            "UPDATE cases SET state = 'dispatched', unit = 'kmhb', sign_due = $1 WHERE case_number = $2",
+        )
+        .bind(t("2026-11-25T04:00:00Z"))
+        .bind(opened.case_number.as_str())
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let unsigned = store.unsigned_cases().await.unwrap();
+    assert_eq!(unsigned.len(), 1);
+    assert_eq!(
+        (unsigned[0].unit.as_str(), unsigned[0].reminders),
+        ("kmhb", 0)
+    );
+    assert_eq!(unsigned[0].sign_due, t("2026-11-25T04:00:00Z"));
+    store
+        .record_reminder(
+            &opened.case_number,
+            "kmhb",
+            "087163100101",
+            "no-answer",
+            "rem-1",
+            t("2026-11-25T03:00:00Z"),
+        )
+        .await
+        .unwrap();
+    let unsigned = store.unsigned_cases().await.unwrap();
+    assert_eq!(
+        (unsigned[0].reminders, unsigned[0].last_reminder),
+        (1, Some(t("2026-11-25T03:00:00Z")))
+    );
+    let reminders = store.reminders_of(&opened.case_number).await.unwrap();
+    assert_eq!(reminders[0].outcome, "no-answer");
+    assert_eq!(reminders[0].sip_call_id.as_deref(), Some("rem-1"));
+    store.close().await;
+});

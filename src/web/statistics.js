@@ -13,10 +13,10 @@ const CHARTS = [
 const TABLES = {
   "calls-by-hour": "每小时来电", "service-by-day": "每日服务水平", "cases-by-category": "按类别",
   "cases-by-platform": "按平台", "cases-by-unit": "按承办单位", "cases-by-state": "按状态",
-  "on-time-by-unit": "承办单位按时办结率", "satisfaction": "回访满意度", "hot-terms": "热点词",
+  "on-time-by-unit": "承办单位按时办结率", "satisfaction": "回访满意度", "call-ratings": "来电服务评价", "hot-terms": "热点词",
   "rising-terms": "上升最快的词", "terms-by-district": "各区县热点词",
 };
-const RATINGS = { "satisfied": "满意", "basicallysatisfied": "基本满意", "dissatisfied": "不满意" };
+const RATINGS = { "satisfied": "满意", "basicallysatisfied": "基本满意", "dissatisfied": "不满意", "none": "未评价" };
 
 let me = null;
 
@@ -43,6 +43,7 @@ function rowsOf(r, name) {
     case "cases-by-state": return counts(r.cases.by_state, (k) => CASE_STATES[k] ?? k);
     case "on-time-by-unit": return Object.entries(r.cases.on_time_by_unit).map(([u, t]) => [n(u), t.replied, t.on_time, percent(t.rate)]);
     case "satisfaction": return counts(r.cases.by_satisfaction, (k) => RATINGS[k] ?? k);
+    case "call-ratings": return counts(r.call_ratings, (k) => RATINGS[k] ?? k);
     case "hot-terms": return r.hot_terms.map((t) => [t.term, t.cases]);
     case "rising-terms": return r.rising_terms.map((t) => [t.term, t.now, t.before, `+${t.change}`]);
     case "terms-by-district": return Object.entries(r.terms_by_district).flatMap(([d, ts]) => ts.map((t) => [d, t.term, t.cases]));
@@ -53,7 +54,7 @@ function rowsOf(r, name) {
 const HEADS = {
   "calls-by-hour": ["时段", "呼入", "接通", "放弃"], "service-by-day": ["日期", "呼入", "接通", "15 秒接通率", "接通率"],
   "on-time-by-unit": ["承办单位", "已答复", "按时", "按时率"], "rising-terms": ["词", "本期", "上期", "增加"],
-  "terms-by-district": ["区县", "词", "件数"], "hot-terms": ["词", "件数"],
+  "terms-by-district": ["区县", "词", "件数"], "hot-terms": ["词", "件数"], "call-ratings": ["评价", "通数"],
 };
 
 function showTables(r) {
