@@ -130,3 +130,34 @@ pub async fn remind(
     super::workflow::visible_case(&state, &user, &number).await?;
     placed(outbound::remind(&state.call_services, &number).await, None)
 }
+
+/// One other hotline, as the console lists it.
+#[derive(Debug, serde::Serialize)]
+pub struct HotlineView {
+    pub number: String,
+    pub name: String,
+    pub emergency: bool,
+}
+
+/// `GET /api/hotlines`: the other hotlines of hotlines.toml a caller may be handed to
+/// (the platform's staff).
+pub async fn hotlines(
+    State(state): State<ApiState>,
+    user: Caller,
+) -> Result<Json<Vec<HotlineView>>, ApiError> {
+    if user.user.role == Role::Unit {
+        return Err(ApiError::forbidden("hand-overs are the platform's"));
+    }
+    let plan = state.dialplan.current();
+    Ok(Json(
+        plan.hotlines
+            .hotlines
+            .iter()
+            .map(|h| HotlineView {
+                number: h.number.clone(),
+                name: h.name.clone(),
+                emergency: h.emergency,
+            })
+            .collect(),
+    ))
+}

@@ -87,6 +87,7 @@ pub fn router(state: ApiState) -> Router {
             post(queues::attempt),
         )
         .route("/api/callbacks/{case_number}/call", post(calls_out::missed))
+        .route("/api/hotlines", get(calls_out::hotlines))
         .route(
             "/api/cases/{case_number}/return-visit",
             post(calls_out::return_visit),

@@ -74,12 +74,55 @@ function reasonText(reason) {
 }
 
 function callButtons() {
-  $("transfer").hidden = !current?.answered || current?.ended;
+  const talking = current?.answered && !current?.ended;
+  $("transfer").hidden = !talking;
+  $("handover").hidden = !talking;
+  $("consult").hidden = !talking;
+  if (!talking) {
+    clearInterval(partiesTimer);
+    partiesTimer = null;
+    $("call-parties").textContent = "";
+  } else if (!partiesTimer) {
+    partiesTimer = setInterval(showParties, 1000);
+  }
   const inPage = current?.inPage;
   $("answer").hidden = !(inPage && !current.answered);
   $("decline").hidden = !(inPage && !current.answered);
   $("hang-up").hidden = !(inPage && current.answered);
   $("pad").hidden = !(inPage && current.answered);
+}
+
+// Who else is in the call (another hotline, a colleague consulted, a supervisor), as the
+// server has it; the buttons that fit follow.
+let partiesTimer = null;
+const ROLES = { "operator": "座席", "hotline": "转出热线", "colleague": "征询同事", "supervisor": "班长" };
+const MODES = { "listen": "监听", "whisper": "耳语", "barge": "强插" };
+async function showParties() {
+  if (!current?.call) return;
+  const { status, data } = await api("GET", `/api/calls/${encodeURIComponent(current.call.call_id)}`);
+  if (status !== 200) return;
+  const others = data.parties.filter((p) => p.role !== "operator");
+  $("call-parties").textContent = others.map((p) =>
+    `${ROLES[p.role] ?? p.role} ${p.who} ${p.state === "up" ? "通话中" : "振铃中"}` +
+    (p.mode ? `（${MODES[p.mode]}）` : "")).join(" · ");
+  const hotline = others.find((p) => p.role === "hotline");
+  const colleague = others.find((p) => p.role === "colleague");
+  $("handover-leave").hidden = !(hotline && hotline.state === "up");
+  $("consult-complete").hidden = !(colleague && colleague.state === "up");
+  $("consult-cancel").hidden = !colleague;
+}
+
+// Asks something of the call; the answer's word, or the error next to the call.
+async function callAction(path, body) {
+  $("call-error").textContent = "";
+  const { status, data } = await api("POST",
+    `/api/calls/${encodeURIComponent(current.call.call_id)}/${path}`, body ?? {});
+  if (status === 401) return signedOut();
+  if (status !== 200) {
+    $("call-error").textContent = chinese(data?.error ?? `操作失败（${status}）`);
+    return;
+  }
+  showParties();
 }
 
 async function popUp(leg, call, inPage) {
@@ -213,6 +256,28 @@ $("transfer-call").addEventListener("click", () => {
   if (to) transfer(to);
 });
 $("hang-up").addEventListener("click", () => phone.hangUp(current.leg));
+// Another hotline (110, 119, 120, 122, the departmental hotlines): three-party, or blind.
+const handOver = (three_party) => callAction("handover",
+  { to: $("handover-to").value, three_party, also_ours: $("handover-ours").checked });
+$("handover-three").addEventListener("click", () => handOver(true));
+$("handover-blind").addEventListener("click", async () => {
+  await handOver(false);
+  $("call-status").textContent = `已转出至 ${$("handover-to").value}`;
+});
+$("handover-leave").addEventListener("click", async () => {
+  await callAction("leave");
+  $("call-status").textContent = `已退出三方，来电人与 ${$("handover-to").value} 继续通话`;
+});
+// A colleague consulted while the caller holds; then transfer, or back to the caller.
+$("consult-start").addEventListener("click", () => {
+  const to = $("consult-to").value.trim();
+  if (to) callAction("consult", { to });
+});
+$("consult-complete").addEventListener("click", async () => {
+  await callAction("consult/complete");
+  $("call-status").textContent = `已转接至 ${$("consult-to").value.trim()}`;
+});
+$("consult-cancel").addEventListener("click", () => callAction("consult/cancel"));
 for (const key of $("pad").querySelectorAll("button")) {
   key.addEventListener("click", () => phone.dtmf(key.textContent));
 }
@@ -350,7 +415,13 @@ function callbackItem(c, message) {
   missed.textContent = "未接通";
   reached.addEventListener("click", () => attempt(c, message, true, note.value));
   missed.addEventListener("click", () => attempt(c, message, false, note.value));
-  row.append(note, reached, missed);
+  // Through the server: this seat rings first, then the caller, with the platform's number.
+  const dial = document.createElement("button");
+  dial.type = "button";
+  dial.className = "small call-back";
+  dial.textContent = "外呼回拨";
+  dial.addEventListener("click", () => callBack(c));
+  row.append(dial, note, reached, missed);
   li.append(row);
   return li;
 }
@@ -367,6 +438,26 @@ async function attempt(c, message, reached, note) {
     return;
   }
   showLists();
+}
+
+// A callback placed by the server: the outcome lands on the case by itself.
+async function callBack(c) {
+  $("callback-error").textContent = "";
+  const { status, data } = await api("POST", `/api/callbacks/${encodeURIComponent(c.case_number)}/call`, {});
+  if (status === 401) return signedOut();
+  if (status !== 202) {
+    $("callback-error").textContent = chinese(data?.error ?? `回拨失败（${status}）`);
+    return;
+  }
+  $("callback-summary").textContent = `正在回拨 ${c.caller}：请先接听本座席的话机`;
+}
+
+// The other hotlines a caller may be handed to.
+async function showHotlines() {
+  const { status, data } = await api("GET", "/api/hotlines");
+  if (status !== 200) return;
+  $("handover-to").replaceChildren(...data.map((h) =>
+    new Option(`${h.number} ${h.name}`, h.number)));
 }
 
 $("refresh-lists").addEventListener("click", showLists);
@@ -425,7 +516,11 @@ const signedOut = signIn({
     $("knowledge").hidden = false;
     $("my-cases").hidden = false;
     $("callbacks").hidden = false;
+    // The pop-ups come over the phone's socket, for a SIP phone too (the page's phone is
+    // turned on with its checkbox).
+    phone.open($("phone-on").checked);
     showLists();
+    showHotlines();
     $("q").focus();
   },
   onOut() {

@@ -56,6 +56,21 @@ async function setSeat(id, state) {
   if (status !== 202) $("seat-error").textContent = `坐席 ${id}：${chinese(data?.error ?? String(status))}`;
 }
 
+// Listens in on a seat's call (the supervisor's own phone rings), switches mode, or stops.
+async function monitor(call, mode) {
+  $("seat-error").textContent = "";
+  if (!call) return;
+  const path = `/api/calls/${encodeURIComponent(call)}/monitor`;
+  const { status, data } = mode === "stop"
+    ? await api("DELETE", path)
+    : await api("POST", path, { mode });
+  if (status !== 200) {
+    $("seat-error").textContent = `监听：${chinese(data?.error ?? String(status))}`;
+    return;
+  }
+  $("seat-error").textContent = mode === "stop" ? "已结束监听" : "已呼叫您的话机，请接听";
+}
+
 // Seats at work first, signed-out seats last.
 const ORDER = ["on-call", "ringing", "wrap-up", "available", "not-ready", "logged-out"];
 
@@ -76,6 +91,13 @@ function seatRow(id) {
     button.addEventListener("click", () => setSeat(id, to));
     actions.append(button);
   }
+  // On the seat's call: the supervisor's phone rings to listen, whisper or barge in.
+  for (const [mode, label] of [["listen", "监听"], ["whisper", "耳语"], ["barge", "强插"], ["stop", "结束监听"]]) {
+    const button = el("button", "small monitor", label);
+    button.dataset.mode = mode;
+    button.addEventListener("click", () => monitor(tr.dataset.call, mode));
+    actions.append(button);
+  }
   tr.append(actions);
   seatRows.set(id, tr);
   return tr;
@@ -93,9 +115,13 @@ function showSeats(b) {
     texts.forEach((text, i) => {
       if (tr.cells[i].textContent !== text) tr.cells[i].textContent = text;
     });
-    for (const button of tr.cells[5].querySelectorAll("button")) {
+    tr.dataset.call = s.call ?? "";
+    for (const button of tr.cells[5].querySelectorAll("button[data-to]")) {
       const to = button.dataset.to;
       button.disabled = s.state === to || (to !== "logged-out" && s.state === "logged-out");
+    }
+    for (const button of tr.cells[5].querySelectorAll("button[data-mode]")) {
+      button.hidden = !s.call;
     }
     return tr;
   });

@@ -8,6 +8,7 @@ mod agents;
 mod baresip;
 mod call_routing;
 mod calls_out;
+mod console_actions;
 mod console_call;
 mod console_firefox;
 mod console_page;
