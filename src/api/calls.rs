@@ -15,6 +15,7 @@ use super::body::JsonBody;
 use super::error::ApiError;
 use super::state::ApiState;
 use crate::call::directory::{HoldFailed, TransferFailed};
+use crate::call::signal::CallRequest;
 use crate::cases::Role;
 use crate::routing::TransferRefused;
 
@@ -179,7 +180,7 @@ async fn ask(
     state: &ApiState,
     user: &Caller,
     call_id: &str,
-    request: crate::call::signal::CallRequest,
+    request: CallRequest,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     use crate::call::directory::RequestFailed;
     match state.calls.request(call_id, request, user.actor()).await {
@@ -193,6 +194,17 @@ async fn ask(
             "the caller is no longer talking with an operator",
         )),
     }
+}
+
+/// Sends a request to a call talking with an operator that `user` may act on.
+async fn ask_connected(
+    state: &ApiState,
+    user: &Caller,
+    call_id: &str,
+    request: CallRequest,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    connected_call(state, user, call_id).await?;
+    ask(state, user, call_id, request).await
 }
 
 /// `POST /api/calls/{call_id}/handover` `{"to": "110", "three_party": true}`: hands the caller
@@ -211,13 +223,12 @@ pub async fn hand_over(
             format!("no hotline {to:?} in hotlines.toml"),
         ));
     }
-    connected_call(&state, &user, &call_id).await?;
-    let request = crate::call::signal::CallRequest::HandOver {
+    let request = CallRequest::HandOver {
         number: to,
         three_party: body.three_party,
         also_ours: body.also_ours,
     };
-    ask(&state, &user, &call_id, request).await
+    ask_connected(&state, &user, &call_id, request).await
 }
 
 /// `POST /api/calls/{call_id}/leave`: the operator leaves a three-party call once the other
@@ -227,14 +238,7 @@ pub async fn leave(
     user: Caller,
     Path(call_id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    connected_call(&state, &user, &call_id).await?;
-    ask(
-        &state,
-        &user,
-        &call_id,
-        crate::call::signal::CallRequest::Leave,
-    )
-    .await
+    ask_connected(&state, &user, &call_id, CallRequest::Leave).await
 }
 
 /// `POST /api/calls/{call_id}/consult` `{"to": "1002"}`: the caller holds while the operator
@@ -260,13 +264,7 @@ pub async fn consult(
             "an operator does not consult themselves",
         ));
     }
-    ask(
-        &state,
-        &user,
-        &call_id,
-        crate::call::signal::CallRequest::Consult { to },
-    )
-    .await
+    ask(&state, &user, &call_id, CallRequest::Consult { to }).await
 }
 
 /// `POST /api/calls/{call_id}/consult/complete`: the colleague consulted takes the caller.
@@ -275,14 +273,7 @@ pub async fn consult_complete(
     user: Caller,
     Path(call_id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    connected_call(&state, &user, &call_id).await?;
-    ask(
-        &state,
-        &user,
-        &call_id,
-        crate::call::signal::CallRequest::CompleteConsult,
-    )
-    .await
+    ask_connected(&state, &user, &call_id, CallRequest::CompleteConsult).await
 }
 
 /// `POST /api/calls/{call_id}/consult/cancel`: the consultation ends, the caller is back.
@@ -291,14 +282,7 @@ pub async fn consult_cancel(
     user: Caller,
     Path(call_id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    connected_call(&state, &user, &call_id).await?;
-    ask(
-        &state,
-        &user,
-        &call_id,
-        crate::call::signal::CallRequest::CancelConsult,
-    )
-    .await
+    ask_connected(&state, &user, &call_id, CallRequest::CancelConsult).await
 }
 
 /// `POST /api/calls/{call_id}/monitor` `{"mode": "listen"}` (supervisors): the supervisor's
@@ -329,12 +313,11 @@ pub async fn monitor(
             format!("seat {seat} is not in agents.toml"),
         ));
     }
-    connected_call(&state, &user, &call_id).await?;
-    let request = crate::call::signal::CallRequest::Monitor {
+    let request = CallRequest::Monitor {
         mode: body.mode,
         seat,
     };
-    ask(&state, &user, &call_id, request).await
+    ask_connected(&state, &user, &call_id, request).await
 }
 
 /// `DELETE /api/calls/{call_id}/monitor` (supervisors): the supervisor leaves the call.
@@ -346,14 +329,7 @@ pub async fn stop_monitor(
     if user.user.role != Role::Supervisor {
         return Err(ApiError::forbidden("only supervisors listen in on calls"));
     }
-    connected_call(&state, &user, &call_id).await?;
-    ask(
-        &state,
-        &user,
-        &call_id,
-        crate::call::signal::CallRequest::StopMonitor,
-    )
-    .await
+    ask_connected(&state, &user, &call_id, CallRequest::StopMonitor).await
 }
 
 /// `GET /api/calls/{call_id}`: a call in progress: its case, phase and who is in it besides

@@ -6,7 +6,11 @@
 //! pure state machine of [`flow`] (one file per phase: menu, queue wait, bridge, transfer
 //! hand-over, voicemail), and [`driver`] feeds it and performs what it asks: seat legs
 //! ([`agent_leg`]), prompts, relaying, [`recording`]s, voice messages ([`voicemail`]), the ACD
-//! ([`queue`]) and the case going along with a transfer ([`transfer`]).
+//! ([`queue`]) and the case going along with a transfer ([`transfer`]). The legs a call places
+//! ([`legs`]: to seats, and out over the carriers' [`trunk`]s within their [`channels`]) are
+//! put in one [`room`] (relayed two by two, or mixed: three-party calls, monitoring). The
+//! hotline's own calls (callbacks, return visits, reminders to units) are [`outbound`]; a
+//! seat dialling a colleague to consult before an attended transfer is [`internal`].
 //!
 //! Imports go one way: [`signal`] (the shared types) is the leaf; [`flow`] builds on it alone,
 //! and so does [`directory`] (the calls in progress, each with its bounded signal queue: what

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use super::case_of_call;
 use super::db::query;
 pub use super::model::{AuditEntry, ReminderView};
+use super::queue::{insert_attempt, Attempt};
 use super::{Store, StoreError};
 use crate::cases::workflow::Actor;
 
@@ -221,21 +222,15 @@ impl Store {
                 .bind(case_id)
                 .execute(&mut *conn)
                 .await?;
-                query(
-                    "INSERT INTO case_callback_attempts (case_id, at, reached, operator, note, sip_call_id, outcome, kind) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                )
-                .bind(case_id)
-                .bind(at)
-                .bind(reached as i64)
-                .bind(&v[2])
-                .bind(format!("by phone: {}", v[3]))
-                .bind(&v[1])
-                .bind(&v[3])
-                .bind(&v[4])
-                .execute(&mut *conn)
-                .await?;
-                Ok(())
+                let note = format!("by phone: {}", v[3]);
+                let attempt = Attempt {
+                    reached,
+                    operator: &v[2],
+                    note: &note,
+                    call: Some((&v[1], &v[3])),
+                    kind: &v[4],
+                };
+                insert_attempt(conn, case_id, at, attempt).await
             })
         })
         .await

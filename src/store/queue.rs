@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::case_of_call;
 use super::db::query;
-use super::{Store, StoreError};
+use super::{Conn, Store, StoreError};
 use crate::acd::QueueLogEntry;
 
 /// A stored queue-log row.
@@ -298,18 +298,14 @@ impl Store {
                         v[0]
                     )));
                 };
-                query(
-                    "INSERT INTO case_callback_attempts (case_id, at, reached, operator, note) \
-                     VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(case_id)
-                .bind(at)
-                .bind(reached as i64)
-                .bind(&v[1])
-                .bind(&v[2])
-                .execute(&mut *conn)
-                .await?;
-                Ok(())
+                let attempt = Attempt {
+                    reached,
+                    operator: &v[1],
+                    note: &v[2],
+                    call: None,
+                    kind: "missed",
+                };
+                insert_attempt(conn, case_id, at, attempt).await
             })
         })
         .await
@@ -411,4 +407,39 @@ impl Store {
             .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
             .collect()
     }
+}
+
+/// One callback attempt to store: by hand (no call) or by phone (its call and outcome).
+pub(crate) struct Attempt<'a> {
+    pub reached: bool,
+    pub operator: &'a str,
+    pub note: &'a str,
+    /// The call placed and its outcome, for an attempt by phone.
+    pub call: Option<(&'a str, &'a str)>,
+    /// `missed`, `voicemail` or `return-visit`.
+    pub kind: &'a str,
+}
+
+/// Stores one callback attempt on the case `case_id`.
+pub(crate) async fn insert_attempt(
+    conn: &mut Conn,
+    case_id: i64,
+    at: DateTime<Utc>,
+    attempt: Attempt<'_>,
+) -> Result<(), StoreError> {
+    query(
+        "INSERT INTO case_callback_attempts (case_id, at, reached, operator, note, sip_call_id, outcome, kind) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(case_id)
+    .bind(at)
+    .bind(attempt.reached as i64)
+    .bind(attempt.operator)
+    .bind(attempt.note)
+    .bind(attempt.call.map(|(id, _)| id))
+    .bind(attempt.call.map(|(_, outcome)| outcome))
+    .bind(attempt.kind)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }

@@ -196,26 +196,17 @@ async fn a_three_party_call_with_110_and_the_hand_over_on_the_case() {
                 .contains("handed over to 110 公安报警"),
             "{step}"
         );
-        let (_, view) = server.get_json(&format!("/api/cases/{case}")).await;
-        let audit: Vec<(String, String)> = view["audit"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|a| {
-                (
-                    a["action"].as_str().unwrap().to_string(),
-                    a["detail"].as_str().unwrap().to_string(),
-                )
-            })
-            .collect();
+        let audit = server.audit_of("087163660001").await;
+        let has = |action: &str, detail: &str| {
+            audit
+                .iter()
+                .any(|(_, a, d)| a == action && d.contains(detail))
+        };
         assert!(
-            audit.contains(&(
-                "hand-over".into(),
-                "110 公安报警 answered (three-party)".into()
-            )),
+            has("hand-over", "110 公安报警 answered (three-party)"),
             "{audit:?}"
         );
-        assert!(audit.iter().any(|(a, _)| a == "hand-over-operator-left"));
+        assert!(has("hand-over-operator-left", ""), "{audit:?}");
         // 110 hangs up: the caller gets the BYE.
         police.send_in_dialog(&invite, "BYE", 2, "").await;
         assert!(t.caller.expect_bye(Duration::from_secs(5)).await);
@@ -339,18 +330,12 @@ async fn a_consultation_completes_and_one_unanswered_returns_the_caller() {
             a > 0.95 && b > 0.95,
             "the caller is back with the operator: {a:.3} {b:.3}"
         );
-        let case = server.cases_of("087163660003").await[0]["case_number"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        let (_, view) = server.get_json(&format!("/api/cases/{case}")).await;
+        let audit = server.audit_of("087163660003").await;
         assert!(
-            view["audit"]
-                .as_array()
-                .unwrap()
+            audit
                 .iter()
-                .any(|a| a["action"] == "consult-ended" && a["detail"] == "1002: declined 486"),
-            "{view}"
+                .any(|(_, a, d)| a == "consult-ended" && d == "1002: declined 486"),
+            "{audit:?}"
         );
     })
     .await;
@@ -442,21 +427,11 @@ async fn a_supervisor_listens_whispers_and_barges_in() {
         let (a, b) = crate::calls_out::talk(&t.caller, to_caller, &t.seat.phone, t.seat_rtp).await;
         assert!(a > 0.95 && b > 0.95, "{a:.3} {b:.3}");
         // Every start, change and stop, with who, on the case's audit.
-        let case = server.cases_of("087163660004").await[0]["case_number"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        let (_, view) = server.get_json(&format!("/api/cases/{case}")).await;
-        let steps: Vec<(String, String)> = view["audit"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|a| {
-                (
-                    a["actor_id"].as_str().unwrap().to_string(),
-                    a["action"].as_str().unwrap().to_string(),
-                )
-            })
+        let steps: Vec<(String, String)> = server
+            .audit_of("087163660004")
+            .await
+            .into_iter()
+            .map(|(who, action, _)| (who, action))
             .collect();
         let who = |a: &str| ("sup-kunming".to_string(), a.to_string());
         assert_eq!(
@@ -666,18 +641,12 @@ async fn an_attended_transfer_with_refer_and_replaces() {
         );
         let described = wait_for_party(&server, &t.call_id, "operator", "up").await;
         assert_eq!(described["parties"][0]["who"], "1002", "{described}");
-        let case = server.cases_of("087163660008").await[0]["case_number"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        let (_, view) = server.get_json(&format!("/api/cases/{case}")).await;
+        let audit = server.audit_of("087163660008").await;
         assert!(
-            view["audit"]
-                .as_array()
-                .unwrap()
+            audit
                 .iter()
-                .any(|a| a["action"] == "attended-transfer" && a["detail"] == "1001 → 1002"),
-            "{view}"
+                .any(|(_, a, d)| a == "attended-transfer" && d == "1001 → 1002"),
+            "{audit:?}"
         );
         // A Replaces naming no call is refused, and the call goes on.
         let invite_b = colleague.last_invite.clone().unwrap();

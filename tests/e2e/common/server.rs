@@ -403,6 +403,23 @@ impl TestServer {
         assert_eq!(status, 200, "GET cases of {caller}: {body}");
         body.as_array().cloned().unwrap_or_default()
     }
+
+    /// The audit trail of the latest case of `caller`: (actor, action, detail), oldest first.
+    pub async fn audit_of(&self, caller: &str) -> Vec<(String, String, String)> {
+        let cases = self.cases_of(caller).await;
+        let case = cases[0]["case_number"].as_str().expect("a case");
+        let (_, view) = self.get_json(&format!("/api/cases/{case}")).await;
+        let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
+        view["audit"]
+            .as_array()
+            .map(|steps| {
+                steps
+                    .iter()
+                    .map(|a| (text(&a["actor_id"]), text(&a["action"]), text(&a["detail"])))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
 }
 
 impl Drop for TestServer {
