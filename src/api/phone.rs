@@ -3,6 +3,10 @@
 //! WebRTC offer, the page's answer, hang-ups; see [`crate::phone::signal`]). While a console's
 //! phone is open the seat is signed in to the ACD; when it closes and no SIP phone is
 //! registered for the seat, the seat is signed out.
+//!
+//! A supervisor with a phone of their own (users.toml `seat`, a seat that takes no queue
+//! calls) opens it from the wallboard: listening in, whispering and barging in then ring in
+//! the page instead of on a SIP phone. That seat is never signed in to the ACD.
 
 use std::net::SocketAddr;
 
@@ -16,6 +20,7 @@ use tracing::info;
 use super::auth::Caller;
 use super::error::ApiError;
 use super::state::ApiState;
+use crate::cases::Role;
 use crate::phone::signal::{self, ToBrowser};
 
 /// The socket's query.
@@ -51,10 +56,7 @@ pub async fn socket(
     Query(query): Query<PhoneQuery>,
     ws: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
-    let seat = caller
-        .console_seat
-        .clone()
-        .ok_or_else(|| ApiError::forbidden("the phone socket is for a console session"))?;
+    let seat = phone_seat(&state, &caller)?;
     if !same_origin(&headers) {
         return Err(ApiError::forbidden(
             "the phone socket opens from the console's own origin",
@@ -77,6 +79,37 @@ pub async fn socket(
         .on_upgrade(move |socket| serve(state, socket, seat, local_ip, phone)))
 }
 
+/// The seat whose phone the socket is: a console session's seat, or a supervisor's own phone.
+fn phone_seat(state: &ApiState, caller: &Caller) -> Result<String, ApiError> {
+    if let Some(seat) = &caller.console_seat {
+        return Ok(seat.clone());
+    }
+    let seat = match (&caller.user.role, &caller.user.seat) {
+        (Role::Supervisor, Some(seat)) => seat,
+        _ => return Err(ApiError::forbidden(
+            "the phone socket is for a console session, or a supervisor with a seat in users.toml",
+        )),
+    };
+    let plan = state.dialplan.current();
+    match plan.seats.iter().find(|s| &s.id == seat) {
+        Some(s) if !s.takes_calls => Ok(seat.clone()),
+        Some(_) => Err(ApiError::forbidden(format!(
+            "seat {seat} takes queue calls: its phone is its console's (give the supervisor a seat with takes_calls = false)"
+        ))),
+        None => Err(ApiError::forbidden(format!("seat {seat} is not in agents.toml"))),
+    }
+}
+
+/// Whether `seat` takes queue calls, so that its phone signs it in to the ACD.
+fn takes_calls(state: &ApiState, seat: &str) -> bool {
+    state
+        .dialplan
+        .current()
+        .seats
+        .iter()
+        .any(|s| s.id == seat && s.takes_calls)
+}
+
 async fn serve(
     state: ApiState,
     mut socket: WebSocket,
@@ -85,7 +118,8 @@ async fn serve(
     phone: bool,
 ) {
     let mut conn = state.phones.connect(&seat, local_ip, phone);
-    if conn.first && state.registrar.contacts(&seat).is_empty() {
+    let in_acd = takes_calls(&state, &seat);
+    if in_acd && conn.first && state.registrar.contacts(&seat).is_empty() {
         state.queue.event(crate::acd::AcdEvent::Login {
             agent: seat.clone(),
         });
@@ -120,7 +154,12 @@ async fn serve(
         }
     }
     let was_phone = state.phones.disconnect(&seat, conn.line);
-    if was_phone && !state.phones.has_phone(&seat) && state.registrar.contacts(&seat).is_empty() {
+    if !in_acd {
+        info!(%seat, "supervisor's page phone closed");
+    } else if was_phone
+        && !state.phones.has_phone(&seat)
+        && state.registrar.contacts(&seat).is_empty()
+    {
         info!(%seat, "console phone closed: seat signed out");
         state
             .queue

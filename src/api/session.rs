@@ -66,6 +66,10 @@ pub struct SessionView {
     pub unit_name: Option<String>,
     /// Whether the user edits the knowledge base.
     pub knowledge_editor: bool,
+    /// A supervisor's own phone (users.toml `seat`, taking no queue calls): the wallboard may
+    /// take the calls it makes to listen in on it, in the page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone_seat: Option<String>,
     pub csrf_token: String,
 }
 
@@ -85,6 +89,7 @@ fn view(state: &ApiState, who: &super::sessions::SignedIn, csrf: String) -> Opti
             unit: None,
             unit_name: None,
             knowledge_editor: false,
+            phone_seat: None,
             csrf_token: csrf,
         }),
         SignedIn::User { id } => {
@@ -105,6 +110,10 @@ fn view(state: &ApiState, who: &super::sessions::SignedIn, csrf: String) -> Opti
                         .map(|x| x.name.clone())
                 }),
                 knowledge_editor: u.knowledge_editor,
+                phone_seat: u.seat.clone().filter(|seat| {
+                    u.role == crate::cases::Role::Supervisor
+                        && plan.seats.iter().any(|s| &s.id == seat && !s.takes_calls)
+                }),
                 csrf_token: csrf,
             })
         }

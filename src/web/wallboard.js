@@ -5,6 +5,7 @@
 // overdue, callers owed a callback, and the latest case steps.
 
 import { $, api, chinese, cst, el, percent, userSignIn, CASE_STATES, SEAT_STATES, STEPS } from "/static/common.js";
+import { Phone } from "/static/phone.js";
 
 let source = null; // the EventSource
 let me = null;
@@ -59,17 +60,87 @@ async function setSeat(id, state) {
 // Listens in on a seat's call (the supervisor's own phone rings), switches mode, or stops.
 async function monitor(call, mode) {
   $("seat-error").textContent = "";
+  $("seat-note").textContent = "";
   if (!call) return;
   const path = `/api/calls/${encodeURIComponent(call)}/monitor`;
+  // The page's phone may ring before the answer comes back: it is expected from now on.
+  if (mode !== "stop") wanted = { call, mode, at: Date.now() };
   const { status, data } = mode === "stop"
     ? await api("DELETE", path)
     : await api("POST", path, { mode });
   if (status !== 200) {
+    wanted = null;
     $("seat-error").textContent = `监听：${chinese(data?.error ?? String(status))}`;
     return;
   }
-  $("seat-error").textContent = mode === "stop" ? "已结束监听" : "已呼叫您的话机，请接听";
+  if (mode !== "stop" && talking) $("monitor-status").textContent = `${MODES[mode]}中`;
+  const inPage = $("phone-on").checked;
+  $("seat-note").textContent = mode === "stop" ? "已结束监听" : inPage ? "正在接入本页面…" : "已呼叫您的话机，请接听";
 }
+
+// The supervisor's own phone in the page (users.toml `seat`): the calls the server makes to
+// listen in ring here. One the supervisor just asked for is answered at once; any other
+// waits for 接听.
+const MODES = { listen: "监听", whisper: "耳语", barge: "强插" };
+let wanted = null; // the call last asked to listen in on, and when
+let ringing = null; // the offered leg and its call
+let talking = null; // the leg up in the page
+
+function phoneButtons() {
+  $("monitor-answer").hidden = !ringing;
+  $("monitor-hang-up").hidden = !talking;
+  $("meter").hidden = !talking;
+}
+
+async function answer() {
+  const { leg, call } = ringing;
+  ringing = null;
+  phoneButtons();
+  try {
+    await phone.answer(leg);
+    $("monitor-status").textContent = `接通中：${call.case_number}`;
+  } catch (e) {
+    $("monitor-status").textContent = `无法接听：${e.message}`;
+  }
+}
+
+const phone = new Phone({
+  ready: () => {
+    $("phone-state").textContent = $("phone-on").checked ? "电话：浏览器（本页面）" : "电话：SIP 话机";
+  },
+  offer: (leg, call, inPage) => {
+    if (!inPage) return;
+    ringing = { leg, call };
+    $("monitor-status").textContent = `振铃：坐席通话 ${call.case_number}`;
+    phoneButtons();
+    if (wanted?.call === call.call_id && Date.now() - wanted.at < 30000) answer();
+  },
+  connected: (leg) => {
+    talking = leg;
+    $("monitor-status").dataset.leg = leg;
+    $("monitor-status").textContent = `${MODES[wanted?.mode] ?? "监听"}中`;
+    $("seat-note").textContent = "";
+    phoneButtons();
+  },
+  ended: (leg) => {
+    if (ringing?.leg === leg) ringing = null;
+    if (talking === leg) talking = null;
+    $("monitor-status").textContent = "监听已结束";
+    delete $("monitor-status").dataset.leg;
+    phoneButtons();
+  },
+  error: (message) => { $("seat-error").textContent = message; },
+  closed: () => {
+    $("phone-state").textContent = $("phone-on").checked ? "电话：未连接" : "电话：SIP 话机";
+  },
+});
+
+$("phone-on").addEventListener("change", () => {
+  if ($("phone-on").checked) phone.open(true);
+  else phone.close();
+});
+$("monitor-answer").addEventListener("click", () => ringing && answer());
+$("monitor-hang-up").addEventListener("click", () => talking && phone.hangUp(talking));
 
 // Seats at work first, signed-out seats last.
 const ORDER = ["on-call", "ringing", "wrap-up", "available", "not-ready", "logged-out"];
@@ -205,10 +276,14 @@ const signedOut = userSignIn({
   onIn(session) {
     me = session;
     $("board").hidden = false;
+    $("monitor-phone").hidden = !session.phone_seat;
+    phoneButtons();
     watch(session.province_wide ? "" : session.platform);
   },
   onOut() {
     me = null;
+    phone.close();
+    $("phone-on").checked = false;
     source?.close();
     source = null;
     $("board").hidden = true;

@@ -15,24 +15,8 @@ use common::carrier::Gateway;
 use common::console::sign_in_seat;
 use common::harness::run_on;
 use common::phone::TestPhone;
-use common::server::{Backend, TestServer};
+use common::server::Backend;
 use common::softphone::Softphone;
-
-/// Waits until the call `call_id` has `role` in `state` (as the API says).
-async fn party(server: &TestServer, call_id: &str, role: &str, state: &str) -> serde_json::Value {
-    for _ in 0..150 {
-        let (st, d) = server.get_json(&format!("/api/calls/{call_id}")).await;
-        if st == 200
-            && d["parties"]
-                .as_array()
-                .is_some_and(|ps| ps.iter().any(|p| p["role"] == role && p["state"] == state))
-        {
-            return d;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("no {role} {state} in {call_id}");
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_console_and_the_wallboard_drive_the_calls_beyond_one_operator() {
@@ -189,7 +173,9 @@ async fn the_console_and_the_wallboard_drive_the_calls_beyond_one_operator() {
         click(&c, row).await;
         sup.take_call(Duration::from_secs(10), "the supervisor's phone rings")
             .await;
-        let d = party(&server, &call.call_id, "supervisor", "up").await;
+        let d = server
+            .wait_for_party(&call.call_id, "supervisor", "up")
+            .await;
         assert!(d["parties"].to_string().contains("listen"), "{d}");
         click(&c, "tr[data-seat='1002'] button[data-mode='barge']").await;
         let mut barged = false;

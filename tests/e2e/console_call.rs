@@ -16,7 +16,9 @@ use common::audio::{decode_stream, tone, tone_share};
 use common::browser::{
     browser, click, driver, screenshot, text_of, type_into, wait_contains, wait_for, wait_text,
 };
-use common::console::{answer_in_page, meter_reading, phone_on_and_available, sign_in_seat};
+use common::console::{
+    answer_in_page, media_flags, meter_reading, microphone, phone_on_and_available, sign_in_seat,
+};
 use common::harness::run_on;
 use common::phone::{PhoneStream, TestPhone};
 use common::server::{Backend, ServerOptions, TestServer, SUPERVISOR_TOKEN};
@@ -28,25 +30,6 @@ const OPERATOR_HZ: f64 = 1200.0;
 const CALLER_HZ: f64 = 800.0;
 const CALLER: &str = "087163644444";
 
-/// A WAV of a tone, for Chromium's fake microphone (it loops the file).
-fn microphone(dir: &std::path::Path) -> std::path::PathBuf {
-    let path = dir.join("operator.wav");
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 48_000,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(&path, spec).unwrap();
-    for i in 0..48_000 * 4 {
-        let t = i as f64 / 48_000.0;
-        let s = (2.0 * std::f64::consts::PI * OPERATOR_HZ * t).sin() * 9000.0;
-        w.write_sample(s as i16).unwrap();
-    }
-    w.finalize().unwrap();
-    path
-}
-
 /// Chromium with `mic` as its microphone (and `extra` flags), signed in to the console as
 /// seat 1001.
 async fn signed_in(
@@ -55,15 +38,8 @@ async fn signed_in(
     server: &TestServer,
     extra: &[&str],
 ) -> Client {
-    let flag = format!("--use-file-for-fake-audio-capture={}", mic.display());
-    let mut flags = vec![
-        "--use-fake-ui-for-media-stream",
-        "--use-fake-device-for-media-stream",
-        flag.as_str(),
-        "--autoplay-policy=no-user-gesture-required",
-        "--allow-loopback-in-peer-connection",
-        "--disable-features=WebRtcHideLocalIpsWithMdns",
-    ];
+    let flags = media_flags(mic);
+    let mut flags: Vec<&str> = flags.iter().map(String::as_str).collect();
     flags.extend_from_slice(extra);
     let c = browser(driver, &flags).await;
     sign_in_seat(&c, server).await;
@@ -108,7 +84,7 @@ async fn an_operator_takes_a_call_in_the_browser() {
         return;
     };
     let media = tempfile::tempdir().unwrap();
-    let mic = microphone(media.path());
+    let mic = microphone(media.path(), OPERATOR_HZ);
     run_on(
         Backend::Sqlite,
         ServerOptions::default(),
@@ -364,7 +340,7 @@ async fn a_declined_call_waits_on_and_a_closed_page_hangs_up() {
         return;
     };
     let media = tempfile::tempdir().unwrap();
-    let mic = microphone(media.path());
+    let mic = microphone(media.path(), OPERATOR_HZ);
     run_on(
         Backend::Sqlite,
         ServerOptions::default(),

@@ -103,6 +103,15 @@ async fn a_seat_signs_in_acts_with_its_cookie_and_signs_out() {
             assert_eq!(r.status(), 403);
             let r = upgrade(&own, Some("dev-op-kunming-1")).await.unwrap();
             assert_eq!(r.status(), 403, "a bearer token has no console phone");
+            let r = upgrade(&own, Some("dev-unit-kmhb")).await.unwrap();
+            assert_eq!(r.status(), 403, "nor has a unit");
+            let r = upgrade(&own, Some("dev-sup-kunming")).await.unwrap();
+            assert_eq!(
+                r.status(),
+                101,
+                "a supervisor's own phone (seat 1901) rings in their page"
+            );
+            drop(r);
             let r = upgrade(&own, None).await.unwrap();
             assert_eq!(r.status(), 101, "the console's own origin opens it");
             drop(r);

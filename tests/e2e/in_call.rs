@@ -3,7 +3,7 @@
 //! hand-over); a consultation that completes (the colleague takes the caller) and one whose
 //! colleague does not answer (the caller is back with the operator); a supervisor who listens
 //! (hears both, heard by none), whispers (heard by the operator only) and barges in (heard by
-//! both); the caller's rating after the operator hangs up; a progress lookup by phone that
+//! both), on a SIP phone and on the wallboard page's own phone in Chromium; the caller's rating after the operator hangs up; a progress lookup by phone that
 //! reads a case back only to its own caller.
 
 use crate::common;
@@ -13,8 +13,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::audio::{decode_stream, find_prompt, tone, tone_share};
+use common::browser::{click, wait_for, wait_text};
 use common::carrier::Gateway;
 use common::cases::{api, dispatched, history, OP_KUNMING, SUP_KUNMING};
+use common::console::meter_reading;
 use common::harness::run_on;
 use common::phone::{Call, PhoneStream, TestPhone};
 use common::server::{Backend, TestServer};
@@ -87,26 +89,6 @@ fn hears(heard: &[i16], hz: f64) -> f64 {
     tone_share(heard, hz)
 }
 
-async fn wait_for_party(
-    server: &TestServer,
-    call_id: &str,
-    role: &str,
-    state: &str,
-) -> serde_json::Value {
-    for _ in 0..100 {
-        let (st, body) = server.get_json(&format!("/api/calls/{call_id}")).await;
-        if st == 200
-            && body["parties"]
-                .as_array()
-                .is_some_and(|ps| ps.iter().any(|p| p["role"] == role && p["state"] == state))
-        {
-            return body;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("no {role} {state} in call {call_id}");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_three_party_call_with_110_and_the_hand_over_on_the_case() {
     let gateway = Gateway::bind();
@@ -139,7 +121,7 @@ async fn a_three_party_call_with_110_and_the_hand_over_on_the_case() {
         police
             .expect(rsip::Method::Ack, Duration::from_secs(5))
             .await;
-        wait_for_party(&server, &t.call_id, "hotline", "up").await;
+        server.wait_for_party(&t.call_id, "hotline", "up").await;
 
         // Each hears the other two, and not itself.
         let to_caller = TestPhone::server_rtp(&t.call);
@@ -237,7 +219,7 @@ async fn a_consultation_completes_and_one_unanswered_returns_the_caller() {
         let (_, colleague_rtp) = colleague
             .take_call(Duration::from_secs(10), "the colleague rings")
             .await;
-        wait_for_party(&server, &t.call_id, "colleague", "up").await;
+        server.wait_for_party(&t.call_id, "colleague", "up").await;
         // The operator and the colleague talk; the caller hears hold music, not them.
         let (op_heard, col_heard, caller_heard) = {
             let heard = all_say(&[
@@ -287,7 +269,7 @@ async fn a_consultation_completes_and_one_unanswered_returns_the_caller() {
             a > 0.95 && b > 0.95,
             "the caller and the colleague talk: {a:.3} {b:.3}"
         );
-        let described = wait_for_party(&server, &t.call_id, "operator", "up").await;
+        let described = server.wait_for_party(&t.call_id, "operator", "up").await;
         assert_eq!(described["parties"][0]["who"], "1002", "{described}");
         let colleague_invite = colleague.last_invite.clone().unwrap();
         colleague
@@ -376,7 +358,7 @@ async fn a_supervisor_listens_whispers_and_barges_in() {
         let (_, sup_rtp) = sup
             .take_call(Duration::from_secs(10), "the supervisor's phone rings")
             .await;
-        wait_for_party(&server, &t.call_id, "supervisor", "up").await;
+        server.wait_for_party(&t.call_id, "supervisor", "up").await;
         let parties = [
             (&t.caller, to_caller, CALLER_HZ),
             (&t.seat.phone, t.seat_rtp, OPERATOR_HZ),
@@ -444,6 +426,101 @@ async fn a_supervisor_listens_whispers_and_barges_in() {
             ]
         );
     })
+    .await;
+}
+
+/// The supervisor's phone in the wallboard page (users.toml `seat` 1901, no SIP phone): 监听
+/// rings the page, which answers by itself; the page hears both sides and neither hears the
+/// page's microphone; 强插 and both hear it; 结束监听 hangs the page up. The screenshot
+/// docs/screenshots/wallboard-monitor.png is taken here.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_supervisor_listens_and_barges_in_from_the_wallboards_page() {
+    let Some(driver) = common::browser::driver().await else {
+        return;
+    };
+    let media = tempfile::tempdir().unwrap();
+    let mic = common::console::microphone(media.path(), THIRD_HZ);
+    run_on(
+        Backend::Sqlite,
+        Default::default(),
+        move |server| async move {
+            let t = talking(&server, "087163660010").await;
+            let to_caller = TestPhone::server_rtp(&t.call);
+            let flags = common::console::media_flags(&mic);
+            let mut flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+            flags.push("--window-size=1400,1000");
+            let c = common::browser::browser(&driver, &flags).await;
+            common::browser::sign_in_user(
+                &c,
+                &server.http,
+                "/wallboard",
+                "sup-kunming",
+                "#board:not([hidden]) #seat-rows",
+            )
+            .await;
+            click(&c, "#phone-on").await;
+            wait_text(&c, "#phone-state", "电话：浏览器（本页面）").await;
+            let row = "tr[data-seat='1001'] button[data-mode='listen']:not([hidden])";
+            wait_for(&c, row).await;
+            click(&c, row).await;
+            assert_eq!(
+                wait_text(&c, "#monitor-status", "监听中").await,
+                "监听中",
+                "the page takes the call; the server's log:\n{}",
+                server.log()
+            );
+            let d = server.wait_for_party(&t.call_id, "supervisor", "up").await;
+            assert!(d["parties"].to_string().contains("listen"), "{d}");
+            let parties = [
+                (&t.caller, to_caller, CALLER_HZ),
+                (&t.seat.phone, t.seat_rtp, OPERATOR_HZ),
+            ];
+            // Listen: the page hears the call (its meter moves), neither side hears the page.
+            let (heard, level) = tokio::join!(
+                all_say(&parties),
+                meter_reading(&c, "data-level", |l| l > 0.01)
+            );
+            assert!(level > 0.01, "the page hears the call: level {level}");
+            assert!(
+                hears(&heard[0], THIRD_HZ) < 0.05 && hears(&heard[1], THIRD_HZ) < 0.05,
+                "nobody hears a listening supervisor: {:.3} {:.3}",
+                hears(&heard[0], THIRD_HZ),
+                hears(&heard[1], THIRD_HZ)
+            );
+            // Barge: both hear the page's microphone.
+            click(&c, "tr[data-seat='1001'] button[data-mode='barge']").await;
+            wait_text(&c, "#monitor-status", "强插中").await;
+            common::browser::screenshot(&c, "wallboard-monitor.png").await;
+            let mut both = (0.0, 0.0);
+            for _ in 0..10 {
+                let heard = all_say(&parties).await;
+                both = (hears(&heard[0], THIRD_HZ), hears(&heard[1], THIRD_HZ));
+                if both.0 > 0.2 && both.1 > 0.2 {
+                    break;
+                }
+            }
+            assert!(
+                both.0 > 0.2 && both.1 > 0.2,
+                "both hear a barging supervisor: {:.3} {:.3}",
+                both.0,
+                both.1
+            );
+            // 结束监听: the page is hung up, the two talk on.
+            click(&c, "tr[data-seat='1001'] button[data-mode='stop']").await;
+            wait_text(&c, "#monitor-status", "监听已结束").await;
+            let (a, b) =
+                crate::calls_out::talk(&t.caller, to_caller, &t.seat.phone, t.seat_rtp).await;
+            assert!(a > 0.95 && b > 0.95, "{a:.3} {b:.3}");
+            let actions: Vec<String> = server
+                .audit_of("087163660010")
+                .await
+                .into_iter()
+                .map(|(_, action, _)| action)
+                .collect();
+            assert_eq!(actions, ["monitor-listen", "monitor-barge", "monitor-stop"]);
+            c.close().await.unwrap();
+        },
+    )
     .await;
 }
 
@@ -639,7 +716,7 @@ async fn an_attended_transfer_with_refer_and_replaces() {
             a > 0.95 && b > 0.95,
             "the caller and 1002 talk: {a:.3} {b:.3}"
         );
-        let described = wait_for_party(&server, &t.call_id, "operator", "up").await;
+        let described = server.wait_for_party(&t.call_id, "operator", "up").await;
         assert_eq!(described["parties"][0]["who"], "1002", "{described}");
         let audit = server.audit_of("087163660008").await;
         assert!(

@@ -60,3 +60,35 @@ pub async fn meter_reading(c: &Client, attr: &str, done: impl Fn(f64) -> bool) -
     }
     last
 }
+
+/// A WAV of a steady `hz` tone, for Chromium's fake microphone (it loops the file).
+pub fn microphone(dir: &std::path::Path, hz: f64) -> std::path::PathBuf {
+    let path = dir.join(format!("mic-{hz}.wav"));
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 48_000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(&path, spec).unwrap();
+    for i in 0..48_000 * 4 {
+        let t = i as f64 / 48_000.0;
+        let s = (2.0 * std::f64::consts::PI * hz * t).sin() * 9000.0;
+        w.write_sample(s as i16).unwrap();
+    }
+    w.finalize().unwrap();
+    path
+}
+
+/// Chromium's flags for a page phone: `mic` as the microphone, granted without asking, audio
+/// played without a gesture, WebRTC on loopback with plain host candidates.
+pub fn media_flags(mic: &std::path::Path) -> Vec<String> {
+    vec![
+        "--use-fake-ui-for-media-stream".into(),
+        "--use-fake-device-for-media-stream".into(),
+        format!("--use-file-for-fake-audio-capture={}", mic.display()),
+        "--autoplay-policy=no-user-gesture-required".into(),
+        "--allow-loopback-in-peer-connection".into(),
+        "--disable-features=WebRtcHideLocalIpsWithMdns".into(),
+    ]
+}

@@ -404,6 +404,31 @@ impl TestServer {
         body.as_array().cloned().unwrap_or_default()
     }
 
+    /// Waits until the call `call_id` in progress has a party of `role` (`operator`,
+    /// `hotline`, `colleague`, `supervisor`) in `state` (`ringing`, `up`), as
+    /// `GET /api/calls/{id}` says; returns that view.
+    pub async fn wait_for_party(
+        &self,
+        call_id: &str,
+        role: &str,
+        state: &str,
+    ) -> serde_json::Value {
+        let mut last = serde_json::Value::Null;
+        for _ in 0..150 {
+            let (st, body) = self.get_json(&format!("/api/calls/{call_id}")).await;
+            if st == 200
+                && body["parties"]
+                    .as_array()
+                    .is_some_and(|ps| ps.iter().any(|p| p["role"] == role && p["state"] == state))
+            {
+                return body;
+            }
+            last = body;
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("no {role} {state} in call {call_id}: {last}");
+    }
+
     /// The audit trail of the latest case of `caller`: (actor, action, detail), oldest first.
     pub async fn audit_of(&self, caller: &str) -> Vec<(String, String, String)> {
         let cases = self.cases_of(caller).await;
