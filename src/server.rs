@@ -221,6 +221,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         phones: Arc::new(crate::phone::Phones::new(config.webrtc_public_ip)),
         trunk_channels: Default::default(),
         outbound: Default::default(),
+        trunk_registrations: Default::default(),
     });
     tokio::spawn(run_call_manager(services.clone(), events));
     crate::call::trunk::start_registrations(&services);
@@ -260,7 +261,15 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     );
     let reload: api::Reloader = {
         let (live, prompts, queue) = (live.clone(), prompts.clone(), queue.clone());
-        Arc::new(move || reload_dialplan(&live, &prompts, &queue))
+        let services = services.clone();
+        Arc::new(move || {
+            let reloaded = reload_dialplan(&live, &prompts, &queue);
+            if reloaded.is_ok() {
+                // Trunks that now register start; changed ones register anew.
+                crate::call::trunk::start_registrations(&services);
+            }
+            reloaded
+        })
     };
     #[cfg(unix)]
     tokio::spawn(reload_on_sighup(reload.clone()));

@@ -177,6 +177,7 @@ mod tests {
             phones: Default::default(),
             trunk_channels: Default::default(),
             outbound: Default::default(),
+            trunk_registrations: Default::default(),
         });
         (services, events)
     }

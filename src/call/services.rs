@@ -76,6 +76,8 @@ pub struct CallServices {
     pub trunk_channels: Arc<super::channels::TrunkChannels>,
     /// Cases with an outbound call (a callback, a reminder) in progress: one at a time.
     pub outbound: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// The registrations with carriers, one task per registering trunk.
+    pub trunk_registrations: super::trunk::Registrations,
 }
 
 /// Calls that count against `--max-calls` now.

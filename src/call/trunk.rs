@@ -5,11 +5,16 @@
 //! `channels` are never exceeded, and a call that ends however it ends gives its channel back.
 //! A registration is one task per trunk that registers: REGISTER, the challenge answered
 //! with the trunk's credentials, refreshed at 80 % of the lifetime the carrier granted, and
-//! tried again a minute after a failure (logged, never fatal: calls in are unaffected).
+//! tried again a minute after a failure (logged, never fatal: calls in are unaffected). A
+//! dialplan reload starts the tasks of trunks that now register, and wakes the others: a
+//! trunk changed registers anew at once, one taken away (or no longer registering) stops.
 
+use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
+
+use tokio::sync::Notify;
 
 use tracing::{info, warn};
 
@@ -76,11 +81,21 @@ pub fn answer_challenge(
     Some((answer_header, answer.to_header_string()))
 }
 
+/// The registration tasks running, by trunk name, and the bell a reload rings.
+#[derive(Debug, Default)]
+pub struct Registrations {
+    running: std::sync::Mutex<HashSet<String>>,
+    reloaded: Notify,
+}
+
 /// Keeps every registering trunk of the dialplan registered, one task each, while the server
-/// runs.
+/// runs. Called at start-up and after each reload.
 pub fn start_registrations(services: &Arc<CallServices>) {
+    let regs = &services.trunk_registrations;
+    regs.reloaded.notify_waiters();
+    let mut running = regs.running.lock().unwrap_or_else(|e| e.into_inner());
     for trunk in &services.dialplan().trunks.trunks {
-        if trunk.register.is_some() {
+        if trunk.register.is_some() && running.insert(trunk.name.clone()) {
             tokio::spawn(keep_registered(services.clone(), trunk.name.clone()));
         }
     }
@@ -98,31 +113,65 @@ async fn keep_registered(services: Arc<CallServices>, name: String) {
         .unwrap_or_else(|e| e.into_inner())
         .insert(call_id.clone(), tx);
     let mut cseq = 0u32;
+    // The trunk as last registered, and when to register again.
+    let mut registered: Option<Trunk> = None;
+    let mut next = tokio::time::Instant::now();
     loop {
+        let reloaded = services.trunk_registrations.reloaded.notified();
+        tokio::pin!(reloaded);
+        reloaded.as_mut().enable();
         // The trunk as the dialplan says now: a reload may change it, or take it away.
         let plan = services.dialplan();
         let Some(trunk) = plan.trunks.get(&name).filter(|t| t.register.is_some()) else {
+            // Decided under the lock that start_registrations holds, so that a reload bringing
+            // the trunk back meanwhile either finds this task gone or is served by it.
+            let mut running = services
+                .trunk_registrations
+                .running
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            if services
+                .dialplan()
+                .trunks
+                .get(&name)
+                .is_some_and(|t| t.register.is_some())
+            {
+                continue;
+            }
+            running.remove(&name);
             info!(
                 trunk = name,
                 "trunk no longer registers: registration stopped"
             );
             break;
         };
-        let wait = match register_once(&services, trunk, &call_id, &mut cseq, &mut rx).await {
-            Ok(granted) => {
-                info!(
-                    trunk = name,
-                    expires_s = granted,
-                    "registered with the carrier"
-                );
-                Duration::from_secs(u64::from(granted) * 4 / 5).max(Duration::from_secs(10))
+        let now = tokio::time::Instant::now();
+        if registered.as_ref() != Some(trunk) || now >= next {
+            if registered.as_ref().is_some_and(|r| r != trunk) {
+                info!(trunk = name, "trunk changed by a reload: registering anew");
             }
-            Err(why) => {
-                warn!(trunk = name, gateway = %trunk.gateway, %why, "registration with the carrier failed: retrying in 60 s");
-                RETRY
-            }
-        };
-        tokio::time::sleep(wait).await;
+            let wait = match register_once(&services, trunk, &call_id, &mut cseq, &mut rx).await {
+                Ok(granted) => {
+                    info!(
+                        trunk = name,
+                        expires_s = granted,
+                        "registered with the carrier"
+                    );
+                    Duration::from_secs(u64::from(granted) * 4 / 5).max(Duration::from_secs(10))
+                }
+                Err(why) => {
+                    warn!(trunk = name, gateway = %trunk.gateway, %why, "registration with the carrier failed: retrying in 60 s");
+                    RETRY
+                }
+            };
+            registered = Some(trunk.clone());
+            next = tokio::time::Instant::now() + wait;
+        }
+        drop(plan);
+        tokio::select! {
+            _ = tokio::time::sleep_until(next) => {}
+            _ = reloaded => {}
+        }
     }
     services
         .legs

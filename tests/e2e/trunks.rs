@@ -8,7 +8,7 @@ use crate::common;
 use std::time::Duration;
 
 use common::carrier::Gateway;
-use common::cases::{api, OP_KUNMING};
+use common::cases::{api, OP_KUNMING, SUP_KUNMING};
 use common::harness::run_on;
 use common::phone::{header_value, TestPhone};
 use common::server::{Backend, ServerOptions};
@@ -86,6 +86,10 @@ async fn the_trunk_registers_and_answers_the_carriers_challenges() {
     let options = gateway
         .options(&[("automatic = true", "automatic = false")])
         .with_dialplan_file("trunks.toml", trunks);
+    let dialplan = options.dialplan.clone();
+    let changed = gateway.trunks_toml(
+        "username = \"yn12345-b\"\npassword = \"carrier-secret\"\nregister = { expires_secs = 300 }",
+    );
     run_on(Backend::Sqlite, options, |server| async move {
         let mut carrier = gateway.carrier(&server).await;
         let challenge = |kind: &str| {
@@ -166,6 +170,24 @@ async fn the_trunk_registers_and_answers_the_carriers_challenges() {
         carrier.expect(rsip::Method::Ack, Duration::from_secs(5)).await.expect("ACK");
         let (a, b) = crate::calls_out::talk(&seat.phone, seat_rtp, &carrier.phone, caller_rtp).await;
         assert!(a > 0.95 && b > 0.95, "connected through the challenge: {a:.3} {b:.3}");
+
+        // The carrier gives another account: after a reload the trunk registers with it at
+        // once, without waiting for the refresh.
+        std::fs::write(dialplan.join("trunks.toml"), changed).unwrap();
+        let (st, body) = api(&server, Some(SUP_KUNMING), "POST", "/api/dialplan/reload", None).await;
+        assert_eq!(st, 200, "{body}");
+        let register = loop {
+            let r = carrier
+                .expect(rsip::Method::Register, Duration::from_secs(10))
+                .await
+                .expect("the trunk registers anew after the reload");
+            if header_value(&r.to_string(), "Contact").is_some_and(|c| c.contains("sip:yn12345-b@")) {
+                break r;
+            }
+        };
+        carrier
+            .respond_with(&register, "200 OK", Some("c"), "Expires: 300\r\n", None)
+            .await;
     })
     .await;
 }
