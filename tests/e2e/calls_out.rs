@@ -290,6 +290,41 @@ async fn the_callback_list_calls_a_missed_caller_back_by_itself_and_tries_again(
     .await;
 }
 
+/// A missed caller who calls again and reaches an operator is no longer owed a callback: the
+/// case of the missed call is settled by the call that got through, and leaves the list.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missed_caller_who_gets_through_is_owed_no_callback() {
+    let gateway = Gateway::bind();
+    let options = gateway.options(&callbacks_manual());
+    run_on(Backend::Sqlite, options, |server| async move {
+        let caller = "13987650004";
+        let missed = missed_call(&server, caller).await;
+        let (_, owed) = server.get_json("/api/callbacks?platform=530100").await;
+        assert!(owed.to_string().contains(&missed), "{owed}");
+        let mut seat = Softphone::signed_in(&server, "1001").await;
+        let mut phone = TestPhone::udp(server.sip).await;
+        let (mut call, resp) = phone.call(caller, "12345").await;
+        assert_eq!(resp.status_code.code(), 200);
+        seat.take_call(Duration::from_secs(10), "the caller gets through")
+            .await;
+        let mut settled = false;
+        for _ in 0..100 {
+            let cases = server.cases_of(caller).await;
+            let first = cases.iter().find(|c| c["case_number"] == missed.as_str());
+            if first.is_some_and(|c| c["callback_status"] == "done") {
+                settled = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(settled, "the missed call's case is settled");
+        let (_, owed) = server.get_json("/api/callbacks?platform=530100").await;
+        assert!(!owed.to_string().contains(&missed), "{owed}");
+        phone.bye(&mut call).await;
+    })
+    .await;
+}
+
 /// A reminder: the liaison of kmhb answers, hears the message (the case number is in it),
 /// presses 1, hears that the case is signed; the case is signed in the liaison's name and the
 /// reminder's outcome is on the case.
