@@ -384,6 +384,40 @@ async function showLists() {
   const byCase = new Map((messages.data ?? []).map((m) => [m.case_number, m]));
   $("callback-summary").textContent = owed.data.length ? `共 ${owed.data.length} 位来电人待回拨` : "没有待回拨的来电";
   $("callback-list").replaceChildren(...owed.data.map((c) => callbackItem(c, byCase.get(c.case_number))));
+  showReturnVisits();
+}
+
+// Cases the unit replied to, awaiting the return visit (回访): the server calls the caller
+// with this seat, and the caller rates the handling once the operator hangs up.
+async function showReturnVisits() {
+  const { status, data } = await api("GET", "/api/workflow/cases?state=replied&per_page=20");
+  if (status !== 200) return;
+  $("return-visit-summary").textContent = data.total ? `共 ${data.total} 件工单待回访` : "没有待回访的工单";
+  $("return-visit-list").replaceChildren(...data.items.map((c) => {
+    const li = document.createElement("li");
+    li.dataset.case = c.case_number;
+    const head = document.createElement("div");
+    head.textContent = `${c.case_number} · ${c.caller || "（未显示号码）"} · ${c.topic || c.summary || "（无关键词）"}`;
+    const dial = document.createElement("button");
+    dial.type = "button";
+    dial.className = "small return-visit";
+    dial.textContent = "电话回访";
+    dial.disabled = !c.caller;
+    dial.addEventListener("click", () => returnVisit(c));
+    li.append(head, dial);
+    return li;
+  }));
+}
+
+async function returnVisit(c) {
+  $("return-visit-error").textContent = "";
+  const { status, data } = await api("POST", `/api/cases/${encodeURIComponent(c.case_number)}/return-visit`, {});
+  if (status === 401) return signedOut();
+  if (status !== 202) {
+    $("return-visit-error").textContent = chinese(data?.error ?? `回访失败（${status}）`);
+    return;
+  }
+  $("return-visit-summary").textContent = `正在回访 ${c.caller}（${c.case_number}）：请先接听本座席的话机，挂机后来电人对办理结果评价`;
 }
 
 function callbackItem(c, message) {
@@ -516,6 +550,7 @@ const signedOut = signIn({
     $("knowledge").hidden = false;
     $("my-cases").hidden = false;
     $("callbacks").hidden = false;
+    $("return-visits").hidden = false;
     // The pop-ups come over the phone's socket, for a SIP phone too (the page's phone is
     // turned on with its checkbox).
     phone.open($("phone-on").checked);
@@ -530,6 +565,7 @@ const signedOut = signIn({
     $("work-order").hidden = true;
     $("my-cases").hidden = true;
     $("callbacks").hidden = true;
+    $("return-visits").hidden = true;
     $("knowledge").hidden = true;
     $("seat-state").hidden = true;
     $("hits").replaceChildren();

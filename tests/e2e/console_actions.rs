@@ -3,20 +3,24 @@
 //! ("外呼回拨": the seat rings, then the caller), a caller is handed to 110 in a three-party
 //! call and the operator leaves it ("三方通话", "退出三方"), a colleague is consulted and takes
 //! the caller ("征询", "完成转接"); from the wallboard, the supervisor listens in on a seat's
-//! call and barges in ("监听", "强插"). The screenshot docs/screenshots/console-handover.png
-//! is taken here.
+//! call and barges in ("监听", "强插"); a replied case's caller is return-visited ("电话回访")
+//! and rates the handling. The screenshot docs/screenshots/console-handover.png is taken here.
 
 use crate::common;
 
 use std::time::Duration;
 
+use common::audio::{decode_stream, find_prompt};
 use common::browser::{browser, click, driver, screenshot, sign_in_user, wait_contains, wait_for};
 use common::carrier::Gateway;
+use common::cases::{dispatched, event, UNIT_KMHB};
 use common::console::sign_in_seat;
 use common::harness::run_on;
-use common::phone::TestPhone;
+use common::phone::{PhoneStream, TestPhone};
 use common::server::Backend;
 use common::softphone::Softphone;
+use hotline12345::media::g711::Codec;
+use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_console_and_the_wallboard_drive_the_calls_beyond_one_operator() {
@@ -190,6 +194,92 @@ async fn the_console_and_the_wallboard_drive_the_calls_beyond_one_operator() {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         assert!(barged, "the supervisor barged in from the board");
+        c.close().await.unwrap();
+    })
+    .await;
+}
+
+/// 电话回访 from the console: a case the unit replied to is listed; the button rings this
+/// seat, then the caller through the trunk; once the operator hangs up the caller rates the
+/// handling by key (1 满意), which lands on the case and closes the loop's return visit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_return_visit_from_the_console_takes_the_rating_of_the_handling() {
+    let Some(driver) = driver().await else {
+        return;
+    };
+    let gateway = Gateway::bind();
+    let options = gateway.options(&[("automatic = true", "automatic = false")]);
+    run_on(Backend::Sqlite, options, move |server| async move {
+        let caller = "13987690002";
+        let order = json!({"summary": "小区路灯不亮", "district": "530102"});
+        let case = dispatched(&server, caller, "complaint", order, "kmhb").await;
+        for step in [
+            json!({"action": "sign"}),
+            json!({"action": "reply", "reply": "已修复路灯"}),
+        ] {
+            let (st, body) = event(&server, UNIT_KMHB, &case, step).await;
+            assert_eq!(st, 200, "{body}");
+        }
+        let mut carrier = gateway.carrier(&server).await;
+        let mut seat = Softphone::signed_in(&server, "1001").await;
+        let c = browser(&driver, &["--window-size=1400,1300"]).await;
+        sign_in_seat(&c, &server).await;
+        let button = format!("#return-visit-list li[data-case='{case}'] .return-visit");
+        wait_for(&c, &button).await;
+        click(&c, &button).await;
+        wait_contains(&c, "#return-visit-summary", "正在回访").await;
+        let (invite, seat_rtp) = seat
+            .take_call(
+                Duration::from_secs(10),
+                "the seat rings for the return visit",
+            )
+            .await;
+        let out = carrier
+            .expect(rsip::Method::Invite, Duration::from_secs(10))
+            .await
+            .expect("the caller rings");
+        assert!(out
+            .to_string()
+            .starts_with(&format!("INVITE sip:{caller}@")));
+        let to_server = carrier.answer(&out).await;
+        carrier
+            .expect(rsip::Method::Ack, Duration::from_secs(5))
+            .await;
+        let (a, b) = crate::calls_out::talk(&seat.phone, seat_rtp, &carrier.phone, to_server).await;
+        assert!(
+            a > 0.95 && b > 0.95,
+            "the operator and the caller talk: {a:.3} {b:.3}"
+        );
+        // The operator hangs up; the caller is asked to rate the handling and presses 1.
+        seat.send_in_dialog(&invite, "BYE", 2, "").await;
+        let prompt = decode_stream(
+            Codec::Pcmu,
+            &carrier.phone.receive_rtp(40, Duration::from_secs(5)).await,
+        );
+        assert!(
+            find_prompt(&prompt, Codec::Pcmu, "rate-handling.wav", 800).is_some(),
+            "the caller is asked to rate the handling ({} samples)",
+            prompt.len()
+        );
+        let mut stream = PhoneStream::default();
+        carrier.phone.send_dtmf(to_server, &mut stream, '1').await;
+        let rated = common::queue_log::eventually(&json!([1, "callback-done"]), || async {
+            let (_, view) = server.get_json(&format!("/api/cases/{case}")).await;
+            let (_, wf) = server.get_json(&format!("/api/cases/{case}/history")).await;
+            json!([view["handling_rating"], wf["state"]])
+        })
+        .await;
+        assert_eq!(rated, json!([1, "callback-done"]));
+        let (_, view) = server.get_json(&format!("/api/cases/{case}")).await;
+        let attempt = &view["callback_attempts"][0];
+        assert_eq!(
+            (attempt["kind"].as_str(), attempt["outcome"].as_str()),
+            (Some("return-visit"), Some("reached")),
+            "{view}"
+        );
+        // The case leaves the console's list.
+        click(&c, "#refresh-lists").await;
+        wait_contains(&c, "#return-visit-summary", "没有待回访的工单").await;
         c.close().await.unwrap();
     })
     .await;
