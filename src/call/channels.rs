@@ -1,8 +1,8 @@
 //! The channels in use on each carrier trunk, against its limit: a call over a trunk, in or
-//! out, holds a [`ChannelGuard`] for its life and gives the channel back however it ends. A
-//! leaf of `call/`.
+//! out, holds a [`ChannelGuard`] for its life and gives the channel back however it ends; and
+//! which trunks have a registration task running ([`Registrations`]). A leaf of `call/`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use crate::dialplan::trunks::Trunk;
@@ -56,5 +56,22 @@ impl Drop for ChannelGuard {
             metrics::gauge!("hotline_trunk_channels_in_use", "trunk" => self.trunk.clone())
                 .set(f64::from(*n));
         }
+    }
+}
+
+/// The trunks' registration tasks running, by trunk name, and the bell a dialplan reload rings
+/// to wake them (see `call::trunk::start_registrations`).
+#[derive(Debug, Default)]
+pub struct Registrations {
+    running: Mutex<HashSet<String>>,
+    /// Rung after a reload: each task looks at its trunk again.
+    pub reloaded: tokio::sync::Notify,
+}
+
+impl Registrations {
+    /// The names of the trunks with a task, locked: starting a task and a task stopping
+    /// decide under this lock.
+    pub fn running(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+        self.running.lock().unwrap_or_else(|e| e.into_inner())
     }
 }

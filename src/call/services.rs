@@ -77,7 +77,7 @@ pub struct CallServices {
     /// Cases with an outbound call (a callback, a reminder) in progress: one at a time.
     pub outbound: std::sync::Mutex<std::collections::HashSet<String>>,
     /// The registrations with carriers, one task per registering trunk.
-    pub trunk_registrations: super::trunk::Registrations,
+    pub trunk_registrations: super::channels::Registrations,
 }
 
 /// Calls that count against `--max-calls` now.

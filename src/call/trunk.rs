@@ -9,12 +9,9 @@
 //! dialplan reload starts the tasks of trunks that now register, and wakes the others: a
 //! trunk changed registers anew at once, one taken away (or no longer registering) stops.
 
-use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-
-use tokio::sync::Notify;
 
 use tracing::{info, warn};
 
@@ -26,7 +23,7 @@ use crate::media::g711::Codec;
 use crate::sip::message;
 use crate::sip::transaction::{Peer, Transport};
 
-pub use super::channels::{ChannelGuard, TrunkChannels};
+pub use super::channels::{ChannelGuard, Registrations, TrunkChannels};
 
 /// The SIP transport of a trunk.
 pub fn transport(trunk: &Trunk) -> Transport {
@@ -81,19 +78,12 @@ pub fn answer_challenge(
     Some((answer_header, answer.to_header_string()))
 }
 
-/// The registration tasks running, by trunk name, and the bell a reload rings.
-#[derive(Debug, Default)]
-pub struct Registrations {
-    running: std::sync::Mutex<HashSet<String>>,
-    reloaded: Notify,
-}
-
 /// Keeps every registering trunk of the dialplan registered, one task each, while the server
 /// runs. Called at start-up and after each reload.
 pub fn start_registrations(services: &Arc<CallServices>) {
     let regs = &services.trunk_registrations;
     regs.reloaded.notify_waiters();
-    let mut running = regs.running.lock().unwrap_or_else(|e| e.into_inner());
+    let mut running = regs.running();
     for trunk in &services.dialplan().trunks.trunks {
         if trunk.register.is_some() && running.insert(trunk.name.clone()) {
             tokio::spawn(keep_registered(services.clone(), trunk.name.clone()));
@@ -125,11 +115,7 @@ async fn keep_registered(services: Arc<CallServices>, name: String) {
         let Some(trunk) = plan.trunks.get(&name).filter(|t| t.register.is_some()) else {
             // Decided under the lock that start_registrations holds, so that a reload bringing
             // the trunk back meanwhile either finds this task gone or is served by it.
-            let mut running = services
-                .trunk_registrations
-                .running
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
+            let mut running = services.trunk_registrations.running();
             if services
                 .dialplan()
                 .trunks
