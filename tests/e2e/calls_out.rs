@@ -70,6 +70,25 @@ async fn attempts(server: &TestServer, caller: &str, n: usize) -> Vec<serde_json
     panic!("no {n} callback attempts on {caller}'s case");
 }
 
+/// A callback whose caller's line is busy: the seat rings and answers, the carrier says 486,
+/// the seat is let go.
+async fn busy_line(seat: &mut Softphone, carrier: &mut Softphone) {
+    seat.take_call(Duration::from_secs(10), "a free seat rings")
+        .await;
+    let invite = carrier
+        .expect(rsip::Method::Invite, Duration::from_secs(10))
+        .await
+        .expect("the caller's phone rings");
+    carrier
+        .respond(&invite, "486 Busy Here", Some("busy"), None)
+        .await;
+    let bye = seat
+        .expect(rsip::Method::Bye, Duration::from_secs(5))
+        .await
+        .expect("the seat is let go");
+    seat.respond(&bye, "200 OK", None, None).await;
+}
+
 fn callbacks_manual() -> [(&'static str, &'static str); 1] {
     [("automatic = true", "automatic = false")]
 }
@@ -193,20 +212,7 @@ async fn a_callback_connects_seat_and_caller_and_records_its_outcome(
     )
     .await;
     assert_eq!(st, 202, "a free seat is found: {body}");
-    seat.take_call(Duration::from_secs(10), "the free seat rings")
-        .await;
-    let invite = carrier
-        .expect(rsip::Method::Invite, Duration::from_secs(10))
-        .await
-        .expect("the caller's phone rings");
-    carrier
-        .respond(&invite, "486 Busy Here", Some("busy"), None)
-        .await;
-    let bye = seat
-        .expect(rsip::Method::Bye, Duration::from_secs(5))
-        .await
-        .expect("the seat is let go");
-    seat.respond(&bye, "200 OK", None, None).await;
+    busy_line(&mut seat, &mut carrier).await;
     let tried = attempts(&server, caller, 1).await;
     assert_eq!(tried[0]["outcome"], "busy", "{tried:?}");
     assert_eq!(
@@ -249,20 +255,7 @@ async fn the_callback_list_calls_a_missed_caller_back_by_itself_and_tries_again(
         let mut carrier = gateway.carrier(&server).await;
         let mut seat = Softphone::signed_in(&server, "1001").await;
         // First try: the seat answers, the caller's line is busy.
-        seat.take_call(Duration::from_secs(10), "the list rings a free seat")
-            .await;
-        let invite = carrier
-            .expect(rsip::Method::Invite, Duration::from_secs(10))
-            .await
-            .expect("the caller rings");
-        carrier
-            .respond(&invite, "486 Busy Here", Some("busy"), None)
-            .await;
-        let bye = seat
-            .expect(rsip::Method::Bye, Duration::from_secs(5))
-            .await
-            .expect("the seat is let go");
-        seat.respond(&bye, "200 OK", None, None).await;
+        busy_line(&mut seat, &mut carrier).await;
         // The seat's after-call work (10 s) is over before the list tries again.
         let (_, seat_rtp) = seat
             .take_call(Duration::from_secs(30), "the list tries again")
