@@ -508,6 +508,8 @@ async fn a_supervisor_listens_and_barges_in_from_the_wallboards_page() {
             // 结束监听: the page is hung up, the two talk on.
             click(&c, "tr[data-seat='1001'] button[data-mode='stop']").await;
             wait_text(&c, "#monitor-status", "监听已结束").await;
+            // The server has answered the page's request (the room is the two again).
+            wait_text(&c, "#seat-note", "已结束监听").await;
             let (a, b) =
                 crate::calls_out::talk(&t.caller, to_caller, &t.seat.phone, t.seat_rtp).await;
             assert!(a > 0.95 && b > 0.95, "{a:.3} {b:.3}");

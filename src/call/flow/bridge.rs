@@ -746,6 +746,8 @@ impl Bridge {
                 else {
                     unreachable!("matched above")
                 };
+                // The caller is back with the operator before anything is stored.
+                self.room(ctx);
                 ctx.emit(Output::ReleaseLeg {
                     leg,
                     outcome: "consultation-cancelled".into(),
@@ -756,7 +758,6 @@ impl Bridge {
                     action: "consult-cancelled",
                     detail: agent,
                 });
-                self.room(ctx);
                 ctx.emit(Output::ReplyAction(Ok("cancelled")));
                 Next::Stay
             }
@@ -769,8 +770,8 @@ impl Bridge {
                     if m.up {
                         let (by, action, detail) =
                             (m.by.clone(), monitor_action(mode), m.seat.clone());
-                        ctx.emit(Output::Audit { by, action, detail });
                         self.room(ctx);
+                        ctx.emit(Output::Audit { by, action, detail });
                     }
                     ctx.emit(Output::ReplyAction(Ok("mode changed")));
                     return Next::Stay;
@@ -795,6 +796,9 @@ impl Bridge {
                 let Some(m) = self.monitor.take() else {
                     return refuse(ctx, "no supervisor is in this call");
                 };
+                // The two are put back together first: nothing waits on the leg's hang-up or
+                // the audit's write meanwhile.
+                self.room(ctx);
                 ctx.emit(if m.up {
                     Output::HangUpLeg(m.leg)
                 } else {
@@ -809,7 +813,6 @@ impl Bridge {
                     action: "monitor-stop",
                     detail: m.seat,
                 });
-                self.room(ctx);
                 ctx.emit(Output::ReplyAction(Ok("stopped")));
                 Next::Stay
             }

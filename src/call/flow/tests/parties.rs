@@ -360,10 +360,10 @@ fn a_consultation_the_colleague_does_not_answer_returns_the_caller() {
         drain(&mut call),
         vec![
             Output::HangUpLeg(LegId(2)),
+            Output::Room(vec![everyone(Party::Caller), everyone(leg(1))]),
             released(2, "consultation-cancelled"),
             released_reservation(),
             audit("consult-cancelled", "1002"),
-            Output::Room(vec![everyone(Party::Caller), everyone(leg(1))]),
             Output::ReplyAction(Ok("cancelled")),
         ]
     );
@@ -440,16 +440,16 @@ fn a_supervisor_listens_whispers_and_barges_in() {
     assert_eq!(
         drain(&mut call),
         vec![
-            Output::Audit {
-                by: sup(),
-                action: "monitor-whisper",
-                detail: "1901".into()
-            },
             Output::Room(vec![
                 everyone(Party::Caller),
                 everyone(leg(1)),
                 member(leg(2), Hearers::Only(vec![leg(1)])),
             ]),
+            Output::Audit {
+                by: sup(),
+                action: "monitor-whisper",
+                detail: "1901".into()
+            },
             Output::ReplyAction(Ok("mode changed")),
         ]
     );
@@ -457,7 +457,7 @@ fn a_supervisor_listens_whispers_and_barges_in() {
     call.handle(monitor(MonitorMode::Barge), clock.at(40.0));
     let out = drain(&mut call);
     assert_eq!(
-        out[1],
+        out[0],
         Output::Room(vec![
             everyone(Party::Caller),
             everyone(leg(1)),
@@ -488,6 +488,7 @@ fn a_supervisor_listens_whispers_and_barges_in() {
     assert_eq!(
         drain(&mut call),
         vec![
+            Output::Room(vec![everyone(Party::Caller), everyone(leg(1))]),
             Output::HangUpLeg(LegId(2)),
             released(2, "stopped"),
             Output::Audit {
@@ -495,7 +496,6 @@ fn a_supervisor_listens_whispers_and_barges_in() {
                 action: "monitor-stop",
                 detail: "1901".into()
             },
-            Output::Room(vec![everyone(Party::Caller), everyone(leg(1))]),
             Output::ReplyAction(Ok("stopped")),
         ]
     );
