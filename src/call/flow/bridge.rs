@@ -707,11 +707,7 @@ impl Bridge {
                     ..
                 }) => {
                     ctx.emit(Output::ReplyAction(Ok("transferred")));
-                    ctx.emit(Output::HangUpLeg(self.leg));
-                    ctx.emit(Output::ReleaseLeg {
-                        leg: self.leg,
-                        outcome: "transferred".into(),
-                    });
+                    ctx.drop_leg(self.leg, true, "transferred");
                     self.complete(ctx)
                 }
                 Some(Third {
@@ -721,37 +717,24 @@ impl Bridge {
                 _ => refuse(ctx, "no consultation in this call"),
             },
             Action::CancelConsult { by } => {
-                let Some(Third {
-                    kind: ThirdKind::Consult { .. },
-                    up,
-                    leg,
-                    ..
-                }) = &self.third
-                else {
-                    return refuse(ctx, "no consultation in this call");
-                };
-                let (leg, up) = (*leg, *up);
-                ctx.emit(if up {
-                    Output::HangUpLeg(leg)
-                } else {
-                    Output::CancelLeg(leg)
-                });
+                let consulting = self
+                    .third
+                    .take_if(|t| matches!(t.kind, ThirdKind::Consult { .. }));
                 let Some(Third {
                     kind:
                         ThirdKind::Consult {
                             agent, reservation, ..
                         },
+                    up,
+                    leg,
                     ..
-                }) = self.third.take()
+                }) = consulting
                 else {
-                    unreachable!("matched above")
+                    return refuse(ctx, "no consultation in this call");
                 };
                 // The caller is back with the operator before anything is stored.
                 self.room(ctx);
-                ctx.emit(Output::ReleaseLeg {
-                    leg,
-                    outcome: "consultation-cancelled".into(),
-                });
+                ctx.drop_leg(leg, up, "consultation-cancelled");
                 ctx.acd(|_| AcdEvent::Released { call: reservation });
                 ctx.emit(Output::Audit {
                     by,
@@ -799,15 +782,7 @@ impl Bridge {
                 // The two are put back together first: nothing waits on the leg's hang-up or
                 // the audit's write meanwhile.
                 self.room(ctx);
-                ctx.emit(if m.up {
-                    Output::HangUpLeg(m.leg)
-                } else {
-                    Output::CancelLeg(m.leg)
-                });
-                ctx.emit(Output::ReleaseLeg {
-                    leg: m.leg,
-                    outcome: "stopped".into(),
-                });
+                ctx.drop_leg(m.leg, m.up, "stopped");
                 ctx.emit(Output::Audit {
                     by,
                     action: "monitor-stop",
@@ -917,15 +892,7 @@ impl Bridge {
     /// Lets go of the supervisor.
     fn let_go_monitor(&mut self, ctx: &mut Ctx) {
         if let Some(m) = self.monitor.take() {
-            ctx.emit(if m.up {
-                Output::HangUpLeg(m.leg)
-            } else {
-                Output::CancelLeg(m.leg)
-            });
-            ctx.emit(Output::ReleaseLeg {
-                leg: m.leg,
-                outcome: "call-ended".into(),
-            });
+            ctx.drop_leg(m.leg, m.up, "call-ended");
             ctx.emit(Output::Audit {
                 by: m.by,
                 action: "monitor-stop",
@@ -942,15 +909,7 @@ impl Bridge {
         }
         self.let_go_monitor(ctx);
         if let Some(t) = self.third.take() {
-            ctx.emit(if t.up {
-                Output::HangUpLeg(t.leg)
-            } else {
-                Output::CancelLeg(t.leg)
-            });
-            ctx.emit(Output::ReleaseLeg {
-                leg: t.leg,
-                outcome: "call-ended".into(),
-            });
+            ctx.drop_leg(t.leg, t.up, "call-ended");
             if let ThirdKind::Consult { reservation, .. } = t.kind {
                 ctx.acd(|_| AcdEvent::Released { call: reservation });
             }

@@ -136,6 +136,20 @@ impl Ctx {
         LegId(self.next_leg)
     }
 
+    /// Lets go of a leg the call placed: hung up when it answered (`up`), else cancelled, and
+    /// released with `outcome`.
+    pub fn drop_leg(&mut self, leg: LegId, up: bool, outcome: &str) {
+        self.emit(if up {
+            Output::HangUpLeg(leg)
+        } else {
+            Output::CancelLeg(leg)
+        });
+        self.emit(Output::ReleaseLeg {
+            leg,
+            outcome: outcome.into(),
+        });
+    }
+
     /// Answers a seat's held request when its leg will not be bridged: a BYE gets 200, a
     /// REFER 481 (no dialog to transfer from).
     pub fn answer_held(&mut self, leg: LegId, held: Held) {

@@ -359,8 +359,8 @@ fn a_consultation_the_colleague_does_not_answer_returns_the_caller() {
     assert_eq!(
         drain(&mut call),
         vec![
-            Output::HangUpLeg(LegId(2)),
             Output::Room(vec![everyone(Party::Caller), everyone(leg(1))]),
+            Output::HangUpLeg(LegId(2)),
             released(2, "consultation-cancelled"),
             released_reservation(),
             audit("consult-cancelled", "1002"),
