@@ -21,8 +21,15 @@ use hotline12345::media::g711::Codec;
 use serde_json::json;
 
 /// Two phones talk: each says its tone for 1.5 s while listening; how well each heard the
-/// other (correlation of what arrived with the tone through the codec).
+/// other (correlation of what arrived with the tone through the codec). Two who are relayed
+/// to each other hear nothing while neither speaks: first, whatever played to them before
+/// (a mix, hold music, a prompt) ends and is read off their sockets.
 pub async fn talk(a: &TestPhone, a_to: SocketAddr, b: &TestPhone, b_to: SocketAddr) -> (f64, f64) {
+    let gap = Duration::from_millis(300);
+    tokio::join!(
+        a.wait_quiet(gap, Duration::from_secs(10)),
+        b.wait_quiet(gap, Duration::from_secs(10))
+    );
     let (said_a, said_b) = (tone(600.0, 12_000), tone(350.0, 12_000));
     let (mut sa, mut sb) = (PhoneStream::default(), PhoneStream::default());
     let (_, _, heard_by_a, heard_by_b) = tokio::join!(
