@@ -166,17 +166,23 @@ impl AgentLeg {
         Ok(leg)
     }
 
-    /// Calls `number` out over `trunk` for `platform` (a callback, another hotline, a unit's
-    /// liaison), presenting the platform's caller ID; `label` names the leg in logs and
-    /// records. Fails when the trunk's channels are all in use or the INVITE cannot be sent.
+    /// Calls `number` out over the trunk that serves `platform` (a callback, another hotline,
+    /// a unit's liaison), presenting the platform's caller ID, from our address towards the
+    /// gateway (`fallback_ip` when none is found). Fails when no trunk serves the platform,
+    /// its channels are all in use or the INVITE cannot be sent.
     pub async fn dial_number(
         services: &CallServices,
-        trunk: &crate::dialplan::trunks::Trunk,
         number: &str,
         platform: &str,
-        local_ip: IpAddr,
+        fallback_ip: IpAddr,
         signals: &SignalTx,
     ) -> Result<AgentLeg, String> {
+        let plan = services.dialplan();
+        let trunk = plan
+            .trunks
+            .for_platform(platform)
+            .ok_or_else(|| format!("no trunk serves platform {platform}"))?;
+        let local_ip = super::trunk::local_ip(services, trunk, fallback_ip);
         let channel = services.trunk_channels.take(trunk).ok_or_else(|| {
             format!(
                 "every channel of trunk {} ({}) is in use",

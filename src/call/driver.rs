@@ -497,25 +497,14 @@ impl<'c, 'a> Driver<'c, 'a> {
                 AgentLeg::dial(services, agent, call, self.call.local_ip(), &self.call.me).await
             }
             Dest::Number(number) => {
-                let plan = services.dialplan();
-                match plan.trunks.for_platform(&self.platform) {
-                    None => Err(format!("no trunk serves platform {}", self.platform)),
-                    Some(trunk) => {
-                        let local_ip = services.advertise_ip.unwrap_or_else(|| {
-                            crate::net::route::local_ip_towards(trunk.gateway)
-                                .unwrap_or(self.call.local_ip())
-                        });
-                        AgentLeg::dial_number(
-                            services,
-                            trunk,
-                            number,
-                            &self.platform,
-                            local_ip,
-                            &self.call.me,
-                        )
-                        .await
-                    }
-                }
+                AgentLeg::dial_number(
+                    services,
+                    number,
+                    &self.platform,
+                    self.call.local_ip(),
+                    &self.call.me,
+                )
+                .await
             }
         };
         match dialled {

@@ -21,6 +21,7 @@
 
 pub mod agent_leg;
 pub mod announce;
+pub mod case_step;
 pub mod channels;
 pub mod context;
 pub mod directory;

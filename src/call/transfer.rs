@@ -5,11 +5,10 @@
 //! escalated there (the province then dispatches it, or passes the call on to a prefecture).
 //! The API (`POST /api/calls/{call_id}/transfer`) asks the same of a call, by the same rule.
 
-use chrono::Utc;
 use tracing::{info, warn};
 
+use super::case_step::{self, StepFailed};
 use super::services::CallServices;
-use crate::calendar::DeadlineRules;
 use crate::cases::workflow::{Actor, CaseEvent};
 use crate::dialplan::Dialplan;
 use crate::routing::{check_transfer, RouteReason, TransferRefused};
@@ -59,33 +58,21 @@ pub async fn escalate_with_call(
     to: &TransferTarget,
 ) {
     let agent = actor.id.as_str();
-    let plan = services.dialplan();
-    let provincial = plan.router.provincial().code.clone();
+    let provincial = services.dialplan().router.provincial().code.clone();
     if to.platform != provincial {
         return;
     }
-    let store = &services.store;
-    let stored = match store.load_case(case_number).await {
-        Ok(Some(stored)) => stored,
-        Ok(None) => return,
-        Err(e) => {
-            warn!(case_number, error = %e, "case not read for escalation");
-            return;
-        }
-    };
     let event = CaseEvent::Escalate {
         to_platform: Some(provincial),
         reason: format!("call transferred by {agent} to queue {}", to.queue),
     };
-    let rules = DeadlineRules::new(&plan.calendar, plan.time_zone);
-    let mut next = stored.case.clone();
-    if let Err(e) = next.apply(actor, event, Utc::now(), &rules) {
-        info!(case_number, error = %e, "case not escalated with its call");
-        return;
-    }
-    match store.save_transition(&stored, &next).await {
+    match case_step::take(services, case_number, actor, event, None).await {
         Ok(()) => info!(case_number, %agent, "case escalated with its call"),
-        Err(e) => warn!(case_number, error = %e, "case escalation not saved"),
+        Err(StepFailed::NoCase) => {}
+        Err(StepFailed::Refused(e)) => {
+            info!(case_number, error = %e, "case not escalated with its call")
+        }
+        Err(StepFailed::Store(e)) => warn!(case_number, error = %e, "case escalation not saved"),
     }
 }
 
@@ -110,33 +97,24 @@ pub async fn hand_over_case(
     if also_ours {
         return;
     }
-    let plan = services.dialplan();
-    let Some(reason) = plan.hotlines.get(&hotline.number).map(|h| h.reason) else {
+    let Some(reason) = services
+        .dialplan()
+        .hotlines
+        .get(&hotline.number)
+        .map(|h| h.reason)
+    else {
         return;
     };
-    let store = &services.store;
-    let stored = match store.load_case(case_number).await {
-        Ok(Some(stored)) => stored,
-        Ok(None) => return,
-        Err(e) => {
-            warn!(case_number, error = %e, "case not read for the hand-over");
-            return;
+    let note = format!("handed over to {} {}", hotline.number, hotline.name);
+    let event = CaseEvent::NotAccepted { reason };
+    match case_step::take(services, case_number, actor, event, Some(note)).await {
+        Ok(()) | Err(StepFailed::NoCase) => {}
+        Err(StepFailed::Refused(e)) => {
+            info!(case_number, error = %e, "case not closed with the hand-over")
         }
-    };
-    let rules = DeadlineRules::new(&plan.calendar, plan.time_zone);
-    let mut next = stored.case.clone();
-    if let Err(e) = next.apply(actor, CaseEvent::NotAccepted { reason }, Utc::now(), &rules) {
-        info!(case_number, error = %e, "case not closed with the hand-over");
-        return;
-    }
-    if let Some(entry) = next.history.last_mut() {
-        entry.note = format!(
-            "{}; handed over to {} {}",
-            entry.note, hotline.number, hotline.name
-        );
-    }
-    if let Err(e) = store.save_transition(&stored, &next).await {
-        warn!(case_number, error = %e, "hand-over not saved on the case");
+        Err(StepFailed::Store(e)) => {
+            warn!(case_number, error = %e, "hand-over not saved on the case")
+        }
     }
 }
 

@@ -9,7 +9,7 @@
 //! dialplan reload starts the tasks of trunks that now register, and wakes the others: a
 //! trunk changed registers anew at once, one taken away (or no longer registering) stops.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,6 +24,14 @@ use crate::sip::message;
 use crate::sip::transaction::{Peer, Transport};
 
 pub use super::channels::{ChannelGuard, Registrations, TrunkChannels};
+
+/// Our address as the trunk's gateway sees it: the advertised one, else the local address
+/// towards the gateway, else `fallback`.
+pub fn local_ip(services: &CallServices, trunk: &Trunk, fallback: IpAddr) -> IpAddr {
+    services
+        .advertise_ip
+        .unwrap_or_else(|| crate::net::route::local_ip_towards(trunk.gateway).unwrap_or(fallback))
+}
 
 /// The SIP transport of a trunk.
 pub fn transport(trunk: &Trunk) -> Transport {
@@ -181,10 +189,7 @@ async fn register_once(
         addr: trunk.gateway,
         transport,
     };
-    let local_ip = services.advertise_ip.unwrap_or_else(|| {
-        crate::net::route::local_ip_towards(trunk.gateway)
-            .unwrap_or(services.endpoint.local_addr().ip())
-    });
+    let local_ip = local_ip(services, trunk, services.endpoint.local_addr().ip());
     let via_host =
         SocketAddr::new(local_ip, services.endpoint.local_addr_for(transport).port()).to_string();
     let domain = register

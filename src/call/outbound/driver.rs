@@ -15,7 +15,6 @@ use tracing::{info, warn};
 use super::callback::Callback;
 use super::io::{CallbackOutcome, Input, Output};
 use super::reminder::Reminder;
-use crate::calendar::DeadlineRules;
 use crate::call::agent_leg::AgentLeg;
 use crate::call::directory::{SignalRx, SignalTx};
 use crate::call::driver::or_pending;
@@ -221,25 +220,14 @@ impl Outbound {
                         AgentLeg::dial(&services, agent, info, ip, &self.me).await
                     }
                     Dest::Number(number) => {
-                        let plan = services.dialplan();
-                        match plan.trunks.for_platform(&self.platform) {
-                            None => Err(format!("no trunk serves platform {}", self.platform)),
-                            Some(trunk) => {
-                                let ip = services.advertise_ip.unwrap_or_else(|| {
-                                    crate::net::route::local_ip_towards(trunk.gateway)
-                                        .unwrap_or(services.endpoint.local_addr().ip())
-                                });
-                                AgentLeg::dial_number(
-                                    &services,
-                                    trunk,
-                                    number,
-                                    &self.platform,
-                                    ip,
-                                    &self.me,
-                                )
-                                .await
-                            }
-                        }
+                        AgentLeg::dial_number(
+                            &services,
+                            number,
+                            &self.platform,
+                            services.endpoint.local_addr().ip(),
+                            &self.me,
+                        )
+                        .await
                     }
                 };
                 match placed {
@@ -473,35 +461,14 @@ impl Outbound {
         result
     }
 
-    /// Applies a workflow event to the case and saves it; `note` is added to its history.
+    /// Takes a workflow step on the case; `note` is added to its history.
     async fn apply(
         &self,
         actor: &Actor,
         event: CaseEvent,
         note: Option<String>,
     ) -> Result<(), String> {
-        let services = &self.services;
-        let plan = services.dialplan();
-        let stored = services
-            .store
-            .load_case(&self.case_number)
-            .await
-            .map_err(|e| e.to_string())?
-            .ok_or("the case is gone")?;
-        let rules = DeadlineRules::new(&plan.calendar, plan.time_zone);
-        let mut next = stored.case.clone();
-        next.apply(actor, event, Utc::now(), &rules)
-            .map_err(|e| e.to_string())?;
-        if let (Some(note), Some(entry)) = (note, next.history.last_mut()) {
-            entry.note = if entry.note.is_empty() {
-                note
-            } else {
-                format!("{}; {note}", entry.note)
-            };
-        }
-        services
-            .store
-            .save_transition(&stored, &next)
+        crate::call::case_step::take(&self.services, &self.case_number, actor, event, note)
             .await
             .map_err(|e| e.to_string())
     }
