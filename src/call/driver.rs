@@ -287,35 +287,11 @@ impl<'c, 'a> Driver<'c, 'a> {
     async fn seat_signal(&mut self, signal: CallSignal) -> Option<Input> {
         let services = self.call.services;
         let owner = self.call.call_id;
+        let signal = match self.legs.on_signal(services, signal, owner).await {
+            Ok(seen) => return seen.map(|(leg, event)| Input::Seat { leg, event }),
+            Err(other) => other,
+        };
         match signal {
-            CallSignal::AgentResponse(resp) => {
-                let (leg, event) = self.legs.on_response(services, &resp, owner).await?;
-                if event == SeatEvent::Answered {
-                    self.legs.watch_media(leg);
-                }
-                Some(Input::Seat { leg, event })
-            }
-            CallSignal::Phone { call_id, event } => {
-                let (leg, event) = self.legs.on_phone(services, &call_id, event, owner)?;
-                if event == SeatEvent::Answered {
-                    self.legs.watch_media(leg);
-                }
-                Some(Input::Seat { leg, event })
-            }
-            CallSignal::AgentTimeout { call_id } => {
-                let leg = self.legs.by_call_id(&call_id)?;
-                Some(Input::Seat {
-                    leg,
-                    event: SeatEvent::NoResponse,
-                })
-            }
-            CallSignal::AgentBye { key, request } => {
-                let leg = self.legs.hold_request(services, key, *request)?;
-                Some(Input::Seat {
-                    leg,
-                    event: SeatEvent::Bye,
-                })
-            }
             CallSignal::AgentRefer { key, request } => {
                 let refer_to = message::header_value(&*request, "Refer-To");
                 let target = refer_to.as_deref().and_then(message::uri_user);
@@ -378,6 +354,11 @@ impl<'c, 'a> Driver<'c, 'a> {
             | CallSignal::Cancel
             | CallSignal::Timeout
             | CallSignal::Describe { .. } => None,
+            // Taken by `Legs::on_signal` above.
+            CallSignal::AgentResponse(_)
+            | CallSignal::Phone { .. }
+            | CallSignal::AgentTimeout { .. }
+            | CallSignal::AgentBye { .. } => None,
         }
     }
 

@@ -14,6 +14,7 @@ use tracing::{info, warn};
 use super::agent_leg::{AgentLeg, EventsTo};
 use super::flow::{LegId, LegReply, SeatEvent};
 use super::services::CallServices;
+use super::signal::CallSignal;
 use crate::media::session::MediaEvent;
 use crate::phone::PhoneEvent;
 use crate::sip::message::{self, response_for};
@@ -149,6 +150,33 @@ impl Legs {
             Some((leg, event)) = self.media_rx.recv() => LegMedia::Event(leg, event),
             Some((leg, generation)) = self.played_rx.recv() => LegMedia::Played(leg, generation),
         }
+    }
+
+    /// The signals every call that places legs treats alike, as a leg's event: a response to
+    /// its INVITE, its browser phone, no answer in time, its BYE (held for the machine's
+    /// answer). An answered leg's media is watched from then on. `Ok(None)` when the signal
+    /// says nothing to the machine; any other signal comes back as `Err`.
+    pub async fn on_signal(
+        &mut self,
+        services: &CallServices,
+        signal: CallSignal,
+        owner: &str,
+    ) -> Result<Option<(LegId, SeatEvent)>, CallSignal> {
+        let seen = match signal {
+            CallSignal::AgentResponse(resp) => self.on_response(services, &resp, owner).await,
+            CallSignal::Phone { call_id, event } => self.on_phone(services, &call_id, event, owner),
+            CallSignal::AgentTimeout { call_id } => self
+                .by_call_id(&call_id)
+                .map(|leg| (leg, SeatEvent::NoResponse)),
+            CallSignal::AgentBye { key, request } => self
+                .hold_request(services, key, *request)
+                .map(|leg| (leg, SeatEvent::Bye)),
+            other => return Err(other),
+        };
+        if let Some((leg, SeatEvent::Answered)) = seen {
+            self.watch_media(leg);
+        }
+        Ok(seen)
     }
 
     /// A response on one of the legs, as the machine's event: an answer (ACKed, media

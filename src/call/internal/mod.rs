@@ -224,6 +224,10 @@ impl Edge {
     /// A signal of the call as an input.
     async fn signal(&mut self, signal: CallSignal, up: bool) -> Option<Input> {
         let services = self.services.clone();
+        let signal = match self.legs.on_signal(&services, signal, &self.call_id).await {
+            Ok(seen) => return seen.map(|(_, event)| Input::Leg(event)),
+            Err(other) => other,
+        };
         match signal {
             CallSignal::Bye { key, request } => {
                 services
@@ -234,30 +238,6 @@ impl Edge {
             CallSignal::Cancel => Some(Input::CallerCancel),
             CallSignal::Timeout => Some(Input::CallerLost),
             CallSignal::Ack => None,
-            CallSignal::AgentResponse(resp) => {
-                let (_, event) = self
-                    .legs
-                    .on_response(&services, &resp, &self.call_id)
-                    .await?;
-                if event == SeatEvent::Answered {
-                    self.legs.watch_media(LEG);
-                }
-                Some(Input::Leg(event))
-            }
-            CallSignal::Phone { call_id, event } => {
-                let (_, event) = self
-                    .legs
-                    .on_phone(&services, &call_id, event, &self.call_id)?;
-                if event == SeatEvent::Answered {
-                    self.legs.watch_media(LEG);
-                }
-                Some(Input::Leg(event))
-            }
-            CallSignal::AgentTimeout { .. } => Some(Input::Leg(SeatEvent::NoResponse)),
-            CallSignal::AgentBye { key, request } => {
-                self.legs.hold_request(&services, key, *request)?;
-                Some(Input::Leg(SeatEvent::Bye))
-            }
             CallSignal::AgentRefer { key, request } => {
                 let leg = self.legs.hold_request(&services, key, *request)?;
                 self.legs
@@ -286,6 +266,11 @@ impl Edge {
             CallSignal::Transfer { .. }
             | CallSignal::Request { .. }
             | CallSignal::Describe { .. } => None,
+            // Taken by `Legs::on_signal` above.
+            CallSignal::AgentResponse(_)
+            | CallSignal::Phone { .. }
+            | CallSignal::AgentTimeout { .. }
+            | CallSignal::AgentBye { .. } => None,
         }
     }
 

@@ -155,34 +155,23 @@ impl Outbound {
     /// A signal about a leg, as an input.
     async fn signal(&mut self, services: &CallServices, signal: CallSignal) -> Option<Input> {
         let owner = self.call_id.clone();
-        let (leg, event) = match signal {
-            CallSignal::AgentResponse(resp) => {
-                self.legs.on_response(services, &resp, &owner).await?
+        match self.legs.on_signal(services, signal, &owner).await {
+            Ok(seen) => {
+                let (leg, event) = seen?;
+                if event == SeatEvent::Answered {
+                    self.legs.watch_played(leg);
+                }
+                Some(Input::Leg { leg, event })
             }
-            CallSignal::Phone { call_id, event } => {
-                self.legs.on_phone(services, &call_id, event, &owner)?
-            }
-            CallSignal::AgentTimeout { call_id } => {
-                (self.legs.by_call_id(&call_id)?, SeatEvent::NoResponse)
-            }
-            CallSignal::AgentBye { key, request } => (
-                self.legs.hold_request(services, key, *request)?,
-                SeatEvent::Bye,
-            ),
-            CallSignal::AgentRefer { key, request } => {
+            Err(CallSignal::AgentRefer { key, request }) => {
                 // Nothing to transfer in an outbound call.
                 let leg = self.legs.hold_request(services, key, *request)?;
                 self.legs
                     .answer(services, leg, crate::call::flow::LegReply::NoDialog);
-                return None;
+                None
             }
-            _ => return None,
-        };
-        if event == SeatEvent::Answered {
-            self.legs.watch_media(leg);
-            self.legs.watch_played(leg);
+            Err(_) => None,
         }
-        Some(Input::Leg { leg, event })
     }
 
     /// The local address a seat reaches us on.
