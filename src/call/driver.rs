@@ -745,31 +745,21 @@ impl<'c, 'a> Driver<'c, 'a> {
         let legs = &self.legs;
         let media = self.media;
         let bridged = self.bridged.as_ref();
-        self.room.apply(
-            &members,
-            |p| match p {
-                Party::Caller => Some(media),
-                Party::Leg(l) => legs.get(l).map(|s| &s.media),
-            },
-            |p| {
-                let b = bridged?;
-                match p {
-                    Party::Caller => b.recordings.queue(0),
-                    Party::Leg(l) if l == b.leg => b.recordings.queue(1),
-                    Party::Leg(_) => None,
-                }
-            },
-        );
+        self.room.apply(&members, legs.sessions(Some(media)), |p| {
+            let b = bridged?;
+            match p {
+                Party::Caller => b.recordings.queue(0),
+                Party::Leg(l) if l == b.leg => b.recordings.queue(1),
+                Party::Leg(_) => None,
+            }
+        });
     }
 
     /// Stops every relay and mix, and seals the recordings.
     async fn unbridge(&mut self) {
         let legs = &self.legs;
         let media = self.media;
-        self.room.clear(|p| match p {
-            Party::Caller => Some(media),
-            Party::Leg(l) => legs.get(l).map(|s| &s.media),
-        });
+        self.room.clear(legs.sessions(Some(media)));
         if let Some(bridged) = self.bridged.take() {
             bridged.recordings.finish(self.call.services).await;
         }

@@ -12,10 +12,10 @@ use tokio::sync::mpsc;
 use tracing::{info, warn};
 
 use super::agent_leg::{AgentLeg, EventsTo};
-use super::flow::{LegId, LegReply, SeatEvent};
+use super::flow::{LegId, LegReply, Party, SeatEvent};
 use super::services::CallServices;
 use super::signal::CallSignal;
-use crate::media::session::MediaEvent;
+use crate::media::session::{MediaEvent, MediaSession};
 use crate::phone::PhoneEvent;
 use crate::sip::message::{self, response_for};
 use crate::sip::transaction::TransactionKey;
@@ -79,6 +79,18 @@ impl Legs {
 
     pub fn get(&self, id: LegId) -> Option<&AgentLeg> {
         self.legs.get(&id)
+    }
+
+    /// Each party's media session, for the room: `caller`'s for the caller (None in a call
+    /// nobody dialled in), each leg's own.
+    pub fn sessions<'a>(
+        &'a self,
+        caller: Option<&'a MediaSession>,
+    ) -> impl Fn(Party) -> Option<&'a MediaSession> + 'a {
+        move |p| match p {
+            Party::Caller => caller,
+            Party::Leg(l) => self.get(l).map(|s| &s.media),
+        }
     }
 
     pub fn get_mut(&mut self, id: LegId) -> Option<&mut AgentLeg> {

@@ -365,19 +365,13 @@ impl Edge {
                 let (legs, media) = (&self.legs, &self.media);
                 self.room.apply(
                     &[everyone(Party::Caller), everyone(Party::Leg(LEG))],
-                    |p| match p {
-                        Party::Caller => Some(media),
-                        Party::Leg(l) => legs.get(l).map(|s| &s.media),
-                    },
+                    legs.sessions(Some(media)),
                     |_| None,
                 );
             }
             Output::Disconnect => {
                 let (legs, media) = (&self.legs, &self.media);
-                self.room.clear(|p| match p {
-                    Party::Caller => Some(media),
-                    Party::Leg(l) => legs.get(l).map(|s| &s.media),
-                });
+                self.room.clear(legs.sessions(Some(media)));
             }
             Output::GiveLeg(give) => {
                 let taken = give.then(|| self.legs.take(LEG)).flatten();
@@ -416,10 +410,7 @@ impl Edge {
     /// The end: nothing stays behind; the reservation still held, to let go.
     async fn finish(mut self) -> Option<String> {
         let (legs, media) = (&self.legs, &self.media);
-        self.room.clear(|p| match p {
-            Party::Caller => Some(media),
-            Party::Leg(l) => legs.get(l).map(|s| &s.media),
-        });
+        self.room.clear(legs.sessions(Some(media)));
         if let Some(leg) = self.legs.take(LEG) {
             leg.release(&self.services);
         }

@@ -283,18 +283,11 @@ impl Outbound {
                     hears: true,
                 });
                 let legs = &self.legs;
-                self.room.apply(
-                    &members,
-                    |p| match p {
-                        Party::Leg(l) => legs.get(l).map(|s| &s.media),
-                        Party::Caller => None,
-                    },
-                    |p| match p {
-                        Party::Leg(l) if l == caller => recordings.queue(0),
-                        Party::Leg(l) if l == operator => recordings.queue(1),
-                        _ => None,
-                    },
-                );
+                self.room.apply(&members, legs.sessions(None), |p| match p {
+                    Party::Leg(l) if l == caller => recordings.queue(0),
+                    Party::Leg(l) if l == operator => recordings.queue(1),
+                    _ => None,
+                });
                 self.bridged = Some((operator, recordings));
             }
             Output::Disconnect => self.disconnect().await,
@@ -333,10 +326,7 @@ impl Outbound {
 
     async fn disconnect(&mut self) {
         let legs = &self.legs;
-        self.room.clear(|p| match p {
-            Party::Leg(l) => legs.get(l).map(|s| &s.media),
-            Party::Caller => None,
-        });
+        self.room.clear(legs.sessions(None));
         if let Some((_, recordings)) = self.bridged.take() {
             recordings.finish(&self.services).await;
         }
