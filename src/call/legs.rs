@@ -98,7 +98,7 @@ impl Legs {
     }
 
     /// The leg of a SIP Call-ID.
-    pub fn by_call_id(&self, call_id: &str) -> Option<LegId> {
+    fn by_call_id(&self, call_id: &str) -> Option<LegId> {
         self.ids.get(call_id).copied()
     }
 
@@ -194,7 +194,7 @@ impl Legs {
     /// A response on one of the legs, as the machine's event: an answer (ACKed, media
     /// started), a refusal, or nothing (a provisional response, a retransmitted 2xx ACKed
     /// again, a carrier's challenge answered).
-    pub async fn on_response(
+    async fn on_response(
         &mut self,
         services: &CallServices,
         resp: &rsip::Response,
@@ -244,7 +244,7 @@ impl Legs {
     }
 
     /// What happened on a leg's browser phone, as the machine's event.
-    pub fn on_phone(
+    fn on_phone(
         &mut self,
         services: &CallServices,
         call_id: &str,
