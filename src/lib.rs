@@ -14,6 +14,7 @@ pub mod call;
 pub mod cases;
 pub mod charts;
 pub mod dialplan;
+pub mod intake;
 pub mod knowledge;
 pub mod kpi;
 pub mod media;
