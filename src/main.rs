@@ -112,6 +112,10 @@ struct ServeArgs {
     /// automatic callback list and the reminders to units).
     #[arg(long, default_value_t = 30)]
     outbound_every: u64,
+    /// SMTP listen address for the platforms' mailboxes (channels.toml [mail]); the
+    /// province's relay or Postfix delivers to it. Off unless given.
+    #[arg(long)]
+    smtp_listen: Option<SocketAddr>,
 }
 
 fn parse_port_range(s: &str) -> Result<(u16, u16), String> {
@@ -196,6 +200,7 @@ fn main() -> ExitCode {
                 max_connections,
                 shutdown_grace,
                 outbound_every,
+                smtp_listen,
             } = *args;
             let config = ServeConfig {
                 dialplan,
@@ -225,6 +230,7 @@ fn main() -> ExitCode {
                 },
                 shutdown_grace: Duration::from_secs(shutdown_grace),
                 outbound_every: Duration::from_secs(outbound_every.max(1)),
+                smtp_listen,
             };
             let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
             match runtime.block_on(serve(config)) {

@@ -54,6 +54,8 @@ pub struct ServeConfig {
     pub shutdown_grace: std::time::Duration,
     /// How often the callbacks owed and the unsigned cases are looked at.
     pub outbound_every: std::time::Duration,
+    /// Where the platforms' mailboxes take mail over SMTP (None: no mail in).
+    pub smtp_listen: Option<SocketAddr>,
 }
 
 /// Where SIP over TLS listens and the certificate it shows.
@@ -185,6 +187,14 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let http = tokio::net::TcpListener::bind(config.http_listen)
         .await
         .with_context(|| format!("cannot listen for HTTP on {}", config.http_listen))?;
+    let smtp = match config.smtp_listen {
+        Some(addr) => Some(
+            tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen for SMTP on {addr}"))?,
+        ),
+        None => None,
+    };
 
     let registrar = Arc::new(crate::call::register::Registrar::default());
     let queue = crate::call::queue::start(&live.current(), store.clone());
@@ -239,6 +249,32 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         queue.clone(),
     ));
 
+    // Written requests: mail in and out, SMS through the SMS centre, the forms.
+    let intake = Arc::new(crate::requests::Intake::new(
+        store.clone(),
+        live.clone(),
+        config.data.clone(),
+    ));
+    let smtp_addr = match smtp {
+        Some(listener) => {
+            let addr = listener.local_addr()?;
+            if live.current().channels.mail.is_none() {
+                tracing::warn!(
+                    "--smtp-listen is set but channels.toml has no [mail]: mail is refused"
+                );
+            }
+            tokio::spawn(crate::mail::listener::serve(listener, intake.clone()));
+            Some(addr)
+        }
+        None => None,
+    };
+    tokio::spawn(crate::mail::sender::run(intake.clone()));
+    let smpp = crate::sms::smpp::SmppClient::start(
+        live.clone(),
+        Arc::new(crate::sms::inbound::SmsIntake(intake.clone())),
+    );
+    tokio::spawn(crate::sms::sender::run(intake.clone(), smpp));
+
     let knowledge = Arc::new(knowledge_index(&store, config.sample_knowledge).await?);
     // Signals are caught from here on: the "ready" line below may be followed by one at once.
     let stop = shutdown_signal();
@@ -247,6 +283,10 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         .listening()
         .sips
         .map_or(String::new(), |a| format!(" sips={a}"));
+    let sips = match smtp_addr {
+        Some(a) => format!("{sips} smtp={a}"),
+        None => sips,
+    };
     info!(
         sip = %endpoint.local_addr(),
         http = %http.local_addr()?,
@@ -289,6 +329,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         segmenter: Default::default(),
         metrics_log: Default::default(),
         call_services: services.clone(),
+        intake,
     })
     .merge(crate::web::router())
     .layer(axum::middleware::from_fn(api::metrics::track));

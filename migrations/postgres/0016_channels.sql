@@ -75,3 +75,12 @@ CREATE TABLE sms_parts (
     at TIMESTAMPTZ
 );
 CREATE INDEX sms_parts_by_smsc_id ON sms_parts (smsc_id);
+
+-- A delivery receipt that came before the submit's outcome was stored (a centre may report
+-- at once): kept until its SMS's parts are recorded, then applied.
+CREATE TABLE sms_early_receipts (
+    smsc_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX sms_early_receipts_by_id ON sms_early_receipts (smsc_id);

@@ -17,12 +17,14 @@ pub mod calls_out;
 pub mod cases;
 pub mod error;
 pub mod exchange;
+pub mod intake;
 pub mod knowledge;
 pub mod metrics;
 pub mod phone;
 pub mod published;
 pub mod queues;
 pub mod report;
+pub mod requests;
 pub mod session;
 pub mod sessions;
 pub mod state;
@@ -51,6 +53,32 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/cases/{case_number}/related", get(workflow::related))
         .route("/api/cases/{case_number}/link", post(workflow::link))
         .route("/api/calendar", get(workflow::calendar))
+        .route("/api/cases/{case_number}/messages", post(requests::send))
+        .route(
+            "/api/cases/{case_number}/duplicates",
+            get(requests::duplicates),
+        )
+        .route(
+            "/api/cases/{case_number}/attachments/{sha256}",
+            get(requests::attachment),
+        )
+        .route("/api/outbox", get(requests::outbox))
+        .route("/api/statistics/answers", get(requests::answers))
+        .route("/api/public/platforms", get(intake::platforms))
+        .route("/api/public/codes", post(intake::send_code))
+        .route(
+            "/api/public/requests",
+            post(intake::submit).layer(axum::extract::DefaultBodyLimit::max(intake::MAX_BODY)),
+        )
+        .route(
+            "/api/app/requests",
+            post(intake::submit_app).layer(axum::extract::DefaultBodyLimit::max(intake::MAX_BODY)),
+        )
+        .route("/api/public/progress", get(intake::progress))
+        .route(
+            "/api/wechat",
+            get(intake::wechat_verify).post(intake::wechat_message),
+        )
         .route("/api/workflow/cases", get(workflow::list))
         .route("/api/supervision", get(workflow::supervision))
         .route("/api/units", get(workflow::units))

@@ -47,6 +47,8 @@ pub struct ApiState {
     pub metrics_log: Arc<tokio::sync::Mutex<crate::store::board::LogWindow>>,
     /// What the calls share, for the calls the API places (callbacks, reminders).
     pub call_services: Arc<crate::call::services::CallServices>,
+    /// Written requests: the public form, apps, the official account, operators' messages.
+    pub intake: Arc<crate::requests::Intake>,
 }
 
 impl ApiState {

@@ -344,10 +344,21 @@ pub async fn apply(
         ) => return Err(ApiError::invalid(field, e.to_string())),
         Err(e) => return Err(ApiError::conflict(e.to_string())),
     }
-    match state.store.save_transition(&stored, &next).await {
+    // What the step sends (the answer to a written request, the unit's SMS reminder) is queued
+    // in the step's own commit.
+    let notices = state.intake.step_notices(&stored, &next).await;
+    let sends = !notices.is_empty();
+    match state
+        .store
+        .save_transition_sending(&stored, &next, notices)
+        .await
+    {
         Ok(()) => {}
         Err(StoreError::Conflict(m)) => return Err(ApiError::conflict(m)),
         Err(e) => return Err(ApiError::internal(e)),
+    }
+    if sends {
+        state.intake.wake.all();
     }
     // A unit that returned a case, or an operator who escalated it, no longer sees it: show
     // what they did.

@@ -99,7 +99,8 @@ pub(super) async fn keep_or_drop(
             };
             match store.finish_voicemail(id, finished).await {
                 Ok(()) => {
-                    info!(call_id = call.call_id, id, duration_ms = done.duration_ms, %due, "voice message saved")
+                    info!(call_id = call.call_id, id, duration_ms = done.duration_ms, %due, "voice message saved");
+                    mail_notice(store, &call.dialplan, id).await;
                 }
                 Err(e) => {
                     error!(call_id = call.call_id, id, error = %e, "voice message not recorded as finished")
@@ -107,6 +108,50 @@ pub(super) async fn keep_or_drop(
             }
         }
         Err(e) => error!(call_id = call.call_id, id, error = %e, "voice message not sealed"),
+    }
+}
+
+/// Mails the platform's mailbox that a voice message was left, with its audio, when
+/// channels.toml asks for it (`voicemail_notice`).
+async fn mail_notice(store: &Store, plan: &Dialplan, id: i64) {
+    let Some(mail) = plan
+        .channels
+        .mail
+        .clone()
+        .filter(|m| m.voicemail_notice && !m.relay.is_empty())
+    else {
+        return;
+    };
+    let names: std::collections::HashMap<String, String> = plan
+        .router
+        .platforms()
+        .iter()
+        .map(|p| (p.code.clone(), p.name_zh.clone()))
+        .collect();
+    let queued = store
+        .queue_voicemail_notice(
+            id,
+            move |case, caller, platform, file, secs| {
+                let to = mail.mailboxes.get(platform)?.clone();
+                let name = names.get(platform).cloned().unwrap_or_default();
+                let caller = if caller.is_empty() { "未显示号码" } else { caller };
+                Some(crate::store::requests::Outgoing {
+                    channel: crate::intake::Channel::Email,
+                    kind: "voicemail".into(),
+                    recipient: to,
+                    subject: format!("新留言：{caller}（诉求编号 {case}）"),
+                    body: format!(
+                        "{name}12345热线收到一条留言。\n\n来电号码：{caller}\n诉求编号：{case}\n时长：{secs} 秒\n\n录音见附件；请在回拨时限前回拨。\n"
+                    ),
+                    attachment: Some(file.to_string()),
+                    in_reply_to: None,
+                })
+            },
+            Utc::now(),
+        )
+        .await;
+    if let Err(e) = queued {
+        warn!(id, error = %e, "voice message notice not queued");
     }
 }
 

@@ -19,6 +19,7 @@
 //! Every problem is reported with its file and line; a dialplan with any problem is refused
 //! whole, so a running server never takes half of a bad file.
 
+pub mod channels;
 pub mod districts;
 pub mod error;
 pub mod hotline;
@@ -81,6 +82,8 @@ pub struct Dialplan {
     pub callbacks: services::CallbackSettings,
     /// Phone reminders to units (`[reminders]`).
     pub reminders: services::ReminderSettings,
+    /// Mail, SMS, the web form, apps and the official account (`channels.toml`).
+    pub channels: channels::Channels,
 }
 
 impl Dialplan {
@@ -205,6 +208,7 @@ pub fn load(dir: &Path) -> Result<Dialplan, DialplanError> {
     });
     let trunks = trunks::load(&dir.join("trunks.toml"), &codes, &mut problems);
     let hotlines = hotlines::load(&dir.join("hotlines.toml"), &codes, &mut problems);
+    let channels = channels::load(&dir.join("channels.toml"), &codes, &mut problems);
     let (Some(settings), Some(loaded), Some(prefixes), Some(calendar), Some(queues)) =
         (settings, loaded, prefixes, calendar, queues)
     else {
@@ -239,6 +243,7 @@ pub fn load(dir: &Path) -> Result<Dialplan, DialplanError> {
         lookup: settings.lookup,
         callbacks: settings.callbacks,
         reminders: settings.reminders,
+        channels,
     })
 }
 

@@ -16,6 +16,7 @@ pub mod legs;
 pub mod model;
 pub mod queue;
 pub mod registrations;
+pub mod requests;
 pub mod testdb;
 pub mod voicemail;
 pub mod workflow;
@@ -287,7 +288,8 @@ impl Store {
             "SELECT c.case_number, c.platform, c.caller, c.state, c.created_at, c.callback_status, \
                     k.sip_call_id, k.caller, k.called, k.platform, k.route_reason, \
                     k.started_at, k.answered_at, k.ended_at, k.duration_ms, k.end_cause, \
-                    k.direction, k.rating, c.handling_rating \
+                    k.direction, k.rating, c.handling_rating, \
+                    c.channel, c.contact, c.answer_due, c.first_answer_at \
              FROM cases c LEFT JOIN calls k ON k.case_id = c.id \
              WHERE {condition} ORDER BY c.id DESC, k.id ASC"
         );
@@ -309,6 +311,11 @@ impl Store {
                     handling_rating: row.try_get(18)?,
                     audit: Vec::new(),
                     reminders: Vec::new(),
+                    channel: row.try_get(19)?,
+                    contact: row.try_get(20)?,
+                    answer_due: row.time_opt(21)?,
+                    first_answer_at: row.time_opt(22)?,
+                    messages: Vec::new(),
                 });
             }
             let Some(sip_call_id) = row.try_get::<Option<String>, _>(6)? else {
@@ -336,6 +343,7 @@ impl Store {
             case.callback_attempts = self.case_callback_attempts(&case.case_number).await?;
             case.audit = self.case_audit(&case.case_number).await?;
             case.reminders = self.reminders_of(&case.case_number).await?;
+            case.messages = self.messages_of(&case.case_number).await?;
             for (sip_call_id, leg) in self.legs_of_case(&case.case_number).await? {
                 if let Some(call) = case.calls.iter_mut().find(|c| c.sip_call_id == sip_call_id) {
                     call.agent_legs.push(leg);

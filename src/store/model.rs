@@ -56,6 +56,15 @@ pub struct CaseView {
     pub audit: Vec<AuditEntry>,
     /// Phone reminders to the unit about signing it.
     pub reminders: Vec<ReminderView>,
+    /// The channel it came in on (`phone`, `email`, `sms`, `web`, `app`, `wechat`).
+    pub channel: String,
+    /// The requester's address when not a phone number (mail, official account).
+    pub contact: Option<String>,
+    /// When a written request must first be answered (GB/T 33358), and when it was.
+    pub answer_due: Option<DateTime<Utc>>,
+    pub first_answer_at: Option<DateTime<Utc>>,
+    /// What was written to and by the requester, oldest first.
+    pub messages: Vec<super::requests::MessageView>,
 }
 
 impl CaseView {
@@ -63,6 +72,16 @@ impl CaseView {
     /// caller asked for confidentiality.
     pub fn without_caller(mut self) -> CaseView {
         let number = std::mem::take(&mut self.caller);
+        let contact = self.contact.take().unwrap_or_default();
+        for message in &mut self.messages {
+            for who in [&mut message.sender, &mut message.recipient] {
+                if (!number.is_empty() && *who == number)
+                    || (!contact.is_empty() && *who == contact)
+                {
+                    who.clear();
+                }
+            }
+        }
         for call in &mut self.calls {
             call.caller.clear();
             // A callback dialled the caller: their number is the called one, and the leg's.

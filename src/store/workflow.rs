@@ -214,6 +214,18 @@ impl Store {
         before: &StoredCase,
         after: &Case,
     ) -> Result<(), StoreError> {
+        self.save_transition_sending(before, after, Vec::new())
+            .await
+    }
+
+    /// [`Store::save_transition`], queuing in the same commit the mail and SMS the step causes
+    /// (the answer to the requester, the unit's reminder): a step saved is a notice owed.
+    pub async fn save_transition_sending(
+        &self,
+        before: &StoredCase,
+        after: &Case,
+        notices: Vec<super::requests::Notice>,
+    ) -> Result<(), StoreError> {
         let entry =
             after.history.last().cloned().ok_or_else(|| {
                 StoreError::Corrupt("a transition without a history entry".into())
@@ -265,7 +277,11 @@ impl Store {
                     super::board::insert_published(conn, id, &c, text, *created_at, entry.at)
                         .await?;
                 }
-                insert_history(conn, id, &entry).await
+                insert_history(conn, id, &entry).await?;
+                for notice in &notices {
+                    super::requests::queue_on_case_in(conn, Some(id), notice, entry.at).await?;
+                }
+                Ok(())
             })
         })
         .await

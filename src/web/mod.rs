@@ -4,7 +4,8 @@
 //! pop-up and browser phone, the work order and the knowledge base); `/knowledge` the
 //! knowledge-base editors' page; `/wallboard` the supervisors' live wallboard; `/unit` the
 //! responsible units' portal; `/statistics` the statistics with charts and hot topics;
-//! `/public` the published results, for everyone. Each page's file holds what is its own; the
+//! `/public` the published results, `/request` the public request form and `/progress` the
+//! progress lookup, for everyone. Each page's file holds what is its own; the
 //! head, the header bar and the sign-in card are written once (`frame.html`, `sign-in.html`)
 //! and the pages assembled at the first request. Every page is sent with a
 //! Content-Security-Policy that allows only the server's own scripts, styles and sockets.
@@ -41,7 +42,7 @@ struct Page {
     file: &'static str,
 }
 
-const PAGES: [Page; 6] = [
+const PAGES: [Page; 8] = [
     Page {
         path: "/console",
         title: "话务员工作台",
@@ -84,6 +85,20 @@ const PAGES: [Page; 6] = [
         sign_in: SignIn::None,
         file: include_str!("public.html"),
     },
+    Page {
+        path: "/request",
+        title: "提交诉求",
+        script: "request.js",
+        sign_in: SignIn::None,
+        file: include_str!("request.html"),
+    },
+    Page {
+        path: "/progress",
+        title: "进度查询",
+        script: "progress.js",
+        sign_in: SignIn::None,
+        file: include_str!("progress.html"),
+    },
 ];
 
 /// Every page's frame: the head, the header bar and `<main>`.
@@ -124,7 +139,7 @@ impl Page {
 }
 
 /// The other files the pages are made of: path, type and content (compiled in).
-const FILES: [(&str, &str, &str); 10] = [
+const FILES: [(&str, &str, &str); 12] = [
     (
         "/static/style.css",
         "text/css; charset=utf-8",
@@ -138,6 +153,8 @@ const FILES: [(&str, &str, &str); 10] = [
     ("/static/unit.js", JS, include_str!("unit.js")),
     ("/static/statistics.js", JS, include_str!("statistics.js")),
     ("/static/public.js", JS, include_str!("public.js")),
+    ("/static/request.js", JS, include_str!("request.js")),
+    ("/static/progress.js", JS, include_str!("progress.js")),
     ("/favicon.ico", "image/svg+xml", FAVICON),
 ];
 

@@ -8,6 +8,8 @@ mod agents;
 mod baresip;
 mod call_routing;
 mod calls_out;
+mod channels;
+mod channels_web;
 mod console_actions;
 mod console_call;
 mod console_firefox;

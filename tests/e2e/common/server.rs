@@ -40,6 +40,8 @@ pub struct TestServer {
     pub http: String,
     /// SIP over TLS, when the server was started with it.
     pub sips: Option<SocketAddr>,
+    /// The SMTP listener, when started with --smtp-listen.
+    pub smtp: Option<SocketAddr>,
     /// The data folder (SQLite file, audio).
     pub data: PathBuf,
     /// The database URL the server uses.
@@ -228,6 +230,7 @@ impl TestServer {
         let mut sip = None;
         let mut http = None;
         let mut sips = None;
+        let mut smtp = None;
         for part in ready.split_whitespace() {
             if let Some(v) = part.strip_prefix("sip=") {
                 sip = Some(v.parse().unwrap());
@@ -238,12 +241,16 @@ impl TestServer {
             if let Some(v) = part.strip_prefix("sips=") {
                 sips = Some(v.parse().unwrap());
             }
+            if let Some(v) = part.strip_prefix("smtp=") {
+                smtp = Some(v.parse().unwrap());
+            }
         }
         TestServer {
             child: std::sync::Mutex::new(Some(child)),
             sip: sip.expect("sip address"),
             http: http.expect("http address"),
             sips,
+            smtp,
             data: data.to_path_buf(),
             database_url: database_url.to_string(),
             log,
