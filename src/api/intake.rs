@@ -387,6 +387,7 @@ pub async fn progress(
         .await
         .map_err(ApiError::internal)?
         .ok_or_else(not_found)?;
+    let stored = super::workflow::with_dispatch_deadline(&state, stored);
     if stored.caller.is_empty() || stored.caller != phone {
         return Err(not_found());
     }
