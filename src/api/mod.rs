@@ -55,10 +55,6 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/calendar", get(workflow::calendar))
         .route("/api/cases/{case_number}/messages", post(requests::send))
         .route(
-            "/api/cases/{case_number}/duplicates",
-            get(requests::duplicates),
-        )
-        .route(
             "/api/cases/{case_number}/attachments/{sha256}",
             get(requests::attachment),
         )

@@ -1,7 +1,6 @@
 //! What staff do with written requests: write to the requester from the console
 //! (`POST /api/cases/{n}/messages`), see what went out and its delivery
-//! (`GET /api/outbox`), the open cases a request may duplicate (`GET
-//! /api/cases/{n}/duplicates`, 并单), an attachment (`GET /api/cases/{n}/attachments/{sha256}`),
+//! (`GET /api/outbox`), an attachment (`GET /api/cases/{n}/attachments/{sha256}`),
 //! and the first-answer figures per channel (`GET /api/statistics/answers`).
 
 use axum::extract::{Path, Query, State};
@@ -17,7 +16,6 @@ use super::error::ApiError;
 use super::state::ApiState;
 use crate::cases::Role;
 use crate::intake::answer::answered_in_time;
-use crate::intake::duplicates::{propose, Proposal};
 use crate::intake::Channel;
 use crate::store::requests::OutboxEntry;
 
@@ -104,31 +102,6 @@ pub async fn outbox(
         entries.retain(|e| e.kind == "reminder");
     }
     Ok(Json(entries))
-}
-
-/// `GET /api/cases/{n}/duplicates`: open cases of the same phone number or address that look
-/// like the same matter, for the operator to link.
-pub async fn duplicates(
-    State(state): State<ApiState>,
-    user: Caller,
-    Path(number): Path<String>,
-) -> Result<Json<Vec<Proposal>>, ApiError> {
-    let stored = super::workflow::visible_case(&state, &user, &number).await?;
-    let view = state
-        .store
-        .case_by_number(&number)
-        .await
-        .map_err(ApiError::internal)?
-        .ok_or_else(|| ApiError::not_found(format!("no case {number}")))?;
-    let text = format!("{} {}", stored.case.topic, stored.case.order.summary);
-    let open = state
-        .store
-        .open_cases_of_requester(&view.caller, view.contact.as_deref().unwrap_or(""), &number)
-        .await
-        .map_err(ApiError::internal)?;
-    let mut found = propose(&text, open.iter().map(|(n, t)| (n.as_str(), t.as_str())));
-    found.retain(|p| open.iter().any(|(n, _)| n == &p.case_number));
-    Ok(Json(found))
 }
 
 /// `GET /api/cases/{n}/attachments/{sha256}`: a file a request came with.

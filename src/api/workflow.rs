@@ -495,8 +495,48 @@ pub struct Related {
     pub score: usize,
 }
 
-/// `GET /api/cases/{n}/related`: open cases of the same caller, most alike first, to propose
-/// linking a repeated call (an operator confirms with `POST /api/cases/{n}/link`).
+/// The open cases of the requester of `case` (the same phone number, or the same mail address
+/// or official-account user), whatever channel each came in on, leaving `case` out.
+async fn open_cases_of_requester(
+    state: &ApiState,
+    case: &StoredCase,
+) -> Result<Vec<StoredCase>, ApiError> {
+    let mut open = if case.caller.is_empty() {
+        Vec::new()
+    } else {
+        state
+            .store
+            .open_cases_of_caller(&case.caller)
+            .await
+            .map_err(ApiError::internal)?
+    };
+    let contact = state
+        .store
+        .requester_of(&case.case.case_number)
+        .await
+        .map_err(ApiError::internal)?
+        .and_then(|r| r.contact);
+    if let Some(contact) = contact.filter(|c| !c.is_empty()) {
+        for other in state
+            .store
+            .open_cases_of_contact(&contact)
+            .await
+            .map_err(ApiError::internal)?
+        {
+            if !open.iter().any(|o| o.id == other.id) {
+                open.push(other);
+            }
+        }
+    }
+    open.retain(|o| o.case.case_number != case.case.case_number);
+    Ok(open)
+}
+
+/// `GET /api/cases/{n}/related`: open cases of the same requester (by phone, mail, SMS, web,
+/// app or official account), most alike first, to propose linking a repeated request (并单;
+/// an operator confirms with `POST /api/cases/{n}/link`). Alike: the same category, shared
+/// topic keywords, and the texts' share of the same matter
+/// ([`crate::intake::duplicates::same_matter`]).
 pub async fn related(
     State(state): State<ApiState>,
     user: Caller,
@@ -504,15 +544,11 @@ pub async fn related(
 ) -> Result<Json<Vec<Related>>, ApiError> {
     let this = visible_case(&state, &user, &number).await?;
     let words = crate::cases::statistics::keywords(&this.case.topic);
-    let mut out: Vec<Related> = state
-        .store
-        .open_cases_of_caller(&this.caller)
-        .await
-        .map_err(ApiError::internal)?
+    let text = |c: &StoredCase| format!("{} {}", c.case.topic, c.case.order.summary);
+    let mut out: Vec<Related> = open_cases_of_requester(&state, &this)
+        .await?
         .into_iter()
-        .filter(|o| {
-            o.case.case_number != number && user.may_see(&o.case.platform, o.case.unit.as_deref())
-        })
+        .filter(|o| user.may_see(&o.case.platform, o.case.unit.as_deref()))
         .map(|o| {
             let same_category =
                 (o.case.category.is_some() && o.case.category == this.case.category) as usize;
@@ -520,13 +556,15 @@ pub async fn related(
                 .iter()
                 .filter(|w| words.contains(w))
                 .count();
+            let matter = crate::intake::duplicates::same_matter(&text(&this), &text(&o));
+            let same_matter = (matter >= crate::intake::duplicates::SAME_MATTER) as usize * 2;
             Related {
                 case_number: o.case.case_number.clone(),
                 state: o.case.state.as_str(),
                 category: o.case.category.map(|c| c.as_str()),
                 topic: o.case.topic.clone(),
                 created_at: o.created_at,
-                score: same_category + shared,
+                score: same_category + shared + same_matter,
             }
         })
         .collect();
@@ -542,7 +580,8 @@ pub struct LinkBody {
     pub into: String,
 }
 
-/// `POST /api/cases/{n}/link`: the repeated call's fresh case `n` joins the open case `into`.
+/// `POST /api/cases/{n}/link`: the repeated request's fresh case `n` (a call, a mail, an SMS…)
+/// joins the open case `into` of the same requester.
 pub async fn link(
     State(state): State<ApiState>,
     user: Caller,
@@ -554,10 +593,14 @@ pub async fn link(
     }
     let from = visible_case(&state, &user, &number).await?;
     let into = visible_case(&state, &user, &body.into).await?;
-    if from.caller != into.caller {
+    let same_requester = open_cases_of_requester(&state, &from)
+        .await?
+        .iter()
+        .any(|o| o.id == into.id);
+    if !same_requester {
         return Err(ApiError::invalid(
             "into",
-            "only calls of the same caller are linked",
+            "only open cases of the same caller or requester are linked",
         ));
     }
     if from.case.state != CaseState::Accepted || !from.case.history.is_empty() {

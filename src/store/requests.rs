@@ -755,39 +755,6 @@ impl Store {
         .await
     }
 
-    /// The open cases of a requester (phone number or address) with their texts, for
-    /// duplicate proposals: (case number, summary), newest first, leaving out `except`.
-    pub async fn open_cases_of_requester(
-        &self,
-        phone: &str,
-        contact: &str,
-        except: &str,
-    ) -> Result<Vec<(String, String)>, StoreError> {
-        let rows = query(
-            "SELECT case_number, work_order, topic FROM cases WHERE \
-             ((caller <> '' AND caller = $1) OR (contact IS NOT NULL AND contact <> '' AND contact = $2)) \
-             AND case_number <> $3 AND state NOT IN ('closed', 'published', 'not-accepted') \
-             ORDER BY id DESC LIMIT 50",
-        )
-        .bind(phone)
-        .bind(contact)
-        .bind(except)
-        .fetch_all(self.pool())
-        .await?;
-        let mut out = Vec::new();
-        for row in &rows {
-            let number: String = row.try_get(0)?;
-            let order: Option<String> = row.try_get(1)?;
-            let topic: String = row.try_get(2)?;
-            let summary = order
-                .and_then(|o| serde_json::from_str::<WorkOrder>(&o).ok())
-                .map(|o| o.summary)
-                .unwrap_or_default();
-            out.push((number, format!("{topic} {summary}")));
-        }
-        Ok(out)
-    }
-
     /// Cases opened in [from, to) on written channels, with their first answer.
     pub async fn answer_facts(
         &self,

@@ -519,7 +519,18 @@ impl Store {
                         "the cases changed meanwhile, or the repeated call's case is already being worked".into(),
                     ));
                 }
-                for table in ["calls", "voicemails"] {
+                // Everything the fresh case holds moves with it: its calls and what they left,
+                // and a written request's messages and the mail or SMS it caused.
+                for table in [
+                    "calls",
+                    "voicemails",
+                    "recordings",
+                    "agent_legs",
+                    "case_callback_attempts",
+                    "case_audit",
+                    "case_messages",
+                    "outbox",
+                ] {
                     query(&format!("UPDATE {table} SET case_id = $1 WHERE case_id = $2"))
                         .bind(into_id)
                         .bind(from_id)
@@ -542,7 +553,23 @@ impl Store {
         .await
     }
 
-    /// The open cases of a caller (for proposing a link), newest first.
+    /// The open cases of a requester known by address (mail, official account), newest
+    /// first (for proposing a link).
+    pub async fn open_cases_of_contact(
+        &self,
+        contact: &str,
+    ) -> Result<Vec<StoredCase>, StoreError> {
+        let rows = query(&format!(
+            "SELECT {CASE_COLUMNS} FROM cases WHERE contact = $1 AND state NOT IN \
+             ('closed', 'published', 'not-accepted') ORDER BY created_at DESC, id DESC"
+        ))
+        .bind(contact)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(readable(&rows, "open cases of a contact", stored_case))
+    }
+
+    /// The open cases of a caller (phone number; for proposing a link), newest first.
     pub async fn open_cases_of_caller(&self, caller: &str) -> Result<Vec<StoredCase>, StoreError> {
         let rows = query(&format!(
             "SELECT {CASE_COLUMNS} FROM cases WHERE caller = $1 AND state NOT IN \

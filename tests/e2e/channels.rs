@@ -8,6 +8,7 @@ use std::sync::Arc;
 use serde_json::{json, Value};
 use sha2::Digest;
 
+use crate::common;
 use crate::common::cases::{api, event, OP_KUNMING, SUP_KUNMING, SUP_PROVINCE};
 use crate::common::harness::run_on;
 use crate::common::mail::{aiosmtpd_available, send, Relay};
@@ -478,6 +479,48 @@ async fn bad_smpp_pdus_get_clear_refusals_and_change_nothing() {
             .await;
         assert_eq!(answer.status, rusmpp::CommandStatus::EsmeRok);
         assert_eq!(s.cases_of("13008651111").await.len(), 1);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_sms_about_a_matter_already_called_in_is_proposed_for_linking_and_joins() {
+    let smsc = Arc::new(Smsc::start().await);
+    let options = channels_options(None, Some(smsc.addr), "");
+    run_on(Backend::Sqlite, options, move |s| async move {
+        smsc.wait_bound(1).await;
+        // A call about a blocked drain, and another matter, from the same mobile.
+        let called = common::cases::a_call(&s, KUNMING_MOBILE).await;
+        let (st, body) = event(&s, OP_KUNMING, &called, json!({"action": "classify", "category": "complaint", "topic": "下水道堵塞", "order": {"summary": "北京路小区门口下水道堵塞，污水外溢"}})).await;
+        assert_eq!(st, 200, "{body}");
+        let other = common::cases::a_call(&s, KUNMING_MOBILE).await;
+        let (st, body) = event(&s, OP_KUNMING, &other, json!({"action": "classify", "category": "consultation", "topic": "公积金", "order": {"summary": "咨询公积金提取条件"}})).await;
+        assert_eq!(st, 200, "{body}");
+        // The same drain, by SMS.
+        let answer = smsc.deliver_from_phone(KUNMING_MOBILE, "12345", "北京路小区门口的下水道堵塞了，污水外溢，请处理").await;
+        assert_eq!(answer.status, rusmpp::CommandStatus::EsmeRok);
+        let texted = s
+            .cases_of(KUNMING_MOBILE)
+            .await
+            .into_iter()
+            .find(|c| c["channel"] == "sms")
+            .unwrap()["case_number"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let (st, related) = api(&s, Some(OP_KUNMING), "GET", &format!("/api/cases/{texted}/related"), None).await;
+        assert_eq!(st, 200, "{related}");
+        assert_eq!(related[0]["case_number"], called.as_str(), "the called-in drain first: {related}");
+        assert!(related[0]["score"].as_u64().unwrap() > related[1]["score"].as_u64().unwrap(), "{related}");
+        let (st, body) = api(&s, Some(OP_KUNMING), "POST", &format!("/api/cases/{texted}/link"), Some(json!({"into": called}))).await;
+        assert_eq!(st, 200, "{body}");
+        let view = case_view(&s, &called).await;
+        let ins: Vec<&str> = view["messages"].as_array().unwrap().iter().filter(|m| m["direction"] == "in").map(|m| m["channel"].as_str().unwrap()).collect();
+        assert_eq!(ins, ["sms"], "the SMS joined the called-in case: {view}");
+        assert_eq!(s.cases_of(KUNMING_MOBILE).await.len(), 2, "two matters left");
+        // Someone else's case is never proposed, nor linked into.
+        let (st, _) = api(&s, Some(OP_KUNMING), "POST", &format!("/api/cases/{other}/link"), Some(json!({"into": common::cases::a_call(&s, "13008657777").await}))).await;
+        assert_eq!(st, 422);
     })
     .await;
 }

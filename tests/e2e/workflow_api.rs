@@ -395,7 +395,10 @@ async fn escalation_linking_and_calendar(server: Arc<TestServer>) {
     .await;
     assert_eq!(st, 200);
     assert_eq!(related[0]["case_number"], first.as_str(), "{related}");
-    assert_eq!(related[0]["score"], 2, "same category and a shared keyword");
+    assert_eq!(
+        related[0]["score"], 4,
+        "same category, a shared keyword, and the same matter by the texts (2)"
+    );
     // The second case has a history (it was classified): it stays a case of its own.
     let (st, _) = api(
         s,
