@@ -59,6 +59,7 @@ pub fn router(state: ApiState) -> Router {
             get(requests::attachment),
         )
         .route("/api/outbox", get(requests::outbox))
+        .route("/api/requests/awaiting", get(requests::awaiting))
         .route("/api/statistics/answers", get(requests::answers))
         .route("/api/public/platforms", get(intake::platforms))
         .route("/api/public/codes", post(intake::send_code))

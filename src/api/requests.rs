@@ -1,4 +1,5 @@
-//! What staff do with written requests: write to the requester from the console
+//! What staff do with written requests: the list of those awaiting an operator
+//! (`GET /api/requests/awaiting`), write to the requester from the console
 //! (`POST /api/cases/{n}/messages`), see what went out and its delivery
 //! (`GET /api/outbox`), an attachment (`GET /api/cases/{n}/attachments/{sha256}`),
 //! and the first-answer figures per channel (`GET /api/statistics/answers`).
@@ -17,7 +18,7 @@ use super::state::ApiState;
 use crate::cases::Role;
 use crate::intake::answer::answered_in_time;
 use crate::intake::Channel;
-use crate::store::requests::OutboxEntry;
+use crate::store::requests::{AwaitingRequest, OutboxEntry};
 
 /// An operator's message.
 #[derive(Debug, Deserialize)]
@@ -68,6 +69,34 @@ pub async fn send(
         )),
         Err(e) => Err(ApiError::internal(e)),
     }
+}
+
+/// Query of the awaiting list.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AwaitingQuery {
+    pub platform: Option<String>,
+}
+
+/// `GET /api/requests/awaiting?platform=`: mail, SMS, web, app and official-account requests
+/// no operator has taken further yet, the most urgent (the earliest answer due) first; an
+/// operator sees their platform's.
+pub async fn awaiting(
+    State(state): State<ApiState>,
+    user: Caller,
+    Query(q): Query<AwaitingQuery>,
+) -> Result<Json<Vec<AwaitingRequest>>, ApiError> {
+    if user.user.role == Role::Unit {
+        return Err(ApiError::forbidden("requests are taken by the platform"));
+    }
+    let platform = user.narrow_platform(q.platform)?;
+    Ok(Json(
+        state
+            .store
+            .written_awaiting(platform.as_deref())
+            .await
+            .map_err(ApiError::internal)?,
+    ))
 }
 
 /// Query of the outbox.

@@ -784,6 +784,55 @@ impl Store {
     }
 }
 
+/// A written request not yet taken further than accepted, for the operators' list.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct AwaitingRequest {
+    pub case_number: String,
+    pub platform: String,
+    pub channel: String,
+    /// The phone number, when known.
+    pub caller: String,
+    /// The mail address or official-account user, when that is how they wrote.
+    pub contact: Option<String>,
+    pub topic: String,
+    pub created_at: DateTime<Utc>,
+    pub answer_due: Option<DateTime<Utc>>,
+    pub first_answer_at: Option<DateTime<Utc>>,
+}
+
+impl Store {
+    /// Written requests still `accepted` (no operator has classified, answered or dispatched
+    /// them), on `platform` or every platform, the most urgent first.
+    pub async fn written_awaiting(
+        &self,
+        platform: Option<&str>,
+    ) -> Result<Vec<AwaitingRequest>, StoreError> {
+        let rows = query(
+            "SELECT case_number, platform, channel, caller, contact, topic, created_at, answer_due, first_answer_at \
+             FROM cases WHERE channel <> 'phone' AND state = 'accepted' AND ($1 = '' OR platform = $1) \
+             ORDER BY answer_due, id LIMIT 200",
+        )
+        .bind(platform.unwrap_or("").to_string())
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(AwaitingRequest {
+                    case_number: row.try_get(0)?,
+                    platform: row.try_get(1)?,
+                    channel: row.try_get(2)?,
+                    caller: row.try_get(3)?,
+                    contact: row.try_get(4)?,
+                    topic: row.try_get(5)?,
+                    created_at: row.time(6)?,
+                    answer_due: row.time_opt(7)?,
+                    first_answer_at: row.time_opt(8)?,
+                })
+            })
+            .collect()
+    }
+}
+
 /// What is needed to write to a case's requester.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Requester {

@@ -299,8 +299,9 @@ $("order-form").addEventListener("input", (e) => {
   if (field && $(`err-${field}`)) $(`err-${field}`).textContent = "";
 });
 
-async function openOrder(number) {
+async function openOrder(number, platformOf) {
   $("work-order").hidden = false;
+  $("order-messages").hidden = true;
   $("order-case").textContent = number;
   $("order-form").dataset.case = number;
   $("order-done").textContent = "";
@@ -309,7 +310,7 @@ async function openOrder(number) {
   showOutcome();
   for (const id of ["order-name", "order-address", "order-summary", "order-topic", "order-answer"]) $(id).value = "";
   $("order-confidential").checked = false;
-  const platform = encodeURIComponent(current?.call.platform ?? "");
+  const platform = encodeURIComponent(platformOf ?? current?.call.platform ?? "");
   const units = await api("GET", `/api/units?platform=${platform}`);
   if (units.status === 200) {
     $("order-unit").replaceChildren(...units.data.map((u) => new Option(u.name, u.id)));
@@ -359,6 +360,110 @@ $("order-form").addEventListener("submit", async (e) => {
   const { data } = await api("GET", `/api/cases/${encodeURIComponent(number)}/history`);
   $("order-done").textContent =
     `工单已保存：${(data?.history ?? []).map((h) => STEPS[h.event] ?? h.event).join(" → ")}`;
+  showWritten();
+});
+
+// ---- Written requests: mail, SMS, web, app and official account ----
+
+const CHANNELS = { email: "邮件", sms: "短信", web: "网站", app: "APP", wechat: "微信", phone: "电话" };
+
+// How long until the first answer is due (GB/T 33358: 3 minutes, mail 24 hours), or how late.
+function dueText(due) {
+  if (!due) return "";
+  const left = Math.round((new Date(due) - Date.now()) / 1000);
+  const abs = Math.abs(left);
+  const text = abs >= 3600 ? `${Math.floor(abs / 3600)} 小时 ${Math.floor((abs % 3600) / 60)} 分`
+    : `${Math.floor(abs / 60)} 分 ${abs % 60} 秒`;
+  return left >= 0 ? `剩余 ${text}` : `已超时 ${text}`;
+}
+
+let written = [];
+async function showWritten() {
+  const { status, data } = await api("GET", "/api/requests/awaiting");
+  if (status !== 200) return;
+  written = data;
+  renderWritten();
+}
+
+function renderWritten() {
+  $("written-summary").textContent = written.length ? `共 ${written.length} 件待处理` : "没有待处理的网络渠道诉求";
+  $("written-list").replaceChildren(...written.map((c) => {
+    const li = document.createElement("li");
+    li.dataset.case = c.case_number;
+    const late = c.answer_due && !c.first_answer_at && new Date(c.answer_due) < Date.now();
+    if (late) li.className = "late";
+    const head = document.createElement("div");
+    const who = c.contact ?? c.caller ?? "";
+    head.textContent = `${CHANNELS[c.channel] ?? c.channel} · ${who} · ${c.topic || "（无标题）"} · ${cst.format(new Date(c.created_at))}`;
+    const due = document.createElement("span");
+    due.className = "meta due";
+    due.textContent = c.first_answer_at ? "已首次答复" : dueText(c.answer_due);
+    const take = document.createElement("button");
+    take.type = "button";
+    take.className = "small take-request";
+    take.textContent = "处理";
+    take.addEventListener("click", () => openRequest(c));
+    li.append(head, due, take);
+    return li;
+  }));
+}
+setInterval(() => { if (written.length) renderWritten(); }, 1000);
+
+// Opens a written request in the work order, with what was written each way.
+async function openRequest(c) {
+  await openOrder(c.case_number, c.platform);
+  const data = await showMessages(c);
+  if (!data) return;
+  $("message-text").value = "";
+  $("message-error").textContent = "";
+  $("message-done").textContent = "";
+  const first = data.messages.find((m) => m.direction === "in");
+  if (first) $("order-summary").value = [first.subject, first.body].filter(Boolean).join("：").slice(0, 2000);
+  $("order-summary").focus();
+}
+
+// What was written each way on the request `c`; the case as the API gave it.
+async function showMessages(c) {
+  const { status, data } = await api("GET", `/api/cases/${encodeURIComponent(c.case_number)}`);
+  if (status !== 200) return null;
+  $("order-messages").hidden = false;
+  $("message-channel").textContent = c.channel === "email" ? `邮件至 ${c.contact}` : c.channel === "wechat" ? "微信无法主动回复" : `短信至 ${c.caller}`;
+  $("message-send").disabled = c.channel === "wechat";
+  $("message-list").replaceChildren(...data.messages.map((m) => {
+    const li = document.createElement("li");
+    li.className = m.direction === "in" ? "from-requester" : "to-requester";
+    const head = document.createElement("div");
+    head.className = "meta";
+    head.textContent = `${m.direction === "in" ? "来信" : "回复"} · ${CHANNELS[m.channel] ?? m.channel} · ${cst.format(new Date(m.at))}${m.subject ? ` · ${m.subject}` : ""}`;
+    const body = document.createElement("p");
+    body.textContent = m.body;
+    li.append(head, body);
+    for (const a of m.attachments) {
+      const link = document.createElement("a");
+      link.href = `/api/cases/${encodeURIComponent(c.case_number)}/attachments/${a.sha256}`;
+      link.textContent = `附件：${a.file_name}（${Math.ceil(a.size / 1024)} KB）`;
+      link.className = "attachment";
+      li.append(link);
+    }
+    return li;
+  }));
+  return data;
+}
+
+$("message-send").addEventListener("click", async () => {
+  const number = $("order-form").dataset.case;
+  $("message-error").textContent = "";
+  $("message-done").textContent = "";
+  const text = $("message-text").value.trim();
+  if (!text) { $("message-error").textContent = "请填写回复内容"; return; }
+  const { status, data } = await api("POST", `/api/cases/${encodeURIComponent(number)}/messages`, { text });
+  if (status === 401) return signedOut();
+  if (status !== 200) { $("message-error").textContent = chinese(data?.error ?? `发送失败（${status}）`); return; }
+  const item = written.find((w) => w.case_number === number);
+  if (item) await showMessages(item);
+  $("message-text").value = "";
+  $("message-done").textContent = `已发送（${CHANNELS[data.channel] ?? data.channel}）`;
+  showWritten();
 });
 
 // ---- Lists: my cases today, callers owed a callback ----
@@ -376,6 +481,7 @@ async function showLists() {
       return li;
     }));
   }
+  showWritten();
   const [owed, messages] = await Promise.all([
     api("GET", "/api/callbacks"),
     api("GET", "/api/voicemails?status=awaiting-callback"),
@@ -549,6 +655,7 @@ const signedOut = signIn({
     showState();
     $("knowledge").hidden = false;
     $("my-cases").hidden = false;
+    $("written").hidden = false;
     $("callbacks").hidden = false;
     $("return-visits").hidden = false;
     // The pop-ups come over the phone's socket, for a SIP phone too (the page's phone is
@@ -564,6 +671,7 @@ const signedOut = signIn({
     $("call").hidden = true;
     $("work-order").hidden = true;
     $("my-cases").hidden = true;
+    $("written").hidden = true;
     $("callbacks").hidden = true;
     $("return-visits").hidden = true;
     $("knowledge").hidden = true;

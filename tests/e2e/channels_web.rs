@@ -314,3 +314,83 @@ async fn the_provinces_app_and_the_official_account_become_cases() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_answers_an_sms_request_from_the_console() {
+    let Some(driver) = driver().await else {
+        return;
+    };
+    let smsc = Arc::new(Smsc::start().await);
+    let options = channels_options(None, Some(smsc.addr), "");
+    run_on(Backend::Sqlite, options, move |s| async move {
+        smsc.wait_bound(1).await;
+        let phone = "13008658888";
+        let text = "请问新生儿医保怎么办理？需要带哪些材料？";
+        smsc.deliver_from_phone(phone, "12345", text).await;
+        let case = s.cases_of(phone).await[0]["case_number"]
+            .as_str()
+            .unwrap()
+            .to_string();
+
+        let c = browser(&driver, &["--window-size=1500,1300"]).await;
+        common::console::sign_in_seat(&c, &s).await;
+        let item = format!("#written-list li[data-case='{case}']");
+        wait_for(&c, &item).await;
+        let line = wait_contains(&c, &item, "短信").await;
+        assert!(line.contains(phone) && line.contains("剩余"), "{line}");
+        click(&c, &format!("{item} .take-request")).await;
+        wait_for(&c, "#order-messages:not([hidden])").await;
+        let shown = wait_contains(&c, "#message-list", text).await;
+        assert!(shown.contains(text), "{shown}");
+
+        // A reply to the requester, by SMS: the case's first answer.
+        type_into(
+            &c,
+            "#message-text",
+            "您好，新生儿医保可在出生后三个月内到社区办理。",
+        )
+        .await;
+        click(&c, "#message-send").await;
+        let sent = wait_contains(&c, "#message-done", "已发送").await;
+        assert!(sent.contains("已发送"), "{sent}");
+        smsc.wait_submitted("with the operator's reply", |m| {
+            m.destination == phone && m.text.contains("三个月内")
+        })
+        .await;
+        let view = s.cases_of(phone).await[0].clone();
+        assert!(view["first_answer_at"].is_string(), "{view}");
+        wait_contains(&c, "#message-list", "三个月内").await;
+        screenshot(&c, "console-written.png").await;
+
+        // Then the answer through the work order: it goes out by SMS too, and the request
+        // leaves the list.
+        c.find(fantoccini::Locator::Css(
+            "#order-category option[value='consultation']",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+        type_into(&c, "#order-answer", "材料：出生医学证明、户口簿。").await;
+        click(&c, "#order-save").await;
+        let done = wait_contains(&c, "#order-done", "直接答复").await;
+        assert!(done.contains("直接答复"), "{done}");
+        smsc.wait_submitted("with the answer", |m| {
+            m.destination == phone && m.text.contains("出生医学证明")
+        })
+        .await;
+        for _ in 0..100 {
+            if c.find(fantoccini::Locator::Css(&item)).await.is_err() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert!(
+            c.find(fantoccini::Locator::Css(&item)).await.is_err(),
+            "answered: off the list"
+        );
+        c.close().await.unwrap();
+    })
+    .await;
+}
