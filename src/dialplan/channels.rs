@@ -66,6 +66,8 @@ struct SmsFile {
     acknowledge: bool,
     #[serde(default = "yes")]
     notify_reply: bool,
+    #[serde(default = "yes")]
+    acknowledge_callers: bool,
 }
 
 fn yes() -> bool {
@@ -145,6 +147,9 @@ pub struct SmsSettings {
     pub acknowledge: bool,
     /// The answer and the reply to requesters who wrote by SMS or asked for notices.
     pub notify_reply: bool,
+    /// An SMS with the case number to a caller from a mobile once the operator registers
+    /// the call's case (its first classification).
+    pub acknowledge_callers: bool,
 }
 
 /// The public form's limits.
@@ -310,6 +315,7 @@ pub(super) fn load(path: &Path, platforms: &[String], problems: &mut Vec<Problem
             remind_units: s.remind_units,
             acknowledge: s.acknowledge,
             notify_reply: s.notify_reply,
+            acknowledge_callers: s.acknowledge_callers,
         });
     }
     if let Some(spanned) = file.web {

@@ -89,12 +89,7 @@ pub fn acknowledgement(
                 local(plan, received)
             ),
         ),
-        _ => (
-            String::new(),
-            format!(
-                "【12345】您的诉求已受理，编号{case_number}。查询进度：拨打12345按0输入编号，或登录12345网站“进度查询”。"
-            ),
-        ),
+        _ => (String::new(), caller_acknowledgement(case_number)),
     };
     Some(Notice {
         out: Outgoing {
@@ -109,6 +104,13 @@ pub fn acknowledgement(
         sender: from,
         first_answer: false,
     })
+}
+
+/// The SMS that tells a requester their case number and how to follow it.
+fn caller_acknowledgement(case_number: &str) -> String {
+    format!(
+        "【12345】您的诉求已受理，编号{case_number}。查询进度：拨打12345按0输入编号，或登录12345网站“进度查询”。"
+    )
 }
 
 /// A message an operator writes to the requester from the console.
@@ -189,6 +191,29 @@ pub fn step_notices(
     after: &Case,
 ) -> Vec<Notice> {
     let mut out = Vec::new();
+    // A call's case registered by its operator: the caller's SMS with the number.
+    let registered = after.history.last().is_some_and(|h| h.event == "classify")
+        && !before.history.iter().any(|h| h.event == "classify");
+    if let (true, Some(r), Some(sms)) = (registered, r, plan.channels.sms.as_ref()) {
+        if r.channel == Channel::Phone
+            && sms.acknowledge_callers
+            && NumberKind::of(&r.phone) == NumberKind::Mobile
+        {
+            out.push(Notice {
+                out: Outgoing {
+                    channel: Channel::Sms,
+                    kind: "acknowledgement".into(),
+                    recipient: r.phone.clone(),
+                    subject: String::new(),
+                    body: caller_acknowledgement(&after.case_number),
+                    attachment: None,
+                    in_reply_to: None,
+                },
+                sender: sms.number.clone(),
+                first_answer: false,
+            });
+        }
+    }
     if before.state == after.state {
         return out;
     }

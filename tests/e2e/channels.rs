@@ -493,6 +493,11 @@ async fn an_sms_about_a_matter_already_called_in_is_proposed_for_linking_and_joi
         let called = common::cases::a_call(&s, KUNMING_MOBILE).await;
         let (st, body) = event(&s, OP_KUNMING, &called, json!({"action": "classify", "category": "complaint", "topic": "下水道堵塞", "order": {"summary": "北京路小区门口下水道堵塞，污水外溢"}})).await;
         assert_eq!(st, 200, "{body}");
+        // Registered by its operator: the caller, on a mobile, gets the case number by SMS.
+        let sms = smsc
+            .wait_submitted("acknowledging the call", |m| m.destination == KUNMING_MOBILE && m.text.contains(&called))
+            .await;
+        assert!(sms.text.contains("已受理"), "{}", sms.text);
         let other = common::cases::a_call(&s, KUNMING_MOBILE).await;
         let (st, body) = event(&s, OP_KUNMING, &other, json!({"action": "classify", "category": "consultation", "topic": "公积金", "order": {"summary": "咨询公积金提取条件"}})).await;
         assert_eq!(st, 200, "{body}");
