@@ -252,7 +252,26 @@ function show(b) {
   showCases(b);
 }
 
+// The written channels' first answers today (GET /api/statistics/answers), every 15 s.
+let answersTimer = null;
+async function showAnswers(platform) {
+  const query = platform ? `?platform=${encodeURIComponent(platform)}` : "";
+  const { status, data } = await api("GET", `/api/statistics/answers${query}`);
+  if (status !== 200) return;
+  $("answer-rows").replaceChildren(...data.map((r) => {
+    const tr = el("tr", r.late > 0 ? "overdue" : "");
+    tr.dataset.channel = r.channel;
+    tr.append(el("td", "", r.name_zh), el("td", "", r.requests), el("td", "", r.in_time),
+      el("td", "", r.late), el("td", "", r.pending), el("td", "", percent(r.in_time_share)),
+      el("td", "", r.mean_answer_secs === null ? "—" : seconds(Math.round(r.mean_answer_secs))));
+    return tr;
+  }));
+}
+
 function watch(platform) {
+  clearInterval(answersTimer);
+  showAnswers(platform);
+  answersTimer = setInterval(() => showAnswers(platform), 15000);
   source?.close();
   const query = platform ? `?platform=${encodeURIComponent(platform)}` : "";
   source = new EventSource(`/api/wallboard/events${query}`);
@@ -286,6 +305,7 @@ const signedOut = userSignIn({
     $("phone-on").checked = false;
     source?.close();
     source = null;
+    clearInterval(answersTimer);
     $("board").hidden = true;
     $("live").hidden = true;
   },

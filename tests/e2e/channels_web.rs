@@ -391,6 +391,21 @@ async fn an_operator_answers_an_sms_request_from_the_console() {
             "answered: off the list"
         );
         c.close().await.unwrap();
+
+        // The supervisor's wallboard counts it: one SMS request, answered in time.
+        let w = browser(&driver, &["--window-size=1500,1200"]).await;
+        common::browser::sign_in_user(
+            &w,
+            &s.http,
+            "/wallboard",
+            "sup-kunming",
+            "#answer-rows tr[data-channel='sms']",
+        )
+        .await;
+        let row = wait_contains(&w, "#answer-rows tr[data-channel='sms']", "100.0%").await;
+        let cells: Vec<&str> = row.split_whitespace().collect();
+        assert_eq!(&cells[..6], ["短信", "1", "1", "0", "0", "100.0%"], "{row}");
+        w.close().await.unwrap();
     })
     .await;
 }
