@@ -64,7 +64,7 @@ pub struct CaseView {
     pub answer_due: Option<DateTime<Utc>>,
     pub first_answer_at: Option<DateTime<Utc>>,
     /// What was written to and by the requester, oldest first.
-    pub messages: Vec<super::requests::MessageView>,
+    pub messages: Vec<MessageView>,
 }
 
 impl CaseView {
@@ -216,4 +216,31 @@ pub struct ReminderView {
     /// `signed`, `no-key`, `no-answer`, `busy`, `refused`, `failed`.
     pub outcome: String,
     pub sip_call_id: Option<String>,
+}
+
+/// A file that came with a request, already written under the data folder.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct NewAttachment {
+    pub file_name: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+    /// Relative to the data folder.
+    pub path: String,
+}
+
+/// A message of a case, as the API shows it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct MessageView {
+    pub id: i64,
+    pub channel: String,
+    /// `in` (from the requester) or `out`.
+    pub direction: String,
+    pub kind: String,
+    pub sender: String,
+    pub recipient: String,
+    pub subject: String,
+    pub body: String,
+    pub at: DateTime<Utc>,
+    pub attachments: Vec<NewAttachment>,
 }

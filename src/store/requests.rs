@@ -12,6 +12,8 @@ use super::{case_number, Store, StoreError};
 use crate::cases::order::{WorkOrder, MAX_ADDRESS, MAX_SUMMARY};
 use crate::intake::{answer, Channel};
 
+pub use super::model::{MessageView, NewAttachment};
+
 /// A request as it arrived.
 #[derive(Debug, Clone)]
 pub struct NewRequest {
@@ -38,17 +40,6 @@ pub struct NewRequest {
     pub notify: bool,
 }
 
-/// A file that came with a request, already written under the data folder.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct NewAttachment {
-    pub file_name: String,
-    pub content_type: String,
-    pub size: i64,
-    pub sha256: String,
-    /// Relative to the data folder.
-    pub path: String,
-}
-
 /// A mail or SMS to send, queued with what caused it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outgoing {
@@ -71,22 +62,6 @@ pub struct TakenRequest {
     pub case_number: String,
     /// True when it joined an existing case (a follow-up) rather than opening one.
     pub joined: bool,
-}
-
-/// A message of a case, as the API shows it.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct MessageView {
-    pub id: i64,
-    pub channel: String,
-    /// `in` (from the requester) or `out`.
-    pub direction: String,
-    pub kind: String,
-    pub sender: String,
-    pub recipient: String,
-    pub subject: String,
-    pub body: String,
-    pub at: DateTime<Utc>,
-    pub attachments: Vec<NewAttachment>,
 }
 
 /// A queued mail or SMS and what became of it.
