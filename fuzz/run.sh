@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 total="${1:-60}"
-targets=(sip_message sip_transactions sdp rtp digest exchange)
+targets=(sip_message sip_transactions sdp rtp digest exchange mail smpp)
 each=$(( total / ${#targets[@]} ))
 (( each >= 1 )) || each=1
 export RUSTC_BOOTSTRAP=1
