@@ -91,19 +91,38 @@ pub fn acknowledgement(
         ),
         _ => (String::new(), caller_acknowledgement(case_number)),
     };
-    Some(Notice {
+    Some(notice(
+        channel,
+        "acknowledgement",
+        (to, from),
+        (subject, body),
+        r.first_message_ref.clone(),
+        false,
+    ))
+}
+
+/// A notice: `text` is (subject, body); a mail answers `in_reply_to`.
+fn notice(
+    channel: Channel,
+    kind: &str,
+    (to, from): (String, String),
+    (subject, body): (String, String),
+    in_reply_to: Option<String>,
+    first_answer: bool,
+) -> Notice {
+    Notice {
         out: Outgoing {
             channel,
-            kind: "acknowledgement".into(),
+            kind: kind.into(),
             recipient: to,
             subject,
             body,
             attachment: None,
-            in_reply_to: r.first_message_ref.clone(),
+            in_reply_to,
         },
         sender: from,
-        first_answer: false,
-    })
+        first_answer,
+    }
 }
 
 /// The SMS that tells a requester their case number and how to follow it.
@@ -166,19 +185,14 @@ fn to_requester(
         ),
         _ => (String::new(), format!("【12345】诉求{case_number}：{text}")),
     };
-    Notice {
-        out: Outgoing {
-            channel,
-            kind: kind.into(),
-            recipient: to,
-            subject,
-            body,
-            attachment: None,
-            in_reply_to: r.first_message_ref.clone(),
-        },
-        sender: from,
+    notice(
+        channel,
+        kind,
+        (to, from),
+        (subject, body),
+        r.first_message_ref.clone(),
         first_answer,
-    }
+    )
 }
 
 /// What a workflow step that took `before` to `after` sends: to the requester (on their
@@ -199,19 +213,14 @@ pub fn step_notices(
             && sms.acknowledge_callers
             && NumberKind::of(&r.phone) == NumberKind::Mobile
         {
-            out.push(Notice {
-                out: Outgoing {
-                    channel: Channel::Sms,
-                    kind: "acknowledgement".into(),
-                    recipient: r.phone.clone(),
-                    subject: String::new(),
-                    body: caller_acknowledgement(&after.case_number),
-                    attachment: None,
-                    in_reply_to: None,
-                },
-                sender: sms.number.clone(),
-                first_answer: false,
-            });
+            out.push(notice(
+                Channel::Sms,
+                "acknowledgement",
+                (r.phone.clone(), sms.number.clone()),
+                (String::new(), caller_acknowledgement(&after.case_number)),
+                None,
+                false,
+            ));
         }
     }
     if before.state == after.state {
@@ -282,25 +291,216 @@ pub fn step_notices(
                     .sign
                     .map(|d| format!("，请于{}前签收", local(plan, d.at)))
                     .unwrap_or_default();
-                out.push(Notice {
-                    out: Outgoing {
-                        channel: Channel::Sms,
-                        kind: "reminder".into(),
-                        recipient: liaison,
-                        subject: String::new(),
-                        body: format!(
-                            "【12345】{}：新工单{n}（{}）已派至贵单位{due}。",
-                            unit_name(unit),
-                            after.topic
-                        ),
-                        attachment: None,
-                        in_reply_to: None,
-                    },
-                    sender: sms.number.clone(),
-                    first_answer: false,
-                });
+                let text = format!(
+                    "【12345】{}：新工单{n}（{}）已派至贵单位{due}。",
+                    unit_name(unit),
+                    after.topic
+                );
+                out.push(notice(
+                    Channel::Sms,
+                    "reminder",
+                    (liaison, sms.number.clone()),
+                    (String::new(), text),
+                    None,
+                    false,
+                ));
             }
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::calendar::DeadlineRules;
+    use crate::cases::workflow::{Actor, CaseEvent, Role};
+    use crate::cases::Category;
+    use crate::dialplan::channels::SmsSettings;
+
+    fn plan() -> Dialplan {
+        let mut plan = crate::dialplan::load(std::path::Path::new("dialplan")).unwrap();
+        plan.channels.sms = Some(SmsSettings {
+            smsc: "127.0.0.1:2775".into(),
+            system_id: "hotline".into(),
+            password: String::new(),
+            system_type: String::new(),
+            number: "12345".into(),
+            enquire_link: std::time::Duration::from_secs(30),
+            remind_units: true,
+            acknowledge: true,
+            notify_reply: true,
+            acknowledge_callers: true,
+        });
+        if let Some(unit) = plan.units.iter_mut().find(|u| u.id == "kmhb") {
+            unit.liaison = "13008659999".into();
+        }
+        plan
+    }
+
+    fn requester(channel: Channel, phone: &str, contact: Option<&str>) -> Requester {
+        Requester {
+            channel,
+            contact: contact.map(str::to_string),
+            phone: phone.into(),
+            notify: false,
+            platform: "530100".into(),
+            first_message_ref: Some("req-1@example.cn".into()),
+            first_subject: "路灯不亮".into(),
+        }
+    }
+
+    fn t(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    fn operator() -> Actor {
+        Actor {
+            role: Role::Operator,
+            id: "op".into(),
+            unit: None,
+        }
+    }
+
+    #[test]
+    fn a_new_request_is_acknowledged_on_the_channel_that_can_carry_it() {
+        let plan = plan();
+        let at = t("2026-12-07T02:00:00Z");
+        let sms = acknowledgement(
+            &plan,
+            &requester(Channel::Web, "13008651234", None),
+            "530100-20261207-000001",
+            at,
+            false,
+        )
+        .unwrap();
+        assert_eq!(
+            (sms.out.channel, sms.out.recipient.as_str()),
+            (Channel::Sms, "13008651234")
+        );
+        assert!(sms.out.body.contains("530100-20261207-000001"));
+        assert!(!sms.first_answer, "an acknowledgement is no answer");
+        assert!(
+            acknowledgement(
+                &plan,
+                &requester(Channel::Sms, "087163601234", None),
+                "n",
+                at,
+                false
+            )
+            .is_none(),
+            "no SMS to a fixed line"
+        );
+        assert!(
+            acknowledgement(
+                &plan,
+                &requester(Channel::Sms, "13008651234", None),
+                "n",
+                at,
+                true
+            )
+            .is_none(),
+            "a follow-up"
+        );
+        // Mail needs a relay: the bundled file has none.
+        assert!(acknowledgement(
+            &plan,
+            &requester(Channel::Email, "", Some("a@example.cn")),
+            "n",
+            at,
+            false
+        )
+        .is_none());
+        let mut with_relay = plan.clone();
+        with_relay.channels.mail.as_mut().unwrap().relay = "127.0.0.1:25".into();
+        let mail = acknowledgement(
+            &with_relay,
+            &requester(Channel::Email, "", Some("a@example.cn")),
+            "530100-20261207-000002",
+            at,
+            false,
+        )
+        .unwrap();
+        assert_eq!(mail.out.recipient, "a@example.cn");
+        assert_eq!(mail.sender, "12345@km.gov.cn");
+        assert_eq!(mail.out.in_reply_to.as_deref(), Some("req-1@example.cn"));
+        assert!(
+            mail.out.subject.contains("Re: 路灯不亮")
+                && mail.out.subject.contains("530100-20261207-000002")
+        );
+        assert!(
+            mail.out.body.contains("2026年12月07日 10:00"),
+            "received at, in CST: {}",
+            mail.out.body
+        );
+    }
+
+    #[test]
+    fn registering_and_dispatching_notify_the_caller_the_requester_and_the_unit() {
+        let plan = plan();
+        let rules = DeadlineRules::new(&plan.calendar, plan.time_zone);
+        let at = t("2026-12-07T02:00:00Z");
+        let before = Case::accept("530100-20261207-000003", "530100", None, at, &rules);
+        let mut classified = before.clone();
+        classified
+            .apply(
+                &operator(),
+                CaseEvent::Classify {
+                    category: Category::Complaint,
+                    topic: Some("下水道".into()),
+                    order: None,
+                },
+                at,
+                &rules,
+            )
+            .unwrap();
+        // A call from a mobile: registered, the caller gets the number by SMS.
+        let caller = requester(Channel::Phone, "13008651234", None);
+        let sent = step_notices(&plan, Some(&caller), &before, &classified);
+        assert_eq!(sent.len(), 1, "{sent:?}");
+        assert_eq!(sent[0].out.kind, "acknowledgement");
+        assert!(step_notices(
+            &plan,
+            Some(&requester(Channel::Phone, "087163601234", None)),
+            &before,
+            &classified
+        )
+        .is_empty());
+        // Dispatched: the liaison's reminder with the sign deadline in CST, and (an SMS
+        // requester) the notice, which is their first answer.
+        let mut dispatched = classified.clone();
+        dispatched
+            .apply(
+                &operator(),
+                CaseEvent::Dispatch {
+                    unit: "kmhb".into(),
+                    legal_days: None,
+                },
+                at,
+                &rules,
+            )
+            .unwrap();
+        let sent = step_notices(
+            &plan,
+            Some(&requester(Channel::Sms, "13008651234", None)),
+            &classified,
+            &dispatched,
+        );
+        let kinds: Vec<&str> = sent.iter().map(|n| n.out.kind.as_str()).collect();
+        assert_eq!(kinds, ["notice", "reminder"]);
+        assert!(sent[0].first_answer);
+        assert!(sent[0].out.body.contains("昆明市生态环境局"));
+        assert_eq!(sent[1].out.recipient, "13008659999");
+        assert!(
+            sent[1].out.body.contains("12月07日 12:00前签收"),
+            "{}",
+            sent[1].out.body
+        );
+        // A phone caller who did not ask for notices hears of the dispatch by phone only.
+        let sent = step_notices(&plan, Some(&caller), &classified, &dispatched);
+        assert_eq!(
+            sent.iter().map(|n| n.out.kind.as_str()).collect::<Vec<_>>(),
+            ["reminder"]
+        );
+    }
 }

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use sha2::Digest;
 
 use crate::common;
-use crate::common::cases::{api, event, OP_KUNMING, SUP_KUNMING, SUP_PROVINCE};
+use crate::common::cases::{api, event, OP_KUNMING, SUP_KUNMING, SUP_PROVINCE, UNIT_KMHB};
 use crate::common::harness::run_on;
 use crate::common::mail::{aiosmtpd_available, send, Relay};
 use crate::common::server::{Backend, ServerOptions, TestServer};
@@ -225,6 +225,30 @@ async fn a_gb18030_mail_with_an_attachment_opens_a_case_and_the_requester_hears_
         .await;
         assert_eq!(code, 250, "{reply}");
         assert_ne!(case_in(&reply), case, "nobody joins someone else's case");
+
+        // That case goes to a unit; the unit's reply is mailed to its requester.
+        let second = case_in(&reply);
+        for (token, body) in [
+            (OP_KUNMING, json!({"action": "classify", "category": "complaint", "topic": "路灯"})),
+            (OP_KUNMING, json!({"action": "dispatch", "unit": "kmhb"})),
+            (UNIT_KMHB, json!({"action": "sign"})),
+            (UNIT_KMHB, json!({"action": "reply", "reply": "路灯已于今日修复。"})),
+        ] {
+            let (st, answer) = event(&s, token, &second, body).await;
+            assert_eq!(st, 200, "{answer}");
+        }
+        let notice = relay
+            .wait_for("telling lisi of the dispatch", |m| {
+                m["to"].as_str().unwrap_or("").contains("lisi@example.cn") && m["text"].as_str().unwrap_or("").contains("生态环境局")
+            })
+            .await;
+        assert!(notice["subject"].as_str().unwrap().contains(&second), "{notice}");
+        let replied = relay
+            .wait_for("with the unit's reply", |m| {
+                m["to"].as_str().unwrap_or("").contains("lisi@example.cn") && m["text"].as_str().unwrap_or("").contains("路灯已于今日修复")
+            })
+            .await;
+        assert!(replied["text"].as_str().unwrap().contains("办理结果"), "{replied}");
         let view = case_view(&s, &case).await;
         let ins: Vec<&str> = view["messages"].as_array().unwrap().iter().filter(|m| m["direction"] == "in").map(|m| m["kind"].as_str().unwrap()).collect();
         assert_eq!(ins, ["request", "follow-up"], "{view}");

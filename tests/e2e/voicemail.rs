@@ -383,3 +383,53 @@ async fn a_crash_mid_message_keeps_what_was_received() {
     )
     .await;
 }
+
+/// With `voicemail_notice`, the platform's mailbox is mailed each voice message with its audio
+/// (the relay is aiosmtpd, run by the test).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_voice_message_is_mailed_to_the_platforms_mailbox_with_its_audio() {
+    if !common::mail::aiosmtpd_available() {
+        return;
+    }
+    let relay = Arc::new(common::mail::Relay::start().await);
+    let addr = relay.addr;
+    let options = ServerOptions::with_dialplan_edit(move |name, text| match name {
+        "hotline.toml" => text.replace("default_hours = [\"08:00-20:00\"]", "default_hours = []"),
+        "platforms.toml" => text.replace("hours = [\"00:00-24:00\"]", "hours = []"),
+        "channels.toml" => text
+            .replace("relay = \"\"", &format!("relay = \"{addr}\""))
+            .replace("voicemail_notice = false", "voicemail_notice = true"),
+        _ => text,
+    });
+    run_on(Backend::Sqlite, options, move |server| async move {
+        let (mut phone, to, mut stream) = call_after_hours(&server, "087163608888").await;
+        phone.send_audio(to, &mut stream, &tone_and_speech()).await;
+        phone.send_dtmf(to, &mut stream, '#').await;
+        assert!(phone.expect_bye(Duration::from_secs(15)).await);
+        let case = server.cases_of("087163608888").await[0]["case_number"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let vm = voicemails(&server, "?platform=530100").await[0].clone();
+        let mail = relay
+            .wait_for("noticing the voice message", |m| {
+                m["subject"].as_str().unwrap_or("").contains(&case)
+            })
+            .await;
+        assert!(
+            mail["to"].as_str().unwrap().contains("12345@km.gov.cn"),
+            "{mail}"
+        );
+        assert!(
+            mail["text"].as_str().unwrap().contains("087163608888"),
+            "{mail}"
+        );
+        let audio = &mail["attachments"][0];
+        assert_eq!(audio["type"], "audio/wav", "{mail}");
+        assert_eq!(
+            audio["size"], vm["size_bytes"],
+            "the whole recording: {mail}"
+        );
+    })
+    .await;
+}
