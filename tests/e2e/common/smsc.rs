@@ -56,6 +56,9 @@ struct State {
     /// Parts by (destination, reference): total and the parts so far.
     partial: HashMap<(String, u8), Partial>,
     drop_next_submit: bool,
+    /// The link's next PDU hangs it: from then on it reads and answers nothing (a centre
+    /// that hangs); the next connection answers again.
+    silent: bool,
     next_id: u32,
     receipts_sent: usize,
 }
@@ -142,6 +145,12 @@ impl Smsc {
         self.state.lock().unwrap().drop_next_submit = true;
     }
 
+    /// The current link hangs at its next PDU: read, never answered; the server's next
+    /// connection is answered again.
+    pub fn hang(&self) {
+        self.state.lock().unwrap().silent = true;
+    }
+
     /// Closes the link now.
     pub async fn drop_link(&self) {
         let tx = self.orders.lock().unwrap().clone();
@@ -223,10 +232,15 @@ async fn serve(
     let mut link = Framed::new(stream, CommandCodec::new());
     let mut waiting: HashMap<u32, oneshot::Sender<Answer>> = HashMap::new();
     let mut seq = 1000u32;
+    let mut hung = false;
     loop {
         tokio::select! {
             frame = link.next() => {
                 let Some(Ok(command)) = frame else { return };
+                if hung || std::mem::take(&mut state.lock().unwrap().silent) {
+                    hung = true;
+                    continue;
+                }
                 let n = command.sequence_number();
                 match command.pdu() {
                     Some(Pdu::BindTransceiver(_)) => {
