@@ -262,13 +262,14 @@ pub struct Table {
 }
 
 /// Every table's name, in the page's order.
-pub const TABLES: [&str; 12] = [
+pub const TABLES: [&str; 13] = [
     "calls-by-hour",
     "service-by-day",
     "cases-by-category",
     "cases-by-platform",
     "cases-by-unit",
     "cases-by-state",
+    "cases-by-channel",
     "on-time-by-unit",
     "satisfaction",
     "call-ratings",
@@ -361,6 +362,9 @@ pub fn table(r: &Report, name: &str) -> Option<Table> {
             name_of(r, u).to_string()
         }),
         "cases-by-state" => counts("按状态", "状态", &r.cases.by_state, state_name),
+        "cases-by-channel" => counts("按受理渠道", "渠道", &r.cases.by_channel, |c| {
+            crate::intake::Channel::parse(c).map_or(c.to_string(), |c| c.name_zh().to_string())
+        }),
         "on-time-by-unit" => Table {
             title: "承办单位按时办结率",
             columns: vec!["承办单位", "已答复", "按时", "按时率"],

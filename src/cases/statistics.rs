@@ -25,6 +25,8 @@ pub struct CaseFacts {
     pub order: super::order::WorkOrder,
     /// The caller's rating at the latest callback, when given.
     pub satisfaction: Option<super::workflow::Satisfaction>,
+    /// The channel it came in on (`phone`, `email`, `sms`, `web`, `app`, `wechat`).
+    pub channel: String,
 }
 
 /// A unit's punctuality.
@@ -46,6 +48,8 @@ pub struct Statistics {
     pub by_category: BTreeMap<String, u64>,
     pub by_unit: BTreeMap<String, u64>,
     pub by_state: BTreeMap<String, u64>,
+    /// By the channel the request came in on.
+    pub by_channel: BTreeMap<String, u64>,
     pub by_day: BTreeMap<NaiveDate, u64>,
     pub on_time_by_unit: BTreeMap<String, OnTime>,
     /// Callers' ratings at the callback (`satisfied`, `basicallysatisfied`, `dissatisfied`).
@@ -78,6 +82,7 @@ pub fn compute(facts: &[CaseFacts], top: usize) -> Statistics {
         by_category: BTreeMap::new(),
         by_unit: BTreeMap::new(),
         by_state: BTreeMap::new(),
+        by_channel: BTreeMap::new(),
         by_day: BTreeMap::new(),
         on_time_by_unit: BTreeMap::new(),
         by_satisfaction: BTreeMap::new(),
@@ -88,6 +93,7 @@ pub fn compute(facts: &[CaseFacts], top: usize) -> Statistics {
     for f in facts {
         *s.by_platform.entry(f.platform.clone()).or_default() += 1;
         *s.by_state.entry(f.state.clone()).or_default() += 1;
+        *s.by_channel.entry(f.channel.clone()).or_default() += 1;
         *s.by_day.entry(f.day).or_default() += 1;
         if let Some(c) = &f.category {
             *s.by_category.entry(c.clone()).or_default() += 1;
@@ -195,6 +201,7 @@ mod tests {
             replied_at: replied_late
                 .map(|late| due + chrono::Duration::hours(if late { 1 } else { -1 })),
             order: Default::default(),
+            channel: "phone".into(),
             satisfaction: replied_late.map(|late| {
                 if late {
                     super::super::workflow::Satisfaction::Dissatisfied

@@ -418,7 +418,8 @@ impl Store {
                     (SELECT MAX(h.at) FROM case_history h WHERE h.case_id = c.id AND h.event = 'reply'), \
                     c.work_order, \
                     (SELECT s.note FROM case_history s WHERE s.id = (SELECT MAX(t.id) FROM case_history t \
-                        WHERE t.case_id = c.id AND t.event = 'callback')) \
+                        WHERE t.case_id = c.id AND t.event = 'callback')), \
+                    c.channel \
              FROM cases c WHERE c.created_at >= $1 AND c.created_at < $2 AND ($3 = '' OR c.platform = $3)",
         )
         .bind(from)
@@ -445,6 +446,7 @@ impl Store {
                 satisfaction: r
                     .try_get::<Option<String>, _>(9)?
                     .and_then(|note| Satisfaction::from_note(&note)),
+                channel: r.try_get(10)?,
             })
         }))
     }

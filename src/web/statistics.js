@@ -12,10 +12,11 @@ const CHARTS = [
 
 const TABLES = {
   "calls-by-hour": "每小时来电", "service-by-day": "每日服务水平", "cases-by-category": "按类别",
-  "cases-by-platform": "按平台", "cases-by-unit": "按承办单位", "cases-by-state": "按状态",
+  "cases-by-platform": "按平台", "cases-by-unit": "按承办单位", "cases-by-state": "按状态", "cases-by-channel": "按受理渠道",
   "on-time-by-unit": "承办单位按时办结率", "satisfaction": "回访满意度", "call-ratings": "来电服务评价", "hot-terms": "热点词",
   "rising-terms": "上升最快的词", "terms-by-district": "各区县热点词",
 };
+const CHANNELS = { phone: "电话", email: "电子邮件", sms: "短信", web: "网站", app: "手机APP", wechat: "微信" };
 const RATINGS = { "satisfied": "满意", "basicallysatisfied": "基本满意", "dissatisfied": "不满意", "none": "未评价" };
 
 let me = null;
@@ -41,6 +42,7 @@ function rowsOf(r, name) {
     case "cases-by-platform": return counts(r.cases.by_platform, n);
     case "cases-by-unit": return counts(r.cases.by_unit, n);
     case "cases-by-state": return counts(r.cases.by_state, (k) => CASE_STATES[k] ?? k);
+    case "cases-by-channel": return counts(r.cases.by_channel, (k) => CHANNELS[k] ?? k);
     case "on-time-by-unit": return Object.entries(r.cases.on_time_by_unit).map(([u, t]) => [n(u), t.replied, t.on_time, percent(t.rate)]);
     case "satisfaction": return counts(r.cases.by_satisfaction, (k) => RATINGS[k] ?? k);
     case "call-ratings": return counts(r.call_ratings, (k) => RATINGS[k] ?? k);

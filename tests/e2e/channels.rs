@@ -389,6 +389,14 @@ async fn sms_scenario(backend: Backend) {
             let view = s.cases_of(KUNMING_MOBILE).await[0].clone();
             assert!(view["first_answer_at"].is_string(), "{view}");
 
+            // The statistics count it by its channel.
+            let today = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).format("%Y-%m-%d").to_string();
+            let (st, csv) = s
+                .request(Some(SUP_KUNMING), "GET", &format!("/api/statistics/tables/cases-by-channel?from={today}&to={today}&format=csv"), None)
+                .await;
+            assert_eq!(st, 200, "{csv}");
+            assert!(csv.as_str().unwrap().contains("短信,1"), "{csv}");
+
             // An SMS quoting the case number is a follow-up of it.
             let answer = smsc.deliver_from_phone(KUNMING_MOBILE, "12345", &format!("{case} 补充：今天更严重了")).await;
             assert_eq!(answer.status, rusmpp::CommandStatus::EsmeRok);
