@@ -561,3 +561,55 @@ async fn an_sms_about_a_matter_already_called_in_is_proposed_for_linking_and_joi
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_sms_acknowledged_before_a_crash_is_a_case_and_its_acknowledgement_goes_out_after_it() {
+    let smsc = Arc::new(Smsc::start().await);
+    let options = channels_options(None, Some(smsc.addr), "");
+    let smsc2 = smsc.clone();
+    run_on(Backend::Sqlite, options, move |s| async move {
+        let smsc = smsc2;
+        smsc.wait_bound(1).await;
+        // The acknowledgement's submit drops the link, and the centre then refuses binds: the
+        // acknowledgement waits in the outbox.
+        smsc.drop_next_submit();
+        smsc.refuse_binds(true);
+        let answer = smsc
+            .deliver_from_phone(KUNMING_MOBILE, "12345", "小区电梯坏了一周没人修")
+            .await;
+        assert_eq!(answer.status, rusmpp::CommandStatus::EsmeRok);
+        let case = s.cases_of(KUNMING_MOBILE).await[0]["case_number"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        smsc.wait_bind_attempts(2).await;
+        let waiting = wait_outbox(&s, &case, "acknowledgement", |e| e["sent_at"].is_null()).await;
+        assert!(waiting["last_error"].is_string(), "{waiting}");
+
+        // The server dies; it comes back on the same data, the centre takes binds again.
+        s.crash();
+        smsc.refuse_binds(false);
+        let again = TestServer::start_in(
+            &s.database_url,
+            &s.data,
+            &channels_options(None, Some(smsc.addr), ""),
+        );
+        smsc.wait_bound(2).await;
+        let cases = again.cases_of(KUNMING_MOBILE).await;
+        assert_eq!(cases.len(), 1);
+        assert_eq!(cases[0]["case_number"], case.as_str());
+        assert_eq!(cases[0]["messages"][0]["body"], "小区电梯坏了一周没人修");
+        let ack = smsc
+            .wait_submitted("acknowledging after the restart", |m| {
+                m.text.contains(&case)
+            })
+            .await;
+        assert_eq!(ack.destination, KUNMING_MOBILE);
+        wait_outbox(&again, &case, "acknowledgement", |e| {
+            e["delivery"] == "DELIVRD"
+        })
+        .await;
+        drop(again);
+    })
+    .await;
+}

@@ -51,6 +51,8 @@ type Partial = (u8, Vec<Option<(Vec<u8>, String)>>);
 #[derive(Default)]
 struct State {
     binds: usize,
+    bind_attempts: usize,
+    refuse_binds: bool,
     bound: bool,
     submitted: Vec<Submitted>,
     /// Parts by (destination, reference): total and the parts so far.
@@ -103,6 +105,22 @@ impl Smsc {
             state,
             orders,
         }
+    }
+
+    /// Refuses binds (ESME_RBINDFAIL) from now on, or takes them again.
+    pub fn refuse_binds(&self, refuse: bool) {
+        self.state.lock().unwrap().refuse_binds = refuse;
+    }
+
+    /// Waits until `n` binds were tried (taken or refused).
+    pub async fn wait_bind_attempts(&self, n: usize) {
+        for _ in 0..600 {
+            if self.state.lock().unwrap().bind_attempts >= n {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("no bind attempt {n}");
     }
 
     /// Binds so far.
@@ -244,6 +262,18 @@ async fn serve(
                 let n = command.sequence_number();
                 match command.pdu() {
                     Some(Pdu::BindTransceiver(_)) => {
+                        let refuse = {
+                            let mut s = state.lock().unwrap();
+                            s.bind_attempts += 1;
+                            s.refuse_binds
+                        };
+                        if refuse {
+                            let resp = BindTransceiverResp::builder()
+                                .system_id(COctetString::from_string("testsmsc".into()).unwrap())
+                                .build();
+                            let _ = link.send(Command::new(CommandStatus::EsmeRbindfail, n, resp)).await;
+                            return;
+                        }
                         {
                             let mut s = state.lock().unwrap();
                             s.binds += 1;
