@@ -169,6 +169,7 @@ pub async fn run(intake: Arc<Intake>) {
                                         entry.id,
                                         &e,
                                         retry_after(entry.attempts + 1),
+                                        true,
                                         now,
                                     )
                                     .await

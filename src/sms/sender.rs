@@ -42,6 +42,7 @@ pub async fn run(intake: Arc<Intake>, gateway: Arc<dyn SmsGateway>) {
                                         entry.id,
                                         "not connected",
                                         Duration::seconds(10),
+                                        false,
                                         now,
                                     )
                                     .await
@@ -49,7 +50,7 @@ pub async fn run(intake: Arc<Intake>, gateway: Arc<dyn SmsGateway>) {
                             Err(SubmitError::Later(e)) if entry.attempts + 1 < MAX_ATTEMPTS => {
                                 intake
                                     .store
-                                    .outbox_failed(entry.id, &e, Duration::seconds(30), now)
+                                    .outbox_failed(entry.id, &e, Duration::seconds(30), true, now)
                                     .await
                             }
                             Err(e) => {

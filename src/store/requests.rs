@@ -618,17 +618,21 @@ impl Store {
         .await
     }
 
-    /// Records a failed try; the entry is tried again after `retry_in`.
+    /// Records a failed try; the entry is tried again after `retry_in`. `counts` is false
+    /// when nothing reached the peer (no link to the SMS centre): the attempts stay as they
+    /// were.
     pub async fn outbox_failed(
         &self,
         id: i64,
         error: &str,
         retry_in: Duration,
+        counts: bool,
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let q = query(
-            "UPDATE outbox SET attempts = attempts + 1, last_error = $1, next_at = $2 WHERE id = $3",
+            "UPDATE outbox SET attempts = attempts + $1, last_error = $2, next_at = $3 WHERE id = $4",
         )
+        .bind(i64::from(counts))
         .bind(first_chars(error, 500))
         .bind(at + retry_in)
         .bind(id);

@@ -585,6 +585,7 @@ async fn an_sms_acknowledged_before_a_crash_is_a_case_and_its_acknowledgement_go
         smsc.wait_bind_attempts(2).await;
         let waiting = wait_outbox(&s, &case, "acknowledgement", |e| e["sent_at"].is_null()).await;
         assert!(waiting["last_error"].is_string(), "{waiting}");
+        assert_eq!(waiting["attempts"], 0, "no link, no attempt: {waiting}");
 
         // The server dies; it comes back on the same data, the centre takes binds again.
         s.crash();
