@@ -362,19 +362,29 @@ impl Store {
     }
 }
 
-/// Writes a new case (with the next case number of its platform and day) and its first call.
-async fn insert_case_and_call(conn: &mut Conn, call: &NewCall) -> Result<OpenedCall, StoreError> {
-    let day = case_number::day_of(call.started_at);
+/// The next case number of `platform` on the local day of `at`, inside a write (the day's
+/// counter is incremented in the same transaction as the case is written).
+pub(crate) async fn next_case_number(
+    conn: &mut Conn,
+    platform: &str,
+    at: DateTime<Utc>,
+) -> Result<String, StoreError> {
+    let day = case_number::day_of(at);
     let seq: i64 = query(
         "INSERT INTO case_counters (platform, day, last) VALUES ($1, $2, 1) \
          ON CONFLICT (platform, day) DO UPDATE SET last = case_counters.last + 1 RETURNING last",
     )
-    .bind(&call.platform)
+    .bind(platform)
     .bind(&day)
     .fetch_one(&mut *conn)
     .await?
     .try_get(0)?;
-    let number = case_number::format(&call.platform, &day, seq);
+    Ok(case_number::format(platform, &day, seq))
+}
+
+/// Writes a new case (with the next case number of its platform and day) and its first call.
+async fn insert_case_and_call(conn: &mut Conn, call: &NewCall) -> Result<OpenedCall, StoreError> {
+    let number = next_case_number(conn, &call.platform, call.started_at).await?;
     let started = call.started_at;
     let case_id: i64 = query(
         "INSERT INTO cases (case_number, platform, caller, state, created_at) \

@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
 use super::db::{query, Conn, DbRow};
-use super::{case_number, Store, StoreError};
+use super::{Store, StoreError};
 use crate::cases::order::{WorkOrder, MAX_ADDRESS, MAX_SUMMARY};
 use crate::intake::{answer, Channel};
 
@@ -358,18 +358,7 @@ impl Store {
                         },
                     ),
                     None => {
-                        let day = case_number::day_of(r.at);
-                        let seq: i64 = query(
-                            "INSERT INTO case_counters (platform, day, last) VALUES ($1, $2, 1) \
-                             ON CONFLICT (platform, day) DO UPDATE SET last = case_counters.last + 1 \
-                             RETURNING last",
-                        )
-                        .bind(&r.platform)
-                        .bind(&day)
-                        .fetch_one(&mut *conn)
-                        .await?
-                        .try_get(0)?;
-                        let number = case_number::format(&r.platform, &day, seq);
+                        let number = super::next_case_number(conn, &r.platform, r.at).await?;
                         let id: i64 = query(
                             "INSERT INTO cases (case_number, platform, caller, state, created_at, \
                              channel, contact, answer_due, notify, work_order, topic) \

@@ -561,27 +561,35 @@ impl Store {
         &self,
         contact: &str,
     ) -> Result<Vec<StoredCase>, StoreError> {
-        let rows = query(&format!(
-            "SELECT {CASE_COLUMNS} FROM cases WHERE contact = $1 AND state NOT IN \
-             ('closed', 'published', 'not-accepted') ORDER BY created_at DESC, id DESC"
-        ))
-        .bind(contact)
-        .fetch_all(self.pool())
-        .await?;
-        Ok(readable(&rows, "open cases of a contact", stored_case))
+        self.open_cases_of(Requester::Contact, contact).await
     }
 
     /// The open cases of a caller (phone number; for proposing a link), newest first.
     pub async fn open_cases_of_caller(&self, caller: &str) -> Result<Vec<StoredCase>, StoreError> {
+        self.open_cases_of(Requester::Caller, caller).await
+    }
+
+    async fn open_cases_of(&self, by: Requester, who: &str) -> Result<Vec<StoredCase>, StoreError> {
+        let column = match by {
+            Requester::Caller => "caller",
+            Requester::Contact => "contact",
+        };
         let rows = query(&format!(
-            "SELECT {CASE_COLUMNS} FROM cases WHERE caller = $1 AND state NOT IN \
+            "SELECT {CASE_COLUMNS} FROM cases WHERE {column} = $1 AND state NOT IN \
              ('closed', 'published', 'not-accepted') ORDER BY created_at DESC, id DESC"
         ))
-        .bind(caller)
+        .bind(who)
         .fetch_all(self.pool())
         .await?;
-        Ok(readable(&rows, "open cases of a caller", stored_case))
+        Ok(readable(&rows, "open cases of a requester", stored_case))
     }
+}
+
+/// How a requester is known: by phone number, or by address.
+#[derive(Clone, Copy)]
+enum Requester {
+    Caller,
+    Contact,
 }
 
 impl Store {
