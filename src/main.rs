@@ -90,7 +90,7 @@ struct ServeArgs {
     /// SIP over TLS listen address (needs --tls-cert and --tls-key).
     #[arg(long, requires_all = ["tls_cert", "tls_key"])]
     sips_listen: Option<SocketAddr>,
-    /// PEM certificate chain for SIP over TLS.
+    /// PEM certificate chain for SIP over TLS (and the SMTP listener's STARTTLS).
     #[arg(long)]
     tls_cert: Option<PathBuf>,
     /// PEM private key for SIP over TLS.
@@ -202,6 +202,7 @@ fn main() -> ExitCode {
                 outbound_every,
                 smtp_listen,
             } = *args;
+            let smtp_tls = tls_cert.clone().zip(tls_key.clone());
             let config = ServeConfig {
                 dialplan,
                 prompts,
@@ -231,6 +232,7 @@ fn main() -> ExitCode {
                 shutdown_grace: Duration::from_secs(shutdown_grace),
                 outbound_every: Duration::from_secs(outbound_every.max(1)),
                 smtp_listen,
+                smtp_tls,
             };
             let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
             match runtime.block_on(serve(config)) {

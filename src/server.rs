@@ -56,6 +56,8 @@ pub struct ServeConfig {
     pub outbound_every: std::time::Duration,
     /// Where the platforms' mailboxes take mail over SMTP (None: no mail in).
     pub smtp_listen: Option<SocketAddr>,
+    /// The certificate and key (PEM) the SMTP listener offers STARTTLS with.
+    pub smtp_tls: Option<(PathBuf, PathBuf)>,
 }
 
 /// Where SIP over TLS listens and the certificate it shows.
@@ -263,7 +265,13 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
                     "--smtp-listen is set but channels.toml has no [mail]: mail is refused"
                 );
             }
-            tokio::spawn(crate::mail::listener::serve(listener, intake.clone()));
+            let tls = match &config.smtp_tls {
+                Some((cert, key)) => {
+                    Some(sip::tls::server_config(cert, key).context("SMTP STARTTLS")?)
+                }
+                None => None,
+            };
+            tokio::spawn(crate::mail::listener::serve(listener, intake.clone(), tls));
             Some(addr)
         }
         None => None,

@@ -6,7 +6,8 @@
 //!
 //! Bounded: connections at once, line length, the mail's size (the dialplan's
 //! `max_message_kb`), recipients, and a connection silent for five minutes is closed
-//! (RFC 5321 4.5.3.2).
+//! (RFC 5321 4.5.3.2). With a certificate (`--tls-cert`, `--tls-key`) it offers STARTTLS
+//! (RFC 3207), so that a relay across a network can encrypt what it delivers.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
@@ -14,7 +15,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use mailin::{response, Action, Handler, Response, SessionBuilder};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tracing::{info, warn};
@@ -96,8 +97,13 @@ impl Handler for Collector {
     }
 }
 
-/// Serves SMTP on `listener` until the process ends.
-pub async fn serve(listener: TcpListener, intake: Arc<Intake>) {
+/// Serves SMTP on `listener` until the process ends; with `tls`, STARTTLS is offered
+/// (RFC 3207) with that certificate.
+pub async fn serve(
+    listener: TcpListener,
+    intake: Arc<Intake>,
+    tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
+) {
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     loop {
         let Ok(permit) = slots.clone().acquire_owned().await else {
@@ -112,8 +118,9 @@ pub async fn serve(listener: TcpListener, intake: Arc<Intake>) {
             }
         };
         let intake = intake.clone();
+        let tls = tls.clone();
         tokio::spawn(async move {
-            if let Err(e) = connection(stream, peer, &intake).await {
+            if let Err(e) = connection(stream, peer, &intake, tls).await {
                 info!(peer = %peer, error = %e, "SMTP connection ended");
             }
             drop(permit);
@@ -121,77 +128,147 @@ pub async fn serve(listener: TcpListener, intake: Arc<Intake>) {
     }
 }
 
-async fn connection(stream: TcpStream, peer: SocketAddr, intake: &Intake) -> std::io::Result<()> {
+/// How a conversation stopped.
+enum Next {
+    /// The client quit, went silent or broke a rule: the connection closes.
+    Done,
+    /// The client asked for STARTTLS and was told to go ahead.
+    StartTls,
+}
+
+/// One SMTP session's state, kept across the STARTTLS upgrade.
+struct Conversation<'a> {
+    session: mailin::Session<Collector>,
+    shared: Arc<Mutex<Collected>>,
+    intake: &'a Intake,
+    mail: MailSettings,
+}
+
+async fn connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    intake: &Intake,
+    tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
+) -> std::io::Result<()> {
     let plan = intake.dialplan.current();
     let Some(mail) = plan.channels.mail.clone() else {
-        let (_, mut w) = stream.into_split();
-        w.write_all(b"421 4.3.2 No mailboxes are served here\r\n")
+        let mut stream = stream;
+        stream
+            .write_all(b"421 4.3.2 No mailboxes are served here\r\n")
             .await?;
         return Ok(());
     };
     let shared = Arc::new(Mutex::new(Collected::default()));
-    let mut session = SessionBuilder::new(mail.host_name.clone()).build(
+    let mut builder = SessionBuilder::new(mail.host_name.clone());
+    if tls.is_some() {
+        builder.enable_start_tls();
+    }
+    let session = builder.build(
         peer.ip(),
         Collector {
             mail: mail.clone(),
             shared: shared.clone(),
         },
     );
-    let (r, mut w) = stream.into_split();
-    let mut r = BufReader::new(r);
-    w.write_all(&session.greeting().buffer()?).await?;
-    let mut line = Vec::with_capacity(1024);
-    loop {
-        line.clear();
-        let n = tokio::time::timeout(
-            IDLE,
-            (&mut r).take(MAX_LINE as u64).read_until(b'\n', &mut line),
-        )
-        .await
-        .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "idle"))??;
-        if n == 0 {
-            return Ok(());
+    let mut talk = Conversation {
+        session,
+        shared,
+        intake,
+        mail,
+    };
+    let mut plain = BufReader::new(stream);
+    plain
+        .get_mut()
+        .write_all(&talk.session.greeting().buffer()?)
+        .await?;
+    match talk.converse(&mut plain).await? {
+        Next::Done => Ok(()),
+        Next::StartTls => {
+            let Some(tls) = tls else { return Ok(()) };
+            // Whatever the client sent after STARTTLS in plain text is dropped unread
+            // (RFC 3207 section 6: no command injected before the handshake counts).
+            let stream = plain.into_inner();
+            let secure = tokio::time::timeout(
+                Duration::from_secs(30),
+                tokio_rustls::TlsAcceptor::from(tls).accept(stream),
+            )
+            .await
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "TLS handshake"))??;
+            talk.session.tls_active();
+            let mut secure = BufReader::new(secure);
+            talk.converse(&mut secure).await.map(|_| ())
         }
-        if !line.ends_with(b"\n") {
-            w.write_all(b"500 5.5.2 Line too long\r\n").await?;
-            return Ok(());
-        }
-        if !line.ends_with(b"\r\n") {
-            line.pop();
-            line.extend_from_slice(b"\r\n");
-        }
-        let mut reply = session.process(&line);
-        let finished = {
-            let mut c = shared.lock().expect("collector lock");
-            if c.done {
-                c.done = false;
-                Some((
-                    std::mem::take(&mut c.from),
-                    std::mem::take(&mut c.to),
-                    std::mem::take(&mut c.data),
-                    c.too_big,
-                ))
-            } else {
-                None
+    }
+}
+
+impl Conversation<'_> {
+    /// Reads commands and data line by line and answers them, until the client quits,
+    /// breaks a limit, or is told to start TLS.
+    async fn converse<S: AsyncRead + AsyncWrite + Unpin>(
+        &mut self,
+        io: &mut BufReader<S>,
+    ) -> std::io::Result<Next> {
+        let mut line = Vec::with_capacity(1024);
+        loop {
+            line.clear();
+            let n = tokio::time::timeout(
+                IDLE,
+                (&mut *io)
+                    .take(MAX_LINE as u64)
+                    .read_until(b'\n', &mut line),
+            )
+            .await
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "idle"))??;
+            if n == 0 {
+                return Ok(Next::Done);
             }
-        };
-        if let Some((from, to, data, too_big)) = finished {
-            reply = if too_big {
-                Response::custom(
-                    552,
-                    format!("5.3.4 Message larger than {} bytes", mail.max_message),
-                )
-            } else {
-                take_mail(intake, &mail, &from, &to, &data).await
+            if !line.ends_with(b"\n") {
+                io.get_mut()
+                    .write_all(b"500 5.5.2 Line too long\r\n")
+                    .await?;
+                return Ok(Next::Done);
+            }
+            if !line.ends_with(b"\r\n") {
+                line.pop();
+                line.extend_from_slice(b"\r\n");
+            }
+            let mut reply = self.session.process(&line);
+            let finished = {
+                let mut c = self.shared.lock().expect("collector lock");
+                if c.done {
+                    c.done = false;
+                    Some((
+                        std::mem::take(&mut c.from),
+                        std::mem::take(&mut c.to),
+                        std::mem::take(&mut c.data),
+                        c.too_big,
+                    ))
+                } else {
+                    None
+                }
             };
-        }
-        match reply.action {
-            Action::NoReply => {}
-            Action::Close => {
-                w.write_all(&reply.buffer()?).await?;
-                return Ok(());
+            if let Some((from, to, data, too_big)) = finished {
+                reply = if too_big {
+                    Response::custom(
+                        552,
+                        format!("5.3.4 Message larger than {} bytes", self.mail.max_message),
+                    )
+                } else {
+                    take_mail(self.intake, &self.mail, &from, &to, &data).await
+                };
             }
-            Action::Reply | Action::UpgradeTls => w.write_all(&reply.buffer()?).await?,
+            match reply.action {
+                Action::NoReply => {}
+                Action::Close => {
+                    io.get_mut().write_all(&reply.buffer()?).await?;
+                    return Ok(Next::Done);
+                }
+                Action::Reply => io.get_mut().write_all(&reply.buffer()?).await?,
+                Action::UpgradeTls => {
+                    io.get_mut().write_all(&reply.buffer()?).await?;
+                    return Ok(Next::StartTls);
+                }
+            }
         }
     }
 }

@@ -614,3 +614,31 @@ async fn an_sms_acknowledged_before_a_crash_is_a_case_and_its_acknowledgement_go
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mail_can_come_over_starttls_with_the_servers_certificate() {
+    if !aiosmtpd_available() {
+        return;
+    }
+    let certs = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = crate::exposure::test_certificates(certs.path());
+    let options = channels_options(None, None, "").with_args(&[
+        "--tls-cert",
+        cert.to_str().unwrap(),
+        "--tls-key",
+        key.to_str().unwrap(),
+    ]);
+    run_on(Backend::Sqlite, options, move |s| async move {
+        let smtp = s.smtp.unwrap();
+        let build = "msg = EmailMessage(); msg['From'] = 'tls@example.cn'; msg['Subject'] = '加密投递'; msg.set_content('经 STARTTLS 投递的诉求')";
+        let (code, reply) = crate::common::mail::send_with(smtp, "tls@example.cn", &["12345@km.gov.cn"], build, Some(&ca)).await;
+        assert_eq!(code, 250, "{reply}");
+        let view = case_view(&s, &case_in(&reply)).await;
+        assert_eq!(view["messages"][0]["body"], "经 STARTTLS 投递的诉求");
+        // Plain SMTP still works beside it (a relay on the same host).
+        let (code, reply) = send(smtp, "plain@example.cn", &["12345@km.gov.cn"], build).await;
+        assert_eq!(code, 250, "{reply}");
+        drop(certs);
+    })
+    .await;
+}

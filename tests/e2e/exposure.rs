@@ -497,7 +497,7 @@ async fn sigterm_lets_calls_finish_and_refuses_new_ones() {
 
 /// A test CA and a server certificate it signed for `localhost` and 127.0.0.1, made with the
 /// openssl command: (CA certificate, server certificate, server key) paths in `dir`.
-fn test_certificates(
+pub fn test_certificates(
     dir: &std::path::Path,
 ) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
     let path = |name: &str| dir.join(name);

@@ -149,7 +149,7 @@ fn read_maildir(dir: &Path) -> Vec<serde_json::Value> {
 /// email.message.EmailMessage or a bytes object); prints the server's last reply as
 /// `CODE TEXT` (or the refusal smtplib raised).
 const SEND: &str = r#"
-import smtplib, sys, json
+import os, smtplib, ssl, sys, json
 from email.message import EmailMessage
 from email.header import Header
 host, port, sender, rcpts = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4].split(",")
@@ -158,6 +158,12 @@ exec(sys.stdin.read())
 try:
     with smtplib.SMTP(host, port, timeout=30) as s:
         s.ehlo("tester.example.cn")
+        ca = os.environ.get("SMTP_CA")
+        if ca:
+            if not s.has_extn("starttls"):
+                print(599, "no STARTTLS offered"); sys.exit(0)
+            s.starttls(context=ssl.create_default_context(cafile=ca))
+            s.ehlo("tester.example.cn")
         data = msg if isinstance(msg, bytes) else msg.as_bytes()
         code, resp = s.mail(sender)
         if code != 250:
@@ -174,6 +180,19 @@ except smtplib.SMTPResponseException as e:
 
 /// Sends a mail built by the Python code `build` from `sender` to `rcpts`; the server's reply.
 pub async fn send(smtp: SocketAddr, sender: &str, rcpts: &[&str], build: &str) -> (u16, String) {
+    send_with(smtp, sender, rcpts, build, None).await
+}
+
+/// [`send`], first starting TLS and checking the server's certificate against the CA `ca`
+/// (599 when STARTTLS is not offered).
+pub async fn send_with(
+    smtp: SocketAddr,
+    sender: &str,
+    rcpts: &[&str],
+    build: &str,
+    ca: Option<&Path>,
+) -> (u16, String) {
+    let ca = ca.map(Path::to_path_buf);
     let (smtp, sender, rcpts, build) =
         (smtp, sender.to_string(), rcpts.join(","), build.to_string());
     tokio::task::spawn_blocking(move || {
@@ -184,6 +203,7 @@ pub async fn send(smtp: SocketAddr, sender: &str, rcpts: &[&str], build: &str) -
             .arg(smtp.port().to_string())
             .arg(&sender)
             .arg(&rcpts)
+            .envs(ca.iter().map(|ca| ("SMTP_CA", ca.as_os_str())))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
