@@ -390,14 +390,13 @@ function renderWritten() {
   $("written-list").replaceChildren(...written.map((c) => {
     const li = document.createElement("li");
     li.dataset.case = c.case_number;
-    const late = c.answer_due && !c.first_answer_at && new Date(c.answer_due) < Date.now();
-    if (late) li.className = "late";
     const head = document.createElement("div");
     const who = c.contact ?? c.caller ?? "";
     head.textContent = `${CHANNELS[c.channel] ?? c.channel} · ${who} · ${c.topic || "（无标题）"} · ${cst.format(new Date(c.created_at))}`;
     const due = document.createElement("span");
     due.className = "meta due";
-    due.textContent = c.first_answer_at ? "已首次答复" : dueText(c.answer_due);
+    if (c.first_answer_at) due.textContent = "已首次答复";
+    else if (c.answer_due) due.dataset.due = c.answer_due;
     const take = document.createElement("button");
     take.type = "button";
     take.className = "small take-request";
@@ -406,8 +405,18 @@ function renderWritten() {
     li.append(head, due, take);
     return li;
   }));
+  tickWritten();
 }
-setInterval(() => { if (written.length) renderWritten(); }, 1000);
+
+// The time left to each first answer, every second; only the texts change (the list's
+// elements stay, so a click is never lost to a redraw).
+function tickWritten() {
+  for (const due of document.querySelectorAll("#written-list .due[data-due]")) {
+    due.textContent = dueText(due.dataset.due);
+    due.closest("li").classList.toggle("late", new Date(due.dataset.due) < Date.now());
+  }
+}
+setInterval(tickWritten, 1000);
 
 // Opens a written request in the work order, with what was written each way.
 async function openRequest(c) {
