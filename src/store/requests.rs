@@ -705,6 +705,12 @@ impl Store {
                     .fetch_optional(&mut *conn)
                     .await?
                 else {
+                    // Kept an hour at most: receipts for ids never sent (a confused or hostile
+                    // centre) cannot pile up.
+                    query("DELETE FROM sms_early_receipts WHERE at < $1")
+                        .bind(at - Duration::hours(1))
+                        .execute(&mut *conn)
+                        .await?;
                     query(
                         "INSERT INTO sms_early_receipts (smsc_id, status, at) VALUES ($1, $2, $3)",
                     )

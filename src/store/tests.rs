@@ -1074,3 +1074,89 @@ on_both!(unsigned_cases_and_their_reminders, async |url: String| {
     assert_eq!(reminders[0].sip_call_id.as_deref(), Some("rem-1"));
     store.close().await;
 });
+
+on_both!(
+    receipts_complete_an_sms_even_when_they_come_first,
+    async |url: String| {
+        use super::requests::{Notice, Outgoing};
+        use crate::intake::Channel;
+        let store = Store::open(&url).await.unwrap();
+        let at = t("2026-12-07T02:00:00Z");
+        let sms = |to: &str| Notice {
+            out: Outgoing {
+                channel: Channel::Sms,
+                kind: "code".into(),
+                recipient: to.into(),
+                subject: String::new(),
+                body: "【12345】验证码".into(),
+                attachment: None,
+                in_reply_to: None,
+            },
+            sender: "12345".into(),
+            first_answer: false,
+        };
+        let id = store
+            .send_on_case(None, sms("13008651234"), at)
+            .await
+            .unwrap();
+        // The second part's receipt overtakes the submit's outcome; the first comes after.
+        assert!(!store.sms_receipt("p2", "DELIVRD", at).await.unwrap());
+        store
+            .outbox_sent(id, vec!["p1".into(), "p2".into()], at)
+            .await
+            .unwrap();
+        let entry = |store: Store| async move {
+            store
+                .outbox(None, 10)
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|e| e.id == id)
+                .unwrap()
+        };
+        assert_eq!(
+            entry(store.clone()).await.delivery,
+            None,
+            "one part still out"
+        );
+        assert!(store.sms_receipt("p1", "DELIVRD", at).await.unwrap());
+        assert_eq!(
+            entry(store.clone()).await.delivery.as_deref(),
+            Some("DELIVRD")
+        );
+        // A part that failed makes the SMS failed with that state.
+        let id2 = store
+            .send_on_case(None, sms("13008655678"), at)
+            .await
+            .unwrap();
+        store.outbox_sent(id2, vec!["q1".into()], at).await.unwrap();
+        store.sms_receipt("q1", "UNDELIV", at).await.unwrap();
+        let e2 = store
+            .outbox(None, 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|e| e.id == id2)
+            .unwrap();
+        assert_eq!(e2.delivery.as_deref(), Some("UNDELIV"));
+        // Receipts for ids never sent are kept an hour at most.
+        for i in 0..5 {
+            store
+                .sms_receipt(&format!("ghost{i}"), "DELIVRD", at)
+                .await
+                .unwrap();
+        }
+        store
+            .sms_receipt("late-ghost", "DELIVRD", at + chrono::Duration::hours(2))
+            .await
+            .unwrap();
+        let left: i64 = db::query("SELECT COUNT(*) FROM sms_early_receipts")
+            .fetch_one(store.pool())
+            .await
+            .unwrap()
+            .try_get(0)
+            .unwrap();
+        assert_eq!(left, 1, "only the last is kept");
+        store.close().await;
+    }
+);
