@@ -12,6 +12,14 @@ use crate::intake::Channel;
 use crate::routing::number::NumberKind;
 use crate::store::requests::{Notice, Outgoing, Requester};
 
+/// An SMS from the hotline's number to `number`, when an SMS centre is configured and the
+/// number is a mobile: (channel, to, from).
+fn by_sms(plan: &Dialplan, number: &str) -> Option<(Channel, String, String)> {
+    let sms = plan.channels.sms.as_ref()?;
+    (NumberKind::of(number) == NumberKind::Mobile)
+        .then(|| (Channel::Sms, number.to_string(), sms.number.clone()))
+}
+
 /// How a requester is written to: by mail on their address, or by SMS on their mobile.
 fn reach(plan: &Dialplan, r: &Requester) -> Option<(Channel, String, String)> {
     match r.channel {
@@ -30,8 +38,7 @@ fn reach(plan: &Dialplan, r: &Requester) -> Option<(Channel, String, String)> {
                 Channel::Phone => r.notify,
                 _ => sms.notify_reply || r.notify,
             };
-            (wants && NumberKind::of(&r.phone) == NumberKind::Mobile)
-                .then(|| (Channel::Sms, r.phone.clone(), sms.number.clone()))
+            by_sms(plan, &r.phone).filter(|_| wants)
         }
         Channel::Wechat => None,
     }
@@ -68,13 +75,8 @@ pub fn acknowledgement(
     let (channel, to, from) = match r.channel {
         // Written requesters are always told their number; SMS `acknowledge = false` turns it
         // off for SMS, web and app.
-        Channel::Sms | Channel::Web | Channel::App => {
-            let sms = plan.channels.sms.as_ref()?;
-            if !sms.acknowledge || NumberKind::of(&r.phone) != NumberKind::Mobile {
-                return None;
-            }
-            (Channel::Sms, r.phone.clone(), sms.number.clone())
-        }
+        Channel::Sms | Channel::Web | Channel::App => by_sms(plan, &r.phone)
+            .filter(|_| plan.channels.sms.as_ref().is_some_and(|s| s.acknowledge))?,
         _ => reach(plan, r)?,
     };
     let platform = plan.platform_name(&r.platform);
@@ -157,11 +159,7 @@ pub fn operator_message(
 /// notify settings say (they asked a question).
 fn reach_always(plan: &Dialplan, r: &Requester) -> Option<(Channel, String, String)> {
     match r.channel {
-        Channel::Sms | Channel::Web | Channel::App => {
-            let sms = plan.channels.sms.as_ref()?;
-            (NumberKind::of(&r.phone) == NumberKind::Mobile)
-                .then(|| (Channel::Sms, r.phone.clone(), sms.number.clone()))
-        }
+        Channel::Sms | Channel::Web | Channel::App => by_sms(plan, &r.phone),
         _ => reach(plan, r),
     }
 }
@@ -208,15 +206,18 @@ pub fn step_notices(
     // A call's case registered by its operator: the caller's SMS with the number.
     let registered = after.history.last().is_some_and(|h| h.event == "classify")
         && !before.history.iter().any(|h| h.event == "classify");
-    if let (true, Some(r), Some(sms)) = (registered, r, plan.channels.sms.as_ref()) {
-        if r.channel == Channel::Phone
-            && sms.acknowledge_callers
-            && NumberKind::of(&r.phone) == NumberKind::Mobile
+    let callers_acknowledged = plan
+        .channels
+        .sms
+        .as_ref()
+        .is_some_and(|s| s.acknowledge_callers);
+    if let (true, true, Some(r)) = (registered, callers_acknowledged, r) {
+        if let Some((_, to, from)) = by_sms(plan, &r.phone).filter(|_| r.channel == Channel::Phone)
         {
             out.push(notice(
                 Channel::Sms,
                 "acknowledgement",
-                (r.phone.clone(), sms.number.clone()),
+                (to, from),
                 (String::new(), caller_acknowledgement(&after.case_number)),
                 None,
                 false,
@@ -277,34 +278,29 @@ pub fn step_notices(
         ));
     }
     if after.state == CaseState::Dispatched {
-        if let (Some(sms), Some(unit)) = (plan.channels.sms.as_ref(), after.unit.as_ref()) {
-            let liaison = plan
-                .units
-                .iter()
-                .find(|u| &u.id == unit)
-                .map(|u| u.liaison.clone());
-            if let Some(liaison) =
-                liaison.filter(|l| sms.remind_units && NumberKind::of(l) == NumberKind::Mobile)
-            {
-                let due = after
-                    .deadlines
-                    .sign
-                    .map(|d| format!("，请于{}前签收", local(plan, d.at)))
-                    .unwrap_or_default();
-                let text = format!(
-                    "【12345】{}：新工单{n}（{}）已派至贵单位{due}。",
-                    unit_name(unit),
-                    after.topic
-                );
-                out.push(notice(
-                    Channel::Sms,
-                    "reminder",
-                    (liaison, sms.number.clone()),
-                    (String::new(), text),
-                    None,
-                    false,
-                ));
-            }
+        let remind = plan.channels.sms.as_ref().is_some_and(|s| s.remind_units);
+        let unit = after.unit.as_ref().filter(|_| remind);
+        let liaison = unit.and_then(|unit| plan.units.iter().find(|u| &u.id == unit));
+        if let Some((unit, (_, to, from))) =
+            liaison.and_then(|u| Some((u, by_sms(plan, &u.liaison)?)))
+        {
+            let due = after
+                .deadlines
+                .sign
+                .map(|d| format!("，请于{}前签收", local(plan, d.at)))
+                .unwrap_or_default();
+            let text = format!(
+                "【12345】{}：新工单{n}（{}）已派至贵单位{due}。",
+                unit.name, after.topic
+            );
+            out.push(notice(
+                Channel::Sms,
+                "reminder",
+                (to, from),
+                (String::new(), text),
+                None,
+                false,
+            ));
         }
     }
     out
