@@ -317,7 +317,7 @@ pub async fn submit_app(
         .get("x-api-key")
         .and_then(|v| v.to_str().ok())
         .ok_or_else(|| ApiError::status(StatusCode::UNAUTHORIZED, "X-Api-Key is required"))?;
-    let hash = files::hex(&sha2::Sha256::digest(key.as_bytes()));
+    let hash = super::sessions::sha256_hex(key);
     let plan = state.dialplan.current();
     let app = plan
         .channels

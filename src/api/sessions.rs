@@ -66,7 +66,8 @@ impl Default for Sessions {
     }
 }
 
-fn sha256_hex(s: &str) -> String {
+/// The SHA-256 of `s` in lower-case hex (session cookies, app keys).
+pub(super) fn sha256_hex(s: &str) -> String {
     Sha256::digest(s.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))
