@@ -131,10 +131,11 @@ async fn build(
 async fn send_one(
     entry: &OutboxEntry,
     mail: &MailSettings,
+    relay: &Result<AsyncSmtpTransport<Tokio1Executor>, String>,
     intake: &Intake,
 ) -> Result<String, Failure> {
     let (message, id) = build(entry, mail, intake).await?;
-    let relay = transport(mail).map_err(Failure::Never)?;
+    let relay = relay.as_ref().map_err(|e| Failure::Never(e.clone()))?;
     match relay.send(message).await {
         Ok(_) => Ok(id),
         Err(e) if e.is_permanent() => Err(Failure::Never(e.to_string())),
@@ -152,8 +153,10 @@ pub async fn run(intake: Arc<Intake>) {
             let now = Utc::now();
             match intake.store.outbox_due(Channel::Email, now, 20).await {
                 Ok(due) => {
+                    // One relay for the round's mail (lettre opens a connection per mail).
+                    let relay = transport(&mail);
                     for entry in due {
-                        let outcome = send_one(&entry, &mail, &intake).await;
+                        let outcome = send_one(&entry, &mail, &relay, &intake).await;
                         let now = Utc::now();
                         let saved = match outcome {
                             Ok(id) => {

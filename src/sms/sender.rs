@@ -1,6 +1,7 @@
 //! Sending the outbox's SMS through the gateway, whenever woken or every few seconds: a
 //! message goes out once the centre accepted every part (its ids kept for the receipts);
-//! without a link it waits (tried again 10 s later), a refusal for good gives it up.
+//! without a link it waits (tried again 10 s later, and the round stops there), a refusal for
+//! good gives it up.
 
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
@@ -27,6 +28,7 @@ pub async fn run(intake: Arc<Intake>, gateway: Arc<dyn SmsGateway>) {
                             .submit(&sms.number, &entry.recipient, &entry.body)
                             .await;
                         let now = Utc::now();
+                        let no_link = outcome == Err(SubmitError::NotConnected);
                         let saved = match outcome {
                             Ok(ids) => {
                                 info!(outbox = entry.id, to = %entry.recipient, kind = %entry.kind, parts = ids.len(), "SMS submitted");
@@ -63,6 +65,11 @@ pub async fn run(intake: Arc<Intake>, gateway: Arc<dyn SmsGateway>) {
                         };
                         if let Err(e) = saved {
                             warn!(outbox = entry.id, error = %e, "outcome of an SMS not stored");
+                        }
+                        if no_link {
+                            // The rest wait for the link too: not each tried and written
+                            // again in this round.
+                            break;
                         }
                     }
                 }
