@@ -122,32 +122,41 @@ fn work_order_of(request: &NewRequest) -> String {
     serde_json::to_string(&order).unwrap_or_default()
 }
 
+/// One message of a case, as written to `case_messages` (with its attachments).
+struct Written<'a> {
+    channel: Channel,
+    /// `in` (from the requester) or `out`.
+    direction: &'static str,
+    kind: &'a str,
+    sender: &'a str,
+    recipient: &'a str,
+    subject: &'a str,
+    body: &'a str,
+    message_ref: Option<&'a str>,
+    at: DateTime<Utc>,
+    attachments: &'a [NewAttachment],
+}
+
 /// Writes the message (and its attachments) on a case; returns its row id.
-async fn insert_message(
-    conn: &mut Conn,
-    case_id: i64,
-    direction: &str,
-    kind: &str,
-    r: &NewRequest,
-) -> Result<i64, StoreError> {
+async fn insert_message(conn: &mut Conn, case_id: i64, m: Written<'_>) -> Result<i64, StoreError> {
     let id: i64 = query(
         "INSERT INTO case_messages (case_id, channel, direction, kind, sender, recipient, subject, \
          body, message_ref, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
     )
     .bind(case_id)
-    .bind(r.channel.as_str())
-    .bind(direction)
-    .bind(kind)
-    .bind(&r.sender)
-    .bind(&r.recipient)
-    .bind(&r.subject)
-    .bind(&r.body)
-    .bind(r.message_ref.clone())
-    .bind(r.at)
+    .bind(m.channel.as_str())
+    .bind(m.direction)
+    .bind(m.kind)
+    .bind(m.sender)
+    .bind(m.recipient)
+    .bind(m.subject)
+    .bind(m.body)
+    .bind(m.message_ref)
+    .bind(m.at)
     .fetch_one(&mut *conn)
     .await?
     .try_get(0)?;
-    for a in &r.attachments {
+    for a in m.attachments {
         query(
             "INSERT INTO attachments (message_id, file_name, content_type, size, sha256, path) \
              VALUES ($1, $2, $3, $4, $5, $6)",
@@ -212,22 +221,19 @@ pub(crate) async fn queue_on_case_in(
     let Some(case_id) = case_id else {
         return Ok(id);
     };
-    let message = NewRequest {
-        platform: String::new(),
+    let message = Written {
         channel: out.channel,
-        phone: String::new(),
-        contact: None,
-        sender: notice.sender.clone(),
-        recipient: out.recipient.clone(),
-        subject: out.subject.clone(),
-        body: out.body.clone(),
-        place: None,
+        direction: "out",
+        kind: &out.kind,
+        sender: &notice.sender,
+        recipient: &out.recipient,
+        subject: &out.subject,
+        body: &out.body,
         message_ref: None,
         at,
-        attachments: Vec::new(),
-        notify: false,
+        attachments: &[],
     };
-    insert_message(conn, case_id, "out", &out.kind, &message).await?;
+    insert_message(conn, case_id, message).await?;
     if notice.first_answer {
         query("UPDATE cases SET first_answer_at = $1 WHERE id = $2 AND first_answer_at IS NULL")
             .bind(at)
@@ -391,7 +397,19 @@ impl Store {
                     }
                 };
                 let kind = if taken.joined { "follow-up" } else { "request" };
-                insert_message(conn, case_id, "in", kind, &r).await?;
+                let message = Written {
+                    channel: r.channel,
+                    direction: "in",
+                    kind,
+                    sender: &r.sender,
+                    recipient: &r.recipient,
+                    subject: &r.subject,
+                    body: &r.body,
+                    message_ref: r.message_ref.as_deref(),
+                    at: r.at,
+                    attachments: &r.attachments,
+                };
+                insert_message(conn, case_id, message).await?;
                 if let Some(notice) = acknowledge(&taken) {
                     queue_on_case_in(conn, Some(case_id), &notice, r.at).await?;
                 }
