@@ -16,7 +16,6 @@ use tokio::sync::Notify;
 use crate::cases::workflow::Case;
 use crate::dialplan::LiveDialplan;
 use crate::intake::limits::{CodeError, Codes, RateLimit};
-use crate::intake::Channel;
 use crate::store::requests::{NewRequest, Notice, Requester, TakenRequest};
 use crate::store::workflow::StoredCase;
 use crate::store::{Store, StoreError};
@@ -178,8 +177,8 @@ impl Intake {
         now: DateTime<Utc>,
     ) -> Result<(), Refusal> {
         let plan = self.dialplan.current();
-        let sms = plan.channels.sms.as_ref().ok_or(Refusal::NoSms)?;
         let code = format!("{:06}", rand::random_range(0..1_000_000u32));
+        let notice = notices::code(&plan, phone, &code).ok_or(Refusal::NoSms)?;
         {
             let mut g = self.guard.lock().expect("guard lock");
             if !g.per_source.allow(source, now) {
@@ -190,19 +189,6 @@ impl Intake {
             }
             g.codes.issue(phone, code.clone(), now);
         }
-        let notice = Notice {
-            out: crate::store::requests::Outgoing {
-                channel: Channel::Sms,
-                kind: "code".into(),
-                recipient: phone.to_string(),
-                subject: String::new(),
-                body: format!("【12345】您的验证码是{code}，10分钟内有效。如非本人操作请忽略。"),
-                attachment: None,
-                in_reply_to: None,
-            },
-            sender: sms.number.clone(),
-            first_answer: false,
-        };
         if let Err(e) = self.store.send_on_case(None, notice, now).await {
             tracing::warn!(error = %e, "code not queued");
             return Err(Refusal::NoSms);

@@ -134,6 +134,21 @@ fn caller_acknowledgement(case_number: &str) -> String {
     )
 }
 
+/// The SMS with the web form's code; None without an SMS centre (or for a number that is not
+/// a mobile).
+pub fn code(plan: &Dialplan, phone: &str, code: &str) -> Option<Notice> {
+    let (channel, to, from) = by_sms(plan, phone)?;
+    let text = format!("【12345】您的验证码是{code}，10分钟内有效。如非本人操作请忽略。");
+    Some(notice(
+        channel,
+        "code",
+        (to, from),
+        (String::new(), text),
+        None,
+        false,
+    ))
+}
+
 /// A message an operator writes to the requester from the console.
 pub fn operator_message(
     plan: &Dialplan,
